@@ -1,0 +1,42 @@
+"""Domain errors. Services raise these; each API layer maps them to its own wire shape in one handler."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class AtriumError(Exception):
+    status_code = 400
+    code = "bad_request"
+
+    def __init__(self, message: str, *, code: str | None = None, extra: dict[str, Any] | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        if code is not None:
+            self.code = code
+        self.extra = extra or {}
+
+
+class ValidationFailedError(AtriumError):
+    status_code = 422
+    code = "validation_error"
+
+
+class NotAuthenticatedError(AtriumError):
+    status_code = 401
+    code = "not_authenticated"
+
+
+class PermissionDeniedError(AtriumError):
+    status_code = 403
+    code = "permission_denied"
+
+
+class NotFoundError(AtriumError):
+    status_code = 404
+    code = "not_found"
+
+
+class ConflictError(AtriumError):
+    status_code = 409
+    code = "conflict"

@@ -1,0 +1,75 @@
+"""Tenancy for the Django admin: superusers see every org; an org admin sees only their orgs' rows."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from django.contrib import admin
+from django.db.models import Model, QuerySet
+from django.http import HttpRequest
+
+from atrium.core.tenancy import Role
+from atrium.orgs.models import Membership
+
+
+def admin_org_ids(request: HttpRequest) -> set[uuid.UUID]:
+    """The orgs this admin user administers, computed once per request."""
+    cached: set[uuid.UUID] | None = getattr(request, "_atrium_admin_org_ids", None)
+    if cached is None:
+        cached = set(
+            Membership.unscoped.filter(user_id=request.user.pk, role=Role.ADMIN).values_list(
+                "org_id", flat=True
+            )
+        )
+        request._atrium_admin_org_ids = cached  # type: ignore[attr-defined]
+    return cached
+
+
+def is_org_admin(request: HttpRequest) -> bool:
+    user = request.user
+    return bool(user.is_active and user.is_staff and admin_org_ids(request))
+
+
+class OrgScopedAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+    """ModelAdmin for org-owned models. Admin pages are an entry point, so they filter explicitly."""
+
+    org_field = "org_id"
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
+        queryset: QuerySet[Any] = self.model.unscoped.all()
+        ordering = self.get_ordering(request)
+        if ordering:
+            queryset = queryset.order_by(*ordering)
+        if request.user.is_superuser:
+            return queryset
+        return queryset.filter(**{f"{self.org_field}__in": admin_org_ids(request)})
+
+    def _may(self, request: HttpRequest, obj: Model | None) -> bool:
+        if request.user.is_superuser:
+            return True
+        if not is_org_admin(request):
+            return False
+        return obj is None or getattr(obj, self.org_field) in admin_org_ids(request)
+
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return self._may(request, None)
+
+    def has_view_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        return self._may(request, obj)
+
+    def has_change_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        return self._may(request, obj)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return self._may(request, None)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        return self._may(request, obj)
+
+    def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
+        if db_field.name == "org" and not request.user.is_superuser:
+            from atrium.orgs.models import Organization
+
+            kwargs["queryset"] = Organization.objects.filter(id__in=admin_org_ids(request))
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)

@@ -1,0 +1,36 @@
+"""Reads on organisations, memberships and API keys."""
+
+from __future__ import annotations
+
+from django.db.models import QuerySet
+
+from atrium.accounts.models import User
+from atrium.core.errors import NotFoundError
+from atrium.core.tenancy import current_scope
+from atrium.orgs.models import ApiKey, Membership, Organization
+
+
+def membership_list_for_user(*, user: User) -> QuerySet[Membership]:
+    """A user's own memberships across organisations: per-user by nature, not per-org."""
+    return Membership.unscoped.filter(user=user).select_related("org").order_by("org__slug")
+
+
+def membership_for_user_in_org(*, user_id: int, org_slug: str) -> Membership | None:
+    """The membership an entry point turns into a scope; None means the org is invisible to the user."""
+    return Membership.unscoped.select_related("org").filter(user_id=user_id, org__slug=org_slug).first()
+
+
+def org_get_current() -> Organization:
+    scope = current_scope()
+    try:
+        return Organization.objects.get(id=scope.org_id)
+    except Organization.DoesNotExist as exc:
+        raise NotFoundError("Organisation not found.") from exc
+
+
+def membership_list() -> QuerySet[Membership]:
+    return Membership.objects.select_related("user").order_by("created_at")
+
+
+def api_key_list() -> QuerySet[ApiKey]:
+    return ApiKey.objects.select_related("user").order_by("-created_at")

@@ -1,0 +1,176 @@
+"""Writes on organisations, memberships and API keys."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.text import slugify
+
+from atrium.accounts.models import User
+from atrium.accounts.services import user_get_or_create
+from atrium.core.errors import ConflictError, NotFoundError, ValidationFailedError
+from atrium.core.tenancy import Role, current_scope
+from atrium.orgs.keys import generate_key, key_matches, parse_prefix
+from atrium.orgs.models import ApiKey, Membership, Organization
+
+# last_used_at is informative; writing it on every request would put a row update on the hot path.
+API_KEY_TOUCH_INTERVAL = timedelta(minutes=1)
+
+
+def _grant_admin_site(user: User, role: Role) -> None:
+    """Org admins manage their org's rows in the Django admin, which requires `is_staff`."""
+    if role == Role.ADMIN and not user.is_staff:
+        user.is_staff = True
+        user.save(update_fields=["is_staff"])
+
+
+def org_create(*, creator: User, name: str, slug: str | None = None) -> Organization:
+    """Create an organisation whose first admin is its creator."""
+    slug = slugify(slug or name)[:64]
+    if not slug:
+        raise ValidationFailedError(
+            "An organisation needs a name made of letters or digits.", code="invalid_slug"
+        )
+    try:
+        with transaction.atomic():
+            org = Organization.objects.create(slug=slug, name=name.strip() or slug)
+            Membership.unscoped.create(org=org, user=creator, role=Role.ADMIN)
+            _grant_admin_site(creator, Role.ADMIN)
+    except IntegrityError as exc:
+        raise ConflictError(f"The organisation slug {slug!r} is taken.", code="slug_taken") from exc
+    return org
+
+
+def org_update(*, name: str) -> Organization:
+    scope = current_scope()
+    scope.require(Role.ADMIN)
+    org = Organization.objects.get(id=scope.org_id)
+    org.name = name.strip() or org.name
+    org.save(update_fields=["name", "updated_at"])
+    return org
+
+
+def org_ensure(*, slug: str, name: str) -> Organization:
+    """Idempotent create, for seeding and operator commands."""
+    org, _ = Organization.objects.get_or_create(slug=slug, defaults={"name": name})
+    return org
+
+
+def membership_ensure(*, org: Organization, user: User, role: Role) -> Membership:
+    """Idempotent: create the membership or set its role. Operator commands only (no role check)."""
+    with transaction.atomic():
+        membership, _ = Membership.unscoped.update_or_create(org=org, user=user, defaults={"role": role})
+        _grant_admin_site(user, role)
+    return membership
+
+
+def membership_add(*, email: str, role: Role, name: str = "") -> Membership:
+    """Add a person to the current org, creating their account (without a password) if needed."""
+    scope = current_scope()
+    scope.require(Role.ADMIN)
+    user, _ = user_get_or_create(email=email, name=name)
+    try:
+        with transaction.atomic():
+            membership = Membership.objects.create(org_id=scope.org_id, user=user, role=role)
+            _grant_admin_site(user, role)
+            return membership
+    except IntegrityError as exc:
+        raise ConflictError(f"{user.email} is already a member.", code="already_member") from exc
+
+
+def _lock_admins() -> list[Membership]:
+    # Locking every admin row serialises concurrent demotions, so two admins cannot demote each other
+    # and leave the org with none.
+    return list(Membership.objects.select_for_update().filter(role=Role.ADMIN).order_by("id"))
+
+
+def membership_update_role(*, membership_id: str, role: Role) -> Membership:
+    scope = current_scope()
+    scope.require(Role.ADMIN)
+    with transaction.atomic():
+        admins = _lock_admins()
+        membership = _membership_for_update(membership_id)
+        if membership.role == Role.ADMIN and role != Role.ADMIN and len(admins) <= 1:
+            raise ConflictError("An organisation needs at least one admin.", code="last_admin")
+        membership.role = role
+        membership.save(update_fields=["role", "updated_at"])
+        _grant_admin_site(membership.user, role)
+    return membership
+
+
+def membership_remove(*, membership_id: str) -> None:
+    scope = current_scope()
+    scope.require(Role.ADMIN)
+    with transaction.atomic():
+        admins = _lock_admins()
+        membership = _membership_for_update(membership_id)
+        if membership.role == Role.ADMIN and len(admins) <= 1:
+            raise ConflictError("An organisation needs at least one admin.", code="last_admin")
+        ApiKey.objects.filter(user_id=membership.user_id, revoked_at__isnull=True).update(
+            revoked_at=timezone.now()
+        )
+        membership.delete()
+
+
+def _membership_for_update(membership_id: str) -> Membership:
+    try:
+        return Membership.objects.select_for_update().get(id=membership_id)
+    except (Membership.DoesNotExist, ValueError, ValidationFailedError) as exc:
+        raise NotFoundError("Member not found.") from exc
+
+
+def api_key_create(*, user: User, name: str) -> tuple[ApiKey, str]:
+    """Create a key acting as `user` in the current org. The plaintext is returned once, never stored."""
+    scope = current_scope()
+    scope.require(Role.ADMIN)
+    if not Membership.objects.filter(user=user).exists():
+        raise ValidationFailedError(
+            f"{user.email} is not a member of this organisation.", code="not_a_member"
+        )
+    generated = generate_key()
+    key = ApiKey.objects.create(
+        org_id=scope.org_id,
+        user=user,
+        name=name.strip() or "API key",
+        prefix=generated.prefix,
+        hashed_secret=generated.hashed,
+    )
+    return key, generated.plaintext
+
+
+def api_key_revoke(*, key_id: str) -> ApiKey:
+    scope = current_scope()
+    scope.require(Role.ADMIN)
+    try:
+        key = ApiKey.objects.get(id=key_id)
+    except (ApiKey.DoesNotExist, ValueError) as exc:
+        raise NotFoundError("API key not found.") from exc
+    if key.revoked_at is None:
+        key.revoked_at = timezone.now()
+        key.save(update_fields=["revoked_at"])
+    return key
+
+
+def api_key_authenticate(*, plaintext: str) -> tuple[ApiKey, Membership] | None:
+    """Find the active key and the membership it acts through, or None.
+
+    Runs before any scope exists (it is what establishes one), hence the unscoped managers. A key
+    whose user has left the org, or is deactivated, authenticates nobody.
+    """
+    prefix = parse_prefix(plaintext)
+    if prefix is None:
+        return None
+    key = ApiKey.unscoped.select_related("user").filter(prefix=prefix, revoked_at__isnull=True).first()
+    if key is None or not key_matches(plaintext, key.hashed_secret) or not key.user.is_active:
+        return None
+    membership = (
+        Membership.unscoped.select_related("org").filter(org_id=key.org_id, user_id=key.user_id).first()
+    )
+    if membership is None:
+        return None
+    now = timezone.now()
+    if key.last_used_at is None or now - key.last_used_at > API_KEY_TOUCH_INTERVAL:
+        ApiKey.unscoped.filter(id=key.id).update(last_used_at=now)
+    return key, membership

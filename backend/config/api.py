@@ -1,0 +1,73 @@
+"""The control-plane API (`/api/v1/`): routers assembled with their authentication, one error shape."""
+
+from __future__ import annotations
+
+import logging
+
+from django.http import Http404, HttpRequest, HttpResponse
+from ninja import NinjaAPI
+from ninja.errors import AuthenticationError, HttpError
+from ninja.errors import ValidationError as NinjaValidationError
+
+from atrium.accounts.api import router as accounts_router
+from atrium.assistants.api import router as assistants_router
+from atrium.core.errors import AtriumError
+from atrium.orgs.api import org_router, user_router
+from config.auth import OrgAuth, UserAuth
+
+logger = logging.getLogger(__name__)
+
+api = NinjaAPI(
+    title="Atrium control plane",
+    version="1",
+    urls_namespace="api-v1",
+    docs_url="/docs",
+    openapi_url="/openapi.json",
+)
+
+api.add_router("", accounts_router, auth=UserAuth())
+api.add_router("/orgs", user_router, auth=UserAuth())
+api.add_router("/orgs/{org}", org_router, auth=OrgAuth())
+api.add_router("/orgs/{org}", assistants_router, auth=OrgAuth())
+
+
+def _error(request: HttpRequest, status: int, message: str, code: str, **extra: object) -> HttpResponse:
+    return api.create_response(request, {"detail": message, "code": code, **extra}, status=status)
+
+
+@api.exception_handler(AtriumError)
+def on_atrium_error(request: HttpRequest, exc: AtriumError) -> HttpResponse:
+    return _error(request, exc.status_code, exc.message, exc.code, **exc.extra)
+
+
+@api.exception_handler(NinjaValidationError)
+def on_validation_error(request: HttpRequest, exc: NinjaValidationError) -> HttpResponse:
+    errors = [
+        {"loc": [str(part) for part in err.get("loc", ())], "msg": str(err.get("msg", ""))}
+        for err in exc.errors
+    ]
+    first = errors[0] if errors else {"loc": [], "msg": "invalid request"}
+    where = ".".join(part for part in first["loc"] if part not in {"body", "payload", "query", "path"})
+    message = f"{where}: {first['msg']}" if where else str(first["msg"])
+    return _error(request, 422, message, "validation_error", errors=errors)
+
+
+@api.exception_handler(AuthenticationError)
+def on_authentication_error(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
+    return _error(request, 401, "Authentication required.", "not_authenticated")
+
+
+@api.exception_handler(HttpError)
+def on_http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+    return _error(request, exc.status_code, str(exc), "http_error")
+
+
+@api.exception_handler(Http404)
+def on_not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
+    return _error(request, 404, "Not found.", "not_found")
+
+
+@api.exception_handler(Exception)
+def on_unexpected(request: HttpRequest, exc: Exception) -> HttpResponse:
+    logger.exception("Unhandled error on %s %s", request.method, request.path)
+    return _error(request, 500, "Internal error.", "internal_error")

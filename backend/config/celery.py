@@ -1,0 +1,11 @@
+"""The Celery application shared by workers and beat."""
+
+import os
+
+from celery import Celery
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.dev")
+
+app = Celery("atrium")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.autodiscover_tasks()

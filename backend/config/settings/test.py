@@ -1,0 +1,9 @@
+"""Test runs (`make test`): the throwaway Postgres and Redis started for the run."""
+
+from config.settings.base import *  # noqa: F403
+
+DEBUG = False
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+# pytest-django creates and drops the test database; a pool held across that confuses teardown.
+DATABASES["default"].get("OPTIONS", {}).pop("pool", None)  # noqa: F405
+WHITENOISE_AUTOREFRESH = True

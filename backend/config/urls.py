@@ -1,0 +1,15 @@
+"""The URL map, fixed: web app at /, control plane at /api/v1/, admin at /admin/, Agent Server API at /agent."""
+
+from django.contrib import admin
+from django.urls import include, path, re_path
+
+from atrium.core.views import web_app
+from config.api import api
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("api/v1/", api.urls),
+    path("agent/", include("atrium.runtime.urls")),
+    # Everything else is a client-side route of the web app.
+    re_path(r"^(?!api/|agent/|admin/|static/|assets/).*$", web_app, name="web-app"),
+]

@@ -1,0 +1,89 @@
+# Shared helpers for the operator scripts. Source it; do not run it.
+# shellcheck shell=bash
+
+ROOT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+SERVICE_USER=${ATRIUM_SERVICE_USER:-atrium}
+
+log() { printf '\033[1;34m==>\033[0m %s\n' "$*" >&2; }
+die() { printf '\033[1;31merror:\033[0m %s\n' "$*" >&2; exit 1; }
+
+as_root() {
+  if [ "$(id -u)" -eq 0 ]; then "$@"
+  elif command -v sudo >/dev/null 2>&1; then sudo "$@"
+  else die "need root to run: $* (install it by hand or run as root)"; fi
+}
+
+_apt_updated=0
+# ensure_apt_packages CMD:PACKAGE ... installs PACKAGE when CMD is not found.
+ensure_apt_packages() {
+  local missing=() pair cmd pkg
+  for pair in "$@"; do
+    cmd=${pair%%:*}; pkg=${pair#*:}
+    command -v "$cmd" >/dev/null 2>&1 || [ -x "$cmd" ] || missing+=("$pkg")
+  done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  log "installing Debian packages: ${missing[*]}"
+  if [ $_apt_updated -eq 0 ]; then as_root apt-get update -qq >/dev/null; _apt_updated=1; fi
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+}
+
+# The directory holding initdb/pg_ctl/postgres, installing PostgreSQL when no server binaries exist.
+pg_bindir() {
+  local dir
+  for dir in "$(pg_config --bindir 2>/dev/null)" /usr/lib/postgresql/*/bin; do
+    [ -x "$dir/pg_ctl" ] && [ -x "$dir/initdb" ] && { echo "$dir"; return 0; }
+  done
+  ensure_apt_packages __none__:postgresql >/dev/null
+  for dir in /usr/lib/postgresql/*/bin; do
+    [ -x "$dir/pg_ctl" ] && { echo "$dir"; return 0; }
+  done
+  die "no PostgreSQL server binaries found"
+}
+
+free_port() {
+  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'
+}
+
+# Postgres refuses to run as root. As root we run the services as an unprivileged system user; when
+# that user cannot reach the data dir (a checkout inside a private directory), we run them in a user
+# namespace where they are an unprivileged uid instead.
+ensure_service_user() {
+  [ "$(id -u)" -eq 0 ] || return 0
+  id -u "$SERVICE_USER" >/dev/null 2>&1 && return 0
+  useradd --system --no-create-home --shell /usr/sbin/nologin "$SERVICE_USER"
+}
+
+# service_mode DIR: how to run services owning DIR: self (not root), user (the service user can
+# reach DIR), or userns (it cannot, e.g. a checkout under a private directory).
+service_mode() {
+  if [ "$(id -u)" -ne 0 ]; then echo self; return; fi
+  ensure_service_user
+  if runuser -u "$SERVICE_USER" -- test -x "$(dirname "$1")" 2>/dev/null; then echo user; else echo userns; fi
+}
+
+# prepare_service_dir DIR MODE: create DIR owned by whoever will run the services.
+prepare_service_dir() {
+  mkdir -p "$1"
+  if [ "$2" = user ]; then chown -R "$SERVICE_USER:$SERVICE_USER" "$1"; fi
+  chmod 700 "$1"
+}
+
+# run_unprivileged MODE CMD...: run CMD as a non-root uid.
+run_unprivileged() {
+  local mode=$1; shift
+  case $mode in
+    self) "$@" ;;
+    user) runuser -u "$SERVICE_USER" -- "$@" ;;
+    userns) unshare --user --map-user=1000 --map-group=1000 -- "$@" ;;
+    *) die "unknown service mode $mode" ;;
+  esac
+}
+
+ensure_uv() {
+  command -v uv >/dev/null 2>&1 && return 0
+  export PATH="$HOME/.local/bin:$PATH"
+  command -v uv >/dev/null 2>&1 && return 0
+  log "installing uv"
+  python3 -m pip install --quiet --user uv 2>/dev/null || python3 -m pip install --quiet uv
+  command -v uv >/dev/null 2>&1 || die "uv is not on PATH after installing it"
+}
