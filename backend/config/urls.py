@@ -1,4 +1,4 @@
-"""The URL map, fixed: web app at /, control plane at /api/v1/, admin at /admin/, Agent Server API at /agent."""
+"""The URL map, fixed: web app /, control plane /api/v1/, admin /admin/, Agent Server API /agent."""
 
 from django.contrib import admin
 from django.urls import include, path, re_path

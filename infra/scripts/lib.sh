@@ -1,6 +1,7 @@
 # Shared helpers for the operator scripts. Source it; do not run it.
 # shellcheck shell=bash
 
+export PATH="$HOME/.local/bin:$PATH"
 ROOT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 SERVICE_USER=${ATRIUM_SERVICE_USER:-atrium}
 
@@ -84,6 +85,7 @@ ensure_uv() {
   export PATH="$HOME/.local/bin:$PATH"
   command -v uv >/dev/null 2>&1 && return 0
   log "installing uv"
-  python3 -m pip install --quiet --user uv 2>/dev/null || python3 -m pip install --quiet uv
+  python3 -m pip install --quiet --user uv 2>/dev/null \
+    || python3 -m pip install --quiet --user --break-system-packages uv
   command -v uv >/dev/null 2>&1 || die "uv is not on PATH after installing it"
 }

@@ -13,7 +13,7 @@ from atrium.orgs.models import Membership
 
 
 @admin.register(User)
-class UserAdmin(DjangoUserAdmin):
+class UserAdmin(DjangoUserAdmin):  # type: ignore[type-arg]
     """Superusers manage every account; an org admin sees (read-only) the people in their orgs."""
 
     ordering = ("email",)

@@ -64,7 +64,7 @@ def assistant_create(
         with transaction.atomic():
             assistant = Assistant.objects.create(
                 id=assistant_id or uuid.uuid4(),
-                org_id=scope.org_id,
+                org_id=scope.org,
                 graph_id=graph_id,
                 name=name,
                 description=description,

@@ -17,7 +17,7 @@ import uuid
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Generic, TypeVar
 
 from django.db import models
 
@@ -70,6 +70,13 @@ class Scope:
             raise PermissionDeniedError(
                 f"This action needs the {required.label.lower()} role in this organisation."
             )
+
+    @property
+    def org(self) -> uuid.UUID:
+        """The scope's organisation; raises for user-level and system scopes."""
+        if self.org_id is None:
+            raise ScopeMissingError("This operation needs an organisation scope.")
+        return self.org_id
 
     def has(self, required: Role) -> bool:
         return self.system or (self.role is not None and self.role.allows(required))
@@ -132,8 +139,8 @@ class OrgOwnedModel(models.Model):
 
     org = models.ForeignKey("orgs.Organization", on_delete=models.CASCADE, related_name="+")
 
-    objects: Any = OrgScopedManager()
-    unscoped: Any = models.Manager()
+    unscoped = models.Manager()
+    objects = OrgScopedManager()
 
     class Meta:
         abstract = True

@@ -18,7 +18,7 @@ def admin_org_ids(request: HttpRequest) -> set[uuid.UUID]:
     cached: set[uuid.UUID] | None = getattr(request, "_atrium_admin_org_ids", None)
     if cached is None:
         cached = set(
-            Membership.unscoped.filter(user_id=request.user.pk, role=Role.ADMIN).values_list(
+            Membership.unscoped.filter(user_id=int(request.user.pk or 0), role=Role.ADMIN).values_list(
                 "org_id", flat=True
             )
         )

@@ -23,7 +23,7 @@ def membership_for_user_in_org(*, user_id: int, org_slug: str) -> Membership | N
 def org_get_current() -> Organization:
     scope = current_scope()
     try:
-        return Organization.objects.get(id=scope.org_id)
+        return Organization.objects.get(id=scope.org)
     except Organization.DoesNotExist as exc:
         raise NotFoundError("Organisation not found.") from exc
 

@@ -46,7 +46,7 @@ def org_create(*, creator: User, name: str, slug: str | None = None) -> Organiza
 def org_update(*, name: str) -> Organization:
     scope = current_scope()
     scope.require(Role.ADMIN)
-    org = Organization.objects.get(id=scope.org_id)
+    org = Organization.objects.get(id=scope.org)
     org.name = name.strip() or org.name
     org.save(update_fields=["name", "updated_at"])
     return org
@@ -73,7 +73,7 @@ def membership_add(*, email: str, role: Role, name: str = "") -> Membership:
     user, _ = user_get_or_create(email=email, name=name)
     try:
         with transaction.atomic():
-            membership = Membership.objects.create(org_id=scope.org_id, user=user, role=role)
+            membership = Membership.objects.create(org_id=scope.org, user=user, role=role)
             _grant_admin_site(user, role)
             return membership
     except IntegrityError as exc:
@@ -131,7 +131,7 @@ def api_key_create(*, user: User, name: str) -> tuple[ApiKey, str]:
         )
     generated = generate_key()
     key = ApiKey.objects.create(
-        org_id=scope.org_id,
+        org_id=scope.org,
         user=user,
         name=name.strip() or "API key",
         prefix=generated.prefix,

@@ -29,6 +29,6 @@ class Command(BaseCommand):
             if not user.has_usable_password() or not user.check_password(password):
                 user_set_password(user=user, password=password)
             membership_ensure(org=org, user=user, role=role)
-        self.stdout.write("Demo org 'demo' is ready. Logins (password: %s):" % password)
+        self.stdout.write(f"Demo org 'demo' is ready. Logins (password: {password}):")
         for email, role in DEMO_USERS:
             self.stdout.write(f"  {email:<20} {role.value}")

@@ -1,0 +1,83 @@
+# Atrium operator commands. `make` (or `make help`) lists them. Each is a thin line over a script in
+# infra/scripts/, which install what they need on a fresh machine.
+SHELL := /bin/bash
+export PATH := $(HOME)/.local/bin:$(PATH)
+.DEFAULT_GOAL := help
+SCRIPTS := infra/scripts
+UV := uv run --frozen --quiet
+MANAGE := cd backend && $(UV) python manage.py
+WITH_SERVICES := source $(SCRIPTS)/env.sh &&
+
+ORG ?= demo
+EMAIL ?=
+ROLE ?=
+NAME ?=
+
+.PHONY: help install dev test lint fmt typecheck migrate superuser apikey worker beat web services \
+        services-stop services-status frontend up down logs ps
+
+help: ## List the targets
+	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[1m%-16s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+install: ## Install Python and npm dependencies (uv, Debian packages when missing)
+	@bash $(SCRIPTS)/install.sh
+
+dev: ## Run the whole platform (web, worker, beat, Postgres, Redis) until Ctrl-C
+	@bash $(SCRIPTS)/dev.sh
+
+test: ## Run every check and test suite against throwaway Postgres and Redis
+	@bash $(SCRIPTS)/test.sh
+
+lint: install ## ruff, eslint
+	@$(UV) ruff check backend agents && $(UV) ruff format --check backend agents
+	@cd frontend && npm run --silent lint
+
+fmt: install ## Format Python (ruff) and fix what ruff can
+	@$(UV) ruff format backend agents && $(UV) ruff check --fix backend agents
+
+typecheck: install ## mypy (backend, agents) and tsc (frontend)
+	@$(UV) mypy backend && $(UV) mypy agents/src
+	@cd frontend && npm run --silent typecheck
+
+migrate: install ## Apply database migrations
+	@$(WITH_SERVICES) $(MANAGE) migrate
+
+superuser: install ## Create a Django superuser (interactive)
+	@$(WITH_SERVICES) $(MANAGE) createsuperuser
+
+apikey: install ## Print a new API key: make apikey ORG=demo EMAIL=alice@demo.local ROLE=editor
+	@test -n "$(EMAIL)" || { echo "usage: make apikey ORG=demo EMAIL=alice@demo.local [ROLE=editor] [NAME=label]" >&2; exit 2; }
+	@$(WITH_SERVICES) $(MANAGE) create_api_key --org "$(ORG)" --email "$(EMAIL)" $(if $(ROLE),--role "$(ROLE)") $(if $(NAME),--name "$(NAME)")
+
+web: install ## Run only the ASGI server
+	@$(WITH_SERVICES) cd backend && $(UV) uvicorn config.asgi:application --host 127.0.0.1 --port $${ATRIUM_PORT:-8000}
+
+worker: install ## Run only a Celery worker
+	@$(WITH_SERVICES) cd backend && $(UV) celery -A config worker -l INFO -Q $${ATRIUM_WORKER_QUEUES:-default}
+
+beat: install ## Run only Celery beat
+	@$(WITH_SERVICES) cd backend && $(UV) celery -A config beat -l INFO -s ../.data/celerybeat-schedule
+
+services: ## Start the local Postgres and Redis (in .data/)
+	@bash $(SCRIPTS)/services.sh start >/dev/null && bash $(SCRIPTS)/services.sh status
+
+services-stop: ## Stop the local Postgres and Redis
+	@bash $(SCRIPTS)/services.sh stop
+
+services-status: ## Show whether the local Postgres and Redis run
+	@bash $(SCRIPTS)/services.sh status
+
+frontend: install ## Build the web app into frontend/dist
+	@bash $(SCRIPTS)/frontend-build.sh
+
+up: ## Run the stack with Docker Compose
+	docker compose up -d --build
+
+down: ## Stop the Compose stack
+	docker compose down
+
+logs: ## Follow the Compose logs
+	docker compose logs -f
+
+ps: ## List the Compose services
+	docker compose ps

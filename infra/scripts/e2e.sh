@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Browser tests against the real stack: ASGI server + Celery worker on free ports, the seeded demo
+# org, Debian's chromium driven by playwright-core. Needs DATABASE_URL / REDIS_URL (see env.sh).
+set -euo pipefail
+source "$(dirname "$0")/lib.sh"
+cd "$ROOT_DIR"
+source infra/scripts/env.sh
+
+PORT=$(free_port)
+export ATRIUM_PORT=$PORT ATRIUM_URL="http://127.0.0.1:$PORT"
+export DJANGO_SETTINGS_MODULE=${DJANGO_SETTINGS_MODULE:-config.settings.test}
+export ATRIUM_DB_POOL=${ATRIUM_DB_POOL:-false}
+
+(cd backend && uv run --frozen --quiet python manage.py migrate --no-input -v 0 && uv run --frozen --quiet python manage.py seed_demo >/dev/null)
+
+pids=()
+cleanup() { for pid in "${pids[@]}"; do kill -TERM -- "-$pid" 2>/dev/null || true; done; wait 2>/dev/null || true; }
+trap cleanup EXIT
+(cd backend && exec setsid uv run --frozen --quiet uvicorn config.asgi:application --host 127.0.0.1 --port "$PORT" --no-access-log --log-level warning) &
+pids+=($!)
+(cd backend && exec setsid uv run --frozen --quiet celery -A config worker -l WARNING -Q default --concurrency 1 -n "e2e-$$@%h") &
+pids+=($!)
+for _ in $(seq 150); do curl -fsS "$ATRIUM_URL/agent/ok" >/dev/null 2>&1 && break; sleep 0.2; done
+curl -fsS "$ATRIUM_URL/agent/ok" >/dev/null || die "the server did not start"
+
+cd frontend && npm run --silent e2e
