@@ -5,7 +5,6 @@ from __future__ import annotations
 from django.contrib.auth import login, logout
 from django.http import HttpRequest, HttpResponse
 from django.middleware.csrf import get_token
-from django.views.decorators.csrf import ensure_csrf_cookie
 from ninja import Router
 from ninja.utils import check_csrf
 
@@ -30,9 +29,9 @@ def me_payload(user: User) -> dict[str, object]:
 
 
 @router.get("/auth/csrf", response=CsrfOut, auth=None)
-@ensure_csrf_cookie
 def csrf(request: HttpRequest) -> dict[str, str]:
-    """Sets the `csrftoken` cookie; browsers echo it in `X-CSRFToken` on unsafe requests."""
+    """Sets the `csrftoken` cookie (get_token marks it for the CSRF middleware to send); browsers
+    echo it in `X-CSRFToken` on unsafe requests."""
     return {"csrf_token": get_token(request)}
 
 
