@@ -11,7 +11,7 @@ from django.test import Client
 from atrium.accounts.models import User
 from atrium.accounts.services import user_create
 from atrium.core.tenancy import Role, Scope, scoped
-from atrium.orgs.models import Membership, Organization
+from atrium.orgs.models import Organization
 from atrium.orgs.services import api_key_create, membership_ensure
 
 PASSWORD = "a-long-test-password"
@@ -70,11 +70,6 @@ def members(admin: Member, editor: Member, viewer: Member, outsider: Member) -> 
 
 
 @pytest.fixture
-def as_scope() -> Callable[[Member], scoped]:  # type: ignore[valid-type]
-    return lambda member: scoped(member.scope())
-
-
-@pytest.fixture
 def client_for(members: dict[str, Member]) -> Callable[[str], Client]:
     """A session client logged in as the named member ("anonymous" for none)."""
 
@@ -106,5 +101,3 @@ def _no_scope_leaks() -> Iterator[None]:
     yield
     assert current_scope_or_none() is None
 
-
-__all__ = ["PASSWORD", "Member", "Membership"]

@@ -20,7 +20,8 @@ def test_the_stack_has_its_services():
 def test_web_worker_and_beat_share_one_backend_image():
     services = load()["services"]
     images = {services[name].get("image") for name in ("web", "worker", "beat")}
-    assert len(images) == 1 and None not in images
+    assert len(images) == 1
+    assert None not in images
     assert services["web"]["build"]["dockerfile"].startswith("infra/docker/")
     assert (ROOT / services["web"]["build"]["dockerfile"]).is_file()
 
@@ -41,4 +42,5 @@ def test_the_app_services_get_the_connection_urls():
     services = load()["services"]
     for name in ("web", "worker", "beat"):
         env = services[name]["environment"]
-        assert "DATABASE_URL" in env and "REDIS_URL" in env, name
+        assert "DATABASE_URL" in env, name
+        assert "REDIS_URL" in env, name

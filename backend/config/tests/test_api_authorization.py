@@ -14,10 +14,10 @@ from django.test import Client
 
 from atrium.accounts.models import User
 from atrium.assistants.models import Assistant, AssistantVersion
+from atrium.assistants.services import assistant_create
 from atrium.core.tenancy import Role, scoped
 from atrium.orgs.models import ApiKey, Membership, Organization
 from atrium.orgs.services import api_key_create, membership_ensure
-from atrium.assistants.services import assistant_create
 
 CALLERS = ("anonymous", "other_org", "viewer", "editor", "admin")
 
@@ -91,7 +91,9 @@ def call(client: Client, method: str, path: str, body: dict[str, Any] | None, **
 
 
 @pytest.mark.parametrize("caller", CALLERS)
-@pytest.mark.parametrize(("method", "path", "body", "expected"), MATRIX, ids=[f"{m} {p}" for m, p, _, _ in MATRIX])
+@pytest.mark.parametrize(
+    ("method", "path", "body", "expected"), MATRIX, ids=[f"{m} {p}" for m, p, _, _ in MATRIX]
+)
 def test_org_endpoint_authorisation(caller, method, path, body, expected, client_for, targets):
     client = client_for(caller)
     before = snapshot()
@@ -115,8 +117,12 @@ def test_user_level_endpoints_need_only_a_login(caller, method, path, body, clie
         assert response.status_code == 200, response.content
 
 
-@pytest.mark.parametrize(("method", "path", "body", "expected"), MATRIX, ids=[f"{m} {p}" for m, p, _, _ in MATRIX])
-def test_an_api_key_of_another_org_sees_404_everywhere(method, path, body, expected, outsider, targets, api_key_for):
+@pytest.mark.parametrize(
+    ("method", "path", "body", "expected"), MATRIX, ids=[f"{m} {p}" for m, p, _, _ in MATRIX]
+)
+def test_an_api_key_of_another_org_sees_404_everywhere(
+    method, path, body, expected, outsider, targets, api_key_for
+):
     key = api_key_for(outsider)
     before = {k: v for k, v in snapshot().items() if k != "keys"}
     response = call(Client(), method, path.format(**targets), body, **{"x-api-key": key})
@@ -124,7 +130,9 @@ def test_an_api_key_of_another_org_sees_404_everywhere(method, path, body, expec
     assert {k: v for k, v in snapshot().items() if k != "keys"} == before
 
 
-@pytest.mark.parametrize(("method", "path", "body", "expected"), MATRIX, ids=[f"{m} {p}" for m, p, _, _ in MATRIX])
+@pytest.mark.parametrize(
+    ("method", "path", "body", "expected"), MATRIX, ids=[f"{m} {p}" for m, p, _, _ in MATRIX]
+)
 def test_api_keys_carry_their_members_role(method, path, body, expected, viewer, targets, api_key_for):
     response = call(Client(), method, path.format(**targets), body, **{"x-api-key": api_key_for(viewer)})
     assert response.status_code == expected["viewer"]
@@ -145,7 +153,10 @@ def test_session_writes_need_the_csrf_token(admin):
     assert refused.json()["code"] == "csrf_failed"
     token = client.get("/api/v1/auth/csrf").json()["csrf_token"]
     accepted = client.patch(
-        "/api/v1/orgs/acme", data='{"name": "X"}', content_type="application/json", headers={"X-CSRFToken": token}
+        "/api/v1/orgs/acme",
+        data='{"name": "X"}',
+        content_type="application/json",
+        headers={"X-CSRFToken": token},
     )
     assert accepted.status_code == 200
     assert accepted.json()["name"] == "X"

@@ -2,9 +2,8 @@ from __future__ import annotations
 
 import json
 
-from django.test import Client
-
 from conftest import PASSWORD
+from django.test import Client
 
 
 def login(client: Client, email: str, password: str):
@@ -23,7 +22,9 @@ def test_login_starts_a_session_and_returns_me(admin):
     assert response.status_code == 200
     body = response.json()
     assert body["email"] == "admin@acme.test"
-    assert body["memberships"] == [{"org": {"id": str(admin.org.id), "slug": "acme", "name": "Acme"}, "role": "admin"}]
+    assert body["memberships"] == [
+        {"org": {"id": str(admin.org.id), "slug": "acme", "name": "Acme"}, "role": "admin"}
+    ]
     assert client.get("/api/v1/me").status_code == 200
 
 

@@ -65,6 +65,10 @@ def test_every_model_is_registered():
     from django.apps import apps
     from django.contrib import admin as django_admin
 
-    ours = [m for m in apps.get_models() if m.__module__.startswith("atrium.") and m.__name__ != "AssistantVersion"]
+    ours = [
+        m
+        for m in apps.get_models()
+        if m.__module__.startswith("atrium.") and m.__name__ != "AssistantVersion"
+    ]
     assert ours
     assert all(django_admin.site.is_registered(m) for m in ours)

@@ -18,8 +18,12 @@ def test_create_api_key_provisions_org_user_membership_and_prints_the_key_last(d
     lines = run("create_api_key", "--org", "demo", "--email", "alice@demo.local", "--role", "editor")
     found = api_key_authenticate(plaintext=lines[-1])
     assert found is not None
-    key, membership = found
-    assert (membership.org.slug, membership.user.email, membership.role) == ("demo", "alice@demo.local", "editor")
+    _, membership = found
+    assert (membership.org.slug, membership.user.email, membership.role) == (
+        "demo",
+        "alice@demo.local",
+        "editor",
+    )
 
 
 def test_create_api_key_keeps_an_existing_role_unless_told(db):
@@ -33,5 +37,9 @@ def test_seed_demo_is_idempotent_and_lets_the_users_log_in(db, client):
     run("seed_demo")
     run("seed_demo")
     roles = dict(Membership.unscoped.filter(org__slug="demo").values_list("user__email", "role"))
-    assert roles == {"admin@demo.local": "admin", "editor@demo.local": "editor", "viewer@demo.local": "viewer"}
+    assert roles == {
+        "admin@demo.local": "admin",
+        "editor@demo.local": "editor",
+        "viewer@demo.local": "viewer",
+    }
     assert client.login(username="viewer@demo.local", password="atrium-demo")
