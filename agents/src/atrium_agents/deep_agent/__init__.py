@@ -1,0 +1,1 @@
+"""The default deep agent: memory scopes, guardrails from settings, approvals and subagents."""

@@ -1,0 +1,77 @@
+"""The default ``agent`` graph: a deep agent whose stack is built from an assistant's settings.
+
+The runtime calls ``make_graph(config)`` when it needs the graph, as LangGraph servers call graph
+factories named in ``langgraph.json``. Settings come from ``config["configurable"]`` because they
+change the middleware stack itself (which guardrails exist, in which order, with which models); ids
+are resolved at run time from context, so one built graph may be cached per settings and shared by
+every user of an assistant.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from deepagents import create_deep_agent
+from langchain.agents.middleware import AgentMiddleware, InterruptOnConfig
+from langchain_core.runnables import RunnableConfig
+from langgraph.checkpoint.base import BaseCheckpointSaver
+from langgraph.graph.state import CompiledStateGraph
+from langgraph.store.base import BaseStore
+
+from atrium_agents.deep_agent.context import Context
+from atrium_agents.deep_agent.guardrails import build_guardrails
+from atrium_agents.deep_agent.memory import build_backend, build_permissions, memory_sources
+from atrium_agents.deep_agent.pii import PIISafeGraph, Redactor
+from atrium_agents.deep_agent.subagents import build_subagents
+from atrium_agents.deep_agent.tools import TOOLS
+from atrium_agents.models.factory import make_chat_model
+
+SECRETS_KEY = "__atrium_secrets"
+"""Configurable key of the provider secrets mapping. LangGraph copies string values of configurable
+into every checkpoint's metadata, except keys starting with ``__``: secrets must never be plain
+configurable strings."""
+
+
+def make_graph(config: RunnableConfig | None = None) -> CompiledStateGraph[Any, Any, Any, Any]:
+    """Graph factory named in ``langgraph.json``; with no config it builds the offline default."""
+    configurable: Mapping[str, Any] = (config or {}).get("configurable") or {}
+    return build_agent(Context.from_mapping(configurable), secrets=configurable.get(SECRETS_KEY))
+
+
+def build_agent(
+    settings: Context,
+    *,
+    secrets: Mapping[str, str] | None = None,
+    checkpointer: BaseCheckpointSaver[Any] | None = None,
+    store: BaseStore | None = None,
+) -> CompiledStateGraph[Any, Any, Any, Any]:
+    """Build the agent for one assistant's settings.
+
+    Leave ``checkpointer`` and ``store`` unset in production: the runtime injects its own.
+    """
+    redactor = Redactor(settings.pii_rules)
+
+    def guardrails() -> list[AgentMiddleware[Any, Any, Any]]:
+        return build_guardrails(settings, redactor=redactor, secrets=secrets)
+
+    graph = create_deep_agent(
+        model=make_chat_model(settings.model, secrets=secrets),
+        tools=TOOLS,
+        system_prompt=settings.system_prompt,
+        middleware=guardrails(),
+        subagents=build_subagents(guardrails),
+        memory=memory_sources(settings),
+        permissions=build_permissions(settings),
+        backend=build_backend(),
+        interrupt_on={
+            tool: InterruptOnConfig(allowed_decisions=["approve", "edit", "reject"])
+            for tool in settings.interrupt_on
+        }
+        or None,
+        context_schema=Context,
+        checkpointer=checkpointer,
+        store=store,
+        name="agent",
+    )
+    return PIISafeGraph.wrap(graph, redactor) if redactor else graph

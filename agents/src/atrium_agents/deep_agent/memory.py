@@ -1,0 +1,135 @@
+"""Where the agent's files live, and who may touch them.
+
+``CompositeBackend`` routes by longest prefix, and strips it before delegating:
+
+| path                     | backend                       | store namespace                                 |
+|--------------------------|-------------------------------|-------------------------------------------------|
+| ``/memories/org/…``      | StoreBackend (read-only)      | ``("org", org_id, "memories")``                 |
+| ``/memories/assistant/…``| StoreBackend                  | ``("org", org_id, "assistant", id, "memories")``|
+| ``/memories/…``          | StoreBackend                  | ``("org", org_id, "user", user_id, "memories")``|
+| anything else            | StateBackend (thread scratch) | none: files live in checkpointed state          |
+
+Every namespace starts with ``("org", org_id)`` so the platform's store API can scope a tenant with one
+prefix check, and a user's memories in one org never follow them into another. The two narrower
+routes must exist even when their scope is switched off: otherwise the ``/memories/`` route would
+swallow ``/memories/org/x`` and write it into the user's namespace.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from deepagents import FilesystemPermission
+from deepagents.backends import CompositeBackend, StateBackend, StoreBackend
+from langgraph.config import get_config
+
+from atrium_agents.deep_agent.context import Context, MemoryAccess
+
+USER_PREFIX = "/memories/"
+ASSISTANT_PREFIX = "/memories/assistant/"
+ORG_PREFIX = "/memories/org/"
+MEMORY_FILE = "AGENTS.md"
+
+# StoreBackend rejects namespace labels outside this set; checking first gives a clearer error.
+_LABEL = re.compile(r"^[A-Za-z0-9\-_.@+:~]+$")
+
+
+class MissingScopeError(LookupError):
+    """A run reached tenant memory without the ids that say whose memory it is."""
+
+
+@dataclass(frozen=True)
+class Scope:
+    user_id: str
+    org_id: str
+    assistant_id: str
+
+
+def user_namespace(scope: Scope) -> tuple[str, ...]:
+    return ("org", scope.org_id, "user", scope.user_id, "memories")
+
+
+def assistant_namespace(scope: Scope) -> tuple[str, ...]:
+    return ("org", scope.org_id, "assistant", scope.assistant_id, "memories")
+
+
+def org_namespace(scope: Scope) -> tuple[str, ...]:
+    return ("org", scope.org_id, "memories")
+
+
+def scope_of(context: Any) -> Scope:
+    """The ids of the current run, failing closed when one is missing or malformed.
+
+    Read from the run's context (a `Context`, or None when the caller gave none) first, then from
+    ``config["configurable"]``, where the runtime also puts them (and where they survive a resume that
+    forgot the context). There is deliberately no default: a shared "anonymous" namespace would mix
+    tenants.
+    """
+    try:
+        configurable = get_config().get("configurable", {})
+    except RuntimeError:  # outside a runnable context
+        configurable = {}
+    values: dict[str, str] = {}
+    for name in ("user_id", "org_id", "assistant_id"):
+        value = getattr(context, name, None) or configurable.get(name)
+        if name == "user_id" and not value:
+            value = configurable.get("langgraph_auth_user_id")
+        if not value:
+            raise MissingScopeError(f"{name} is required to reach memory; the runtime must supply it")
+        value = str(value)
+        if not _LABEL.match(value):
+            raise MissingScopeError(f"{name} {value!r} has characters a store namespace cannot hold")
+        values[name] = value
+    return Scope(**values)
+
+
+def build_backend() -> CompositeBackend:
+    """The file backend of the agent. Namespaces resolve per call, so one graph serves every tenant."""
+    return CompositeBackend(
+        default=StateBackend(),
+        routes={
+            USER_PREFIX: StoreBackend(namespace=lambda rt: user_namespace(scope_of(rt.context))),
+            ASSISTANT_PREFIX: StoreBackend(namespace=lambda rt: assistant_namespace(scope_of(rt.context))),
+            ORG_PREFIX: StoreBackend(namespace=lambda rt: org_namespace(scope_of(rt.context))),
+        },
+    )
+
+
+def build_permissions(settings: Context) -> list[FilesystemPermission]:
+    """Permission rules for the memory policy, most specific prefix first (the first match wins)."""
+    rules: list[FilesystemPermission] = []
+    for prefix, access in (
+        (ORG_PREFIX, settings.org_memory),
+        (ASSISTANT_PREFIX, settings.assistant_memory),
+        (USER_PREFIX, settings.user_memory),
+    ):
+        rules.extend(_rules_for(prefix, access))
+    return rules
+
+
+def memory_sources(settings: Context) -> list[str]:
+    """AGENTS.md files loaded into the prompt, org first so narrower scopes can refine it."""
+    return [
+        f"{prefix}{MEMORY_FILE}"
+        for prefix, access in (
+            (ORG_PREFIX, settings.org_memory),
+            (ASSISTANT_PREFIX, settings.assistant_memory),
+            (USER_PREFIX, settings.user_memory),
+        )
+        if access != "off"
+    ]
+
+
+def _rules_for(prefix: str, access: MemoryAccess) -> list[FilesystemPermission]:
+    paths = [prefix.rstrip("/"), f"{prefix}**"]
+    if access == "off":
+        return [FilesystemPermission(operations=["read", "write"], paths=paths, mode="deny")]
+    if access == "read_only":
+        return [
+            FilesystemPermission(operations=["write"], paths=paths, mode="deny"),
+            FilesystemPermission(operations=["read"], paths=paths, mode="allow"),
+        ]
+    # An explicit allow stops the broader /memories/ rules below from applying to this prefix.
+    return [FilesystemPermission(operations=["read", "write"], paths=paths, mode="allow")]

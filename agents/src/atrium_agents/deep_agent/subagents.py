@@ -1,0 +1,35 @@
+"""Subagents the ``task`` tool can start. Each runs as a nested graph inside the ``tools`` node, so its
+events stream under the ``tools:<task_id>`` namespace that ``useStream`` routes to subagent views.
+
+Both specs carry their own guardrails: deepagents gives a subagent only the middleware in its spec,
+and the general-purpose one it would add by itself would carry none of ours.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from deepagents import SubAgent
+from deepagents.middleware.subagents import GENERAL_PURPOSE_SUBAGENT
+from langchain.agents.middleware import AgentMiddleware
+
+from atrium_agents.deep_agent.prompts import RESEARCHER_DESCRIPTION, RESEARCHER_PROMPT
+
+
+def build_subagents(guardrails: Callable[[], list[AgentMiddleware[Any, Any, Any]]]) -> list[SubAgent]:
+    """Subagent specs; ``guardrails`` makes a fresh middleware stack for each."""
+    return [
+        SubAgent(
+            name="researcher",
+            description=RESEARCHER_DESCRIPTION,
+            system_prompt=RESEARCHER_PROMPT,
+            middleware=guardrails(),
+        ),
+        SubAgent(
+            name=GENERAL_PURPOSE_SUBAGENT["name"],
+            description=GENERAL_PURPOSE_SUBAGENT["description"],
+            system_prompt=GENERAL_PURPOSE_SUBAGENT["system_prompt"],
+            middleware=guardrails(),
+        ),
+    ]

@@ -1,0 +1,1 @@
+"""A model-free graph for benchmarks and smoke tests."""

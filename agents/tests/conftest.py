@@ -1,0 +1,75 @@
+"""Shared fixtures: the agent as the runtime would run it, on in-memory checkpoints and store.
+
+No Django here: these tests exercise graphs exactly as LangGraph runs them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+from langchain_core.messages import AnyMessage
+from langgraph.checkpoint.memory import InMemorySaver
+from langgraph.graph.state import CompiledStateGraph
+from langgraph.store.memory import InMemoryStore
+
+from atrium_agents.deep_agent.context import Context
+from atrium_agents.deep_agent.graph import make_graph
+
+
+@dataclass(frozen=True)
+class Person:
+    user_id: str
+    org_id: str = "acme"
+    assistant_id: str = "helper"
+
+    @property
+    def ids(self) -> dict[str, str]:
+        return {"user_id": self.user_id, "org_id": self.org_id, "assistant_id": self.assistant_id}
+
+
+ALICE = Person("alice")
+BOB = Person("bob")
+
+
+@dataclass
+class Agent:
+    """A built agent with the checkpointer and store it runs on, and shortcuts for a turn."""
+
+    graph: CompiledStateGraph[Any, Any, Any, Any]
+    saver: InMemorySaver
+    store: InMemoryStore
+    settings: dict[str, Any] = field(default_factory=dict)
+
+    def config(self, person: Person, thread: str) -> dict[str, Any]:
+        # As the runtime does: ids in configurable *and* in context.
+        return {"configurable": {"thread_id": thread, **person.ids}}
+
+    def context(self, person: Person) -> Context:
+        return Context(**person.ids)
+
+    async def say(self, person: Person, thread: str, text: Any) -> dict[str, Any]:
+        payload = {"messages": [{"role": "user", "content": text}]} if isinstance(text, str) else text
+        result: dict[str, Any] = await self.graph.ainvoke(
+            payload, self.config(person, thread), context=self.context(person)
+        )
+        return result
+
+    async def reply(self, person: Person, thread: str, text: Any) -> str:
+        messages: list[AnyMessage] = (await self.say(person, thread, text))["messages"]
+        return messages[-1].text
+
+
+@pytest.fixture
+def make_agent() -> Callable[..., Agent]:
+    """Build the agent from settings the way the runtime does: factory, then inject saver and store."""
+
+    def build(**settings: Any) -> Agent:
+        settings.setdefault("retry_initial_delay", 0.0)
+        saver, store = InMemorySaver(), InMemoryStore()
+        graph = make_graph({"configurable": settings}).copy({"checkpointer": saver, "store": store})
+        return Agent(graph=graph, saver=saver, store=store, settings=settings)
+
+    return build

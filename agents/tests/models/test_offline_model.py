@@ -1,0 +1,207 @@
+from __future__ import annotations
+
+import pytest
+from langchain_core.messages import AIMessage, AIMessageChunk, HumanMessage, ToolMessage
+from langchain_core.tools import tool
+
+from atrium_agents.models.offline import (
+    OFFLINE_PROVIDER,
+    OfflineChatModel,
+    OfflineModelUnavailableError,
+    plan_reply,
+)
+
+
+@tool
+async def read_file(file_path: str) -> str:
+    """Read a file."""
+    return ""
+
+
+@tool
+async def write_file(file_path: str, content: str) -> str:
+    """Write a file."""
+    return ""
+
+
+@tool
+async def task(description: str, subagent_type: str) -> str:
+    """Start a subagent."""
+    return ""
+
+
+@tool
+async def execute(command: str) -> str:
+    """Run a shell command."""
+    return ""
+
+
+async def test_astream_yields_word_chunks_sharing_one_id_and_marks_the_last():
+    # given
+    model = OfflineChatModel()
+
+    # when
+    chunks = [chunk async for chunk in model.astream([HumanMessage("hello offline world")])]
+
+    # then
+    assert [chunk.content for chunk in chunks] == ["You", " said:", " hello", " offline", " world"]
+    assert len({chunk.id for chunk in chunks}) == 1
+    assert [chunk.chunk_position for chunk in chunks] == [None, None, None, None, "last"]
+    assert all(isinstance(chunk, AIMessageChunk) for chunk in chunks)
+
+
+def test_sync_stream_matches_invoke():
+    # given
+    model = OfflineChatModel()
+    conversation = [HumanMessage("same answer both ways")]
+
+    # when
+    streamed = "".join(str(chunk.content) for chunk in model.stream(conversation))
+    invoked = model.invoke(conversation)
+
+    # then
+    assert streamed == "You said: same answer both ways"
+    assert invoked.content == streamed
+    assert invoked.usage_metadata == {"input_tokens": 6, "output_tokens": 8, "total_tokens": 14}
+
+
+def test_identity_says_offline():
+    # given
+    model = OfflineChatModel()
+
+    # then
+    assert model._llm_type == OFFLINE_PROVIDER == "atrium-offline"
+    assert model._get_ls_params()["ls_provider"] == "atrium-offline"
+    assert model.profile == {"max_input_tokens": 128_000, "tool_calling": True}
+
+
+async def test_streamed_tool_call_arrives_whole_on_the_last_chunk():
+    # given
+    model = OfflineChatModel().bind_tools([read_file, write_file])
+
+    # when
+    chunks = [chunk async for chunk in model.astream([HumanMessage("what do you remember")])]
+    merged = chunks[0]
+    for chunk in chunks[1:]:
+        merged += chunk
+
+    # then
+    assert chunks[-1].chunk_position == "last"
+    assert [(call["name"], call["args"]) for call in merged.tool_calls] == [
+        ("read_file", {"file_path": "/memories/notes.md"})
+    ]
+
+
+async def test_remember_reads_then_appends_then_confirms():
+    # given
+    tools = ["read_file", "write_file"]
+    conversation: list = [HumanMessage("remember that tea beats coffee")]
+
+    # when: the model reads the notes first
+    first = plan_reply(conversation, tools)
+    conversation += [
+        AIMessage("", tool_calls=first.tool_calls),
+        ToolMessage(
+            "@@ lines 1-1 of 1 @@\n- cats purr", tool_call_id=first.tool_calls[0]["id"], name="read_file"
+        ),
+    ]
+    second = plan_reply(conversation, tools)
+    conversation += [
+        AIMessage("", tool_calls=second.tool_calls),
+        ToolMessage(
+            "Updated file /memories/notes.md", tool_call_id=second.tool_calls[0]["id"], name="write_file"
+        ),
+    ]
+    third = plan_reply(conversation, tools)
+
+    # then
+    assert [(c["name"], c["args"]) for c in first.tool_calls] == [
+        ("read_file", {"file_path": "/memories/notes.md"})
+    ]
+    assert [(c["name"], c["args"]) for c in second.tool_calls] == [
+        ("write_file", {"file_path": "/memories/notes.md", "content": "- cats purr\n- tea beats coffee\n"})
+    ]
+    assert third.tool_calls == []
+    assert third.text == "I will remember that tea beats coffee."
+
+
+@pytest.mark.parametrize(
+    ("request_text", "expected"),
+    [
+        ("remember for the org that x", ("read_file", {"file_path": "/memories/org/notes.md"})),
+        ("remember for this assistant that x", ("read_file", {"file_path": "/memories/assistant/notes.md"})),
+        ("what does the org remember", ("read_file", {"file_path": "/memories/org/notes.md"})),
+        ("research tides", ("task", {"description": "tides", "subagent_type": "researcher"})),
+        (
+            "delegate the summary",
+            ("task", {"description": "the summary", "subagent_type": "general-purpose"}),
+        ),
+        ("run `ls -la`", ("execute", {"command": "ls -la"})),
+        (
+            'call write_file {"file_path": "/a.md", "content": "b"}',
+            ("write_file", {"file_path": "/a.md", "content": "b"}),
+        ),
+    ],
+)
+def test_requests_map_to_tool_calls(request_text, expected):
+    # when
+    reply = plan_reply([HumanMessage(request_text)], ["read_file", "write_file", "task", "execute"])
+
+    # then
+    assert [(call["name"], call["args"]) for call in reply.tool_calls] == [expected]
+
+
+def test_execute_is_only_called_when_bound():
+    # when
+    reply = plan_reply([HumanMessage("run `ls`")], ["read_file"])
+
+    # then
+    assert reply.tool_calls == []
+    assert reply.text == "I have no shell in this deployment, so I cannot run that."
+
+
+def test_loop_forever_keeps_calling_a_tool_after_results():
+    # given
+    conversation: list = [HumanMessage("please loop forever")]
+
+    # when
+    for _ in range(3):
+        reply = plan_reply(conversation, ["ls"])
+        call = reply.tool_calls[0]
+        conversation += [
+            AIMessage("", tool_calls=[call]),
+            ToolMessage("[]", tool_call_id=call["id"], name="ls"),
+        ]
+
+    # then
+    calls = [m.tool_calls[0] for m in conversation if isinstance(m, AIMessage)]
+    assert [(c["name"], c["args"]) for c in calls] == [("ls", {"path": "/"})] * 3
+    assert len({c["id"] for c in calls}) == 3
+
+
+async def test_same_conversation_gives_same_tool_call_ids():
+    # given
+    model = OfflineChatModel().bind_tools([task])
+    conversation = [HumanMessage("research tides")]
+
+    # when
+    first = await model.ainvoke(conversation)
+    second = await model.ainvoke(conversation)
+
+    # then
+    assert first.tool_calls == second.tool_calls
+    assert first.tool_calls[0]["id"].startswith("call_")
+
+
+async def test_fail_first_raises_then_recovers():
+    # given
+    model = OfflineChatModel(fail_first=1)
+
+    # when / then
+    with pytest.raises(OfflineModelUnavailableError):
+        await model.ainvoke([HumanMessage("hi")])
+    assert (await model.ainvoke([HumanMessage("hi")])).content == "You said: hi"
+
+
+def test_no_human_message_gets_a_greeting():
+    assert plan_reply([], []).text == "Hello! I am the offline model; nothing I say leaves this machine."
