@@ -13,7 +13,6 @@ unwrapped back into graph parts.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 from collections.abc import AsyncGenerator, AsyncIterator, Iterable, Iterator
 from typing import Any, Generic, Protocol, TypeVar, cast
@@ -159,13 +158,10 @@ class RunStream(Generic[E]):
         self._started = True
         return self._events()
 
-    def _each(self, produce: Any) -> Iterator[E]:
-        for translator in self._translators:
-            yield from produce(translator)
-
     async def _events(self) -> AsyncIterator[E]:
-        for event in self._each(lambda t: t.start()):
-            yield event
+        for translator in self._translators:
+            for event in translator.start():
+                yield event
         parts = _graph_parts(
             self._graph,
             self._request,
@@ -174,16 +170,16 @@ class RunStream(Generic[E]):
             with_events="events" in self._request.stream_mode,
         )
         interrupted = False
-        outcome: RunOutcome | None = None
+        outcome: RunOutcome
         async with contextlib.aclosing(parts):
-            while outcome is None:
+            while True:
+                # Only the graph's own failures are caught here, never the consumer's: the events are
+                # yielded outside the ``try``. Cancellation (a BaseException) passes through.
                 try:
                     part = await anext(parts)
                 except StopAsyncIteration:
                     outcome = RunOutcome("interrupted" if interrupted else "success")
                     break
-                except asyncio.CancelledError:
-                    raise
                 except GraphDrained:
                     outcome = RunOutcome("drained")
                     break
@@ -191,11 +187,13 @@ class RunStream(Generic[E]):
                     outcome = RunOutcome("error", exc)
                     break
                 interrupted = interrupted or _is_interrupt(part)
-                for event in self._each(lambda t, part=part: t.feed(part)):
-                    yield event
+                for translator in self._translators:
+                    for event in translator.feed(part):
+                        yield event
         self.outcome = outcome
-        for event in self._each(lambda t: t.finish(outcome)):
-            yield event
+        for translator in self._translators:
+            for event in translator.finish(outcome):
+                yield event
 
 
 def stream_run(graph: CompiledGraph, request: RunRequest) -> RunStream[RunEvent]:

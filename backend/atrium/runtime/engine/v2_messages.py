@@ -192,6 +192,8 @@ class MessageLifecycles:
         self._open: dict[tuple[Namespace, str], _OpenMessage] = {}
 
     def feed(self, namespace: Namespace, message: BaseMessage) -> Iterator[MessageEvent]:
+        # LangGraph's messages mode gives every message an id before emitting it, and that id is the
+        # one the message keeps in the state; the fallback only satisfies the ``str | None`` type.
         message_id = message.id or str(uuid.uuid4())
         key = (namespace, message_id)
         current = self._open.get(key)
@@ -199,8 +201,7 @@ class MessageLifecycles:
             current = self._open[key] = _OpenMessage()
             yield _message_start(message, message_id)
         yield from current.add(message)
-        streaming = isinstance(message, BaseMessageChunk)
-        if not streaming or getattr(message, "chunk_position", None) == "last":
+        if not isinstance(message, BaseMessageChunk) or getattr(message, "chunk_position", None) == "last":
             yield from self._open.pop(key).finish()
 
     def close(self, namespace: Namespace | None = None) -> Iterator[tuple[Namespace, MessageEvent]]:

@@ -6,6 +6,7 @@ import re
 from typing import Any
 
 from langgraph.checkpoint.memory import InMemorySaver
+from langgraph.runtime import RunControl
 
 from atrium.runtime.engine.events import stream_run
 from atrium.runtime.engine.request import RunRequest
@@ -285,3 +286,25 @@ async def test_run_config_carries_ids_and_attempt_into_metadata() -> None:
     assert metadata["run_id"] == request.run_id
     assert metadata["thread_id"] == request.thread_id
     assert metadata["run_attempt"] == 1
+
+
+async def test_a_drain_request_stops_the_run_resumably(saver: InMemorySaver) -> None:
+    control = RunControl()
+    control.request_drain("worker shutdown")
+    request = make_request(thread_id="t-drain", input=STEPS_INPUT, control=control)
+    stream = stream_run(bound_graph("simple", saver), request)
+
+    events = jsonable([event async for event in stream])
+
+    assert stream.outcome is not None
+    assert stream.outcome.status == "drained"
+    assert [e[0] for e in events if e[0] == "error"] == []
+    resumed = await run("simple", make_request(thread_id="t-drain"), saver)
+    assert resumed[-1] == ["values", {"steps": ["first", "second", "third"]}]
+
+
+async def test_exit_durability_still_streams_every_superstep() -> None:
+    events = await run("simple", make_request(input=STEPS_INPUT, durability="exit"))
+
+    assert events[-1] == ["values", {"steps": ["first", "second", "third"]}]
+    assert len(events) == 5

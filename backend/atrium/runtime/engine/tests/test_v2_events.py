@@ -174,6 +174,26 @@ async def test_resumed_run_completes_without_new_input_requests(saver: InMemoryS
     assert events[-2].data == {"steps": ["prepare", "ask"], "approved": "yes"}
 
 
+async def test_tool_calls_stream_as_tools_events_and_a_tool_message() -> None:
+    events = await run_v2("tooler", input=CHAT_INPUT)
+
+    tools = [to_jsonable(e.data) for e in events if e.method == "tools"]
+    assert tools[0] == {
+        "event": "tool-started",
+        "tool_call_id": "call_1",
+        "tool_name": "lookup",
+        "input": {"query": "x"},
+    }
+    assert tools[1]["event"] == "tool-finished"
+    assert tools[1]["output"]["content"] == "found x"
+    starts = [e.data for e in events if e.method == "messages" and e.data["event"] == "message-start"]
+    assert starts[0] == {"event": "message-start", "role": "ai", "id": "ai-call"}
+    assert starts[1]["role"] == "tool"
+    assert starts[1]["tool_call_id"] == "call_1"
+    final_messages = next(e.data for e in reversed(events) if e.method == "values")["messages"]
+    assert final_messages[-1].id == starts[1]["id"]
+
+
 async def test_params_are_the_wire_params() -> None:
     event = ProtocolEvent("values", ("tools:1",), {"a": 1}, node="agent", timestamp=42)
 
