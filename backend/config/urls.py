@@ -1,15 +1,16 @@
 """The URL map, fixed: web app /, control plane /api/v1/, admin /admin/, Agent Server API /agent."""
 
 from django.contrib import admin
-from django.urls import include, path, re_path
+from django.urls import path, re_path
 
 from atrium.core.views import web_app
+from atrium.runtime.api.app import api as agent_api
 from config.api import api
 
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),
-    path("agent/", include("atrium.runtime.urls")),
+    path("agent/", agent_api.urls),
     # Everything else is a client-side route of the web app.
     re_path(r"^(?!api/|agent/|admin/|static/|assets/).*$", web_app, name="web-app"),
 ]

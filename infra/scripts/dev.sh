@@ -50,8 +50,8 @@ trap shutdown EXIT
 cd backend
 spawn web uv run --frozen --quiet uvicorn config.asgi:application --host "$HOST" --port "$PORT" \
   --loop uvloop --http httptools --no-access-log --timeout-graceful-shutdown 5
-spawn worker uv run --frozen --quiet celery -A config worker -l INFO -Q "${ATRIUM_WORKER_QUEUES:-default}" \
-  --concurrency "${ATRIUM_WORKER_CONCURRENCY:-2}" -n "worker-$$@%h"
+spawn worker uv run --frozen --quiet celery -A config worker -l INFO -Q "${ATRIUM_WORKER_QUEUES:-default,runs}" --pool threads \
+  --concurrency "${ATRIUM_WORKER_CONCURRENCY:-16}" -n "worker-$$@%h"
 spawn beat uv run --frozen --quiet celery -A config beat -l INFO \
   -s "${ATRIUM_DATA_DIR:-$ROOT_DIR/.data}/celerybeat-schedule" --pidfile=
 cd "$ROOT_DIR"

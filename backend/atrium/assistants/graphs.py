@@ -1,22 +1,25 @@
-"""Which graph ids exist, read from the platform's langgraph.json without importing any graph."""
+"""The platform's graphs: one registry per process, read from `ATRIUM_GRAPHS` (a langgraph.json)."""
 
 from __future__ import annotations
 
-import json
+import uuid
 from functools import lru_cache
-from pathlib import Path
 
 from django.conf import settings
 
+from atrium.runtime.engine import GraphRegistry, default_assistant_id
 
-@lru_cache(maxsize=4)
-def _graph_ids(path: Path, mtime: float) -> frozenset[str]:
-    data = json.loads(path.read_text())
-    return frozenset((data.get("graphs") or {}).keys())
+
+@lru_cache(maxsize=1)
+def registry() -> GraphRegistry:
+    return GraphRegistry.from_file(settings.ATRIUM_GRAPHS)
 
 
 def available_graph_ids() -> frozenset[str]:
-    path = Path(settings.ATRIUM_GRAPHS)
-    if not path.is_file():
-        return frozenset()
-    return _graph_ids(path, path.stat().st_mtime)
+    return frozenset(registry().graph_ids())
+
+
+def default_assistant_id_for(org_id: uuid.UUID, graph_id: str) -> uuid.UUID:
+    """Each org gets its own default ("system") assistant per graph, so ids cannot collide across orgs;
+    derived like the reference's `uuid5(namespace, graph_id)`, with the org mixed in."""
+    return uuid.uuid5(default_assistant_id(graph_id), str(org_id))

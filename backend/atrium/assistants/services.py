@@ -8,7 +8,7 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.db.models import Max
 
-from atrium.assistants.graphs import available_graph_ids
+from atrium.assistants.graphs import available_graph_ids, default_assistant_id_for
 from atrium.assistants.models import Assistant, AssistantVersion
 from atrium.assistants.selectors import assistant_get
 from atrium.core.errors import ConflictError, NotFoundError, ValidationFailedError
@@ -37,6 +37,46 @@ def _snapshot(assistant: Assistant) -> AssistantVersion:
         version=assistant.version,
         **{field: getattr(assistant, field) for field in _VERSIONED_FIELDS},
     )
+
+
+def assistants_ensure_defaults() -> None:
+    """Create the current org's default assistant for every registered graph that lacks one.
+
+    Idempotent and race-free: the ids are deterministic and `ignore_conflicts` lets a concurrent
+    creator win. Runs with the scope of any member (it is a system action, not a user edit).
+    """
+    scope = current_scope()
+    graph_ids = sorted(available_graph_ids())
+    wanted = {default_assistant_id_for(scope.org, g): g for g in graph_ids}
+    existing = set(Assistant.objects.filter(id__in=wanted).values_list("id", flat=True))
+    missing = [(assistant_id, g) for assistant_id, g in wanted.items() if assistant_id not in existing]
+    if not missing:
+        return
+    with transaction.atomic():
+        created = Assistant.objects.bulk_create(
+            [
+                Assistant(
+                    id=assistant_id,
+                    org_id=scope.org,
+                    graph_id=g,
+                    name=g,
+                    metadata={"created_by": "system"},
+                    version=1,
+                )
+                for assistant_id, g in missing
+            ],
+            ignore_conflicts=True,
+        )
+        AssistantVersion.objects.bulk_create(
+            [
+                AssistantVersion(
+                    org_id=scope.org, assistant_id=a.id, version=1, graph_id=a.graph_id, name=a.name,
+                    metadata=a.metadata,
+                )
+                for a in created
+            ],
+            ignore_conflicts=True,
+        )
 
 
 def assistant_create(
@@ -143,3 +183,23 @@ def assistant_delete(*, assistant_id: uuid.UUID | str) -> None:
 def _assistant_for_update(assistant_id: uuid.UUID | str) -> Assistant:
     assistant_get(assistant_id=assistant_id)  # the same 404 for malformed, missing and other-org ids
     return Assistant.objects.select_for_update().get(id=assistant_id)
+
+
+def assistant_resolve(*, assistant_id: str) -> Assistant:
+    """An assistant by UUID, or the org's default assistant of a graph by the graph's id.
+
+    The Agent Server API accepts a graph id wherever it takes an assistant id; `useStream` relies on
+    that ("agent" means the default assistant of the graph `agent`).
+    """
+    try:
+        as_uuid = uuid.UUID(str(assistant_id))
+    except ValueError:
+        if assistant_id not in available_graph_ids():
+            raise ValidationFailedError(
+                f"Invalid assistant: '{assistant_id}'. Must be either a valid assistant UUID or one of the "
+                f"registered graphs: {sorted(available_graph_ids())}",
+                code="invalid_assistant",
+            ) from None
+        assistants_ensure_defaults()
+        return assistant_get(assistant_id=default_assistant_id_for(current_scope().org, assistant_id))
+    return assistant_get(assistant_id=as_uuid)

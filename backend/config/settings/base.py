@@ -24,11 +24,13 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
+    "django.contrib.postgres",
     "ninja",
     "atrium.core",
     "atrium.accounts",
     "atrium.orgs",
     "atrium.assistants",
+    "atrium.runtime",
 ]
 
 MIDDLEWARE = [

@@ -1,0 +1,90 @@
+"""The Agent Server API (LangGraph-compatible), mounted at /agent.
+
+It keeps the wire contract of the official clients (shared/docs/agent-protocol.md): errors are
+`{"detail": "<message>"}` with the protocol's status codes, bodiless answers are 202/204, unknown body
+fields are ignored.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from django.http import Http404, HttpRequest, HttpResponse
+from ninja import NinjaAPI
+from ninja.errors import AuthenticationError, HttpError
+from ninja.errors import ValidationError as NinjaValidationError
+
+from atrium.core.errors import AtriumError
+from atrium.runtime.api.auth import AgentAuth
+from atrium.runtime.engine import GraphLoadError, GraphNotFoundError
+
+logger = logging.getLogger(__name__)
+
+api = NinjaAPI(
+    title="Atrium Agent Server API",
+    version="1",
+    urls_namespace="agent",
+    docs_url="/docs",
+    openapi_url="/openapi.json",
+    auth=AgentAuth(),
+)
+
+
+def detail(request: HttpRequest, status: int, message: str) -> HttpResponse:
+    return api.create_response(request, {"detail": message}, status=status)
+
+
+@api.exception_handler(AtriumError)
+def on_atrium_error(request: HttpRequest, exc: AtriumError) -> HttpResponse:
+    return detail(request, exc.status_code, exc.message)
+
+
+@api.exception_handler(NinjaValidationError)
+def on_validation_error(request: HttpRequest, exc: NinjaValidationError) -> HttpResponse:
+    parts = []
+    for err in exc.errors:
+        loc = ".".join(str(p) for p in err.get("loc", ()) if p not in ("body", "payload", "query", "path"))
+        parts.append(f"{loc}: {err.get('msg')}" if loc else str(err.get("msg")))
+    return detail(request, 422, "; ".join(parts) or "Invalid request.")
+
+
+@api.exception_handler(AuthenticationError)
+def on_authentication_error(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
+    return detail(request, 401, "Authentication required.")
+
+
+@api.exception_handler(HttpError)
+def on_http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+    return detail(request, exc.status_code, str(exc))
+
+
+@api.exception_handler(Http404)
+def on_not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
+    return detail(request, 404, "Not found.")
+
+
+@api.exception_handler(GraphNotFoundError)
+def on_graph_not_found(request: HttpRequest, exc: GraphNotFoundError) -> HttpResponse:
+    return detail(request, 422, str(exc))
+
+
+@api.exception_handler(GraphLoadError)
+def on_graph_load_error(request: HttpRequest, exc: GraphLoadError) -> HttpResponse:
+    logger.error("graph failed to load: %s", exc)
+    return detail(request, 422, str(exc))
+
+
+@api.exception_handler(Exception)
+def on_unexpected(request: HttpRequest, exc: Exception) -> HttpResponse:
+    logger.exception("Unhandled error on %s %s", request.method, request.path)
+    return detail(request, 500, "Internal error.")
+
+
+def _register() -> None:
+    from atrium.runtime.api import assistants, meta, runs, store, threads, v2
+
+    for module in (meta, assistants, threads, runs, store, v2):
+        api.add_router("", module.router)
+
+
+_register()

@@ -1,0 +1,257 @@
+"""Runs on threads and stateless runs (§1.4, §1.5), their streams, waits, joins and cancels."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from ninja import Router
+
+from atrium.core.errors import NotFoundError, ValidationFailedError
+from atrium.core.tenancy import current_scope, scoped
+from atrium.runtime.api.common import call, json_response, no_content, query_list, truthy
+from atrium.runtime.api.schemas import CancelManyIn, RunCreateIn
+from atrium.runtime.api.serializers import run_out, select_fields
+from atrium.runtime.api.streaming import guard_disconnect, sse_events, sse_response, wait_body
+from atrium.runtime.models import ACTIVE_RUN_STATUSES, Run
+from atrium.runtime.selectors.runs import run_get, run_get_any, run_list
+from atrium.runtime.services import runs as services
+from atrium.runtime.streams import last_run_event_id, parse_last_event_id
+
+router = Router(tags=["runs"])
+FORWARDED_HEADER_EXCLUDES = ("x-api-key", "x-tenant-id", "x-service-key", "x-csrftoken", "x-atrium-org")
+
+
+def _uuid(value: str, what: str) -> uuid.UUID:
+    try:
+        return uuid.UUID(value)
+    except ValueError:
+        raise ValidationFailedError(f"Invalid {what} ID: must be a UUID") from None
+
+
+def _forwarded_headers(request: HttpRequest) -> dict[str, str]:
+    """Request headers graphs may read from their config (§3): `x-*` (minus secrets) and user-agent."""
+    headers = {}
+    for key, value in request.headers.items():
+        lower = key.lower()
+        if (lower.startswith("x-") and lower not in FORWARDED_HEADER_EXCLUDES) or lower == "user-agent":
+            headers[lower] = value
+    return headers
+
+
+def _to_create(request: HttpRequest, payload: RunCreateIn) -> services.RunCreate:
+    modes = payload.stream_mode if isinstance(payload.stream_mode, list) else [payload.stream_mode]
+    checkpoint = payload.checkpoint or ({"checkpoint_id": str(payload.checkpoint_id)} if payload.checkpoint_id else None)
+    if checkpoint:
+        checkpoint = {k: v for k, v in checkpoint.items() if k != "thread_id"}
+    durability = payload.durability
+    if durability is None and payload.checkpoint_during is not None:
+        durability = "async" if payload.checkpoint_during else "exit"
+    return services.RunCreate(
+        assistant_id=payload.assistant_id,
+        input=payload.input,
+        command=payload.command,
+        metadata=payload.metadata or {},
+        config=payload.config or {},
+        context=payload.context or {},
+        stream_mode=list(dict.fromkeys(modes or ["values"])),
+        stream_subgraphs=payload.stream_subgraphs,
+        stream_resumable=payload.stream_resumable,
+        on_disconnect=payload.on_disconnect,
+        multitask_strategy=payload.multitask_strategy,
+        if_not_exists=payload.if_not_exists,
+        interrupt_before=payload.interrupt_before,
+        interrupt_after=payload.interrupt_after,
+        checkpoint=checkpoint,
+        webhook=payload.webhook,
+        durability=durability,
+        after_seconds=payload.after_seconds,
+        on_completion=payload.on_completion,
+        headers=_forwarded_headers(request),
+        idempotency_key=request.headers.get("Idempotency-Key") or None,
+    )
+
+
+def _locations(run: Run, *, stateless: bool, tail: str) -> dict[str, str]:
+    if stateless:
+        return {"Content-Location": f"/runs/{run.id}", "Location": f"/runs/{run.id}/{tail}"}
+    base = f"/threads/{run.thread_id}/runs/{run.id}"
+    return {"Content-Location": base, "Location": f"{base}/{tail}"}
+
+
+async def _create(request: HttpRequest, thread_id: str | None, payload: RunCreateIn) -> Run:
+    stateless = thread_id is None
+    tid = None if stateless else _uuid(thread_id or "", "thread")
+    return await call(services.run_create)(thread_id=tid, payload=_to_create(request, payload), stateless=stateless)
+
+
+def _result_loader(run_id: uuid.UUID) -> Any:
+    """Reads the run's result when the body is produced: after the view returned and the middleware
+    cleared the request's scope, so the loader carries the scope with it."""
+    scope = current_scope()
+
+    async def load() -> Any:
+        with scoped(scope):
+            return await _result_of(run_id)
+
+    return load
+
+
+async def _result_of(run_id: uuid.UUID) -> Any:
+    run = await call(run_get_any)(run_id=run_id)
+    if run is None:
+        return {"__error__": {"error": "RunNotFound", "message": "The run was deleted (rolled back)."}}
+    return run.result
+
+
+def _cancel_later(thread_id: uuid.UUID, run_id: uuid.UUID) -> Any:
+    scope = current_scope()
+
+    async def cancel() -> None:
+        with scoped(scope):
+            await call(services.run_cancel)(thread_id=thread_id, run_id=run_id, action="interrupt")
+
+    return cancel
+
+
+def _stream(run: Run, payload: RunCreateIn, *, stateless: bool) -> StreamingHttpResponse:
+    body = sse_events(str(run.id), after="0", resumable=payload.stream_resumable)
+    if payload.on_disconnect == "cancel":
+        body = guard_disconnect(body, _cancel_later(run.thread_id, run.id))
+    return sse_response(body, headers=_locations(run, stateless=stateless, tail="stream"))
+
+
+def _wait(run: Run, *, stateless: bool) -> StreamingHttpResponse:
+    response = StreamingHttpResponse(wait_body(str(run.id), _result_loader(run.id)),
+                                     content_type="application/json")
+    locations = _locations(run, stateless=False, tail="join")
+    if stateless:
+        locations["Content-Location"] = f"/runs/{run.id}"
+    for key, value in locations.items():
+        response[key] = value
+    return response
+
+
+@router.post("/threads/{thread_id}/runs")
+async def run_create(request: HttpRequest, thread_id: str, payload: RunCreateIn) -> HttpResponse:
+    run = await _create(request, thread_id, payload)
+    return json_response(run_out(run), headers={"Content-Location": f"/threads/{run.thread_id}/runs/{run.id}"})
+
+
+@router.post("/threads/{thread_id}/runs/stream")
+async def run_stream(request: HttpRequest, thread_id: str, payload: RunCreateIn) -> HttpResponse:
+    return _stream(await _create(request, thread_id, payload), payload, stateless=False)
+
+
+@router.post("/threads/{thread_id}/runs/wait")
+async def run_wait(request: HttpRequest, thread_id: str, payload: RunCreateIn) -> HttpResponse:
+    return _wait(await _create(request, thread_id, payload), stateless=False)
+
+
+@router.get("/threads/{thread_id}/runs")
+async def run_list_view(request: HttpRequest, thread_id: str, limit: int = 10, offset: int = 0,
+                        status: str | None = None) -> HttpResponse:
+    runs = await call(run_list)(thread_id=_uuid(thread_id, "thread"), limit=limit, offset=offset, status=status)
+    select = query_list(request, "select")
+    return json_response([select_fields(run_out(r), select) for r in runs])
+
+
+@router.get("/threads/{thread_id}/runs/{run_id}")
+async def run_get_view(request: HttpRequest, thread_id: str, run_id: str) -> HttpResponse:
+    run = await call(run_get)(thread_id=_uuid(thread_id, "thread"), run_id=_uuid(run_id, "run"))
+    return json_response(run_out(run))
+
+
+@router.delete("/threads/{thread_id}/runs/{run_id}")
+async def run_delete(request: HttpRequest, thread_id: str, run_id: str) -> HttpResponse:
+    await call(services.run_delete)(thread_id=_uuid(thread_id, "thread"), run_id=_uuid(run_id, "run"))
+    return no_content()
+
+
+@router.post("/threads/{thread_id}/runs/{run_id}/cancel")
+async def run_cancel(request: HttpRequest, thread_id: str, run_id: str, action: str = "interrupt") -> HttpResponse:
+    if action not in ("interrupt", "rollback"):
+        raise ValidationFailedError("action must be interrupt or rollback")
+    tid, rid = _uuid(thread_id, "thread"), _uuid(run_id, "run")
+    run = await call(services.run_cancel)(thread_id=tid, run_id=rid, action=action)
+    if not truthy(request.GET.get("wait")):
+        return no_content(202)
+    if run is None:
+        return json_response(None)
+    body = b"".join([chunk async for chunk in wait_body(str(rid), _result_loader(rid))])
+    return HttpResponse(body, content_type="application/json")
+
+
+@router.get("/threads/{thread_id}/runs/{run_id}/join")
+async def run_join(request: HttpRequest, thread_id: str, run_id: str) -> HttpResponse:
+    run = await call(run_get)(thread_id=_uuid(thread_id, "thread"), run_id=_uuid(run_id, "run"))
+    if run.status not in ACTIVE_RUN_STATUSES:
+        return json_response(run.result)
+    return _wait(run, stateless=False)
+
+
+async def _join_stream(request: HttpRequest, run: Run, *, stateless: bool) -> HttpResponse:
+    after = parse_last_event_id(request.headers.get("Last-Event-ID"))
+    if after is None:
+        after = await last_run_event_id(str(run.id))
+    resumable = bool((run.kwargs or {}).get("stream_resumable"))
+    body = sse_events(str(run.id), after=after, resumable=resumable, modes=query_list(request, "stream_mode"))
+    if truthy(request.GET.get("cancel_on_disconnect")):
+        body = guard_disconnect(body, _cancel_later(run.thread_id, run.id))
+    return sse_response(body, headers=_locations(run, stateless=stateless, tail="stream"))
+
+
+@router.get("/threads/{thread_id}/runs/{run_id}/stream")
+async def run_join_stream(request: HttpRequest, thread_id: str, run_id: str) -> HttpResponse:
+    run = await call(run_get)(thread_id=_uuid(thread_id, "thread"), run_id=_uuid(run_id, "run"))
+    return await _join_stream(request, run, stateless=False)
+
+
+@router.post("/runs/stream")
+async def stateless_stream(request: HttpRequest, payload: RunCreateIn) -> HttpResponse:
+    return _stream(await _create(request, None, payload), payload, stateless=True)
+
+
+@router.post("/runs/wait")
+async def stateless_wait(request: HttpRequest, payload: RunCreateIn) -> HttpResponse:
+    return _wait(await _create(request, None, payload), stateless=True)
+
+
+@router.post("/runs")
+async def stateless_create(request: HttpRequest, payload: RunCreateIn) -> HttpResponse:
+    run = await _create(request, None, payload)
+    return json_response(run_out(run), headers={"Content-Location": f"/runs/{run.id}"})
+
+
+@router.post("/runs/batch")
+async def stateless_batch(request: HttpRequest, payload: list[RunCreateIn]) -> HttpResponse:
+    runs = [await _create(request, None, item) for item in payload]
+    return json_response([run_out(run) for run in runs])
+
+
+@router.post("/runs/cancel")
+async def cancel_many(request: HttpRequest, payload: CancelManyIn, action: str = "interrupt") -> HttpResponse:
+    if (payload.thread_id or payload.run_ids) and payload.status:
+        raise ValidationFailedError("Send either thread_id and run_ids, or status, not both.")
+    if not payload.status and not (payload.thread_id and payload.run_ids):
+        raise ValidationFailedError("Send thread_id and run_ids, or status.")
+    await call(services.run_cancel_many)(thread_id=payload.thread_id, run_ids=payload.run_ids,
+                                         status=payload.status, action=action)
+    return no_content()
+
+
+@router.get("/runs/{run_id}")
+async def stateless_get(request: HttpRequest, run_id: str) -> HttpResponse:
+    run = await call(run_get_any)(run_id=_uuid(run_id, "run"))
+    if run is None:
+        raise NotFoundError("Run not found.")
+    return json_response(run_out(run))
+
+
+@router.get("/runs/{run_id}/stream")
+async def stateless_join_stream(request: HttpRequest, run_id: str) -> HttpResponse:
+    run = await call(run_get_any)(run_id=_uuid(run_id, "run"))
+    if run is None:
+        raise NotFoundError("Run not found.")
+    return await _join_stream(request, run, stateless=True)

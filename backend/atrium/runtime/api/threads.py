@@ -1,0 +1,185 @@
+"""Threads, their state and history (§1.2, §1.3)."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.http import HttpRequest, HttpResponse
+from ninja import Router
+
+from atrium.runtime import state_access
+from atrium.runtime.api.common import call, json_response, no_content, paginated, truthy
+from atrium.runtime.api.schemas import (
+    HistoryIn,
+    StateCheckpointIn,
+    StateUpdateIn,
+    ThreadCountIn,
+    ThreadCreateIn,
+    ThreadPatchIn,
+    ThreadPruneIn,
+    ThreadSearchIn,
+)
+from atrium.runtime.api.serializers import select_fields, thread_out
+from atrium.runtime.selectors.threads import thread_get, thread_search
+from atrium.runtime.services import threads as services
+
+router = Router(tags=["threads"])
+
+
+def _thread_id(value: str) -> uuid.UUID:
+    try:
+        return uuid.UUID(value)
+    except ValueError:
+        from atrium.core.errors import ValidationFailedError
+
+        raise ValidationFailedError("Invalid thread ID: must be a UUID") from None
+
+
+@router.post("/threads")
+async def thread_create(request: HttpRequest, payload: ThreadCreateIn) -> HttpResponse:
+    metadata = dict(payload.metadata or {})
+    if payload.graph_id and "graph_id" not in metadata:
+        metadata["graph_id"] = payload.graph_id
+    thread, created = await call(services.thread_create)(
+        thread_id=payload.thread_id, metadata=metadata, if_exists=payload.if_exists, ttl=payload.ttl
+    )
+    if created and payload.supersteps:
+        for superstep in payload.supersteps:
+            for update in superstep.get("updates", []):
+                await state_access.state_update(thread, values=update.get("values"), as_node=update.get("as_node"))
+        thread = await call(thread_get)(thread_id=thread.id)
+    return json_response(thread_out(thread))
+
+
+@router.post("/threads/search")
+async def thread_search_view(request: HttpRequest, payload: ThreadSearchIn) -> HttpResponse:
+    def run() -> tuple[list[dict[str, object]], int]:
+        queryset = thread_search(metadata=payload.metadata, values=payload.values, ids=payload.ids,
+                                 status=payload.status)
+        order = payload.sort_by or "created_at"
+        field = "id" if order == "thread_id" else order
+        queryset = queryset.order_by(f"{'' if payload.sort_order == 'asc' else '-'}{field}")
+        total = queryset.count()
+        items = [select_fields(thread_out(t), payload.select)
+                 for t in queryset[payload.offset: payload.offset + payload.limit]]
+        return items, total
+
+    items, total = await call(run)()
+    if payload.extract:
+        items = [{**item, "extracted": _extract(item, payload.extract)} for item in items]
+    return paginated(items, total=total, offset=payload.offset, limit=payload.limit)
+
+
+def _extract(item: dict[str, object], paths: dict[str, str]) -> dict[str, object]:
+    """`{"alias": "values.messages[-1]"}` → the value at that path (or None)."""
+    import re
+
+    out: dict[str, object] = {}
+    for alias, path in list(paths.items())[:10]:
+        value: object = item
+        for token in re.findall(r"[^.\[\]]+|\[-?\d+\]", path):
+            try:
+                if token.startswith("["):
+                    value = value[int(token[1:-1])]  # type: ignore[index]
+                else:
+                    value = value.get(token) if isinstance(value, dict) else None
+            except (IndexError, KeyError, TypeError):
+                value = None
+            if value is None:
+                break
+        out[alias] = value
+    return out
+
+
+@router.post("/threads/count")
+async def thread_count(request: HttpRequest, payload: ThreadCountIn) -> HttpResponse:
+    count = await call(lambda: thread_search(metadata=payload.metadata, values=payload.values,
+                                             status=payload.status).count())()
+    return json_response(count)
+
+
+@router.post("/threads/prune")
+async def thread_prune(request: HttpRequest, payload: ThreadPruneIn) -> HttpResponse:
+    count = await call(services.thread_prune)(thread_ids=payload.thread_ids, strategy=payload.strategy)
+    return json_response({"pruned_count": count})
+
+
+@router.get("/threads/{thread_id}")
+async def thread_get_view(request: HttpRequest, thread_id: str) -> HttpResponse:
+    thread = await call(thread_get)(thread_id=_thread_id(thread_id))
+    return json_response(thread_out(thread, include_ttl="ttl" in (request.GET.getlist("include") or [])))
+
+
+@router.patch("/threads/{thread_id}")
+async def thread_update(request: HttpRequest, thread_id: str, payload: ThreadPatchIn) -> HttpResponse:
+    thread = await call(services.thread_update)(thread_id=_thread_id(thread_id), metadata=payload.metadata,
+                                                ttl=payload.ttl)
+    if "return=minimal" in request.headers.get("Prefer", ""):
+        return no_content()
+    return json_response(thread_out(thread))
+
+
+@router.delete("/threads/{thread_id}")
+async def thread_delete(request: HttpRequest, thread_id: str) -> HttpResponse:
+    await call(services.thread_delete)(thread_id=_thread_id(thread_id))
+    return no_content()
+
+
+@router.post("/threads/{thread_id}/copy")
+async def thread_copy(request: HttpRequest, thread_id: str) -> HttpResponse:
+    thread = await call(services.thread_copy)(thread_id=_thread_id(thread_id))
+    return json_response(thread_out(thread))
+
+
+@router.get("/threads/{thread_id}/state")
+async def state_get(request: HttpRequest, thread_id: str) -> HttpResponse:
+    thread = await call(thread_get)(thread_id=_thread_id(thread_id))
+    state = await state_access.state_get(thread, subgraphs=truthy(request.GET.get("subgraphs")))
+    return json_response(state)
+
+
+@router.get("/threads/{thread_id}/state/{checkpoint_id}")
+async def state_at(request: HttpRequest, thread_id: str, checkpoint_id: str) -> HttpResponse:
+    thread = await call(thread_get)(thread_id=_thread_id(thread_id))
+    state = await state_access.state_get(thread, checkpoint={"checkpoint_id": checkpoint_id},
+                                         subgraphs=truthy(request.GET.get("subgraphs")))
+    if state.get("checkpoint") is None:
+        from atrium.core.errors import NotFoundError
+
+        raise NotFoundError(f"Checkpoint {checkpoint_id} not found")
+    return json_response(state)
+
+
+@router.post("/threads/{thread_id}/state/checkpoint")
+async def state_at_checkpoint(request: HttpRequest, thread_id: str, payload: StateCheckpointIn) -> HttpResponse:
+    thread = await call(thread_get)(thread_id=_thread_id(thread_id))
+    return json_response(await state_access.state_get(thread, checkpoint=payload.checkpoint,
+                                                      subgraphs=payload.subgraphs))
+
+
+@router.post("/threads/{thread_id}/state")
+async def state_update(request: HttpRequest, thread_id: str, payload: StateUpdateIn) -> HttpResponse:
+    from atrium.core.tenancy import Role, current_scope
+
+    current_scope().require(Role.EDITOR)
+    thread = await call(thread_get)(thread_id=_thread_id(thread_id))
+    checkpoint = payload.checkpoint or ({"checkpoint_id": payload.checkpoint_id} if payload.checkpoint_id else None)
+    result = await state_access.state_update(thread, values=payload.values, as_node=payload.as_node,
+                                             checkpoint=checkpoint)
+    return json_response(result)
+
+
+@router.post("/threads/{thread_id}/history")
+async def history(request: HttpRequest, thread_id: str, payload: HistoryIn) -> HttpResponse:
+    thread = await call(thread_get)(thread_id=_thread_id(thread_id))
+    states = await state_access.history(thread, limit=payload.limit, before=payload.before,
+                                        metadata=payload.metadata, checkpoint=payload.checkpoint)
+    return json_response(states)
+
+
+@router.get("/threads/{thread_id}/history")
+async def history_get(request: HttpRequest, thread_id: str, limit: int = 1, before: str | None = None) -> HttpResponse:
+    thread = await call(thread_get)(thread_id=_thread_id(thread_id))
+    return json_response(await state_access.history(thread, limit=limit, before=before))
+
+

@@ -1,0 +1,77 @@
+"""Direct SQL on LangGraph's checkpoint tables, for what the checkpointer API has no call for:
+erasing one run's checkpoints (rollback), copying a thread, deleting a thread's history.
+
+The tables and their key columns are LangGraph's (`checkpoints`, `checkpoint_blobs`,
+`checkpoint_writes`, keyed by thread_id, checkpoint_ns, checkpoint_id); runs stamp `run_id` into each
+checkpoint's metadata.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import connection
+
+_DELETE_RUN_WRITES = """
+DELETE FROM checkpoint_writes w USING checkpoints c
+WHERE c.thread_id = %(t)s AND c.metadata->>'run_id' = %(r)s
+  AND w.thread_id = c.thread_id AND w.checkpoint_ns = c.checkpoint_ns AND w.checkpoint_id = c.checkpoint_id
+"""
+_DELETE_RUN_CHECKPOINTS = "DELETE FROM checkpoints WHERE thread_id = %(t)s AND metadata->>'run_id' = %(r)s"
+_TABLES = ("checkpoint_writes", "checkpoint_blobs", "checkpoints")
+
+
+async def adelete_for_run(conn: Any, *, thread_id: str, run_id: str) -> None:
+    """Erase the checkpoints a run wrote (rollback), on an async psycopg connection."""
+    params = {"t": thread_id, "r": run_id}
+    async with conn.cursor() as cur:
+        await cur.execute(_DELETE_RUN_WRITES, params)
+        await cur.execute(_DELETE_RUN_CHECKPOINTS, params)
+
+
+def delete_thread(*, thread_id: str) -> None:
+    with connection.cursor() as cur:
+        for table in _TABLES:
+            cur.execute(f"DELETE FROM {table} WHERE thread_id = %s", [thread_id])  # noqa: S608
+
+
+def copy_thread(*, source_id: str, target_id: str) -> None:
+    """Duplicate every checkpoint row of a thread under a new thread id (POST /threads/{id}/copy)."""
+    with connection.cursor() as cur:
+        cur.execute(
+            """INSERT INTO checkpoints (thread_id, checkpoint_ns, checkpoint_id, parent_checkpoint_id, type,
+                   checkpoint, metadata)
+               SELECT %s, checkpoint_ns, checkpoint_id, parent_checkpoint_id, type, checkpoint,
+                   jsonb_set(metadata, '{thread_id}', to_jsonb(%s::text))
+               FROM checkpoints WHERE thread_id = %s""",
+            [target_id, target_id, source_id],
+        )
+        cur.execute(
+            """INSERT INTO checkpoint_blobs (thread_id, checkpoint_ns, channel, version, type, blob)
+               SELECT %s, checkpoint_ns, channel, version, type, blob FROM checkpoint_blobs WHERE thread_id = %s""",
+            [target_id, source_id],
+        )
+        cur.execute(
+            """INSERT INTO checkpoint_writes (thread_id, checkpoint_ns, checkpoint_id, task_id, idx, channel, type,
+                   blob, task_path)
+               SELECT %s, checkpoint_ns, checkpoint_id, task_id, idx, channel, type, blob, task_path
+               FROM checkpoint_writes WHERE thread_id = %s""",
+            [target_id, source_id],
+        )
+
+
+def keep_latest(*, thread_id: str) -> None:
+    """Prune a thread's history to its newest checkpoint per namespace (TTL/prune `keep_latest`)."""
+    with connection.cursor() as cur:
+        cur.execute(
+            """DELETE FROM checkpoints c WHERE thread_id = %(t)s AND checkpoint_id <> (
+                   SELECT max(checkpoint_id) FROM checkpoints m
+                   WHERE m.thread_id = c.thread_id AND m.checkpoint_ns = c.checkpoint_ns)""",
+            {"t": thread_id},
+        )
+        cur.execute(
+            """DELETE FROM checkpoint_writes w WHERE thread_id = %(t)s AND NOT EXISTS (
+                   SELECT 1 FROM checkpoints c WHERE c.thread_id = w.thread_id
+                   AND c.checkpoint_ns = w.checkpoint_ns AND c.checkpoint_id = w.checkpoint_id)""",
+            {"t": thread_id},
+        )

@@ -1,0 +1,60 @@
+"""Sync-side messages to workers and stream readers: enqueue a run, tell a worker to stop one, mark a
+run that never started as done. Called after commit only."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+import redis
+from django.conf import settings
+
+from atrium.runtime.engine import ProtocolEvent, dumps
+from atrium.runtime.streams import (
+    CONTROL_CHANNEL,
+    END_EVENT,
+    RUN_STREAM_TTL_SECONDS,
+    THREAD_STREAM_MAXLEN,
+    APPEND_V2_SCRIPT,
+    run_done_key,
+    run_events_key,
+    thread_seq_key,
+    thread_v2_key,
+    v2_envelope,
+)
+
+RUNS_QUEUE = "runs"
+
+
+@lru_cache(maxsize=1)
+def _redis() -> redis.Redis:
+    return redis.Redis.from_url(settings.REDIS_URL)
+
+
+def enqueue_run(run_id: str, *, delay: float = 0) -> None:
+    from atrium.runtime.tasks import execute_run
+
+    execute_run.apply_async(args=[run_id], queue=RUNS_QUEUE, countdown=delay or None)
+
+
+def announce_run(run_id: str, thread_id: str) -> None:
+    """Publish a new run's `metadata` event at once, so a streaming client's first event does not wait
+    for a worker to pick the run up. The worker emits it itself only on retried attempts."""
+    _redis().xadd(run_events_key(run_id), {"e": "metadata", "d": dumps({"run_id": run_id, "thread_id": thread_id,
+                                                                         "attempt": 1})})
+
+
+def send_control(run_id: str, action: str) -> None:
+    _redis().publish(CONTROL_CHANNEL, dumps({"run_id": run_id, "action": action}))
+
+
+def mark_done(thread_id: str, run_id: str, status: str) -> None:
+    """A run that ended without a worker (cancelled while pending): wake its waiters and streams."""
+    pipe = _redis().pipeline(transaction=False)
+    pipe.xadd(run_events_key(run_id), {"e": END_EVENT, "d": dumps(status)})
+    pipe.xadd(run_done_key(run_id), {"s": status})
+    pipe.expire(run_events_key(run_id), RUN_STREAM_TTL_SECONDS)
+    pipe.expire(run_done_key(run_id), RUN_STREAM_TTL_SECONDS)
+    terminal = ProtocolEvent("lifecycle", (), {"event": "interrupted"})
+    pipe.eval(APPEND_V2_SCRIPT, 2, thread_v2_key(thread_id), thread_seq_key(thread_id), dumps(v2_envelope(terminal)),
+              THREAD_STREAM_MAXLEN)
+    pipe.execute()

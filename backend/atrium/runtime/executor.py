@@ -1,0 +1,246 @@
+"""Executing a claimed run inside a worker process.
+
+Celery tasks are synchronous; graphs are async. Each worker process keeps one asyncio loop in a
+background thread, holding what is expensive to build per run (the Postgres pool behind the
+checkpointer and store, the Redis client, loaded graphs). Task threads submit runs to that loop, so
+one process executes many runs concurrently while each task thread just waits for its result.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import dataclasses
+import json
+import logging
+import threading
+import typing
+from collections.abc import Coroutine
+from typing import Any, TypeVar
+
+from langgraph.runtime import RunControl
+
+from atrium.assistants.graphs import registry
+from atrium.runtime import checkpoints
+from atrium.runtime.auth_user import AuthUser
+from atrium.runtime.engine import (
+    ProtocolEvent,
+    RunEvent,
+    RunRequest,
+    checkpoint_ref,
+    dumps,
+    error_payload,
+    stream_run_dual,
+)
+from atrium.runtime.engine.state import interrupt_dict
+from atrium.runtime.models import RunStatus
+from atrium.runtime.persistence import persistence
+from atrium.runtime.services.execution import RunClaim, RunResult
+from atrium.runtime.streams import CONTROL_CHANNEL, RunPublisher, get_redis
+from atrium.runtime.tenant_store import TenantStore
+
+logger = logging.getLogger(__name__)
+T = TypeVar("T")
+SERVER_CONTEXT_FIELDS = ("user_id", "org_id", "assistant_id", "thread_id")
+
+
+class WorkerLoop:
+    def __init__(self) -> None:
+        self.loop = asyncio.new_event_loop()
+        self.thread = threading.Thread(target=self.loop.run_forever, name="atrium-runtime-loop", daemon=True)
+        self.thread.start()
+        self.active: dict[str, asyncio.Task[Any]] = {}
+        self.cancel_actions: dict[str, str] = {}
+        self.controls: dict[str, RunControl] = {}
+        self.run(self._start())
+
+    def run(self, coro: Coroutine[Any, Any, T]) -> T:
+        return asyncio.run_coroutine_threadsafe(coro, self.loop).result()
+
+    async def _start(self) -> None:
+        await persistence()
+        self.loop.create_task(self._listen_for_controls())
+
+    async def _listen_for_controls(self) -> None:
+        while True:
+            try:
+                pubsub = get_redis().pubsub()
+                await pubsub.subscribe(CONTROL_CHANNEL)
+                async for message in pubsub.listen():
+                    if message.get("type") != "message":
+                        continue
+                    body = json.loads(message["data"])
+                    task = self.active.get(body["run_id"])
+                    if task is not None and not task.done():
+                        self.cancel_actions[body["run_id"]] = body["action"]
+                        task.cancel()
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # Redis went away: listen again once it is back
+                logger.warning("control channel lost; reconnecting", exc_info=True)
+                await asyncio.sleep(1)
+
+    def drain_all(self, reason: str = "shutdown") -> None:
+        """Ask every running graph to stop at its next step boundary (warm shutdown)."""
+        for control in list(self.controls.values()):
+            control.request_drain(reason)
+
+
+_loop: WorkerLoop | None = None
+_loop_lock = threading.Lock()
+
+
+def worker_loop() -> WorkerLoop:
+    global _loop
+    with _loop_lock:
+        if _loop is None:
+            _loop = WorkerLoop()
+        return _loop
+
+
+def _context_for(graph: Any, claim: RunClaim) -> Any:
+    """The run context: assistant context ∪ request context, filtered to the graph's context schema,
+    with the ids the server supplies (which a client cannot override)."""
+    schema = getattr(graph, "context_schema", None)
+    context = dict(claim.context)
+    server_values = {
+        "user_id": str(claim.user_id or ""), "org_id": claim.org_id,
+        "assistant_id": claim.assistant_id, "thread_id": claim.thread_id,
+    }
+    if schema is None:
+        return context or None
+    if dataclasses.is_dataclass(schema):
+        names = {f.name for f in dataclasses.fields(schema)}
+    elif hasattr(schema, "model_fields"):
+        names = set(schema.model_fields)
+    else:
+        names = set(typing.get_type_hints(schema))
+    filtered = {k: v for k, v in context.items() if k in names}
+    filtered.update({k: v for k, v in server_values.items() if k in names})
+    return filtered
+
+
+def _config_for(claim: RunClaim) -> dict[str, Any]:
+    config = dict(claim.config)
+    user = AuthUser(
+        identity=str(claim.user_id or ""), display_name=claim.user_email, permissions=[claim.user_role],
+        org_id=claim.org_id, role=claim.user_role,
+    )
+    ids = {
+        "thread_id": claim.thread_id, "run_id": claim.run_id, "graph_id": claim.graph_id,
+        "assistant_id": claim.assistant_id, "user_id": str(claim.user_id or ""), "org_id": claim.org_id,
+    }
+    configurable = {
+        **(config.get("configurable") or {}),
+        **{k: v for k, v in (claim.kwargs.get("headers") or {}).items()},
+        **ids,
+        "langgraph_auth_user": user,
+        "langgraph_auth_user_id": user.identity,
+        "langgraph_auth_permissions": user.permissions,
+    }
+    checkpoint = claim.kwargs.get("checkpoint") or {}
+    if checkpoint.get("checkpoint_id"):
+        configurable["checkpoint_id"] = checkpoint["checkpoint_id"]
+        if checkpoint.get("checkpoint_ns"):
+            configurable["checkpoint_ns"] = checkpoint["checkpoint_ns"]
+    metadata = {**(config.get("metadata") or {}), **{k: v for k, v in ids.items() if k != "org_id"}}
+    return {**config, "configurable": configurable, "metadata": metadata}
+
+
+def _jsonable(value: Any) -> Any:
+    return json.loads(dumps(value)) if value is not None else None
+
+
+async def execute(claim: RunClaim) -> tuple[RunResult, list[ProtocolEvent]]:
+    """Run the graph, publishing events as they come. Returns the outcome and the held-back terminal
+    v2 events, which may only be published once the run's status is committed."""
+    wl = worker_loop()
+    stores = await persistence()
+    store = TenantStore(stores.store, claim.org_id)
+    config = _config_for(claim)
+    control = RunControl()
+    publisher = RunPublisher(claim.run_id, claim.thread_id, get_redis())
+    terminal: list[ProtocolEvent] = []
+    kwargs = claim.kwargs
+    async with contextlib.AsyncExitStack() as stack:
+        try:
+            graph = await registry().get_graph(
+                claim.graph_id, config, checkpointer=stores.checkpointer, store=store,  # type: ignore[arg-type]
+                context=claim.context, exit_stack=stack,
+            )
+        except Exception as exc:
+            logger.exception("graph %s failed to load", claim.graph_id)
+            await publisher.publish([RunEvent("error", error_payload(exc))], [])
+            return RunResult(status=RunStatus.ERROR, result={"__error__": error_payload(exc)},
+                             error=error_payload(exc)), [
+                ProtocolEvent("lifecycle", (), {"event": "failed", "error": str(exc)})]
+        request = RunRequest(
+            run_id=claim.run_id, thread_id=claim.thread_id, config=config,  # type: ignore[arg-type]
+            input=kwargs.get("input"), command=kwargs.get("command"), context=_context_for(graph, claim),
+            stream_mode=tuple(kwargs.get("stream_mode") or ("values",)),  # type: ignore[arg-type]
+            stream_subgraphs=bool(kwargs.get("stream_subgraphs")),
+            interrupt_before=kwargs.get("interrupt_before"), interrupt_after=kwargs.get("interrupt_after"),
+            durability=kwargs.get("durability") or "sync",  # type: ignore[arg-type]
+            attempt=claim.attempt, control=control,
+        )
+        stream = stream_run_dual(graph, request)
+        wl.controls[claim.run_id] = control
+        cancelled_action = ""
+
+        async def pump() -> None:
+            async for event in stream:
+                if isinstance(event, RunEvent):
+                    if event.event == "metadata" and claim.attempt == 1:
+                        continue  # published by the web process when the run was created
+                    await publisher.publish([event], [])
+                elif event.is_run_terminal:
+                    terminal.append(event)
+                else:
+                    await publisher.publish([], [event])
+
+        task = asyncio.ensure_future(pump())
+        wl.active[claim.run_id] = task
+        try:
+            await task
+        except asyncio.CancelledError:
+            cancelled_action = wl.cancel_actions.pop(claim.run_id, "")
+            if not cancelled_action:
+                raise
+        finally:
+            wl.active.pop(claim.run_id, None)
+            wl.controls.pop(claim.run_id, None)
+
+        state_config = {"configurable": {"thread_id": claim.thread_id}}
+        if cancelled_action == "rollback":
+            async with stores.pool.connection() as conn:
+                await checkpoints.adelete_for_run(conn, thread_id=claim.thread_id, run_id=claim.run_id)
+        snapshot = await graph.aget_state(state_config)  # type: ignore[arg-type]
+        values = _jsonable(snapshot.values)
+        interrupts = {
+            task.id: [interrupt_dict(i) for i in task.interrupts] for task in snapshot.tasks if task.interrupts
+        }
+        next_nodes = list(snapshot.next)
+        base = {"values": values, "interrupts": _jsonable(interrupts), "next": next_nodes,
+                "checkpoint_end": _jsonable(checkpoint_ref(snapshot.config))}
+        if cancelled_action:
+            terminal = [ProtocolEvent("lifecycle", (), {"event": "interrupted"})]
+            status = "rollback" if cancelled_action == "rollback" else RunStatus.INTERRUPTED
+            return RunResult(status=status, result=values, **base), terminal
+        outcome = stream.outcome
+        if outcome is not None and outcome.status == "drained":
+            return RunResult(status="drained", **base), []
+        if outcome is not None and outcome.status == "error" and outcome.error is not None:
+            payload = error_payload(outcome.error)
+            return RunResult(status=RunStatus.ERROR, result={"__error__": payload}, error=payload, **base), terminal
+        result = values
+        all_interrupts = [i for items in (base["interrupts"] or {}).values() for i in items]
+        if all_interrupts and isinstance(values, dict):
+            result = {**values, "__interrupt__": all_interrupts}
+        return RunResult(status=RunStatus.SUCCESS, result=result, **base), terminal
+
+
+async def publish_end(claim: RunClaim, terminal: list[ProtocolEvent], status: str) -> None:
+    publisher = RunPublisher(claim.run_id, claim.thread_id, get_redis())
+    if terminal:
+        await publisher.publish([], terminal)
+    await publisher.finish(status)

@@ -1,0 +1,113 @@
+"""Threads and runs. Checkpoints and the store live in LangGraph's own tables (see migrations)."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib.postgres.indexes import GinIndex
+from django.db import models
+
+from atrium.core.ids import uuid7
+from atrium.core.tenancy import OrgOwnedModel
+
+
+class ThreadStatus(models.TextChoices):
+    IDLE = "idle"
+    BUSY = "busy"
+    INTERRUPTED = "interrupted"
+    ERROR = "error"
+
+
+class RunStatus(models.TextChoices):
+    PENDING = "pending"
+    RUNNING = "running"
+    SUCCESS = "success"
+    ERROR = "error"
+    TIMEOUT = "timeout"
+    INTERRUPTED = "interrupted"
+
+
+ACTIVE_RUN_STATUSES = (RunStatus.PENDING, RunStatus.RUNNING)
+
+
+class Thread(OrgOwnedModel):
+    """A conversation. Its state is the latest checkpoint; `values` caches it for listing and search."""
+
+    id = models.UUIDField(primary_key=True, default=uuid7, editable=False)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    metadata = models.JSONField(default=dict, blank=True)
+    config = models.JSONField(default=dict, blank=True)
+    status = models.CharField(max_length=16, choices=ThreadStatus.choices, default=ThreadStatus.IDLE)
+    values = models.JSONField(null=True, blank=True)
+    interrupts = models.JSONField(default=dict, blank=True)
+    next = models.JSONField(default=list, blank=True, help_text="Nodes still to run at the head checkpoint.")
+    error = models.JSONField(null=True, blank=True)
+    graph_id = models.CharField(max_length=200, blank=True, default="")
+    assistant_id = models.UUIDField(null=True, blank=True)
+    temporary = models.BooleanField(default=False, help_text="Made for a stateless run; deleted after it.")
+    ttl_minutes = models.FloatField(null=True, blank=True)
+    ttl_strategy = models.CharField(max_length=16, blank=True, default="")
+    expires_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    state_updated_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta(OrgOwnedModel.Meta):
+        ordering = ("-created_at",)
+        indexes = [
+            models.Index(fields=("org", "owner", "-created_at"), name="thread_org_owner_created"),
+            GinIndex(fields=("metadata",), name="thread_metadata_gin", opclasses=("jsonb_path_ops",)),
+        ]
+
+    def __str__(self) -> str:
+        return str(self.id)
+
+
+class Run(OrgOwnedModel):
+    """One execution of an assistant's graph on a thread.
+
+    The row is the source of truth: a run accepted here is executed even if the broker loses the
+    message (the reconciler re-enqueues pending rows). `kwargs` keeps the RunCreate body the worker needs.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid7, editable=False)
+    thread = models.ForeignKey(Thread, on_delete=models.CASCADE, related_name="runs")
+    assistant_id = models.UUIDField()
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    status = models.CharField(max_length=16, choices=RunStatus.choices, default=RunStatus.PENDING)
+    metadata = models.JSONField(default=dict, blank=True)
+    kwargs = models.JSONField(default=dict, blank=True)
+    multitask_strategy = models.CharField(max_length=16, default="enqueue")
+    attempt = models.PositiveIntegerField(default=0)
+    result = models.JSONField(null=True, blank=True, help_text="What /wait and /join return.")
+    error = models.JSONField(null=True, blank=True)
+    cancel_action = models.CharField(max_length=16, blank=True, default="")
+    idempotency_key = models.CharField(max_length=200, null=True, blank=True)
+    not_before = models.DateTimeField(null=True, blank=True, help_text="after_seconds: do not start earlier.")
+    started_at = models.DateTimeField(null=True, blank=True)
+    ended_at = models.DateTimeField(null=True, blank=True)
+    checkpoint_start = models.JSONField(null=True, blank=True)
+    checkpoint_end = models.JSONField(null=True, blank=True)
+    lease_owner = models.CharField(max_length=200, blank=True, default="")
+    lease_expires_at = models.DateTimeField(null=True, blank=True)
+    fence = models.PositiveIntegerField(default=0, help_text="Bumped on every claim; stale workers are fenced.")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta(OrgOwnedModel.Meta):
+        ordering = ("-created_at",)
+        indexes = [
+            models.Index(fields=("thread", "status", "created_at"), name="run_thread_status_created"),
+            models.Index(fields=("status", "lease_expires_at"), name="run_status_lease"),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=("org", "idempotency_key"),
+                condition=models.Q(idempotency_key__isnull=False),
+                name="run_unique_idempotency_key",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return str(self.id)

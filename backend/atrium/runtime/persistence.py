@@ -1,0 +1,56 @@
+"""LangGraph's async Postgres checkpointer and store, one connection pool per event loop and process."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+
+from langgraph.checkpoint.postgres.aio import AsyncPostgresSaver
+from langgraph.store.postgres.aio import AsyncPostgresStore
+from psycopg import AsyncConnection
+from psycopg.rows import DictRow
+from psycopg_pool import AsyncConnectionPool
+
+from atrium.runtime.db import CONNECTION_KWARGS, conninfo
+from config.env import env_int
+
+
+@dataclass(frozen=True)
+class Persistence:
+    pool: AsyncConnectionPool[AsyncConnection[DictRow]]
+    checkpointer: AsyncPostgresSaver
+    store: AsyncPostgresStore
+
+
+_by_loop: dict[int, Persistence] = {}
+_locks: dict[int, asyncio.Lock] = {}
+
+
+async def persistence() -> Persistence:
+    loop_id = id(asyncio.get_running_loop())
+    found = _by_loop.get(loop_id)
+    if found is not None:
+        return found
+    lock = _locks.setdefault(loop_id, asyncio.Lock())
+    async with lock:
+        if loop_id not in _by_loop:
+            pool: AsyncConnectionPool[AsyncConnection[DictRow]] = AsyncConnectionPool(
+                conninfo(),
+                min_size=1,
+                max_size=env_int("ATRIUM_RUNTIME_POOL_SIZE", 20),
+                kwargs=CONNECTION_KWARGS,
+                open=False,
+            )
+            await pool.open()
+            _by_loop[loop_id] = Persistence(
+                pool=pool,
+                checkpointer=AsyncPostgresSaver(pool),  # type: ignore[arg-type]
+                store=AsyncPostgresStore(pool),  # type: ignore[arg-type]
+            )
+    return _by_loop[loop_id]
+
+
+async def close_persistence() -> None:
+    found = _by_loop.pop(id(asyncio.get_running_loop()), None)
+    if found is not None:
+        await found.pool.close()

@@ -1,0 +1,28 @@
+"""Reads on runs: visible through the threads the caller may see."""
+
+from __future__ import annotations
+
+import uuid
+
+from atrium.core.errors import NotFoundError
+from atrium.runtime.models import Run
+from atrium.runtime.selectors.threads import thread_get, thread_queryset
+
+
+def run_get(*, thread_id: uuid.UUID, run_id: uuid.UUID) -> Run:
+    run = Run.objects.filter(id=run_id, thread_id=thread_id, thread__in=thread_queryset()).first()
+    if run is None:
+        raise NotFoundError("Run not found.")
+    return run
+
+
+def run_get_any(*, run_id: uuid.UUID) -> Run | None:
+    return Run.objects.filter(id=run_id, thread__in=thread_queryset()).first()
+
+
+def run_list(*, thread_id: uuid.UUID, limit: int, offset: int, status: str | None) -> list[Run]:
+    thread = thread_get(thread_id=thread_id)
+    runs = Run.objects.filter(thread=thread).order_by("-created_at")
+    if status:
+        runs = runs.filter(status=status)
+    return list(runs[offset: offset + limit])

@@ -1,0 +1,276 @@
+"""Writes on runs: creation with multitask strategies, claiming by a worker, finishing, cancelling.
+
+Concurrency rules (no two runs ever execute on one thread at once):
+- Every write that depends on "what runs on this thread" first locks the thread row (`SELECT ... FOR
+  UPDATE`), always before any run row, so the lock order is fixed.
+- A worker may claim a run only if it is the thread's oldest pending run and nothing else runs there.
+  A claim that loses returns None; whoever finishes the running run enqueues the next pending one.
+- Broker messages are sent only after the transaction commits (`transaction.on_commit`).
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from atrium.assistants.models import Assistant
+from atrium.assistants.services import assistant_resolve
+from atrium.core.errors import AtriumError, ConflictError, NotFoundError
+from atrium.core.tenancy import Role, current_scope
+from atrium.runtime.models import ACTIVE_RUN_STATUSES, Run, RunStatus, Thread, ThreadStatus
+from atrium.runtime.selectors.threads import as_uuid, thread_queryset
+
+MULTITASK_STRATEGIES = ("reject", "enqueue", "interrupt", "rollback")
+RESERVED_METADATA = ("thread_id", "assistant_id", "run_id", "cron_id")
+LEASE_SECONDS = 30
+
+
+@dataclass(kw_only=True)
+class RunCreate:
+    """A validated RunCreate body (§3); the API layer builds it from the request schema."""
+
+    assistant_id: str
+    input: Any = None
+    command: dict[str, Any] | None = None
+    metadata: dict[str, Any] = field(default_factory=dict)
+    config: dict[str, Any] = field(default_factory=dict)
+    context: dict[str, Any] = field(default_factory=dict)
+    stream_mode: list[str] = field(default_factory=lambda: ["values"])
+    stream_subgraphs: bool = False
+    stream_resumable: bool = False
+    on_disconnect: str = "continue"
+    multitask_strategy: str = "enqueue"
+    if_not_exists: str = "reject"
+    interrupt_before: Any = None
+    interrupt_after: Any = None
+    checkpoint: dict[str, Any] | None = None
+    webhook: str | None = None
+    durability: str | None = None
+    after_seconds: float = 0
+    on_completion: str = "delete"
+    headers: dict[str, str] = field(default_factory=dict)
+    idempotency_key: str | None = None
+
+
+def _kwargs_of(payload: RunCreate) -> dict[str, Any]:
+    return {
+        "input": payload.input,
+        "command": payload.command,
+        "config": payload.config,
+        "context": payload.context,
+        "stream_mode": payload.stream_mode,
+        "stream_subgraphs": payload.stream_subgraphs,
+        "stream_resumable": payload.stream_resumable,
+        "on_disconnect": payload.on_disconnect,
+        "interrupt_before": payload.interrupt_before,
+        "interrupt_after": payload.interrupt_after,
+        "checkpoint": payload.checkpoint,
+        "webhook": payload.webhook,
+        "durability": payload.durability,
+        "on_completion": payload.on_completion,
+        "headers": payload.headers,
+    }
+
+
+def _validate(payload: RunCreate, *, stateless: bool) -> None:
+    configurable = (payload.config or {}).get("configurable") or {}
+    if configurable and payload.context:
+        raise AtriumError(
+            "Cannot specify both configurable and context. Prefer setting context alone.",
+            code="configurable_and_context",
+        )
+    if stateless and payload.command and "resume" in payload.command:
+        raise AtriumError("You must provide a thread_id when resuming.", code="resume_without_thread")
+
+
+def _locked_thread(thread_id: uuid.UUID) -> Thread | None:
+    return thread_queryset().select_for_update().filter(id=thread_id).first()
+
+
+def _new_thread(
+    *, thread_id: uuid.UUID | None, assistant: Assistant, metadata: dict[str, Any], temporary: bool
+) -> Thread:
+    scope = current_scope()
+    try:
+        with transaction.atomic():
+            return Thread.objects.create(
+                id=thread_id or uuid.uuid4(),
+                org_id=scope.org,
+                owner_id=scope.user_id,
+                metadata={**metadata, "graph_id": assistant.graph_id, "assistant_id": str(assistant.id)},
+                graph_id=assistant.graph_id,
+                assistant_id=assistant.id,
+                temporary=temporary,
+            )
+    except IntegrityError:
+        # The id is taken by a thread the caller may not see: it does not exist for them.
+        raise NotFoundError("Thread or assistant not found.") from None
+
+
+def run_create(*, thread_id: uuid.UUID | str | None, payload: RunCreate, stateless: bool = False) -> Run:
+    scope = current_scope()
+    scope.require(Role.EDITOR)
+    _validate(payload, stateless=stateless)
+    assistant = assistant_resolve(assistant_id=payload.assistant_id)
+    metadata = {k: v for k, v in (payload.metadata or {}).items() if k not in RESERVED_METADATA}
+    controls: list[tuple[str, str]] = []
+    with transaction.atomic():
+        if payload.idempotency_key:
+            existing = Run.objects.filter(idempotency_key=payload.idempotency_key).first()
+            if existing is not None:
+                return existing
+        if stateless:
+            thread = _new_thread(
+                thread_id=None, assistant=assistant, metadata=metadata,
+                temporary=payload.on_completion == "delete",
+            )
+        else:
+            tid = as_uuid(thread_id or "", "thread")
+            thread_or_none = _locked_thread(tid)
+            if thread_or_none is None:
+                if payload.if_not_exists != "create":
+                    raise NotFoundError(f"Thread with ID {tid} not found")
+                thread = _new_thread(thread_id=tid, assistant=assistant, metadata=metadata, temporary=False)
+                thread = Thread.objects.select_for_update().get(id=thread.id)
+            else:
+                thread = thread_or_none
+        active = list(Run.objects.filter(thread=thread, status__in=ACTIVE_RUN_STATUSES).order_by("created_at"))
+        if active and payload.multitask_strategy == "reject":
+            raise ConflictError(
+                "Thread is already running a task. Wait for it to finish or choose a different multitask "
+                "strategy.",
+                code="thread_busy",
+            )
+        if active and payload.multitask_strategy in ("interrupt", "rollback"):
+            controls = _cancel_locked(thread, active, action=payload.multitask_strategy)
+        run = Run.objects.create(
+            org_id=scope.org,
+            thread=thread,
+            assistant_id=assistant.id,
+            user_id=scope.user_id,
+            metadata={**assistant.metadata, **thread.metadata, **metadata,
+                      "graph_id": assistant.graph_id, "assistant_id": str(assistant.id)},
+            kwargs=_kwargs_of(payload),
+            multitask_strategy=payload.multitask_strategy,
+            idempotency_key=payload.idempotency_key,
+            not_before=timezone.now() + timedelta(seconds=payload.after_seconds) if payload.after_seconds else None,
+        )
+        changed = ["status", "updated_at"]
+        thread.status = ThreadStatus.BUSY
+        if not thread.graph_id:
+            thread.graph_id, thread.assistant_id = assistant.graph_id, assistant.id
+            thread.metadata = {**thread.metadata, "graph_id": assistant.graph_id, "assistant_id": str(assistant.id)}
+            changed += ["graph_id", "assistant_id", "metadata"]
+        thread.save(update_fields=changed)
+        _after_commit_enqueue(run, controls, delay=payload.after_seconds)
+    return run
+
+
+def _cancel_locked(thread: Thread, runs: list[Run], *, action: str) -> list[tuple[str, str]]:
+    """Cancel active runs of a locked thread. Pending runs end here; running ones are told to stop."""
+    controls: list[tuple[str, str]] = []
+    now = timezone.now()
+    for run in runs:
+        if run.status == RunStatus.PENDING:
+            if action == "rollback":
+                run.delete()
+            else:
+                Run.objects.filter(id=run.id).update(status=RunStatus.INTERRUPTED, ended_at=now, updated_at=now)
+        else:
+            Run.objects.filter(id=run.id).update(cancel_action=action, updated_at=now)
+            controls.append((str(run.id), action))
+    return controls
+
+
+def _after_commit_enqueue(run: Run | None, controls: list[tuple[str, str]], *, delay: float = 0) -> None:
+    from atrium.runtime import dispatch
+
+    def send() -> None:
+        for run_id, action in controls:
+            dispatch.send_control(run_id, action)
+        if run is not None:
+            dispatch.announce_run(str(run.id), str(run.thread_id))
+            dispatch.enqueue_run(str(run.id), delay=delay)
+
+    transaction.on_commit(send)
+
+
+def run_cancel(*, thread_id: uuid.UUID | str, run_id: uuid.UUID | str, action: str = "interrupt") -> Run | None:
+    """Cancel one run. Returns the run (None if rolled back while pending: it no longer exists)."""
+    scope = current_scope()
+    scope.require(Role.EDITOR)
+    with transaction.atomic():
+        thread = _locked_thread(as_uuid(thread_id))
+        if thread is None:
+            raise NotFoundError("No runs found to cancel.")
+        run = Run.objects.filter(thread=thread, id=as_uuid(run_id, "run")).first()
+        if run is None:
+            raise NotFoundError("No runs found to cancel.")
+        if run.status not in ACTIVE_RUN_STATUSES:
+            return run
+        was_pending = run.status == RunStatus.PENDING
+        controls = _cancel_locked(thread, [run], action=action)
+        if was_pending:
+            _settle_thread(thread)
+        _after_commit_enqueue(None, controls)
+        if was_pending:
+            transaction.on_commit(lambda: _notify_cancelled_pending(str(thread.id), str(run.id)))
+    if was_pending and action == "rollback":
+        return None
+    run.refresh_from_db()
+    return run
+
+
+def _notify_cancelled_pending(thread_id: str, run_id: str) -> None:
+    from atrium.runtime import dispatch
+
+    dispatch.mark_done(thread_id, run_id, RunStatus.INTERRUPTED)
+
+
+def run_cancel_many(*, thread_id: str | None, run_ids: list[str] | None, status: str | None, action: str) -> int:
+    scope = current_scope()
+    scope.require(Role.EDITOR)
+    runs = Run.objects.filter(status__in=ACTIVE_RUN_STATUSES, thread__in=thread_queryset())
+    if thread_id is not None:
+        runs = runs.filter(thread_id=as_uuid(thread_id), id__in=[as_uuid(r, "run") for r in run_ids or []])
+    elif status in ("pending", "running"):
+        runs = runs.filter(status=status)
+    count = 0
+    for thread_id_, run_id in list(runs.values_list("thread_id", "id")):
+        run_cancel(thread_id=thread_id_, run_id=run_id, action=action)
+        count += 1
+    return count
+
+
+def run_delete(*, thread_id: uuid.UUID | str, run_id: uuid.UUID | str) -> None:
+    """Only admins delete runs (editors may cancel them)."""
+    scope = current_scope()
+    scope.require(Role.ADMIN)
+    with transaction.atomic():
+        thread = _locked_thread(as_uuid(thread_id))
+        run = Run.objects.filter(thread=thread, id=as_uuid(run_id, "run")).first() if thread else None
+        if run is None:
+            raise NotFoundError("Run not found.")
+        if run.status in ACTIVE_RUN_STATUSES:
+            raise ConflictError("Cannot delete an active run; cancel it first.", code="run_active")
+        run.delete()
+
+
+def _settle_thread(thread: Thread) -> None:
+    """Recompute a locked thread's status from its runs and cached state (§2.7)."""
+    if Run.objects.filter(thread=thread, status__in=ACTIVE_RUN_STATUSES).exists():
+        status = ThreadStatus.BUSY
+    elif thread.error:
+        status = ThreadStatus.ERROR
+    elif thread.interrupts or thread.next:
+        status = ThreadStatus.INTERRUPTED
+    else:
+        status = ThreadStatus.IDLE
+    if thread.status != status:
+        thread.status = status
+        thread.save(update_fields=["status", "updated_at"])

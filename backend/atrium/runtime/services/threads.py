@@ -1,0 +1,156 @@
+"""Writes on threads (the sync part; state reads and updates through the graph are in state_access)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import timedelta
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from atrium.core.errors import AtriumError, ConflictError, NotFoundError
+from atrium.core.tenancy import Role, current_scope
+from atrium.runtime import checkpoints
+from atrium.runtime.models import ACTIVE_RUN_STATUSES, Run, Thread
+from atrium.runtime.selectors.threads import as_uuid, thread_get, thread_queryset
+
+TTL_STRATEGIES = ("delete", "keep_latest")
+
+
+def _ttl_fields(ttl: dict[str, Any] | float | None) -> dict[str, Any]:
+    if ttl is None:
+        return {}
+    if isinstance(ttl, int | float):
+        ttl = {"ttl": ttl, "strategy": "delete"}
+    minutes = ttl.get("ttl")
+    strategy = ttl.get("strategy") or "delete"
+    if strategy not in TTL_STRATEGIES:
+        raise AtriumError(f"ttl.strategy must be one of {list(TTL_STRATEGIES)}.", code="invalid_ttl")
+    if minutes is None:
+        return {"ttl_minutes": None, "ttl_strategy": "", "expires_at": None}
+    if not isinstance(minutes, int | float) or minutes <= 0:
+        raise AtriumError("ttl.ttl must be a positive number of minutes.", code="invalid_ttl")
+    return {
+        "ttl_minutes": float(minutes),
+        "ttl_strategy": strategy,
+        "expires_at": timezone.now() + timedelta(minutes=float(minutes)),
+    }
+
+
+def thread_create(
+    *,
+    thread_id: uuid.UUID | None = None,
+    metadata: dict[str, Any] | None = None,
+    if_exists: str = "raise",
+    ttl: dict[str, Any] | float | None = None,
+) -> tuple[Thread, bool]:
+    """Create a thread owned by the caller. Returns (thread, created)."""
+    scope = current_scope()
+    scope.require(Role.EDITOR)
+    metadata = dict(metadata or {})
+    if thread_id is not None:
+        existing = thread_queryset().filter(id=thread_id).first()
+        if existing is not None:
+            if if_exists == "do_nothing":
+                return existing, False
+            raise ConflictError(f"Thread with ID {thread_id} already exists.", code="thread_exists")
+    graph_id = metadata.get("graph_id") if isinstance(metadata.get("graph_id"), str) else ""
+    try:
+        with transaction.atomic():
+            thread = Thread.objects.create(
+                id=thread_id or uuid.uuid4(),
+                org_id=scope.org,
+                owner_id=scope.user_id,
+                metadata=metadata,
+                graph_id=graph_id or "",
+                **_ttl_fields(ttl),
+            )
+    except IntegrityError:
+        # Taken by a thread the caller cannot see: same answer as a visible duplicate, no more.
+        raise ConflictError(f"Thread with ID {thread_id} already exists.", code="thread_exists") from None
+    return thread, True
+
+
+def thread_update(
+    *, thread_id: str | uuid.UUID, metadata: dict[str, Any] | None = None, ttl: Any = None
+) -> Thread:
+    scope = current_scope()
+    scope.require(Role.EDITOR)
+    with transaction.atomic():
+        thread = thread_queryset().select_for_update().filter(id=as_uuid(thread_id)).first()
+        if thread is None:
+            raise NotFoundError(f"Thread with ID {thread_id} not found")
+        fields = ["updated_at"]
+        if metadata:
+            thread.metadata = {**thread.metadata, **metadata}
+            fields.append("metadata")
+        for key, value in _ttl_fields(ttl).items():
+            setattr(thread, key, value)
+            fields.append(key)
+        thread.save(update_fields=fields)
+    return thread
+
+
+def thread_delete(*, thread_id: str | uuid.UUID) -> None:
+    scope = current_scope()
+    scope.require(Role.EDITOR)
+    with transaction.atomic():
+        thread = thread_get(thread_id=thread_id)
+        active = list(Run.objects.filter(thread=thread, status__in=ACTIVE_RUN_STATUSES).values_list("id", flat=True))
+        checkpoints.delete_thread(thread_id=str(thread.id))
+        thread.delete()
+    if active:
+        from atrium.runtime import dispatch
+
+        for run_id in active:
+            transaction.on_commit(lambda run_id=run_id: dispatch.send_control(str(run_id), "interrupt"))
+
+
+def thread_copy(*, thread_id: str | uuid.UUID) -> Thread:
+    scope = current_scope()
+    scope.require(Role.EDITOR)
+    source = thread_get(thread_id=thread_id)
+    with transaction.atomic():
+        copy = Thread.objects.create(
+            org_id=scope.org,
+            owner_id=scope.user_id,
+            metadata=source.metadata,
+            config=source.config,
+            values=source.values,
+            next=source.next,
+            interrupts=source.interrupts,
+            status=source.status if source.status != "busy" else "idle",
+            graph_id=source.graph_id,
+            assistant_id=source.assistant_id,
+            state_updated_at=source.state_updated_at,
+        )
+        checkpoints.copy_thread(source_id=str(source.id), target_id=str(copy.id))
+    return copy
+
+
+def thread_prune(*, thread_ids: list[str], strategy: str) -> int:
+    scope = current_scope()
+    scope.require(Role.EDITOR)
+    if strategy not in TTL_STRATEGIES:
+        raise AtriumError(f"strategy must be one of {list(TTL_STRATEGIES)}.", code="invalid_strategy")
+    count = 0
+    for thread_id in thread_ids:
+        thread = thread_queryset().filter(id=as_uuid(thread_id)).first()
+        if thread is None:
+            continue
+        if strategy == "delete":
+            thread_delete(thread_id=thread.id)
+        else:
+            checkpoints.keep_latest(thread_id=str(thread.id))
+        count += 1
+    return count
+
+
+def thread_record_state(*, thread_id: str, values: Any, next_nodes: list[str], interrupts: dict[str, Any]) -> None:
+    """Cache the head state after a state update made outside a run."""
+    now = timezone.now()
+    Thread.objects.filter(id=as_uuid(thread_id)).exclude(status="busy").update(
+        values=values, next=next_nodes, interrupts=interrupts, state_updated_at=now, updated_at=now,
+        status="interrupted" if (next_nodes or interrupts) else "idle",
+    )

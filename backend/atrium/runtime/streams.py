@@ -1,0 +1,203 @@
+"""Run events between workers and web processes, through Redis Streams.
+
+Every run has a stream of its v1 SSE events (`run:<id>:events`, Redis-assigned ids, which are strictly
+increasing) and a tiny `run:<id>:done` stream the worker appends to once the run's final status is in
+Postgres, so `/wait` and `/join` return the moment a run ends without polling. Every thread has a
+stream of v2 envelopes (`thread:<id>:v2`) whose ids are a persistent per-thread sequence (`seq-0`),
+as the v2 protocol wants. Any web process can serve, join or resume any stream.
+
+Cancellation travels the other way on one pub/sub channel that every worker process listens to.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import redis.asyncio as aioredis
+from django.conf import settings
+
+from atrium.runtime.engine import ProtocolEvent, RunEvent, dumps
+
+PREFIX = "atrium"
+CONTROL_CHANNEL = f"{PREFIX}:control"
+# How long a finished run's events stay replayable (Last-Event-ID, reconnects, late joiners).
+RUN_STREAM_TTL_SECONDS = 3600
+THREAD_STREAM_TTL_SECONDS = 7 * 24 * 3600
+THREAD_STREAM_MAXLEN = 20_000
+END_EVENT = "__end__"
+
+
+def run_events_key(run_id: str) -> str:
+    return f"{PREFIX}:run:{run_id}:events"
+
+
+def run_done_key(run_id: str) -> str:
+    return f"{PREFIX}:run:{run_id}:done"
+
+
+def thread_v2_key(thread_id: str) -> str:
+    return f"{PREFIX}:thread:{thread_id}:v2"
+
+
+def thread_seq_key(thread_id: str) -> str:
+    return f"{PREFIX}:thread:{thread_id}:seq"
+
+
+# Appends v2 envelopes with the thread's next sequence numbers, atomically with the counter, so two
+# writers (a worker and a web process appending a cancel) can never interleave or reuse a seq.
+APPEND_V2_SCRIPT = """
+local ids = {}
+for i = 1, #ARGV - 1 do
+  local seq = redis.call('INCR', KEYS[2])
+  redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[#ARGV], seq .. '-0', 'd', ARGV[i])
+  ids[i] = seq
+end
+return ids
+"""
+
+_clients: dict[int, aioredis.Redis] = {}
+
+
+def get_redis() -> aioredis.Redis:
+    """One client (and connection pool) per event loop: asyncio Redis connections belong to a loop."""
+    loop_id = id(asyncio.get_running_loop())
+    client = _clients.get(loop_id)
+    if client is None:
+        # Reads block for up to HEARTBEAT seconds (XREAD BLOCK); the socket timeout must outlast them.
+        client = aioredis.Redis.from_url(
+            settings.REDIS_URL, max_connections=1024, health_check_interval=30, socket_timeout=30,
+            socket_connect_timeout=5,
+        )
+        _clients[loop_id] = client
+    return client
+
+
+def v2_envelope(event: ProtocolEvent, seq: int | None = None) -> dict[str, Any]:
+    envelope: dict[str, Any] = {"type": "event", "method": event.method, "params": event.params()}
+    if seq is not None:
+        envelope["seq"] = seq
+        envelope["event_id"] = str(seq)
+    return envelope
+
+
+@dataclass
+class RunPublisher:
+    """The worker's side: appends one run's events as it executes."""
+
+    run_id: str
+    thread_id: str
+    redis: aioredis.Redis
+
+    async def publish(self, v1: Sequence[RunEvent], v2: Sequence[ProtocolEvent]) -> None:
+        pipe = self.redis.pipeline(transaction=False)
+        for event in v1:
+            pipe.xadd(run_events_key(self.run_id), {"e": event.event, "d": dumps(event.data)})
+        if v2:
+            payloads = [dumps(v2_envelope(event)) for event in v2]
+            pipe.eval(APPEND_V2_SCRIPT, 2, thread_v2_key(self.thread_id), thread_seq_key(self.thread_id), *payloads,
+                      THREAD_STREAM_MAXLEN)
+        await pipe.execute()
+
+    async def finish(self, status: str) -> None:
+        """Mark the end for stream readers and waiters. Call after the run's status is committed."""
+        pipe = self.redis.pipeline(transaction=False)
+        pipe.xadd(run_events_key(self.run_id), {"e": END_EVENT, "d": dumps(status)})
+        pipe.xadd(run_done_key(self.run_id), {"s": status})
+        pipe.expire(run_events_key(self.run_id), RUN_STREAM_TTL_SECONDS)
+        pipe.expire(run_done_key(self.run_id), RUN_STREAM_TTL_SECONDS)
+        pipe.expire(thread_v2_key(self.thread_id), THREAD_STREAM_TTL_SECONDS)
+        pipe.expire(thread_seq_key(self.thread_id), THREAD_STREAM_TTL_SECONDS)
+        await pipe.execute()
+
+
+async def append_v2(thread_id: str, events: Iterable[ProtocolEvent]) -> None:
+    """Append v2 events from outside a run's worker (e.g. the `lifecycle interrupted` of a cancel)."""
+    payloads = [dumps(v2_envelope(event)) for event in events]
+    if payloads:
+        await get_redis().eval(
+            APPEND_V2_SCRIPT, 2, thread_v2_key(thread_id), thread_seq_key(thread_id), *payloads, THREAD_STREAM_MAXLEN
+        )
+
+
+@dataclass(frozen=True)
+class StoredEvent:
+    id: str
+    event: str
+    data: bytes
+
+
+def parse_last_event_id(value: str | None) -> str | None:
+    """`Last-Event-ID` → the Redis id to read after; None means "tail only" (no header)."""
+    if value is None:
+        return None
+    value = value.strip()
+    if value in {"", "-1", "0", "-"}:
+        return "0"
+    return value
+
+
+async def read_run_events(
+    run_id: str, *, after: str, block_ms: int = 5000
+) -> AsyncIterator[StoredEvent | None]:
+    """Yield a run's events after `after` until its end marker; `None` when `block_ms` passed idle
+    (the caller's cue to send a heartbeat)."""
+    redis = get_redis()
+    key = run_events_key(run_id)
+    cursor = after
+    while True:
+        batches = await redis.xread({key: cursor}, count=256, block=block_ms)
+        if not batches:
+            yield None
+            continue
+        for _, entries in batches:
+            for entry_id, fields in entries:
+                cursor = entry_id.decode()
+                name = fields[b"e"].decode()
+                if name == END_EVENT:
+                    return
+                yield StoredEvent(cursor, name, fields[b"d"])
+
+
+async def last_run_event_id(run_id: str) -> str:
+    """The id of the newest stored event, to tail from "now" without replaying."""
+    entries = await get_redis().xrevrange(run_events_key(run_id), count=1)
+    return entries[0][0].decode() if entries else "0"
+
+
+async def wait_run_done(run_id: str, *, block_ms: int) -> str | None:
+    """The run's final status once the worker marked it done, or None if `block_ms` passed first."""
+    batches = await get_redis().xread({run_done_key(run_id): "0"}, count=1, block=block_ms)
+    if not batches:
+        return None
+    _, entries = batches[0]
+    return str(entries[0][1][b"s"].decode())
+
+
+async def read_thread_v2(
+    thread_id: str, *, after_seq: int, block_ms: int = 5000
+) -> AsyncIterator[tuple[int, bytes] | None]:
+    """Yield `(seq, envelope_json)` for a thread's v2 events after `after_seq`, forever; `None` when idle."""
+    redis = get_redis()
+    key = thread_v2_key(thread_id)
+    cursor = f"{after_seq}-0"
+    while True:
+        batches = await redis.xread({key: cursor}, count=256, block=block_ms)
+        if not batches:
+            yield None
+            continue
+        for _, entries in batches:
+            for entry_id, fields in entries:
+                cursor = entry_id.decode()
+                yield int(cursor.split("-", 1)[0]), fields[b"d"]
+
+
+async def thread_v2_entries(thread_id: str) -> list[tuple[int, bytes]]:
+    entries = await get_redis().xrange(thread_v2_key(thread_id))
+    return [(int(entry_id.decode().split("-", 1)[0]), fields[b"d"]) for entry_id, fields in entries]
+
+
+async def publish_control(run_id: str, action: str) -> None:
+    await get_redis().publish(CONTROL_CHANNEL, dumps({"run_id": run_id, "action": action}))

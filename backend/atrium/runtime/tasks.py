@@ -1,0 +1,30 @@
+"""Celery tasks of the runtime: thin; they take ids and call services."""
+
+from __future__ import annotations
+
+import logging
+
+from celery import shared_task
+
+from atrium.runtime.dispatch import RUNS_QUEUE
+from atrium.runtime.services.execution import run_claim, run_finish, temporary_thread_delete
+
+logger = logging.getLogger(__name__)
+
+
+@shared_task(name="atrium.runtime.execute_run", queue=RUNS_QUEUE, acks_late=True, reject_on_worker_lost=True,
+             ignore_result=True)
+def execute_run(run_id: str) -> None:
+    """Execute one run. Redelivery is harmless: only a pending run can be claimed."""
+    from atrium.runtime.executor import execute, publish_end, worker_loop
+
+    claim = run_claim(run_id=run_id, worker_id=execute_run.request.hostname or "worker")
+    if claim is None:
+        return
+    loop = worker_loop()
+    outcome, terminal = loop.run(execute(claim))
+    status = run_finish(claim=claim, outcome=outcome)
+    if status and status != "drained":
+        loop.run(publish_end(claim, terminal, "interrupted" if status == "rollback" else status))
+    if claim.temporary_thread and claim.kwargs.get("on_completion", "delete") == "delete":
+        temporary_thread_delete(thread_id=claim.thread_id)
