@@ -48,12 +48,13 @@ def copy_thread(*, source_id: str, target_id: str) -> None:
         )
         cur.execute(
             """INSERT INTO checkpoint_blobs (thread_id, checkpoint_ns, channel, version, type, blob)
-               SELECT %s, checkpoint_ns, channel, version, type, blob FROM checkpoint_blobs WHERE thread_id = %s""",
+               SELECT %s, checkpoint_ns, channel, version, type, blob
+               FROM checkpoint_blobs WHERE thread_id = %s""",
             [target_id, source_id],
         )
         cur.execute(
-            """INSERT INTO checkpoint_writes (thread_id, checkpoint_ns, checkpoint_id, task_id, idx, channel, type,
-                   blob, task_path)
+            """INSERT INTO checkpoint_writes (thread_id, checkpoint_ns, checkpoint_id, task_id, idx, channel,
+                   type, blob, task_path)
                SELECT %s, checkpoint_ns, checkpoint_id, task_id, idx, channel, type, blob, task_path
                FROM checkpoint_writes WHERE thread_id = %s""",
             [target_id, source_id],

@@ -13,12 +13,9 @@ from atrium.runtime.streams import (
     CONTROL_CHANNEL,
     END_EVENT,
     RUN_STREAM_TTL_SECONDS,
-    THREAD_STREAM_MAXLEN,
-    APPEND_V2_SCRIPT,
+    append_v2_args,
     run_done_key,
     run_events_key,
-    thread_seq_key,
-    thread_v2_key,
     v2_envelope,
 )
 
@@ -39,8 +36,10 @@ def enqueue_run(run_id: str, *, delay: float = 0) -> None:
 def announce_run(run_id: str, thread_id: str) -> None:
     """Publish a new run's `metadata` event at once, so a streaming client's first event does not wait
     for a worker to pick the run up. The worker emits it itself only on retried attempts."""
-    _redis().xadd(run_events_key(run_id), {"e": "metadata", "d": dumps({"run_id": run_id, "thread_id": thread_id,
-                                                                         "attempt": 1})})
+    _redis().xadd(
+        run_events_key(run_id),
+        {"e": "metadata", "d": dumps({"run_id": run_id, "thread_id": thread_id, "attempt": 1})},
+    )
 
 
 def send_control(run_id: str, action: str) -> None:
@@ -55,6 +54,5 @@ def mark_done(thread_id: str, run_id: str, status: str) -> None:
     pipe.expire(run_events_key(run_id), RUN_STREAM_TTL_SECONDS)
     pipe.expire(run_done_key(run_id), RUN_STREAM_TTL_SECONDS)
     terminal = ProtocolEvent("lifecycle", (), {"event": "interrupted"})
-    pipe.eval(APPEND_V2_SCRIPT, 2, thread_v2_key(thread_id), thread_seq_key(thread_id), dumps(v2_envelope(terminal)),
-              THREAD_STREAM_MAXLEN)
+    pipe.eval(*append_v2_args(thread_id, [dumps(v2_envelope(terminal))], run_start=False))
     pipe.execute()

@@ -99,13 +99,15 @@ def worker_loop() -> WorkerLoop:
 
 
 def _context_for(graph: Any, claim: RunClaim) -> Any:
-    """The run context: assistant context ∪ request context, filtered to the graph's context schema,
+    """The run context: assistant context merged with request context, filtered to the graph's context schema,
     with the ids the server supplies (which a client cannot override)."""
     schema = getattr(graph, "context_schema", None)
     context = dict(claim.context)
     server_values = {
-        "user_id": str(claim.user_id or ""), "org_id": claim.org_id,
-        "assistant_id": claim.assistant_id, "thread_id": claim.thread_id,
+        "user_id": str(claim.user_id or ""),
+        "org_id": claim.org_id,
+        "assistant_id": claim.assistant_id,
+        "thread_id": claim.thread_id,
     }
     if schema is None:
         return context or None
@@ -123,12 +125,19 @@ def _context_for(graph: Any, claim: RunClaim) -> Any:
 def _config_for(claim: RunClaim) -> dict[str, Any]:
     config = dict(claim.config)
     user = AuthUser(
-        identity=str(claim.user_id or ""), display_name=claim.user_email, permissions=[claim.user_role],
-        org_id=claim.org_id, role=claim.user_role,
+        identity=str(claim.user_id or ""),
+        display_name=claim.user_email,
+        permissions=[claim.user_role],
+        org_id=claim.org_id,
+        role=claim.user_role,
     )
     ids = {
-        "thread_id": claim.thread_id, "run_id": claim.run_id, "graph_id": claim.graph_id,
-        "assistant_id": claim.assistant_id, "user_id": str(claim.user_id or ""), "org_id": claim.org_id,
+        "thread_id": claim.thread_id,
+        "run_id": claim.run_id,
+        "graph_id": claim.graph_id,
+        "assistant_id": claim.assistant_id,
+        "user_id": str(claim.user_id or ""),
+        "org_id": claim.org_id,
     }
     configurable = {
         **(config.get("configurable") or {}),
@@ -165,23 +174,33 @@ async def execute(claim: RunClaim) -> tuple[RunResult, list[ProtocolEvent]]:
     async with contextlib.AsyncExitStack() as stack:
         try:
             graph = await registry().get_graph(
-                claim.graph_id, config, checkpointer=stores.checkpointer, store=store,  # type: ignore[arg-type]
-                context=claim.context, exit_stack=stack,
+                claim.graph_id,
+                config,
+                checkpointer=stores.checkpointer,
+                store=store,  # type: ignore[arg-type]
+                context=claim.context,
+                exit_stack=stack,
             )
         except Exception as exc:
             logger.exception("graph %s failed to load", claim.graph_id)
             await publisher.publish([RunEvent("error", error_payload(exc))], [])
-            return RunResult(status=RunStatus.ERROR, result={"__error__": error_payload(exc)},
-                             error=error_payload(exc)), [
-                ProtocolEvent("lifecycle", (), {"event": "failed", "error": str(exc)})]
+            return RunResult(
+                status=RunStatus.ERROR, result={"__error__": error_payload(exc)}, error=error_payload(exc)
+            ), [ProtocolEvent("lifecycle", (), {"event": "failed", "error": str(exc)})]
         request = RunRequest(
-            run_id=claim.run_id, thread_id=claim.thread_id, config=config,  # type: ignore[arg-type]
-            input=kwargs.get("input"), command=kwargs.get("command"), context=_context_for(graph, claim),
+            run_id=claim.run_id,
+            thread_id=claim.thread_id,
+            config=config,  # type: ignore[arg-type]
+            input=kwargs.get("input"),
+            command=kwargs.get("command"),
+            context=_context_for(graph, claim),
             stream_mode=tuple(kwargs.get("stream_mode") or ("values",)),  # type: ignore[arg-type]
             stream_subgraphs=bool(kwargs.get("stream_subgraphs")),
-            interrupt_before=kwargs.get("interrupt_before"), interrupt_after=kwargs.get("interrupt_after"),
+            interrupt_before=kwargs.get("interrupt_before"),
+            interrupt_after=kwargs.get("interrupt_after"),
             durability=kwargs.get("durability") or "sync",  # type: ignore[arg-type]
-            attempt=claim.attempt, control=control,
+            attempt=claim.attempt,
+            control=control,
         )
         stream = stream_run_dual(graph, request)
         wl.controls[claim.run_id] = control
@@ -217,11 +236,17 @@ async def execute(claim: RunClaim) -> tuple[RunResult, list[ProtocolEvent]]:
         snapshot = await graph.aget_state(state_config)  # type: ignore[arg-type]
         values = _jsonable(snapshot.values)
         interrupts = {
-            task.id: [interrupt_dict(i) for i in task.interrupts] for task in snapshot.tasks if task.interrupts
+            task.id: [interrupt_dict(i) for i in task.interrupts]
+            for task in snapshot.tasks
+            if task.interrupts
         }
         next_nodes = list(snapshot.next)
-        base = {"values": values, "interrupts": _jsonable(interrupts), "next": next_nodes,
-                "checkpoint_end": _jsonable(checkpoint_ref(snapshot.config))}
+        base = {
+            "values": values,
+            "interrupts": _jsonable(interrupts),
+            "next": next_nodes,
+            "checkpoint_end": _jsonable(checkpoint_ref(snapshot.config)),
+        }
         if cancelled_action:
             terminal = [ProtocolEvent("lifecycle", (), {"event": "interrupted"})]
             status = "rollback" if cancelled_action == "rollback" else RunStatus.INTERRUPTED
@@ -231,7 +256,9 @@ async def execute(claim: RunClaim) -> tuple[RunResult, list[ProtocolEvent]]:
             return RunResult(status="drained", **base), []
         if outcome is not None and outcome.status == "error" and outcome.error is not None:
             payload = error_payload(outcome.error)
-            return RunResult(status=RunStatus.ERROR, result={"__error__": payload}, error=payload, **base), terminal
+            return RunResult(
+                status=RunStatus.ERROR, result={"__error__": payload}, error=payload, **base
+            ), terminal
         result = values
         all_interrupts = [i for items in (base["interrupts"] or {}).values() for i in items]
         if all_interrupts and isinstance(values, dict):

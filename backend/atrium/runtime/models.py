@@ -74,7 +74,9 @@ class Run(OrgOwnedModel):
     id = models.UUIDField(primary_key=True, default=uuid7, editable=False)
     thread = models.ForeignKey(Thread, on_delete=models.CASCADE, related_name="runs")
     assistant_id = models.UUIDField()
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     status = models.CharField(max_length=16, choices=RunStatus.choices, default=RunStatus.PENDING)
     metadata = models.JSONField(default=dict, blank=True)
     kwargs = models.JSONField(default=dict, blank=True)
@@ -91,7 +93,9 @@ class Run(OrgOwnedModel):
     checkpoint_end = models.JSONField(null=True, blank=True)
     lease_owner = models.CharField(max_length=200, blank=True, default="")
     lease_expires_at = models.DateTimeField(null=True, blank=True)
-    fence = models.PositiveIntegerField(default=0, help_text="Bumped on every claim; stale workers are fenced.")
+    fence = models.PositiveIntegerField(
+        default=0, help_text="Bumped on every claim; stale workers are fenced."
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

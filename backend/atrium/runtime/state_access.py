@@ -19,13 +19,21 @@ async def graph_for(thread: Thread) -> CompiledGraph | None:
     if not thread.graph_id or thread.graph_id not in registry():
         return None
     stores = await persistence()
-    config = {"configurable": {
-        "thread_id": str(thread.id), "graph_id": thread.graph_id, "assistant_id": str(thread.assistant_id or ""),
-        "user_id": str(thread.owner_id or ""), "org_id": str(thread.org_id),
-    }}
+    config = {
+        "configurable": {
+            "thread_id": str(thread.id),
+            "graph_id": thread.graph_id,
+            "assistant_id": str(thread.assistant_id or ""),
+            "user_id": str(thread.owner_id or ""),
+            "org_id": str(thread.org_id),
+        }
+    }
     return await registry().get_graph(
-        thread.graph_id, config, checkpointer=stores.checkpointer,  # type: ignore[arg-type]
-        store=TenantStore(stores.store, str(thread.org_id)), access_context="threads.read",
+        thread.graph_id,
+        config,
+        checkpointer=stores.checkpointer,  # type: ignore[arg-type]
+        store=TenantStore(stores.store, str(thread.org_id)),
+        access_context="threads.read",
     )
 
 
@@ -39,7 +47,9 @@ def jsonable(value: Any) -> Any:
     return json.loads(dumps(value))
 
 
-async def state_get(thread: Thread, *, checkpoint: dict[str, Any] | None = None, subgraphs: bool = False) -> dict[str, Any]:
+async def state_get(
+    thread: Thread, *, checkpoint: dict[str, Any] | None = None, subgraphs: bool = False
+) -> dict[str, Any]:
     graph = await graph_for(thread)
     if graph is None:
         return empty_thread_state()
@@ -63,7 +73,10 @@ async def history(
     before_config = checkpoint_config(str(thread.id), before) if before else None
     states = []
     async for snapshot in graph.aget_state_history(
-        _base_config(thread, checkpoint), limit=limit, before=before_config, filter=metadata or None,  # type: ignore[arg-type]
+        _base_config(thread, checkpoint),
+        limit=limit,
+        before=before_config,
+        filter=metadata or None,  # type: ignore[arg-type]
     ):
         states.append(thread_state(snapshot))
     return states
@@ -81,13 +94,17 @@ async def state_update(
     if graph is None:
         from atrium.core.errors import AtriumError
 
-        raise AtriumError("This thread has no graph yet: run it once, or create it with metadata.graph_id.",
-                          code="thread_without_graph")
+        raise AtriumError(
+            "This thread has no graph yet: run it once, or create it with metadata.graph_id.",
+            code="thread_without_graph",
+        )
     config = await graph.aupdate_state(_base_config(thread, checkpoint), values, as_node=as_node)  # type: ignore[arg-type]
     snapshot = await graph.aget_state({"configurable": {"thread_id": str(thread.id)}})
     interrupts = {t.id: [interrupt_dict(i) for i in t.interrupts] for t in snapshot.tasks if t.interrupts}
     await sync_to_async(thread_record_state, thread_sensitive=False)(
-        thread_id=str(thread.id), values=jsonable(snapshot.values), next_nodes=list(snapshot.next),
+        thread_id=str(thread.id),
+        values=jsonable(snapshot.values),
+        next_nodes=list(snapshot.next),
         interrupts=jsonable(interrupts),
     )
     return {"checkpoint": config["configurable"]}

@@ -46,14 +46,25 @@ def thread_seq_key(thread_id: str) -> str:
     return f"{PREFIX}:thread:{thread_id}:seq"
 
 
+def thread_run_start_key(thread_id: str) -> str:
+    """The seq of the first v2 event of the thread's latest run: where a new stream replays from."""
+    return f"{PREFIX}:thread:{thread_id}:run-start"
+
+
+def append_v2_args(thread_id: str, payloads: list[bytes], *, run_start: bool) -> list[Any]:
+    keys = [thread_v2_key(thread_id), thread_seq_key(thread_id), thread_run_start_key(thread_id)]
+    return [APPEND_V2_SCRIPT, 3, *keys, THREAD_STREAM_MAXLEN, "1" if run_start else "0", *payloads]
+
+
 # Appends v2 envelopes with the thread's next sequence numbers, atomically with the counter, so two
 # writers (a worker and a web process appending a cancel) can never interleave or reuse a seq.
 APPEND_V2_SCRIPT = """
 local ids = {}
-for i = 1, #ARGV - 1 do
+for i = 3, #ARGV do
   local seq = redis.call('INCR', KEYS[2])
-  redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[#ARGV], seq .. '-0', 'd', ARGV[i])
-  ids[i] = seq
+  redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[1], seq .. '-0', 'd', ARGV[i])
+  if i == 3 and ARGV[2] == '1' then redis.call('SET', KEYS[3], seq) end
+  ids[#ids + 1] = seq
 end
 return ids
 """
@@ -68,7 +79,10 @@ def get_redis() -> aioredis.Redis:
     if client is None:
         # Reads block for up to HEARTBEAT seconds (XREAD BLOCK); the socket timeout must outlast them.
         client = aioredis.Redis.from_url(
-            settings.REDIS_URL, max_connections=1024, health_check_interval=30, socket_timeout=30,
+            settings.REDIS_URL,
+            max_connections=1024,
+            health_check_interval=30,
+            socket_timeout=30,
             socket_connect_timeout=5,
         )
         _clients[loop_id] = client
@@ -90,6 +104,7 @@ class RunPublisher:
     run_id: str
     thread_id: str
     redis: aioredis.Redis
+    _v2_started: bool = False
 
     async def publish(self, v1: Sequence[RunEvent], v2: Sequence[ProtocolEvent]) -> None:
         pipe = self.redis.pipeline(transaction=False)
@@ -97,8 +112,8 @@ class RunPublisher:
             pipe.xadd(run_events_key(self.run_id), {"e": event.event, "d": dumps(event.data)})
         if v2:
             payloads = [dumps(v2_envelope(event)) for event in v2]
-            pipe.eval(APPEND_V2_SCRIPT, 2, thread_v2_key(self.thread_id), thread_seq_key(self.thread_id), *payloads,
-                      THREAD_STREAM_MAXLEN)
+            pipe.eval(*append_v2_args(self.thread_id, payloads, run_start=not self._v2_started))
+            self._v2_started = True
         await pipe.execute()
 
     async def finish(self, status: str) -> None:
@@ -110,6 +125,7 @@ class RunPublisher:
         pipe.expire(run_done_key(self.run_id), RUN_STREAM_TTL_SECONDS)
         pipe.expire(thread_v2_key(self.thread_id), THREAD_STREAM_TTL_SECONDS)
         pipe.expire(thread_seq_key(self.thread_id), THREAD_STREAM_TTL_SECONDS)
+        pipe.expire(thread_run_start_key(self.thread_id), THREAD_STREAM_TTL_SECONDS)
         await pipe.execute()
 
 
@@ -117,9 +133,7 @@ async def append_v2(thread_id: str, events: Iterable[ProtocolEvent]) -> None:
     """Append v2 events from outside a run's worker (e.g. the `lifecycle interrupted` of a cancel)."""
     payloads = [dumps(v2_envelope(event)) for event in events]
     if payloads:
-        await get_redis().eval(
-            APPEND_V2_SCRIPT, 2, thread_v2_key(thread_id), thread_seq_key(thread_id), *payloads, THREAD_STREAM_MAXLEN
-        )
+        await get_redis().eval(*append_v2_args(thread_id, payloads, run_start=False))
 
 
 @dataclass(frozen=True)
@@ -194,9 +208,16 @@ async def read_thread_v2(
                 yield int(cursor.split("-", 1)[0]), fields[b"d"]
 
 
-async def thread_v2_entries(thread_id: str) -> list[tuple[int, bytes]]:
-    entries = await get_redis().xrange(thread_v2_key(thread_id))
-    return [(int(entry_id.decode().split("-", 1)[0]), fields[b"d"]) for entry_id, fields in entries]
+async def thread_replay_start(thread_id: str) -> int:
+    """The seq to replay after so a new stream starts at the latest run's first event, and the thread's
+    current seq (what a command has been applied through)."""
+    start, current = await get_redis().mget(thread_run_start_key(thread_id), thread_seq_key(thread_id))
+    return max(int(start) - 1, 0) if start else int(current or 0)
+
+
+async def thread_current_seq(thread_id: str) -> int:
+    value = await get_redis().get(thread_seq_key(thread_id))
+    return int(value or 0)
 
 
 async def publish_control(run_id: str, action: str) -> None:

@@ -12,8 +12,13 @@ from atrium.runtime.services.execution import run_claim, run_finish, temporary_t
 logger = logging.getLogger(__name__)
 
 
-@shared_task(name="atrium.runtime.execute_run", queue=RUNS_QUEUE, acks_late=True, reject_on_worker_lost=True,
-             ignore_result=True)
+@shared_task(
+    name="atrium.runtime.execute_run",
+    queue=RUNS_QUEUE,
+    acks_late=True,
+    reject_on_worker_lost=True,
+    ignore_result=True,
+)
 def execute_run(run_id: str) -> None:
     """Execute one run. Redelivery is harmless: only a pending run can be claimed."""
     from atrium.runtime.executor import execute, publish_end, worker_loop

@@ -47,23 +47,31 @@ class TenantStore(BaseStore):
             path = self._prefix + (prefixes[0].path if prefixes else ())
             max_depth = op.max_depth + len(self._prefix) if op.max_depth is not None else None
             return op._replace(
-                match_conditions=(MatchCondition(match_type="prefix", path=path), *others), max_depth=max_depth
+                match_conditions=(MatchCondition(match_type="prefix", path=path), *others),
+                max_depth=max_depth,
             )
         raise TypeError(f"unknown store operation {type(op).__name__}")
 
     def _strip(self, namespace: tuple[str, ...]) -> tuple[str, ...]:
-        return namespace[len(self._prefix):]
+        return namespace[len(self._prefix) :]
 
     def _unwrap(self, result: Any) -> Any:
         if isinstance(result, SearchItem):
             return SearchItem(
-                namespace=self._strip(result.namespace), key=result.key, value=result.value,
-                created_at=result.created_at, updated_at=result.updated_at, score=result.score,
+                namespace=self._strip(result.namespace),
+                key=result.key,
+                value=result.value,
+                created_at=result.created_at,
+                updated_at=result.updated_at,
+                score=result.score,
             )
         if isinstance(result, Item):
             return Item(
-                namespace=self._strip(result.namespace), key=result.key, value=result.value,
-                created_at=result.created_at, updated_at=result.updated_at,
+                namespace=self._strip(result.namespace),
+                key=result.key,
+                value=result.value,
+                created_at=result.created_at,
+                updated_at=result.updated_at,
             )
         if isinstance(result, list):
             return [self._unwrap(r) if isinstance(r, Item) else self._strip(tuple(r)) for r in result]

@@ -42,7 +42,9 @@ def _forwarded_headers(request: HttpRequest) -> dict[str, str]:
 
 def _to_create(request: HttpRequest, payload: RunCreateIn) -> services.RunCreate:
     modes = payload.stream_mode if isinstance(payload.stream_mode, list) else [payload.stream_mode]
-    checkpoint = payload.checkpoint or ({"checkpoint_id": str(payload.checkpoint_id)} if payload.checkpoint_id else None)
+    checkpoint = payload.checkpoint or (
+        {"checkpoint_id": str(payload.checkpoint_id)} if payload.checkpoint_id else None
+    )
     if checkpoint:
         checkpoint = {k: v for k, v in checkpoint.items() if k != "thread_id"}
     durability = payload.durability
@@ -83,7 +85,9 @@ def _locations(run: Run, *, stateless: bool, tail: str) -> dict[str, str]:
 async def _create(request: HttpRequest, thread_id: str | None, payload: RunCreateIn) -> Run:
     stateless = thread_id is None
     tid = None if stateless else _uuid(thread_id or "", "thread")
-    return await call(services.run_create)(thread_id=tid, payload=_to_create(request, payload), stateless=stateless)
+    return await call(services.run_create)(
+        thread_id=tid, payload=_to_create(request, payload), stateless=stateless
+    )
 
 
 def _result_loader(run_id: uuid.UUID) -> Any:
@@ -123,8 +127,9 @@ def _stream(run: Run, payload: RunCreateIn, *, stateless: bool) -> StreamingHttp
 
 
 def _wait(run: Run, *, stateless: bool) -> StreamingHttpResponse:
-    response = StreamingHttpResponse(wait_body(str(run.id), _result_loader(run.id)),
-                                     content_type="application/json")
+    response = StreamingHttpResponse(
+        wait_body(str(run.id), _result_loader(run.id)), content_type="application/json"
+    )
     locations = _locations(run, stateless=False, tail="join")
     if stateless:
         locations["Content-Location"] = f"/runs/{run.id}"
@@ -136,7 +141,9 @@ def _wait(run: Run, *, stateless: bool) -> StreamingHttpResponse:
 @router.post("/threads/{thread_id}/runs")
 async def run_create(request: HttpRequest, thread_id: str, payload: RunCreateIn) -> HttpResponse:
     run = await _create(request, thread_id, payload)
-    return json_response(run_out(run), headers={"Content-Location": f"/threads/{run.thread_id}/runs/{run.id}"})
+    return json_response(
+        run_out(run), headers={"Content-Location": f"/threads/{run.thread_id}/runs/{run.id}"}
+    )
 
 
 @router.post("/threads/{thread_id}/runs/stream")
@@ -150,9 +157,12 @@ async def run_wait(request: HttpRequest, thread_id: str, payload: RunCreateIn) -
 
 
 @router.get("/threads/{thread_id}/runs")
-async def run_list_view(request: HttpRequest, thread_id: str, limit: int = 10, offset: int = 0,
-                        status: str | None = None) -> HttpResponse:
-    runs = await call(run_list)(thread_id=_uuid(thread_id, "thread"), limit=limit, offset=offset, status=status)
+async def run_list_view(
+    request: HttpRequest, thread_id: str, limit: int = 10, offset: int = 0, status: str | None = None
+) -> HttpResponse:
+    runs = await call(run_list)(
+        thread_id=_uuid(thread_id, "thread"), limit=limit, offset=offset, status=status
+    )
     select = query_list(request, "select")
     return json_response([select_fields(run_out(r), select) for r in runs])
 
@@ -170,7 +180,9 @@ async def run_delete(request: HttpRequest, thread_id: str, run_id: str) -> HttpR
 
 
 @router.post("/threads/{thread_id}/runs/{run_id}/cancel")
-async def run_cancel(request: HttpRequest, thread_id: str, run_id: str, action: str = "interrupt") -> HttpResponse:
+async def run_cancel(
+    request: HttpRequest, thread_id: str, run_id: str, action: str = "interrupt"
+) -> HttpResponse:
     if action not in ("interrupt", "rollback"):
         raise ValidationFailedError("action must be interrupt or rollback")
     tid, rid = _uuid(thread_id, "thread"), _uuid(run_id, "run")
@@ -236,8 +248,9 @@ async def cancel_many(request: HttpRequest, payload: CancelManyIn, action: str =
         raise ValidationFailedError("Send either thread_id and run_ids, or status, not both.")
     if not payload.status and not (payload.thread_id and payload.run_ids):
         raise ValidationFailedError("Send thread_id and run_ids, or status.")
-    await call(services.run_cancel_many)(thread_id=payload.thread_id, run_ids=payload.run_ids,
-                                         status=payload.status, action=action)
+    await call(services.run_cancel_many)(
+        thread_id=payload.thread_id, run_ids=payload.run_ids, status=payload.status, action=action
+    )
     return no_content()
 
 

@@ -46,7 +46,9 @@ async def thread_create(request: HttpRequest, payload: ThreadCreateIn) -> HttpRe
     if created and payload.supersteps:
         for superstep in payload.supersteps:
             for update in superstep.get("updates", []):
-                await state_access.state_update(thread, values=update.get("values"), as_node=update.get("as_node"))
+                await state_access.state_update(
+                    thread, values=update.get("values"), as_node=update.get("as_node")
+                )
         thread = await call(thread_get)(thread_id=thread.id)
     return json_response(thread_out(thread))
 
@@ -54,14 +56,17 @@ async def thread_create(request: HttpRequest, payload: ThreadCreateIn) -> HttpRe
 @router.post("/threads/search")
 async def thread_search_view(request: HttpRequest, payload: ThreadSearchIn) -> HttpResponse:
     def run() -> tuple[list[dict[str, object]], int]:
-        queryset = thread_search(metadata=payload.metadata, values=payload.values, ids=payload.ids,
-                                 status=payload.status)
+        queryset = thread_search(
+            metadata=payload.metadata, values=payload.values, ids=payload.ids, status=payload.status
+        )
         order = payload.sort_by or "created_at"
         field = "id" if order == "thread_id" else order
         queryset = queryset.order_by(f"{'' if payload.sort_order == 'asc' else '-'}{field}")
         total = queryset.count()
-        items = [select_fields(thread_out(t), payload.select)
-                 for t in queryset[payload.offset: payload.offset + payload.limit]]
+        items = [
+            select_fields(thread_out(t), payload.select)
+            for t in queryset[payload.offset : payload.offset + payload.limit]
+        ]
         return items, total
 
     items, total = await call(run)()
@@ -93,8 +98,9 @@ def _extract(item: dict[str, object], paths: dict[str, str]) -> dict[str, object
 
 @router.post("/threads/count")
 async def thread_count(request: HttpRequest, payload: ThreadCountIn) -> HttpResponse:
-    count = await call(lambda: thread_search(metadata=payload.metadata, values=payload.values,
-                                             status=payload.status).count())()
+    count = await call(
+        lambda: thread_search(metadata=payload.metadata, values=payload.values, status=payload.status).count()
+    )()
     return json_response(count)
 
 
@@ -112,8 +118,9 @@ async def thread_get_view(request: HttpRequest, thread_id: str) -> HttpResponse:
 
 @router.patch("/threads/{thread_id}")
 async def thread_update(request: HttpRequest, thread_id: str, payload: ThreadPatchIn) -> HttpResponse:
-    thread = await call(services.thread_update)(thread_id=_thread_id(thread_id), metadata=payload.metadata,
-                                                ttl=payload.ttl)
+    thread = await call(services.thread_update)(
+        thread_id=_thread_id(thread_id), metadata=payload.metadata, ttl=payload.ttl
+    )
     if "return=minimal" in request.headers.get("Prefer", ""):
         return no_content()
     return json_response(thread_out(thread))
@@ -141,8 +148,9 @@ async def state_get(request: HttpRequest, thread_id: str) -> HttpResponse:
 @router.get("/threads/{thread_id}/state/{checkpoint_id}")
 async def state_at(request: HttpRequest, thread_id: str, checkpoint_id: str) -> HttpResponse:
     thread = await call(thread_get)(thread_id=_thread_id(thread_id))
-    state = await state_access.state_get(thread, checkpoint={"checkpoint_id": checkpoint_id},
-                                         subgraphs=truthy(request.GET.get("subgraphs")))
+    state = await state_access.state_get(
+        thread, checkpoint={"checkpoint_id": checkpoint_id}, subgraphs=truthy(request.GET.get("subgraphs"))
+    )
     if state.get("checkpoint") is None:
         from atrium.core.errors import NotFoundError
 
@@ -151,10 +159,13 @@ async def state_at(request: HttpRequest, thread_id: str, checkpoint_id: str) -> 
 
 
 @router.post("/threads/{thread_id}/state/checkpoint")
-async def state_at_checkpoint(request: HttpRequest, thread_id: str, payload: StateCheckpointIn) -> HttpResponse:
+async def state_at_checkpoint(
+    request: HttpRequest, thread_id: str, payload: StateCheckpointIn
+) -> HttpResponse:
     thread = await call(thread_get)(thread_id=_thread_id(thread_id))
-    return json_response(await state_access.state_get(thread, checkpoint=payload.checkpoint,
-                                                      subgraphs=payload.subgraphs))
+    return json_response(
+        await state_access.state_get(thread, checkpoint=payload.checkpoint, subgraphs=payload.subgraphs)
+    )
 
 
 @router.post("/threads/{thread_id}/state")
@@ -163,23 +174,31 @@ async def state_update(request: HttpRequest, thread_id: str, payload: StateUpdat
 
     current_scope().require(Role.EDITOR)
     thread = await call(thread_get)(thread_id=_thread_id(thread_id))
-    checkpoint = payload.checkpoint or ({"checkpoint_id": payload.checkpoint_id} if payload.checkpoint_id else None)
-    result = await state_access.state_update(thread, values=payload.values, as_node=payload.as_node,
-                                             checkpoint=checkpoint)
+    checkpoint = payload.checkpoint or (
+        {"checkpoint_id": payload.checkpoint_id} if payload.checkpoint_id else None
+    )
+    result = await state_access.state_update(
+        thread, values=payload.values, as_node=payload.as_node, checkpoint=checkpoint
+    )
     return json_response(result)
 
 
 @router.post("/threads/{thread_id}/history")
 async def history(request: HttpRequest, thread_id: str, payload: HistoryIn) -> HttpResponse:
     thread = await call(thread_get)(thread_id=_thread_id(thread_id))
-    states = await state_access.history(thread, limit=payload.limit, before=payload.before,
-                                        metadata=payload.metadata, checkpoint=payload.checkpoint)
+    states = await state_access.history(
+        thread,
+        limit=payload.limit,
+        before=payload.before,
+        metadata=payload.metadata,
+        checkpoint=payload.checkpoint,
+    )
     return json_response(states)
 
 
 @router.get("/threads/{thread_id}/history")
-async def history_get(request: HttpRequest, thread_id: str, limit: int = 1, before: str | None = None) -> HttpResponse:
+async def history_get(
+    request: HttpRequest, thread_id: str, limit: int = 1, before: str | None = None
+) -> HttpResponse:
     thread = await call(thread_get)(thread_id=_thread_id(thread_id))
     return json_response(await state_access.history(thread, limit=limit, before=before))
-
-

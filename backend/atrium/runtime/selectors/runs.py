@@ -25,4 +25,4 @@ def run_list(*, thread_id: uuid.UUID, limit: int, offset: int, status: str | Non
     runs = Run.objects.filter(thread=thread).order_by("-created_at")
     if status:
         runs = runs.filter(status=status)
-    return list(runs[offset: offset + limit])
+    return list(runs[offset : offset + limit])

@@ -17,8 +17,16 @@ from atrium.runtime.services.runs import LEASE_SECONDS
 
 # Client config keys the server owns: never taken from a request (§3 "cannot spoof").
 RESERVED_CONFIGURABLE = (
-    "thread_id", "run_id", "graph_id", "assistant_id", "user_id", "org_id", "langgraph_auth_user",
-    "langgraph_auth_user_id", "langgraph_auth_permissions", "langgraph_request_id",
+    "thread_id",
+    "run_id",
+    "graph_id",
+    "assistant_id",
+    "user_id",
+    "org_id",
+    "langgraph_auth_user",
+    "langgraph_auth_user_id",
+    "langgraph_auth_permissions",
+    "langgraph_request_id",
 )
 
 
@@ -94,8 +102,17 @@ def run_claim(*, run_id: str, worker_id: str) -> RunClaim | None:
         run.lease_owner = worker_id
         run.lease_expires_at = now + timedelta(seconds=LEASE_SECONDS)
         run.started_at = run.started_at or now
-        run.save(update_fields=["status", "attempt", "fence", "lease_owner", "lease_expires_at", "started_at",
-                                "updated_at"])
+        run.save(
+            update_fields=[
+                "status",
+                "attempt",
+                "fence",
+                "lease_owner",
+                "lease_expires_at",
+                "started_at",
+                "updated_at",
+            ]
+        )
         if thread.status != ThreadStatus.BUSY:
             thread.status = ThreadStatus.BUSY
             thread.save(update_fields=["status", "updated_at"])
@@ -105,9 +122,7 @@ def run_claim(*, run_id: str, worker_id: str) -> RunClaim | None:
         k: v for k, v in (request_config.get("configurable") or {}).items() if k not in RESERVED_CONFIGURABLE
     }
     request_config["configurable"] = configurable
-    config = _merge_config(
-        (assistant.config if assistant else {}) or {}, thread.config or {}, request_config
-    )
+    config = _merge_config((assistant.config if assistant else {}) or {}, thread.config or {}, request_config)
     context = {**((assistant.context if assistant else {}) or {}), **(kwargs.get("context") or {})}
     return RunClaim(
         run_id=str(run.id),
@@ -167,8 +182,18 @@ def run_finish(*, claim: RunClaim, outcome: RunResult) -> str | None:
             run.ended_at = now
             run.checkpoint_end = outcome.checkpoint_end
             run.lease_owner, run.lease_expires_at = "", None
-            run.save(update_fields=["status", "result", "error", "ended_at", "checkpoint_end", "lease_owner",
-                                    "lease_expires_at", "updated_at"])
+            run.save(
+                update_fields=[
+                    "status",
+                    "result",
+                    "error",
+                    "ended_at",
+                    "checkpoint_end",
+                    "lease_owner",
+                    "lease_expires_at",
+                    "updated_at",
+                ]
+            )
         # For a rollback the worker erased the run's checkpoints first; the outcome holds the head's state.
         thread.values = outcome.values
         thread.next = outcome.next or []
@@ -176,7 +201,10 @@ def run_finish(*, claim: RunClaim, outcome: RunResult) -> str | None:
         thread.error = outcome.error if status == RunStatus.ERROR else None
         thread.state_updated_at = now
         pending = (
-            Run.unscoped.filter(thread=thread, status=RunStatus.PENDING).order_by("created_at").values_list("id", flat=True).first()
+            Run.unscoped.filter(thread=thread, status=RunStatus.PENDING)
+            .order_by("created_at")
+            .values_list("id", flat=True)
+            .first()
         )
         if pending is not None:
             thread.status = ThreadStatus.BUSY
@@ -186,7 +214,17 @@ def run_finish(*, claim: RunClaim, outcome: RunResult) -> str | None:
             thread.status = ThreadStatus.INTERRUPTED
         else:
             thread.status = ThreadStatus.IDLE
-        thread.save(update_fields=["values", "next", "interrupts", "error", "status", "state_updated_at", "updated_at"])
+        thread.save(
+            update_fields=[
+                "values",
+                "next",
+                "interrupts",
+                "error",
+                "status",
+                "state_updated_at",
+                "updated_at",
+            ]
+        )
         if pending is not None:
             next_id = str(pending)
             transaction.on_commit(lambda: dispatch.enqueue_run(next_id))
@@ -201,5 +239,3 @@ def temporary_thread_delete(*, thread_id: str) -> None:
             return
         checkpoints.delete_thread(thread_id=thread_id)
         thread.delete()
-
-

@@ -126,7 +126,9 @@ def run_create(*, thread_id: uuid.UUID | str | None, payload: RunCreate, statele
                 return existing
         if stateless:
             thread = _new_thread(
-                thread_id=None, assistant=assistant, metadata=metadata,
+                thread_id=None,
+                assistant=assistant,
+                metadata=metadata,
                 temporary=payload.on_completion == "delete",
             )
         else:
@@ -139,7 +141,9 @@ def run_create(*, thread_id: uuid.UUID | str | None, payload: RunCreate, statele
                 thread = Thread.objects.select_for_update().get(id=thread.id)
             else:
                 thread = thread_or_none
-        active = list(Run.objects.filter(thread=thread, status__in=ACTIVE_RUN_STATUSES).order_by("created_at"))
+        active = list(
+            Run.objects.filter(thread=thread, status__in=ACTIVE_RUN_STATUSES).order_by("created_at")
+        )
         if active and payload.multitask_strategy == "reject":
             raise ConflictError(
                 "Thread is already running a task. Wait for it to finish or choose a different multitask "
@@ -153,18 +157,29 @@ def run_create(*, thread_id: uuid.UUID | str | None, payload: RunCreate, statele
             thread=thread,
             assistant_id=assistant.id,
             user_id=scope.user_id,
-            metadata={**assistant.metadata, **thread.metadata, **metadata,
-                      "graph_id": assistant.graph_id, "assistant_id": str(assistant.id)},
+            metadata={
+                **assistant.metadata,
+                **thread.metadata,
+                **metadata,
+                "graph_id": assistant.graph_id,
+                "assistant_id": str(assistant.id),
+            },
             kwargs=_kwargs_of(payload),
             multitask_strategy=payload.multitask_strategy,
             idempotency_key=payload.idempotency_key,
-            not_before=timezone.now() + timedelta(seconds=payload.after_seconds) if payload.after_seconds else None,
+            not_before=timezone.now() + timedelta(seconds=payload.after_seconds)
+            if payload.after_seconds
+            else None,
         )
         changed = ["status", "updated_at"]
         thread.status = ThreadStatus.BUSY
         if not thread.graph_id:
             thread.graph_id, thread.assistant_id = assistant.graph_id, assistant.id
-            thread.metadata = {**thread.metadata, "graph_id": assistant.graph_id, "assistant_id": str(assistant.id)}
+            thread.metadata = {
+                **thread.metadata,
+                "graph_id": assistant.graph_id,
+                "assistant_id": str(assistant.id),
+            }
             changed += ["graph_id", "assistant_id", "metadata"]
         thread.save(update_fields=changed)
         _after_commit_enqueue(run, controls, delay=payload.after_seconds)
@@ -180,7 +195,9 @@ def _cancel_locked(thread: Thread, runs: list[Run], *, action: str) -> list[tupl
             if action == "rollback":
                 run.delete()
             else:
-                Run.objects.filter(id=run.id).update(status=RunStatus.INTERRUPTED, ended_at=now, updated_at=now)
+                Run.objects.filter(id=run.id).update(
+                    status=RunStatus.INTERRUPTED, ended_at=now, updated_at=now
+                )
         else:
             Run.objects.filter(id=run.id).update(cancel_action=action, updated_at=now)
             controls.append((str(run.id), action))
@@ -200,7 +217,9 @@ def _after_commit_enqueue(run: Run | None, controls: list[tuple[str, str]], *, d
     transaction.on_commit(send)
 
 
-def run_cancel(*, thread_id: uuid.UUID | str, run_id: uuid.UUID | str, action: str = "interrupt") -> Run | None:
+def run_cancel(
+    *, thread_id: uuid.UUID | str, run_id: uuid.UUID | str, action: str = "interrupt"
+) -> Run | None:
     """Cancel one run. Returns the run (None if rolled back while pending: it no longer exists)."""
     scope = current_scope()
     scope.require(Role.EDITOR)
@@ -232,7 +251,9 @@ def _notify_cancelled_pending(thread_id: str, run_id: str) -> None:
     dispatch.mark_done(thread_id, run_id, RunStatus.INTERRUPTED)
 
 
-def run_cancel_many(*, thread_id: str | None, run_ids: list[str] | None, status: str | None, action: str) -> int:
+def run_cancel_many(
+    *, thread_id: str | None, run_ids: list[str] | None, status: str | None, action: str
+) -> int:
     scope = current_scope()
     scope.require(Role.EDITOR)
     runs = Run.objects.filter(status__in=ACTIVE_RUN_STATUSES, thread__in=thread_queryset())

@@ -97,7 +97,9 @@ def thread_delete(*, thread_id: str | uuid.UUID) -> None:
     scope.require(Role.EDITOR)
     with transaction.atomic():
         thread = thread_get(thread_id=thread_id)
-        active = list(Run.objects.filter(thread=thread, status__in=ACTIVE_RUN_STATUSES).values_list("id", flat=True))
+        active = list(
+            Run.objects.filter(thread=thread, status__in=ACTIVE_RUN_STATUSES).values_list("id", flat=True)
+        )
         checkpoints.delete_thread(thread_id=str(thread.id))
         thread.delete()
     if active:
@@ -147,10 +149,16 @@ def thread_prune(*, thread_ids: list[str], strategy: str) -> int:
     return count
 
 
-def thread_record_state(*, thread_id: str, values: Any, next_nodes: list[str], interrupts: dict[str, Any]) -> None:
+def thread_record_state(
+    *, thread_id: str, values: Any, next_nodes: list[str], interrupts: dict[str, Any]
+) -> None:
     """Cache the head state after a state update made outside a run."""
     now = timezone.now()
     Thread.objects.filter(id=as_uuid(thread_id)).exclude(status="busy").update(
-        values=values, next=next_nodes, interrupts=interrupts, state_updated_at=now, updated_at=now,
+        values=values,
+        next=next_nodes,
+        interrupts=interrupts,
+        state_updated_at=now,
+        updated_at=now,
         status="interrupted" if (next_nodes or interrupts) else "idle",
     )
