@@ -36,7 +36,7 @@ fmt: install ## Format Python (ruff) and fix what ruff can
 	@$(UV) ruff format backend agents && $(UV) ruff check --fix backend agents
 
 typecheck: install ## mypy (backend, agents) and tsc (frontend)
-	@$(UV) mypy backend && $(UV) mypy agents/src
+	@$(UV) mypy backend && $(UV) mypy --config-file agents/pyproject.toml agents/src
 	@cd frontend && npm run --silent typecheck
 
 migrate: install ## Apply database migrations

@@ -23,7 +23,7 @@ run() { uv run --frozen --quiet "$@"; }
 step "ruff" run ruff check backend agents
 step "ruff format" run ruff format --check --quiet backend agents
 step "mypy (backend)" run mypy backend
-step "mypy (agents)" run mypy agents/src
+step "mypy (agents)" run mypy --config-file agents/pyproject.toml agents/src
 step "django checks" bash -c "cd backend && uv run --frozen --quiet python manage.py check --fail-level WARNING && uv run --frozen --quiet python manage.py makemigrations --check --dry-run"
 step "pytest (backend, agents)" run pytest -q -p no:cacheprovider backend agents
 if [ -f frontend/package.json ]; then

@@ -30,7 +30,7 @@ def _redis() -> redis.Redis:
 def enqueue_run(run_id: str, *, delay: float = 0) -> None:
     from atrium.runtime.tasks import execute_run
 
-    execute_run.apply_async(args=[run_id], queue=RUNS_QUEUE, countdown=delay or None)
+    execute_run.apply_async(args=(run_id,), queue=RUNS_QUEUE, countdown=delay or 0)
 
 
 def announce_run(run_id: str, thread_id: str) -> None:

@@ -175,7 +175,7 @@ async def execute(claim: RunClaim) -> tuple[RunResult, list[ProtocolEvent]]:
         try:
             graph = await registry().get_graph(
                 claim.graph_id,
-                config,
+                config,  # type: ignore[arg-type]
                 checkpointer=stores.checkpointer,
                 store=store,  # type: ignore[arg-type]
                 context=claim.context,

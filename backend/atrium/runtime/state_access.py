@@ -30,7 +30,7 @@ async def graph_for(thread: Thread) -> CompiledGraph | None:
     }
     return await registry().get_graph(
         thread.graph_id,
-        config,
+        config,  # type: ignore[arg-type]
         checkpointer=stores.checkpointer,  # type: ignore[arg-type]
         store=TenantStore(stores.store, str(thread.org_id)),
         access_context="threads.read",
@@ -73,7 +73,7 @@ async def history(
     before_config = checkpoint_config(str(thread.id), before) if before else None
     states = []
     async for snapshot in graph.aget_state_history(
-        _base_config(thread, checkpoint),
+        _base_config(thread, checkpoint),  # type: ignore[arg-type]
         limit=limit,
         before=before_config,
         filter=metadata or None,  # type: ignore[arg-type]

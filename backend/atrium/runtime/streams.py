@@ -162,7 +162,7 @@ async def read_run_events(
     key = run_events_key(run_id)
     cursor = after
     while True:
-        batches = await redis.xread({key: cursor}, count=256, block=block_ms)
+        batches: Any = await redis.xread({key: cursor}, count=256, block=block_ms)
         if not batches:
             yield None
             continue
@@ -177,13 +177,13 @@ async def read_run_events(
 
 async def last_run_event_id(run_id: str) -> str:
     """The id of the newest stored event, to tail from "now" without replaying."""
-    entries = await get_redis().xrevrange(run_events_key(run_id), count=1)
+    entries: Any = await get_redis().xrevrange(run_events_key(run_id), count=1)
     return entries[0][0].decode() if entries else "0"
 
 
 async def wait_run_done(run_id: str, *, block_ms: int) -> str | None:
     """The run's final status once the worker marked it done, or None if `block_ms` passed first."""
-    batches = await get_redis().xread({run_done_key(run_id): "0"}, count=1, block=block_ms)
+    batches: Any = await get_redis().xread({run_done_key(run_id): "0"}, count=1, block=block_ms)
     if not batches:
         return None
     _, entries = batches[0]
@@ -198,7 +198,7 @@ async def read_thread_v2(
     key = thread_v2_key(thread_id)
     cursor = f"{after_seq}-0"
     while True:
-        batches = await redis.xread({key: cursor}, count=256, block=block_ms)
+        batches: Any = await redis.xread({key: cursor}, count=256, block=block_ms)
         if not batches:
             yield None
             continue

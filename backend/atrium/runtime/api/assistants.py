@@ -207,10 +207,10 @@ async def _graph_of(assistant_id: str) -> Any:
     }
     return assistant, await registry().get_graph(
         assistant.graph_id,
-        config,
+        config,  # type: ignore[arg-type]
         checkpointer=None,
         store=None,
-        access_context="assistants.read",  # type: ignore[arg-type]
+        access_context="assistants.read",
     )
 
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase, StreamingHttpResponse
 from ninja import Router
 
 from atrium.core.errors import NotFoundError, ValidationFailedError
@@ -139,7 +140,7 @@ def _wait(run: Run, *, stateless: bool) -> StreamingHttpResponse:
 
 
 @router.post("/threads/{thread_id}/runs")
-async def run_create(request: HttpRequest, thread_id: str, payload: RunCreateIn) -> HttpResponse:
+async def run_create(request: HttpRequest, thread_id: str, payload: RunCreateIn) -> HttpResponseBase:
     run = await _create(request, thread_id, payload)
     return json_response(
         run_out(run), headers={"Content-Location": f"/threads/{run.thread_id}/runs/{run.id}"}
@@ -147,19 +148,19 @@ async def run_create(request: HttpRequest, thread_id: str, payload: RunCreateIn)
 
 
 @router.post("/threads/{thread_id}/runs/stream")
-async def run_stream(request: HttpRequest, thread_id: str, payload: RunCreateIn) -> HttpResponse:
+async def run_stream(request: HttpRequest, thread_id: str, payload: RunCreateIn) -> HttpResponseBase:
     return _stream(await _create(request, thread_id, payload), payload, stateless=False)
 
 
 @router.post("/threads/{thread_id}/runs/wait")
-async def run_wait(request: HttpRequest, thread_id: str, payload: RunCreateIn) -> HttpResponse:
+async def run_wait(request: HttpRequest, thread_id: str, payload: RunCreateIn) -> HttpResponseBase:
     return _wait(await _create(request, thread_id, payload), stateless=False)
 
 
 @router.get("/threads/{thread_id}/runs")
 async def run_list_view(
     request: HttpRequest, thread_id: str, limit: int = 10, offset: int = 0, status: str | None = None
-) -> HttpResponse:
+) -> HttpResponseBase:
     runs = await call(run_list)(
         thread_id=_uuid(thread_id, "thread"), limit=limit, offset=offset, status=status
     )
@@ -168,13 +169,13 @@ async def run_list_view(
 
 
 @router.get("/threads/{thread_id}/runs/{run_id}")
-async def run_get_view(request: HttpRequest, thread_id: str, run_id: str) -> HttpResponse:
+async def run_get_view(request: HttpRequest, thread_id: str, run_id: str) -> HttpResponseBase:
     run = await call(run_get)(thread_id=_uuid(thread_id, "thread"), run_id=_uuid(run_id, "run"))
     return json_response(run_out(run))
 
 
 @router.delete("/threads/{thread_id}/runs/{run_id}")
-async def run_delete(request: HttpRequest, thread_id: str, run_id: str) -> HttpResponse:
+async def run_delete(request: HttpRequest, thread_id: str, run_id: str) -> HttpResponseBase:
     await call(services.run_delete)(thread_id=_uuid(thread_id, "thread"), run_id=_uuid(run_id, "run"))
     return no_content()
 
@@ -182,7 +183,7 @@ async def run_delete(request: HttpRequest, thread_id: str, run_id: str) -> HttpR
 @router.post("/threads/{thread_id}/runs/{run_id}/cancel")
 async def run_cancel(
     request: HttpRequest, thread_id: str, run_id: str, action: str = "interrupt"
-) -> HttpResponse:
+) -> HttpResponseBase:
     if action not in ("interrupt", "rollback"):
         raise ValidationFailedError("action must be interrupt or rollback")
     tid, rid = _uuid(thread_id, "thread"), _uuid(run_id, "run")
@@ -196,14 +197,14 @@ async def run_cancel(
 
 
 @router.get("/threads/{thread_id}/runs/{run_id}/join")
-async def run_join(request: HttpRequest, thread_id: str, run_id: str) -> HttpResponse:
+async def run_join(request: HttpRequest, thread_id: str, run_id: str) -> HttpResponseBase:
     run = await call(run_get)(thread_id=_uuid(thread_id, "thread"), run_id=_uuid(run_id, "run"))
     if run.status not in ACTIVE_RUN_STATUSES:
         return json_response(run.result)
     return _wait(run, stateless=False)
 
 
-async def _join_stream(request: HttpRequest, run: Run, *, stateless: bool) -> HttpResponse:
+async def _join_stream(request: HttpRequest, run: Run, *, stateless: bool) -> HttpResponseBase:
     after = parse_last_event_id(request.headers.get("Last-Event-ID"))
     if after is None:
         after = await last_run_event_id(str(run.id))
@@ -215,35 +216,37 @@ async def _join_stream(request: HttpRequest, run: Run, *, stateless: bool) -> Ht
 
 
 @router.get("/threads/{thread_id}/runs/{run_id}/stream")
-async def run_join_stream(request: HttpRequest, thread_id: str, run_id: str) -> HttpResponse:
+async def run_join_stream(request: HttpRequest, thread_id: str, run_id: str) -> HttpResponseBase:
     run = await call(run_get)(thread_id=_uuid(thread_id, "thread"), run_id=_uuid(run_id, "run"))
     return await _join_stream(request, run, stateless=False)
 
 
 @router.post("/runs/stream")
-async def stateless_stream(request: HttpRequest, payload: RunCreateIn) -> HttpResponse:
+async def stateless_stream(request: HttpRequest, payload: RunCreateIn) -> HttpResponseBase:
     return _stream(await _create(request, None, payload), payload, stateless=True)
 
 
 @router.post("/runs/wait")
-async def stateless_wait(request: HttpRequest, payload: RunCreateIn) -> HttpResponse:
+async def stateless_wait(request: HttpRequest, payload: RunCreateIn) -> HttpResponseBase:
     return _wait(await _create(request, None, payload), stateless=True)
 
 
 @router.post("/runs")
-async def stateless_create(request: HttpRequest, payload: RunCreateIn) -> HttpResponse:
+async def stateless_create(request: HttpRequest, payload: RunCreateIn) -> HttpResponseBase:
     run = await _create(request, None, payload)
     return json_response(run_out(run), headers={"Content-Location": f"/runs/{run.id}"})
 
 
 @router.post("/runs/batch")
-async def stateless_batch(request: HttpRequest, payload: list[RunCreateIn]) -> HttpResponse:
+async def stateless_batch(request: HttpRequest, payload: list[RunCreateIn]) -> HttpResponseBase:
     runs = [await _create(request, None, item) for item in payload]
     return json_response([run_out(run) for run in runs])
 
 
 @router.post("/runs/cancel")
-async def cancel_many(request: HttpRequest, payload: CancelManyIn, action: str = "interrupt") -> HttpResponse:
+async def cancel_many(
+    request: HttpRequest, payload: CancelManyIn, action: str = "interrupt"
+) -> HttpResponseBase:
     if (payload.thread_id or payload.run_ids) and payload.status:
         raise ValidationFailedError("Send either thread_id and run_ids, or status, not both.")
     if not payload.status and not (payload.thread_id and payload.run_ids):
@@ -255,7 +258,7 @@ async def cancel_many(request: HttpRequest, payload: CancelManyIn, action: str =
 
 
 @router.get("/runs/{run_id}")
-async def stateless_get(request: HttpRequest, run_id: str) -> HttpResponse:
+async def stateless_get(request: HttpRequest, run_id: str) -> HttpResponseBase:
     run = await call(run_get_any)(run_id=_uuid(run_id, "run"))
     if run is None:
         raise NotFoundError("Run not found.")
@@ -263,7 +266,7 @@ async def stateless_get(request: HttpRequest, run_id: str) -> HttpResponse:
 
 
 @router.get("/runs/{run_id}/stream")
-async def stateless_join_stream(request: HttpRequest, run_id: str) -> HttpResponse:
+async def stateless_join_stream(request: HttpRequest, run_id: str) -> HttpResponseBase:
     run = await call(run_get_any)(run_id=_uuid(run_id, "run"))
     if run is None:
         raise NotFoundError("Run not found.")

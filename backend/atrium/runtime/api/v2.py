@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from ninja import Router
 
 from atrium.core.errors import AtriumError, NotFoundError
@@ -139,7 +140,7 @@ COMMANDS = {"run.start": _run_start, "input.respond": _input_respond}
 
 
 @router.post("/threads/{thread_id}/commands")
-async def commands(request: HttpRequest, thread_id: str) -> HttpResponse:
+async def commands(request: HttpRequest, thread_id: str) -> HttpResponseBase:
     try:
         body = json.loads(request.body or b"null")
     except ValueError:
@@ -248,7 +249,7 @@ async def _thread_events(
 
 
 @router.post("/threads/{thread_id}/stream/events")
-async def stream_events(request: HttpRequest, thread_id: str) -> HttpResponse:
+async def stream_events(request: HttpRequest, thread_id: str) -> HttpResponseBase:
     try:
         body = json.loads(request.body or b"null")
     except ValueError:

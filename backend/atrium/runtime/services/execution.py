@@ -68,6 +68,8 @@ def _merge_config(*layers: dict[str, Any]) -> dict[str, Any]:
 def _role_of(run: Run) -> str:
     from atrium.orgs.models import Membership
 
+    if run.user_id is None:
+        return ""
     membership = Membership.unscoped.filter(org_id=run.org_id, user_id=run.user_id).only("role").first()
     return membership.role if membership else ""
 

@@ -105,8 +105,11 @@ def thread_delete(*, thread_id: str | uuid.UUID) -> None:
     if active:
         from atrium.runtime import dispatch
 
-        for run_id in active:
-            transaction.on_commit(lambda run_id=run_id: dispatch.send_control(str(run_id), "interrupt"))
+        def stop_runs() -> None:
+            for run_id in active:
+                dispatch.send_control(str(run_id), "interrupt")
+
+        transaction.on_commit(stop_runs)
 
 
 def thread_copy(*, thread_id: str | uuid.UUID) -> Thread:
