@@ -1,0 +1,89 @@
+from __future__ import annotations
+
+from django.contrib import admin
+from django.http import HttpRequest
+
+from atrium.orgs.admin_scope import OrgScopedAdmin
+from atrium.runtime.models import Run, Thread
+
+
+@admin.register(Thread)
+class ThreadAdmin(OrgScopedAdmin):
+    list_display = ("id", "org", "owner", "graph_id", "status", "updated_at")
+    list_filter = ("status", "graph_id", "org")
+    search_fields = ("id", "owner__email")
+    readonly_fields = (
+        "id",
+        "org",
+        "owner",
+        "status",
+        "values",
+        "next",
+        "interrupts",
+        "error",
+        "graph_id",
+        "assistant_id",
+        "created_at",
+        "updated_at",
+        "state_updated_at",
+    )
+    fields = (
+        "id",
+        "org",
+        "owner",
+        "metadata",
+        "status",
+        "graph_id",
+        "assistant_id",
+        "values",
+        "next",
+        "interrupts",
+        "error",
+        "ttl_minutes",
+        "ttl_strategy",
+        "expires_at",
+        "created_at",
+        "updated_at",
+    )
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+
+@admin.register(Run)
+class RunAdmin(OrgScopedAdmin):
+    """Runs are made through the API; here operators see them (status, attempts, errors)."""
+
+    list_display = ("id", "org", "thread", "status", "attempt", "created_at", "ended_at")
+    list_filter = ("status", "org")
+    search_fields = ("id", "thread__id")
+    readonly_fields = (
+        "id",
+        "org",
+        "thread",
+        "assistant_id",
+        "user",
+        "status",
+        "metadata",
+        "kwargs",
+        "multitask_strategy",
+        "attempt",
+        "result",
+        "error",
+        "started_at",
+        "ended_at",
+        "checkpoint_start",
+        "checkpoint_end",
+        "lease_owner",
+        "lease_expires_at",
+        "fence",
+        "created_at",
+        "updated_at",
+    )
+    exclude = ("idempotency_key", "cancel_action", "not_before")
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
