@@ -14,6 +14,8 @@ export default defineConfig({
     outDir: "dist",
     assetsDir: "assets",
     sourcemap: true,
+    // The chat's lazy chunk carries @langchain/core (message classes the streaming hook returns).
+    chunkSizeWarningLimit: 800,
   },
   server: {
     host: "127.0.0.1",

@@ -4,9 +4,9 @@ import { ApiError, apiErrorFromBody, isAbortError, toApiError } from "./errors";
 export { ApiError } from "./errors";
 
 /**
- * The only module that talks to the control plane. It is same-origin by design: the session
- * cookie rides along, and Django's CSRF check gets the token from the `csrftoken` cookie on
- * every unsafe method. Screens never call `fetch` themselves.
+ * The only module that calls `fetch`, for the control plane and the Agent Server API alike. It is
+ * same-origin by design: the session cookie rides along, and Django's CSRF check gets the token
+ * from the `csrftoken` cookie on every unsafe method. Screens never call `fetch` themselves.
  */
 
 export type HttpMethod = "GET" | "HEAD" | "POST" | "PUT" | "PATCH" | "DELETE";
@@ -39,6 +39,20 @@ async function csrfToken(signal: AbortSignal | undefined): Promise<string> {
   if (fromCookie) return fromCookie;
   const issued = await request<CsrfOut>(CSRF_PATH, signal ? { signal } : {});
   return readCookie(CSRF_COOKIE) ?? issued.csrf_token;
+}
+
+/**
+ * `fetch` with the session attached: same-origin credentials always, and the CSRF header on unsafe
+ * methods. The Agent Server SDK is handed this function, so its requests (including the long-lived
+ * event streams) carry the cookie and the token exactly like the app's own.
+ */
+export async function sessionFetch(input: RequestInfo | URL, init: RequestInit = {}): Promise<Response> {
+  const method = (init.method ?? "GET").toUpperCase() as HttpMethod;
+  const headers = new Headers(init.headers);
+  if (!SAFE_METHODS.has(method) && !headers.has(CSRF_HEADER)) {
+    headers.set(CSRF_HEADER, await csrfToken(init.signal ?? undefined));
+  }
+  return fetch(input, { ...init, headers, credentials: "same-origin" });
 }
 
 /**

@@ -14,6 +14,14 @@ interface Settled<T> {
 
 const LOADING = { status: "loading" } as const;
 
+export interface QueryOptions {
+  /**
+   * While `reload()` fetches again, keep showing the data already loaded for the same key
+   * (a list that refreshes in place rather than flashing a spinner). A new key always starts empty.
+   */
+  keepDataOnReload?: boolean;
+}
+
 /**
  * Loads data for `key` and reloads whenever the key changes; `null` means "nothing to load yet".
  * A stale response (the key changed, or the component unmounted) is aborted and never shown,
@@ -22,6 +30,7 @@ const LOADING = { status: "loading" } as const;
 export function useApiQuery<T>(
   key: string | null,
   load: (signal: AbortSignal) => Promise<T>,
+  { keepDataOnReload = false }: QueryOptions = {},
 ): QueryState<T> & { reload: () => void } {
   const loadRef = useRef(load);
   const [attempt, setAttempt] = useState(0);
@@ -54,6 +63,9 @@ export function useApiQuery<T>(
     setAttempt((n) => n + 1);
   }, []);
 
-  const current = settled?.key === key && settled.attempt === attempt ? settled.state : LOADING;
+  const sameKey = settled?.key === key;
+  const fresh = sameKey && settled.attempt === attempt;
+  const kept = sameKey && keepDataOnReload && settled.state.status === "success";
+  const current = settled && (fresh || kept) ? settled.state : LOADING;
   return { ...current, reload };
 }
