@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 from django.http import HttpRequest, HttpResponse
 from ninja import Router
 
+from atrium.core.errors import NotFoundError
 from atrium.runtime import state_access
 from atrium.runtime.api.common import call, json_response, no_content, paginated, truthy
 from atrium.runtime.api.schemas import (
@@ -20,6 +22,7 @@ from atrium.runtime.api.schemas import (
     ThreadSearchIn,
 )
 from atrium.runtime.api.serializers import select_fields, thread_out
+from atrium.runtime.models import Thread
 from atrium.runtime.selectors.threads import thread_get, thread_search
 from atrium.runtime.services import threads as services
 
@@ -145,27 +148,33 @@ async def state_get(request: HttpRequest, thread_id: str) -> HttpResponse:
     return json_response(state)
 
 
-@router.get("/threads/{thread_id}/state/{checkpoint_id}")
-async def state_at(request: HttpRequest, thread_id: str, checkpoint_id: str) -> HttpResponse:
-    thread = await call(thread_get)(thread_id=_thread_id(thread_id))
-    state = await state_access.state_get(
-        thread, checkpoint={"checkpoint_id": checkpoint_id}, subgraphs=truthy(request.GET.get("subgraphs"))
-    )
-    if state.get("checkpoint") is None:
-        from atrium.core.errors import NotFoundError
-
-        raise NotFoundError(f"Checkpoint {checkpoint_id} not found")
-    return json_response(state)
-
-
+# Before /state/{checkpoint_id}: Django resolves the first matching pattern, which would answer 405.
 @router.post("/threads/{thread_id}/state/checkpoint")
 async def state_at_checkpoint(
     request: HttpRequest, thread_id: str, payload: StateCheckpointIn
 ) -> HttpResponse:
     thread = await call(thread_get)(thread_id=_thread_id(thread_id))
-    return json_response(
-        await state_access.state_get(thread, checkpoint=payload.checkpoint, subgraphs=payload.subgraphs)
+    return json_response(await _state_at(thread, payload.checkpoint, subgraphs=payload.subgraphs))
+
+
+@router.get("/threads/{thread_id}/state/{checkpoint_id}")
+async def state_at(request: HttpRequest, thread_id: str, checkpoint_id: str) -> HttpResponse:
+    thread = await call(thread_get)(thread_id=_thread_id(thread_id))
+    state = await _state_at(
+        thread, {"checkpoint_id": checkpoint_id}, subgraphs=truthy(request.GET.get("subgraphs"))
     )
+    return json_response(state)
+
+
+async def _state_at(thread: Thread, checkpoint: dict[str, Any], *, subgraphs: bool) -> dict[str, Any]:
+    """The state at a checkpoint; 404 for an id the thread never had (the checkpointer answers an
+    unknown id with an empty snapshot echoing the id, which would look like a real, empty state)."""
+    state = await state_access.state_get(thread, checkpoint=checkpoint, subgraphs=subgraphs)
+    if checkpoint.get("checkpoint_id") and (
+        state.get("checkpoint") is None or state.get("created_at") is None
+    ):
+        raise NotFoundError(f"Checkpoint {checkpoint['checkpoint_id']} not found")
+    return state
 
 
 @router.post("/threads/{thread_id}/state")

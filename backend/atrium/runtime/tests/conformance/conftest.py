@@ -1,0 +1,288 @@
+"""A live stack for the conformance suite: a real uvicorn and a real Celery worker on the test database.
+
+The official clients talk to it over HTTP exactly as they would to any deployment, so every row of
+agent-protocol.md is checked end to end (web process → Postgres/Redis → worker → back to the client).
+
+One stack serves the whole session:
+
+* the database is the one pytest-django creates; the orgs, members and API keys are committed with
+  the DB blocker lifted (no test transaction), so the live processes see them. The tests themselves
+  never touch the database in-process (they are not `django_db` tests, so pytest-django runs them
+  after every database test and its flushes);
+* Redis is the same server as `REDIS_URL`, on its own logical database (flushed at start), so a
+  developer's worker on the same Redis can never take the suite's runs;
+* graphs come from `graphs/langgraph.json` (`ATRIUM_GRAPHS`); it also names the shipped `echo` and
+  `agent` graphs by their files in `agents/`.
+
+Each process runs in its own process group and is killed as a group at the end.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote, urlsplit, urlunsplit
+
+import httpx
+import pytest
+from langgraph_sdk import get_client, get_sync_client
+from langgraph_sdk.client import LangGraphClient, SyncLangGraphClient
+
+BACKEND_DIR = Path(__file__).resolve().parents[4]
+GRAPHS_FILE = Path(__file__).resolve().parent / "graphs" / "langgraph.json"
+REDIS_DB = int(os.environ.get("ATRIUM_CONFORMANCE_REDIS_DB", "11"))
+START_TIMEOUT = 90.0
+
+
+@dataclass(frozen=True)
+class LiveStack:
+    """Where the server listens (`url` is the Agent Server API root) and who may call it."""
+
+    base_url: str
+    url: str
+    keys: dict[str, str]
+    log_dir: Path
+
+    def client(self, who: str = "editor", **kwargs: Any) -> LangGraphClient:
+        return get_client(url=self.url, api_key=self.keys[who] if who != "anonymous" else None, **kwargs)
+
+    def sync_client(self, who: str = "editor", **kwargs: Any) -> SyncLangGraphClient:
+        return get_sync_client(url=self.url, api_key=self.keys[who] if who != "anonymous" else None, **kwargs)
+
+    def headers(self, who: str = "editor") -> dict[str, str]:
+        return {"x-api-key": self.keys[who]} if who != "anonymous" else {}
+
+    def logs(self, lines: int = 60) -> str:
+        out = []
+        for path in sorted(self.log_dir.glob("*.log")):
+            text = path.read_text(errors="replace").splitlines()[-lines:]
+            out.append(f"--- {path.name} ---\n" + "\n".join(text))
+        return "\n".join(out)
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _database_url(settings: dict[str, Any]) -> str:
+    user = quote(settings.get("USER") or "")
+    password = quote(settings.get("PASSWORD") or "")
+    auth = f"{user}:{password}@" if password else (f"{user}@" if user else "")
+    host = settings.get("HOST") or ""
+    query = ""
+    if host.startswith("/"):  # a socket directory
+        query, host = f"?host={quote(host)}", ""
+    port = f":{settings['PORT']}" if settings.get("PORT") else ""
+    return f"postgres://{auth}{host}{port}/{settings['NAME']}{query}"
+
+
+def _redis_url(url: str, db: int) -> str:
+    parts = urlsplit(url)
+    return urlunsplit((parts.scheme, parts.netloc, f"/{db}", parts.query, parts.fragment))
+
+
+def _seed() -> dict[str, str]:
+    """Two orgs. `a` has an admin, an editor, a second editor and a viewer; `b` an editor."""
+    from atrium.accounts.services import user_get_or_create
+    from atrium.core.tenancy import Role, Scope, scoped
+    from atrium.orgs.services import api_key_create, membership_ensure, org_ensure
+
+    suffix = uuid.uuid4().hex[:8]
+    people = {
+        "admin": ("a", Role.ADMIN),
+        "editor": ("a", Role.EDITOR),
+        "editor2": ("a", Role.EDITOR),
+        "viewer": ("a", Role.VIEWER),
+        "other": ("b", Role.EDITOR),
+    }
+    orgs = {name: org_ensure(slug=f"conf-{name}-{suffix}", name=f"Conformance {name}") for name in ("a", "b")}
+    keys = {}
+    for who, (org_name, role) in people.items():
+        org = orgs[org_name]
+        user, _ = user_get_or_create(email=f"{who}-{suffix}@conformance.test")
+        membership_ensure(org=org, user=user, role=role)
+        with scoped(Scope(user_id=None, org_id=org.id, org_slug=org.slug, role=Role.ADMIN)):
+            _, keys[who] = api_key_create(user=user, name=f"conformance {who}")
+    return keys
+
+
+def _start(name: str, args: list[str], env: dict[str, str], log_dir: Path) -> subprocess.Popen[bytes]:
+    log = (log_dir / f"{name}.log").open("wb")
+    return subprocess.Popen(  # a new session: the process and its children form one group
+        args, cwd=BACKEND_DIR, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+    )
+
+
+def _stop(process: subprocess.Popen[bytes], grace: float = 8.0) -> None:
+    if process.poll() is not None:
+        return
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGTERM)
+    try:
+        process.wait(timeout=grace)
+    except subprocess.TimeoutExpired:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout=10)
+    # Anything left in the group (a child that outlived its parent) goes too.
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(process.pid, signal.SIGKILL)
+
+
+def _wait_ok(base_url: str, processes: list[subprocess.Popen[bytes]], stack: LiveStack) -> None:
+    deadline = time.monotonic() + START_TIMEOUT
+    while time.monotonic() < deadline:
+        for process in processes:
+            if process.poll() is not None:
+                raise RuntimeError(f"a live process exited with {process.returncode}\n{stack.logs()}")
+        with contextlib.suppress(httpx.HTTPError):
+            if httpx.get(f"{base_url}/agent/ok", timeout=2).status_code == 200:
+                return
+        time.sleep(0.2)
+    raise RuntimeError(f"/agent/ok did not answer within {START_TIMEOUT:.0f}s\n{stack.logs()}")
+
+
+def _wait_worker(stack: LiveStack) -> None:
+    """The first run proves the whole path: API, queue, worker, checkpointer, result."""
+    client = stack.sync_client("editor", timeout=START_TIMEOUT)
+    result = client.runs.wait(None, "simple", input={"steps": []})
+    if not isinstance(result, dict) or result.get("steps") != ["first", "second", "third"]:
+        raise RuntimeError(f"the warm-up run returned {result!r}\n{stack.logs()}")
+
+
+def _wait_disconnected(database: str, timeout: float = 10.0) -> None:
+    """Dropping the test database fails while the live processes' connections linger."""
+    from django.db import connection
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with connection.cursor() as cur:
+            cur.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()",
+                [database],
+            )
+            if cur.fetchone()[0] == 0:
+                return
+        time.sleep(0.1)
+
+
+@pytest.fixture(scope="session")
+def live_stack(
+    django_db_setup: None, django_db_blocker: Any, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[LiveStack]:
+    import redis
+    from django.conf import settings
+    from django.db import connections
+    from django.test.utils import setup_databases, teardown_databases
+
+    db_settings = connections["default"].settings_dict
+    own_databases = None
+    if not str(db_settings["NAME"]).startswith("test_"):
+        # No database test in this session, so pytest-django set up nothing: do it here, the same way.
+        with django_db_blocker.unblock():
+            own_databases = setup_databases(verbosity=0, interactive=False, aliases={"default"})
+    assert str(db_settings["NAME"]).startswith("test_"), "refusing to seed a non-test database"
+    with django_db_blocker.unblock():
+        keys = _seed()
+    redis_url = _redis_url(settings.REDIS_URL, REDIS_DB)
+    redis.Redis.from_url(redis_url).flushdb()
+    port = _free_port()
+    base_url = f"http://127.0.0.1:{port}"
+    log_dir = tmp_path_factory.mktemp("live-stack")
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "config.settings.test",
+        "DATABASE_URL": _database_url(db_settings),
+        "REDIS_URL": redis_url,
+        "ATRIUM_GRAPHS": str(GRAPHS_FILE),
+        "ATRIUM_DB_POOL": "false",
+        "ATRIUM_LOG_LEVEL": "WARNING",
+        "PYTHONUNBUFFERED": "1",
+    }
+    stack = LiveStack(base_url=base_url, url=f"{base_url}/agent", keys=keys, log_dir=log_dir)
+    web = _start(
+        "web",
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "config.asgi:application",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--log-level",
+            "warning",
+            "--no-access-log",
+        ],
+        env,
+        log_dir,
+    )
+    worker = _start(
+        "worker",
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "config",
+            "worker",
+            "-Q",
+            "default,runs",
+            "--pool",
+            "threads",
+            "--concurrency",
+            "16",
+            "-l",
+            "WARNING",
+            "-n",
+            f"conformance-{port}@%h",
+            "--without-gossip",
+            "--without-mingle",
+        ],
+        env,
+        log_dir,
+    )
+    try:
+        _wait_ok(base_url, [web, worker], stack)
+        _wait_worker(stack)
+        yield stack
+    finally:
+        _stop(web)
+        _stop(worker)
+        with django_db_blocker.unblock():
+            _wait_disconnected(db_settings["NAME"])
+            if own_databases is not None:
+                teardown_databases(own_databases, verbosity=0)
+
+
+@pytest.fixture
+def stack(live_stack: LiveStack) -> LiveStack:
+    return live_stack
+
+
+@pytest.fixture
+def client(live_stack: LiveStack) -> LangGraphClient:
+    """The Python SDK's async client, as an editor of org `a`."""
+    return live_stack.client("editor")
+
+
+@pytest.fixture
+async def http(live_stack: LiveStack) -> Any:
+    """A raw HTTP client on the API root, as the editor, for what the SDKs hide (status, headers)."""
+    async with httpx.AsyncClient(
+        base_url=live_stack.url, headers=live_stack.headers("editor"), timeout=30
+    ) as c:
+        yield c

@@ -1,0 +1,178 @@
+"""Fixture graphs of the conformance suite, served by a live server through ``langgraph.json``.
+
+Each is the smallest graph that exercises one part of the protocol (agent-protocol.md §7, V2.10):
+
+* ``simple``: three nodes; the first writes a custom event; takes and keeps messages.
+* ``chat``: one node streaming "hello there friend" from a fake chat model.
+* ``approver``: chat → ``tools`` (runs a subgraph) → ``approve`` (``interrupt({"question": "approve?"})``),
+  answering with the message ``approved=<answer>``.
+* ``tooler``: a ``task`` tool call for a ``researcher`` subagent, executed by a ToolNode named
+  ``tools`` whose tool runs a compiled subgraph (the deepagents shape ``useStream`` expects).
+* ``failing``: raises ``ValueError("kaboom")``.
+* ``slow``: ``n`` supersteps (default 15), each sleeping ``delay`` seconds (default 0.2) and writing
+  the custom event ``{"tick": i}``; for cancel, join, reconnect and double-texting.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import operator
+from typing import Annotated, Any
+
+from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
+from langchain_core.messages import AIMessage, AnyMessage, HumanMessage
+from langchain_core.tools import tool
+from langgraph.config import get_stream_writer
+from langgraph.graph import END, START, StateGraph
+from langgraph.graph.message import add_messages
+from langgraph.prebuilt import ToolNode
+from langgraph.types import interrupt
+from typing_extensions import TypedDict
+
+REPLY = "hello there friend"
+
+
+class SimpleState(TypedDict, total=False):
+    messages: Annotated[list[AnyMessage], add_messages]
+    steps: Annotated[list[str], operator.add]
+
+
+def _first(state: SimpleState) -> dict[str, Any]:
+    get_stream_writer()({"progress": "first"})
+    return {"steps": ["first"]}
+
+
+def _second(state: SimpleState) -> dict[str, Any]:
+    return {"steps": ["second"]}
+
+
+def _third(state: SimpleState) -> dict[str, Any]:
+    return {"steps": ["third"]}
+
+
+_simple = StateGraph(SimpleState)
+_simple.add_node("first", _first)
+_simple.add_node("second", _second)
+_simple.add_node("third", _third)
+_simple.add_edge(START, "first")
+_simple.add_edge("first", "second")
+_simple.add_edge("second", "third")
+_simple.add_edge("third", END)
+simple = _simple.compile()
+
+
+class ChatState(TypedDict):
+    messages: Annotated[list[AnyMessage], add_messages]
+
+
+async def _reply(state: ChatState) -> dict[str, Any]:
+    # A fresh model per call: the fake consumes its iterator. Streams word by word.
+    get_stream_writer()({"progress": "thinking"})
+    model = GenericFakeChatModel(messages=iter([AIMessage(content=REPLY)]))
+    return {"messages": [await model.ainvoke(state["messages"])]}
+
+
+_chat = StateGraph(ChatState)
+_chat.add_node("agent", _reply)
+_chat.add_edge(START, "agent")
+_chat.add_edge("agent", END)
+chat = _chat.compile()
+
+
+class ApproverState(TypedDict, total=False):
+    messages: Annotated[list[AnyMessage], add_messages]
+    steps: Annotated[list[str], operator.add]
+
+
+async def _research(state: ApproverState) -> dict[str, Any]:
+    # A subgraph invoked inside the node named ``tools``: its events carry ``tools:<task_id>``.
+    result = await chat.ainvoke({"messages": [HumanMessage(content="research")]})
+    return {"steps": ["tools", str(result["messages"][-1].content)]}
+
+
+def _approve(state: ApproverState) -> dict[str, Any]:
+    answer = interrupt({"question": "approve?"})
+    return {"messages": [AIMessage(content=f"approved={answer}")], "steps": ["approve"]}
+
+
+_approver = StateGraph(ApproverState)
+_approver.add_node("agent", _reply)
+_approver.add_node("tools", _research)
+_approver.add_node("approve", _approve)
+_approver.add_edge(START, "agent")
+_approver.add_edge("agent", "tools")
+_approver.add_edge("tools", "approve")
+_approver.add_edge("approve", END)
+approver = _approver.compile()
+
+
+@tool
+async def task(description: str, subagent_type: str) -> str:
+    """Hand a task to a subagent."""
+    result = await chat.ainvoke({"messages": [HumanMessage(content=description)]})
+    return str(result["messages"][-1].content)
+
+
+def _delegate(state: ChatState) -> dict[str, Any]:
+    if any(m.type == "tool" for m in state["messages"]):
+        return {"messages": [AIMessage(content="done")]}
+    call = {
+        "name": "task",
+        "args": {"description": "look it up", "subagent_type": "researcher"},
+        "id": "call_1",
+    }
+    return {"messages": [AIMessage(content="", tool_calls=[call])]}
+
+
+def _route(state: ChatState) -> str:
+    last = state["messages"][-1]
+    return "tools" if isinstance(last, AIMessage) and last.tool_calls else END
+
+
+_tooler = StateGraph(ChatState)
+_tooler.add_node("agent", _delegate)
+_tooler.add_node("tools", ToolNode([task]))
+_tooler.add_edge(START, "agent")
+_tooler.add_conditional_edges("agent", _route, ["tools", END])
+_tooler.add_edge("tools", "agent")
+tooler = _tooler.compile()
+
+
+class FailingState(TypedDict, total=False):
+    steps: Annotated[list[str], operator.add]
+
+
+def _explode(state: FailingState) -> dict[str, Any]:
+    raise ValueError("kaboom")
+
+
+_failing = StateGraph(FailingState)
+_failing.add_node("explode", _explode)
+_failing.add_edge(START, "explode")
+_failing.add_edge("explode", END)
+failing = _failing.compile()
+
+
+class SlowState(TypedDict, total=False):
+    messages: Annotated[list[AnyMessage], add_messages]
+    ticks: Annotated[list[int], operator.add]
+    n: int
+    delay: float
+
+
+async def _tick(state: SlowState) -> dict[str, Any]:
+    i = len(state.get("ticks") or [])
+    await asyncio.sleep(float(state.get("delay") or 0.2))
+    get_stream_writer()({"tick": i})
+    return {"ticks": [i]}
+
+
+def _more(state: SlowState) -> str:
+    return "tick" if len(state.get("ticks") or []) < int(state.get("n") or 15) else END
+
+
+_slow = StateGraph(SlowState)
+_slow.add_node("tick", _tick)
+_slow.add_edge(START, "tick")
+_slow.add_conditional_edges("tick", _more, ["tick", END])
+slow = _slow.compile()
