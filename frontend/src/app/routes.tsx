@@ -1,19 +1,27 @@
 import type { RouteObject } from "react-router";
+import { Loading } from "../components/ui/loading";
 import { NotFound } from "../components/ui/not-found";
 import { AssistantsPage } from "../features/assistants/assistants-page";
 import { LoginPage } from "../features/auth/login-page";
+import { MemoryPage } from "../features/memory/memory-page";
 import { RequireSession } from "../features/auth/require-session";
 import { HomeRedirect } from "../features/orgs/home-redirect";
 import { OrgLayout } from "../features/orgs/org-layout";
 import { RouteErrorPage } from "./route-error-page";
 
 /**
- * The URL is the app's state: `/o/:slug` picks the organisation, and the chat will add
- * `/o/:slug/assistants/:assistantId/threads/:threadId` beneath it, inside the same OrgLayout.
+ * The URL is the app's state: `/o/:slug` picks the organisation; beneath it `/chat` starts a
+ * conversation (`?assistant=<id>`), `/t/:threadId` opens one, and `/memory` shows the user's notes.
+ * The two chat paths share one layout element, so a new chat keeps its stream when it gets an id.
  */
 export const routes: RouteObject[] = [
   {
     errorElement: <RouteErrorPage />,
+    hydrateFallbackElement: (
+      <main className="page-center">
+        <Loading />
+      </main>
+    ),
     children: [
       { path: "/login", element: <LoginPage /> },
       {
@@ -23,7 +31,18 @@ export const routes: RouteObject[] = [
           {
             path: "/o/:slug",
             element: <OrgLayout />,
-            children: [{ index: true, element: <AssistantsPage /> }],
+            children: [
+              { index: true, element: <AssistantsPage /> },
+              {
+                // The chat carries the streaming runtime and the Markdown renderer: its own chunk.
+                lazy: async () => ({ Component: (await import("../features/chat/chat-layout")).ChatLayout }),
+                children: [
+                  { path: "chat", element: null },
+                  { path: "t/:threadId", element: null },
+                ],
+              },
+              { path: "memory", element: <MemoryPage /> },
+            ],
           },
         ],
       },

@@ -1,6 +1,6 @@
 import { AIMessage, HumanMessage, ToolMessage } from "@langchain/core/messages";
 import { describe, expect, it } from "vitest";
-import { contentText, groupConversation, lastHumanMessage, messagesOfValues, toChatMessage, toChatMessages, type ChatMessage } from "./chat-messages";
+import { contentText, groupConversation, messagesOfValues, toChatMessage, toChatMessages, type ChatMessage } from "./chat-messages";
 
 describe("toChatMessage", () => {
   it("reads a plain history dict", () => {
@@ -88,13 +88,28 @@ describe("groupConversation", () => {
     ]);
   });
 
-  it("marks calls without a result as running during a run and waiting after it", () => {
+  it("marks calls without a result as running, awaiting approval, or left without one", () => {
     const messages = [human("h"), ai("a", "", ["t1"])];
-    const running = groupConversation(messages, { isLoading: true })[1];
-    const idle = groupConversation(messages, { isLoading: false })[1];
+    const status = (options: { isLoading: boolean; interrupted?: boolean }) => {
+      const item = groupConversation(messages, options)[1];
+      return item?.kind === "ai" ? item.toolCalls[0]?.status : null;
+    };
 
-    expect(running?.kind === "ai" && running.toolCalls[0]?.status).toBe("running");
-    expect(idle?.kind === "ai" && idle.toolCalls[0]?.status).toBe("waiting");
+    expect(status({ isLoading: true })).toBe("running");
+    expect(status({ isLoading: false, interrupted: true })).toBe("approval");
+    expect(status({ isLoading: false })).toBe("waiting");
+  });
+
+  it("marks the last assistant message of each turn", () => {
+    const items = groupConversation([human("h1"), ai("a1", "", ["t1"]), tool("r1", "t1"), ai("a2", "Answer"), human("h2"), ai("a3", "Second")], {
+      isLoading: false,
+    });
+
+    expect(items.flatMap((item) => (item.kind === "ai" ? [`${item.message.id}:${String(item.turnEnd)}`] : []))).toEqual([
+      "a1:false",
+      "a2:true",
+      "a3:true",
+    ]);
   });
 
   it("drops system prompts and empty assistant messages, keeps orphan tool results", () => {
@@ -104,12 +119,5 @@ describe("groupConversation", () => {
     );
 
     expect(items.map((item) => `${item.kind}:${item.message.id}`)).toEqual(["human:h", "tool:orphan"]);
-  });
-});
-
-describe("lastHumanMessage", () => {
-  it("finds the latest human turn", () => {
-    expect(lastHumanMessage([human("a"), ai("b", "x"), human("c"), ai("d", "y")])?.id).toBe("c");
-    expect(lastHumanMessage([ai("b", "x")])).toBeNull();
   });
 });

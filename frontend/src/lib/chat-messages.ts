@@ -123,7 +123,7 @@ export function messagesOfValues(values: unknown): unknown[] {
   return [];
 }
 
-export type ToolCallStatus = "running" | "waiting" | "done" | "failed";
+export type ToolCallStatus = "running" | "approval" | "waiting" | "done" | "failed";
 
 export interface ToolCallView {
   call: ChatToolCall;
@@ -133,12 +133,15 @@ export interface ToolCallView {
 
 export type ConversationItem =
   | { kind: "human"; message: ChatMessage }
-  | { kind: "ai"; message: ChatMessage; toolCalls: ToolCallView[] }
+  /** `turnEnd`: the last assistant message before the next human one (the answer of the turn). */
+  | { kind: "ai"; message: ChatMessage; toolCalls: ToolCallView[]; turnEnd: boolean }
   | { kind: "tool"; message: ChatMessage };
 
 export interface GroupOptions {
   /** A run is in progress: calls without a result are still running. */
   isLoading: boolean;
+  /** The run stopped for a human decision: calls without a result wait for it. */
+  interrupted?: boolean;
 }
 
 /**
@@ -146,7 +149,7 @@ export interface GroupOptions {
  * tool results already shown under their call, and empty assistant messages (a model turn that
  * only called tools shows as its tool calls).
  */
-export function groupConversation(messages: readonly ChatMessage[], { isLoading }: GroupOptions): ConversationItem[] {
+export function groupConversation(messages: readonly ChatMessage[], { isLoading, interrupted = false }: GroupOptions): ConversationItem[] {
   const results = new Map<string, ChatMessage>();
   for (const message of messages) {
     if (message.role === "tool" && message.toolCallId) results.set(message.toolCallId, message);
@@ -160,22 +163,22 @@ export function groupConversation(messages: readonly ChatMessage[], { isLoading 
       const toolCalls = message.toolCalls.map((call): ToolCallView => {
         const result = call.id ? (results.get(call.id) ?? null) : null;
         if (result) claimed.add(call.id);
-        const status: ToolCallStatus = result ? (result.failed ? "failed" : "done") : isLoading ? "running" : "waiting";
+        const status: ToolCallStatus = result ? (result.failed ? "failed" : "done") : isLoading ? "running" : interrupted ? "approval" : "waiting";
         return { call, result, status };
       });
-      if (message.text.trim() || toolCalls.length > 0) items.push({ kind: "ai", message, toolCalls });
+      if (message.text.trim() || toolCalls.length > 0) items.push({ kind: "ai", message, toolCalls, turnEnd: false });
     } else if (message.role === "tool" && !(message.toolCallId && claimed.has(message.toolCallId))) {
       items.push({ kind: "tool", message });
     }
   }
-  return items;
-}
-
-/** The last human message, e.g. to offer it again after a failure. */
-export function lastHumanMessage(messages: readonly ChatMessage[]): ChatMessage | null {
-  for (let index = messages.length - 1; index >= 0; index -= 1) {
-    const message = messages[index];
-    if (message?.role === "human") return message;
+  let answered = false;
+  for (let index = items.length - 1; index >= 0; index -= 1) {
+    const item = items[index];
+    if (item?.kind === "human") answered = false;
+    else if (item?.kind === "ai" && !answered) {
+      items[index] = { ...item, turnEnd: true };
+      answered = true;
+    }
   }
-  return null;
+  return items;
 }

@@ -2,6 +2,11 @@ import "@testing-library/jest-dom/vitest";
 import { cleanup } from "@testing-library/react";
 import { afterEach } from "vitest";
 
+// jsdom does no layout, so it has no scrolling; the chat keeps its end in view with this.
+Element.prototype.scrollIntoView = function scrollIntoView() {
+  // Nothing to scroll in a document without layout.
+};
+
 afterEach(() => {
   cleanup();
   // Cookies live on the shared jsdom document; each test starts without any.

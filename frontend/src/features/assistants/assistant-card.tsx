@@ -1,7 +1,8 @@
+import { Link } from "react-router";
 import type { Assistant } from "../../api/types";
 import { formatDate } from "../../lib/format-date";
 
-export function AssistantCard({ assistant }: { assistant: Assistant }) {
+export function AssistantCard({ assistant, orgSlug }: { assistant: Assistant; orgSlug: string }) {
   return (
     <article className="assistant-card" aria-labelledby={`assistant-${assistant.id}`}>
       <h3 id={`assistant-${assistant.id}`} className="assistant-card__name">
@@ -26,6 +27,12 @@ export function AssistantCard({ assistant }: { assistant: Assistant }) {
           </dd>
         </div>
       </dl>
+      <Link
+        className="button button--secondary assistant-card__chat"
+        to={`/o/${encodeURIComponent(orgSlug)}/chat?${new URLSearchParams({ assistant: assistant.id }).toString()}`}
+      >
+        Chat<span className="visually-hidden"> with {assistant.name}</span>
+      </Link>
     </article>
   );
 }

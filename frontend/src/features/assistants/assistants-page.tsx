@@ -46,7 +46,7 @@ export function AssistantsPage() {
         <ul className="assistant-list" aria-label="Assistants">
           {assistants.data.map((assistant) => (
             <li key={assistant.id}>
-              <AssistantCard assistant={assistant} />
+              <AssistantCard assistant={assistant} orgSlug={org.slug} />
             </li>
           ))}
         </ul>

@@ -7,6 +7,7 @@ import { useMe, useSession } from "../auth/session-context";
 import { canOpenAdmin } from "../orgs/memberships";
 import { OrgSwitcher } from "../orgs/org-switcher";
 import { RoleBadge } from "../orgs/role-badge";
+import { OrgNav } from "./org-nav";
 
 interface AppHeaderProps {
   membership: Membership | null;
@@ -39,6 +40,7 @@ export function AppHeader({ membership, onError }: AppHeaderProps) {
           <RoleBadge role={membership.role} />
         </div>
       ) : null}
+      {membership ? <OrgNav slug={membership.org.slug} /> : null}
       <nav className="app-header__user" aria-label="Account">
         <span className="app-header__email" data-testid="user-email" title={me.name || me.email}>
           {me.email}

@@ -1,0 +1,126 @@
+import { useState } from "react";
+import { toApiError } from "../../api/errors";
+import { Alert } from "../../components/ui/alert";
+import { Button } from "../../components/ui/button";
+import { Loading } from "../../components/ui/loading";
+import { Composer } from "./composer";
+import { Conversation } from "./conversation";
+import { InterruptPanel } from "./interrupt-panel";
+import { useChatStream } from "./stream/chat-stream";
+import { useBranches } from "./use-branches";
+
+interface ChatPanelProps {
+  orgSlug: string;
+  readOnly: boolean;
+  /** Bumped after every run, so history-based views read the thread again. */
+  runVersion: number;
+  assistantName: string;
+}
+
+/** The open conversation: messages, a pending approval, errors, and the message box. */
+export function ChatPanel({ orgSlug, readOnly, runVersion, assistantName }: ChatPanelProps) {
+  const stream = useChatStream();
+  const idle = !stream.isLoading && !stream.isThreadLoading;
+  const branches = useBranches(orgSlug, stream.threadId, idle, runVersion);
+  const [actionError, setActionError] = useState<string | null>(null);
+  const onBranch = branches.branchMessages !== null && !stream.isLoading;
+  const messages = onBranch ? (branches.branchMessages ?? []) : stream.messages;
+  const interrupt = stream.interrupts[0];
+  const canChange = !readOnly && idle && !interrupt;
+
+  function act(run: () => Promise<void>) {
+    setActionError(null);
+    run().catch((error: unknown) => {
+      setActionError(toApiError(error).message);
+    });
+  }
+
+  if (stream.isThreadLoading && stream.messages.length === 0) return <Loading label="Loading the conversation…" />;
+
+  return (
+    <div className="chat-panel">
+      {messages.length === 0 && !stream.isLoading ? (
+        <div className="chat-panel__intro">
+          <h2 className="chat-panel__intro-title">Chat with {assistantName}</h2>
+          <p className="muted">{readOnly ? "There are no messages in this conversation." : "Ask anything to start a conversation."}</p>
+        </div>
+      ) : (
+        <Conversation
+          messages={messages}
+          isLoading={stream.isLoading}
+          interrupted={interrupt !== undefined}
+          branches={branches.view}
+          canChange={canChange}
+          subagents={stream.subagents}
+          onEdit={(text, forkFrom) => {
+            act(() => stream.send(text, { forkFrom }));
+          }}
+          onRegenerate={(forkFrom) => {
+            act(() => stream.regenerate(forkFrom));
+          }}
+          onChooseBranch={branches.choose}
+        />
+      )}
+
+      {interrupt && !stream.isLoading ? (
+        <InterruptPanel key={interrupt.id ?? "interrupt"} interrupt={interrupt} readOnly={readOnly} onRespond={stream.respond} />
+      ) : null}
+
+      {stream.error ? (
+        <div className="chat-panel__error">
+          <Alert>{stream.error}</Alert>
+          <Button
+            onClick={() => {
+              act(stream.retry);
+            }}
+          >
+            Try again
+          </Button>
+        </div>
+      ) : null}
+      {actionError ? (
+        <div className="chat-panel__error">
+          <Alert>{actionError}</Alert>
+          <Button
+            variant="ghost"
+            onClick={() => {
+              setActionError(null);
+            }}
+          >
+            Dismiss
+          </Button>
+        </div>
+      ) : null}
+
+      {onBranch ? (
+        <Alert tone="info">
+          You are looking at an earlier version of this conversation.{" "}
+          {readOnly ? null : "Sending a message continues from here. "}
+          <button type="button" className="link-button" onClick={branches.showLatest}>
+            Show the latest version
+          </button>
+        </Alert>
+      ) : null}
+
+      {readOnly ? (
+        <p className="read-only-note" data-testid="read-only-note">
+          You have view-only access in this organisation, so you can read conversations but not send messages. Ask an
+          admin for the editor role to chat.
+        </p>
+      ) : (
+        <Composer
+          isLoading={stream.isLoading}
+          blockedReason={interrupt ? "Answer the request above first." : null}
+          placeholder={`Message ${assistantName}`}
+          onSend={(text) => {
+            const forkFrom = onBranch ? (branches.view?.leaf?.id ?? null) : null;
+            act(() => stream.send(text, { forkFrom }));
+          }}
+          onStop={() => {
+            act(stream.stop);
+          }}
+        />
+      )}
+    </div>
+  );
+}

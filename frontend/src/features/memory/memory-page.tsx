@@ -1,0 +1,112 @@
+import { useState } from "react";
+import { deleteStoreItem, searchStoreItems } from "../../api/agent";
+import type { StoreItem } from "../../api/agent-types";
+import { toApiError } from "../../api/errors";
+import { useApiQuery } from "../../api/use-api-query";
+import { Alert } from "../../components/ui/alert";
+import { Button } from "../../components/ui/button";
+import { EmptyState } from "../../components/ui/empty-state";
+import { Loading } from "../../components/ui/loading";
+import { formatDate } from "../../lib/format-date";
+import { memoryContent, memoryNamespace, memoryPath } from "../../lib/memory-files";
+import { useMe } from "../auth/session-context";
+import { useCurrentMembership } from "../orgs/current-org-context";
+
+/** `/o/:slug/memory`: the notes the agent keeps about the signed-in user, to read and delete. */
+export function MemoryPage() {
+  const me = useMe();
+  const { org, role } = useCurrentMembership();
+  const namespace = memoryNamespace(me.id);
+  const items = useApiQuery(`memories:${org.slug}:${String(me.id)}`, (signal) => searchStoreItems(org.slug, namespace, signal), {
+    keepDataOnReload: true,
+  });
+  const [openKey, setOpenKey] = useState<string | null>(null);
+  const [confirmKey, setConfirmKey] = useState<string | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const readOnly = role === "viewer";
+
+  async function remove(item: StoreItem) {
+    setError(null);
+    try {
+      await deleteStoreItem(org.slug, item.namespace, item.key);
+      setConfirmKey(null);
+      if (openKey === item.key) setOpenKey(null);
+      items.reload();
+    } catch (caught) {
+      setError(toApiError(caught).message);
+    }
+  }
+
+  return (
+    <section className="page" aria-labelledby="memory-title">
+      <title>{`Memory · ${org.name} · Atrium`}</title>
+      <header className="page__header">
+        <p className="page__eyebrow">{org.name}</p>
+        <h1 id="memory-title" className="page__title">
+          Memory
+        </h1>
+        <p className="muted">What the assistant has written down about you in its /memories/ folder.</p>
+      </header>
+      {error ? <Alert>{error}</Alert> : null}
+      {items.status === "loading" ? <Loading label="Loading memory…" /> : null}
+      {items.status === "error" ? (
+        <div className="stack">
+          <Alert>{items.error.message}</Alert>
+          <div>
+            <Button onClick={items.reload}>Try again</Button>
+          </div>
+        </div>
+      ) : null}
+      {items.status === "success" && items.data.length === 0 ? (
+        <EmptyState title="Nothing remembered yet">
+          <p>Ask the assistant to remember something, and its notes will show up here.</p>
+        </EmptyState>
+      ) : null}
+      {items.status === "success" && items.data.length > 0 ? (
+        <ul className="memory-list" aria-label="Memory files">
+          {items.data.map((item) => {
+            const open = openKey === item.key;
+            return (
+              <li key={item.key} className="memory-file" data-testid="memory-file">
+                <div className="memory-file__header">
+                  <button
+                    type="button"
+                    className="memory-file__toggle"
+                    aria-expanded={open}
+                    onClick={() => {
+                      setOpenKey(open ? null : item.key);
+                    }}
+                  >
+                    <code>{memoryPath(item.key)}</code>
+                  </button>
+                  {item.updated_at ? (
+                    <time className="muted" dateTime={item.updated_at}>
+                      {formatDate(item.updated_at)}
+                    </time>
+                  ) : null}
+                  {!readOnly && confirmKey !== item.key ? (
+                    <button type="button" className="link-button link-button--danger" onClick={() => { setConfirmKey(item.key); }}>
+                      Delete<span className="visually-hidden"> {memoryPath(item.key)}</span>
+                    </button>
+                  ) : null}
+                </div>
+                {confirmKey === item.key ? (
+                  <div className="memory-file__confirm" role="group" aria-label={`Delete ${memoryPath(item.key)}?`}>
+                    <p>The assistant will forget everything in this file.</p>
+                    <Button variant="ghost" onClick={() => { setConfirmKey(null); }}>
+                      Keep it
+                    </Button>
+                    <Button variant="danger" onClick={() => void remove(item)}>
+                      Delete
+                    </Button>
+                  </div>
+                ) : null}
+                {open ? <pre className="code-block memory-file__content">{memoryContent(item.value) || "(empty file)"}</pre> : null}
+              </li>
+            );
+          })}
+        </ul>
+      ) : null}
+    </section>
+  );
+}

@@ -1,0 +1,27 @@
+import { NavLink, useLocation } from "react-router";
+import { cx } from "../../lib/class-names";
+
+/** The organisation's sections; an open conversation (`/t/…`) belongs to Chat. */
+export function OrgNav({ slug }: { slug: string }) {
+  const base = `/o/${encodeURIComponent(slug)}`;
+  const { pathname } = useLocation();
+  const inThread = pathname.startsWith(`${base}/t/`);
+  const className = (active: boolean) => cx("org-nav__link", active && "org-nav__link--active");
+  return (
+    <nav className="org-nav" aria-label="Sections">
+      <NavLink to={base} end className={({ isActive }) => className(isActive)}>
+        Assistants
+      </NavLink>
+      <NavLink
+        to={`${base}/chat`}
+        className={({ isActive }) => className(isActive || inThread)}
+        aria-current={inThread ? "page" : undefined}
+      >
+        Chat
+      </NavLink>
+      <NavLink to={`${base}/memory`} className={({ isActive }) => className(isActive)}>
+        Memory
+      </NavLink>
+    </nav>
+  );
+}
