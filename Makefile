@@ -13,7 +13,9 @@ EMAIL ?=
 ROLE ?=
 NAME ?=
 
-.PHONY: help install dev test lint fmt typecheck migrate superuser apikey worker beat web services \
+ARGS ?=
+
+.PHONY: help install dev test bench bench-compare lint fmt typecheck migrate superuser apikey worker beat web services \
         services-stop services-status frontend up down logs ps
 
 help: ## List the targets
@@ -27,6 +29,12 @@ dev: ## Run the whole platform (web, worker, beat, Postgres, Redis) until Ctrl-C
 
 test: ## Run every check and test suite against throwaway Postgres and Redis
 	@bash $(SCRIPTS)/test.sh
+
+bench: ## Benchmark the hot paths through the official SDK; prints one JSON line (ARGS=--quick)
+	@bash $(SCRIPTS)/bench.sh $(ARGS)
+
+bench-compare: ## The same benchmark against langgraph dev, with our/their ratios
+	@bash $(SCRIPTS)/bench-compare.sh $(ARGS)
 
 lint: install ## ruff, eslint
 	@$(UV) ruff check backend agents && $(UV) ruff format --check backend agents

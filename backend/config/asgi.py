@@ -1,9 +1,41 @@
-"""The ASGI entry point: one server for the web app, the control plane, the admin and /agent."""
+"""The ASGI entry point: one server for the web app, the control plane, the admin and /agent.
+
+Requests under /agent go to a second Django handler built with `AGENT_MIDDLEWARE` (native-async
+middleware only; see atrium.core.agent_middleware); everything else takes the full middleware stack.
+"""
+
+from __future__ import annotations
 
 import os
-
-from django.core.asgi import get_asgi_application
+from typing import Any
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.dev")
 
-application = get_asgi_application()
+import django  # noqa: E402
+
+django.setup(set_prefix=False)
+
+from django.conf import settings  # noqa: E402
+from django.core.handlers.asgi import ASGIHandler  # noqa: E402
+
+
+class AgentASGIHandler(ASGIHandler):
+    def load_middleware(self, is_async: bool = False) -> None:
+        # BaseHandler reads settings.MIDDLEWARE; swap in the lean list while this handler builds its chain.
+        full = settings.MIDDLEWARE
+        settings.MIDDLEWARE = settings.AGENT_MIDDLEWARE
+        try:
+            super().load_middleware(is_async)
+        finally:
+            settings.MIDDLEWARE = full
+
+
+site = ASGIHandler()
+agent = AgentASGIHandler()
+
+
+async def application(scope: dict[str, Any], receive: Any, send: Any) -> None:
+    if scope["type"] == "http" and scope["path"].startswith("/agent/"):
+        await agent(scope, receive, send)
+    else:
+        await site(scope, receive, send)

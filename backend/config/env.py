@@ -74,7 +74,7 @@ def database_from_url(url: str, *, pool: bool) -> dict[str, Any]:
     # A socket directory may be given as ?host=/path, the libpq way.
     host = options.pop("host", host)
     if pool:
-        options["pool"] = {"min_size": 1, "max_size": env_int("ATRIUM_DB_POOL_SIZE", 10), "timeout": 10}
+        options["pool"] = {"min_size": 1, "max_size": env_int("ATRIUM_DB_POOL_SIZE", 20), "timeout": 10}
     return {
         "ENGINE": "django.db.backends.postgresql",
         "NAME": unquote(parsed.path.lstrip("/")),

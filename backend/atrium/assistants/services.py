@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 import uuid
 from typing import Any
 
@@ -39,6 +40,12 @@ def _snapshot(assistant: Assistant) -> AssistantVersion:
     )
 
 
+# Orgs whose default assistants are known to exist, so hot paths skip the check; entries expire so a
+# graph added to langgraph.json gets its assistant without a restart.
+_DEFAULTS_CHECKED: dict[uuid.UUID, float] = {}
+_DEFAULTS_TTL_SECONDS = 60.0
+
+
 def assistants_ensure_defaults() -> None:
     """Create the current org's default assistant for every registered graph that lacks one.
 
@@ -46,11 +53,15 @@ def assistants_ensure_defaults() -> None:
     creator win. Runs with the scope of any member (it is a system action, not a user edit).
     """
     scope = current_scope()
+    now = time.monotonic()
+    if _DEFAULTS_CHECKED.get(scope.org, 0.0) > now:
+        return
     graph_ids = sorted(available_graph_ids())
     wanted = {default_assistant_id_for(scope.org, g): g for g in graph_ids}
     existing = set(Assistant.objects.filter(id__in=wanted).values_list("id", flat=True))
     missing = [(assistant_id, g) for assistant_id, g in wanted.items() if assistant_id not in existing]
     if not missing:
+        _DEFAULTS_CHECKED[scope.org] = now + _DEFAULTS_TTL_SECONDS
         return
     with transaction.atomic():
         created = Assistant.objects.bulk_create(
@@ -70,7 +81,11 @@ def assistants_ensure_defaults() -> None:
         AssistantVersion.objects.bulk_create(
             [
                 AssistantVersion(
-                    org_id=scope.org, assistant_id=a.id, version=1, graph_id=a.graph_id, name=a.name,
+                    org_id=scope.org,
+                    assistant_id=a.id,
+                    version=1,
+                    graph_id=a.graph_id,
+                    name=a.name,
                     metadata=a.metadata,
                 )
                 for a in created

@@ -30,7 +30,9 @@ from atrium.runtime.engine import (
     checkpoint_ref,
     dumps,
     error_payload,
+    FinalState,
     stream_run_dual,
+    stream_run_v1,
 )
 from atrium.runtime.engine.state import interrupt_dict
 from atrium.runtime.models import RunStatus
@@ -173,11 +175,14 @@ async def execute(claim: RunClaim) -> tuple[RunResult, list[ProtocolEvent]]:
     kwargs = claim.kwargs
     async with contextlib.AsyncExitStack() as stack:
         try:
+            # Graph factories see the assistant's settings (its context) in their config, as graphs whose
+            # structure depends on settings (the deep agent's middleware stack) need them to build.
+            factory_config = {**config, "configurable": {**claim.context, **config["configurable"]}}
             graph = await registry().get_graph(
                 claim.graph_id,
-                config,  # type: ignore[arg-type]
-                checkpointer=stores.checkpointer,
-                store=store,  # type: ignore[arg-type]
+                factory_config,  # type: ignore[arg-type]
+                checkpointer=stores.checkpointer,  # type: ignore[arg-type]
+                store=store,
                 context=claim.context,
                 exit_stack=stack,
             )
@@ -202,21 +207,31 @@ async def execute(claim: RunClaim) -> tuple[RunResult, list[ProtocolEvent]]:
             attempt=claim.attempt,
             control=control,
         )
-        stream = stream_run_dual(graph, request)
+        final = FinalState()
+        v2_run = kwargs.get("protocol") == "v2"
+        stream = stream_run_dual(graph, request) if v2_run else stream_run_v1(graph, request, final)
         wl.controls[claim.run_id] = control
         cancelled_action = ""
+
+        queue: asyncio.Queue[Any] = asyncio.Queue()
+        last_values: dict[str, Any] = {}
 
         async def pump() -> None:
             async for event in stream:
                 if isinstance(event, RunEvent):
                     if event.event == "metadata" and claim.attempt == 1:
                         continue  # published by the web process when the run was created
-                    await publisher.publish([event], [])
+                    queue.put_nowait(event)
                 elif event.is_run_terminal:
                     terminal.append(event)
                 else:
-                    await publisher.publish([], [event])
+                    if not event.namespace and event.method in ("values", "checkpoints"):
+                        last_values[event.method] = event.data
+                    queue.put_nowait(event)
 
+        # Publishing runs beside the graph: events that pile up during one Redis round trip go out
+        # together in the next, so a chatty run costs few round trips and never waits on Redis per event.
+        publishing = asyncio.ensure_future(publisher.publish_batched(queue))
         task = asyncio.ensure_future(pump())
         wl.active[claim.run_id] = task
         try:
@@ -224,10 +239,36 @@ async def execute(claim: RunClaim) -> tuple[RunResult, list[ProtocolEvent]]:
         except asyncio.CancelledError:
             cancelled_action = wl.cancel_actions.pop(claim.run_id, "")
             if not cancelled_action:
+                publishing.cancel()
                 raise
         finally:
             wl.active.pop(claim.run_id, None)
             wl.controls.pop(claim.run_id, None)
+            queue.put_nowait(None)
+        await publishing
+
+        outcome = stream.outcome
+        if not v2_run and final.seen:
+            last_values["values"] = final.values
+        if (
+            not cancelled_action
+            and outcome is not None
+            and outcome.status == "success"
+            and "values" in last_values
+        ):
+            # The common path: the last root values and checkpoint are the final state; no state read.
+            values = _jsonable(last_values["values"])
+            checkpoint = last_values.get("checkpoints") or {}
+            ref = {"thread_id": claim.thread_id, "checkpoint_ns": "", "checkpoint_id": checkpoint.get("id")}
+            finished = RunResult(
+                status=RunStatus.SUCCESS,
+                result=values,
+                values=values,
+                interrupts={},
+                next=[],
+                checkpoint_end=ref if checkpoint.get("id") else None,
+            )
+            return finished, terminal
 
         state_config = {"configurable": {"thread_id": claim.thread_id}}
         if cancelled_action == "rollback":
@@ -251,7 +292,6 @@ async def execute(claim: RunClaim) -> tuple[RunResult, list[ProtocolEvent]]:
             terminal = [ProtocolEvent("lifecycle", (), {"event": "interrupted"})]
             status = "rollback" if cancelled_action == "rollback" else RunStatus.INTERRUPTED
             return RunResult(status=status, result=values, **base), terminal
-        outcome = stream.outcome
         if outcome is not None and outcome.status == "drained":
             return RunResult(status="drained", **base), []
         if outcome is not None and outcome.status == "error" and outcome.error is not None:

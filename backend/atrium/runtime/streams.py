@@ -116,6 +116,38 @@ class RunPublisher:
             self._v2_started = True
         await pipe.execute()
 
+    async def publish_batched(self, events: asyncio.Queue[Any]) -> None:
+        """Drain `events` (RunEvent | ProtocolEvent, then a None sentinel) in as few round trips as the
+        producer allows: whatever accumulated while the previous pipeline was in flight goes in the next."""
+        done = False
+        while not done:
+            batch = [await events.get()]
+            while not events.empty():
+                batch.append(events.get_nowait())
+            if batch[-1] is None:
+                batch.pop()
+                done = True
+            if batch:
+                await self._publish_ordered(batch)
+
+    async def _publish_ordered(self, batch: list[Any]) -> None:
+        pipe = self.redis.pipeline(transaction=False)
+        pending_v2: list[bytes] = []
+
+        def flush_v2() -> None:
+            if pending_v2:
+                pipe.eval(*append_v2_args(self.thread_id, list(pending_v2), run_start=not self._v2_started))
+                self._v2_started = True
+                pending_v2.clear()
+
+        for event in batch:
+            if isinstance(event, RunEvent):
+                pipe.xadd(run_events_key(self.run_id), {"e": event.event, "d": dumps(event.data)})
+            else:
+                pending_v2.append(dumps(v2_envelope(event)))
+        flush_v2()
+        await pipe.execute()
+
     async def finish(self, status: str) -> None:
         """Mark the end for stream readers and waiters. Call after the run's status is committed."""
         pipe = self.redis.pipeline(transaction=False)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 from celery import shared_task
+from django.db import connection
 
 from atrium.runtime.dispatch import RUNS_QUEUE
 from atrium.runtime.services.execution import run_claim, run_finish, temporary_thread_delete
@@ -26,6 +27,9 @@ def execute_run(run_id: str) -> None:
     claim = run_claim(run_id=run_id, worker_id=execute_run.request.hostname or "worker")
     if claim is None:
         return
+    # Give the Django connection back to the pool while the graph runs (on its own pool): a task thread
+    # must not hold one for the length of a run, or a few long runs would starve every other task.
+    connection.close()
     loop = worker_loop()
     outcome, terminal = loop.run(execute(claim))
     status = run_finish(claim=claim, outcome=outcome)

@@ -45,6 +45,12 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 
+# The Agent Server API's handler (config.asgi): native-async middleware only, for its hot paths.
+AGENT_MIDDLEWARE = [
+    "atrium.core.middleware.TenancyScopeMiddleware",
+    "atrium.core.agent_middleware.LazySessionUserMiddleware",
+]
+
 ROOT_URLCONF = "config.urls"
 ASGI_APPLICATION = "config.asgi.application"
 WSGI_APPLICATION = None

@@ -9,6 +9,11 @@ every user of an assistant.
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
+import json
+import threading
+from collections import OrderedDict
 from collections.abc import Mapping
 from typing import Any
 
@@ -33,10 +38,42 @@ into every checkpoint's metadata, except keys starting with ``__``: secrets must
 configurable strings."""
 
 
+IDENTITY_FIELDS = ("user_id", "org_id", "assistant_id")
+_BUILD_CACHE_SIZE = 64
+_built: OrderedDict[str, CompiledStateGraph[Any, Any, Any, Any]] = OrderedDict()
+_built_lock = threading.Lock()
+
+
+def _cache_key(settings: Context, secrets: Mapping[str, str] | None) -> str:
+    """Settings minus the run's identity (resolved per run from context), plus a digest of the
+    secrets: two assistants with the same settings and keys share one built graph."""
+    values = {k: v for k, v in dataclasses.asdict(settings).items() if k not in IDENTITY_FIELDS}
+    digest = hashlib.sha256(json.dumps(sorted((secrets or {}).items())).encode()).hexdigest()
+    return json.dumps(values, sort_keys=True, default=str) + digest
+
+
 def make_graph(config: RunnableConfig | None = None) -> CompiledStateGraph[Any, Any, Any, Any]:
-    """Graph factory named in ``langgraph.json``; with no config it builds the offline default."""
+    """Graph factory named in ``langgraph.json``; with no config it builds the offline default.
+
+    The runtime calls it for every run (factories may depend on the run's config), and building a deep
+    agent costs tens of milliseconds, so built graphs are kept per settings. They are safe to share:
+    the runtime binds its checkpointer and store to a copy for each run.
+    """
     configurable: Mapping[str, Any] = (config or {}).get("configurable") or {}
-    return build_agent(Context.from_mapping(configurable), secrets=configurable.get(SECRETS_KEY))
+    settings = Context.from_mapping(configurable)
+    secrets = configurable.get(SECRETS_KEY)
+    key = _cache_key(settings, secrets)
+    with _built_lock:
+        graph = _built.get(key)
+        if graph is not None:
+            _built.move_to_end(key)
+            return graph
+    graph = build_agent(settings, secrets=secrets)
+    with _built_lock:
+        _built[key] = graph
+        while len(_built) > _BUILD_CACHE_SIZE:
+            _built.popitem(last=False)
+    return graph
 
 
 def build_agent(

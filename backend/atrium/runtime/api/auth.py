@@ -18,7 +18,13 @@ from config.auth import SAFE_METHODS, Principal, identify, resolve_org_scope
 ORG_HEADER = "HTTP_X_ATRIUM_ORG"
 # POSTs that only read (searches, counts, history): viewers may call them.
 READ_ONLY_POSTS = (
-    "/search", "/count", "/history", "/state/checkpoint", "/versions", "/namespaces", "/stream/events",
+    "/search",
+    "/count",
+    "/history",
+    "/state/checkpoint",
+    "/versions",
+    "/namespaces",
+    "/stream/events",
 )
 
 

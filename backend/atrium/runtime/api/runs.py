@@ -209,7 +209,9 @@ async def _join_stream(request: HttpRequest, run: Run, *, stateless: bool) -> Ht
     if after is None:
         after = await last_run_event_id(str(run.id))
     resumable = bool((run.kwargs or {}).get("stream_resumable"))
-    body = sse_events(str(run.id), after=after, resumable=resumable, modes=query_list(request, "stream_mode"))
+    # Python sends `stream_mode=` (empty) when no filter is given: that means every mode, not none.
+    modes = [mode for mode in query_list(request, "stream_mode") or [] if mode] or None
+    body = sse_events(str(run.id), after=after, resumable=resumable, modes=modes)
     if truthy(request.GET.get("cancel_on_disconnect")):
         body = guard_disconnect(body, _cancel_later(run.thread_id, run.id))
     return sse_response(body, headers=_locations(run, stateless=stateless, tail="stream"))

@@ -92,6 +92,7 @@ def _run_start(thread_id: uuid.UUID, params: dict[str, Any]) -> dict[str, Any]:
         if_not_exists="create",
         checkpoint=checkpoint,
         on_completion="keep",
+        protocol="v2",
     )
     run = run_services.run_create(thread_id=thread_id, payload=payload)
     return {"run_id": str(run.id)}
@@ -131,6 +132,7 @@ def _input_respond(thread_id: uuid.UUID, params: dict[str, Any]) -> dict[str, An
         stream_subgraphs=True,
         stream_resumable=True,
         on_completion="keep",
+        protocol="v2",
     )
     run_services.run_create(thread_id=thread_id, payload=payload)
     return {}

@@ -3,7 +3,8 @@
 Nothing here imports Django; the control plane, the HTTP endpoints and the worker call into it.
 """
 
-from atrium.runtime.engine.events import RunStream, stream_run, stream_run_dual, stream_run_v2
+from atrium.runtime.engine.collect import FinalState
+from atrium.runtime.engine.events import RunStream, stream_run, stream_run_dual, stream_run_v1, stream_run_v2
 from atrium.runtime.engine.graphs import (
     GraphLoadError,
     GraphNotFoundError,
@@ -24,6 +25,7 @@ from atrium.runtime.engine.v2_events import ProtocolEvent
 
 __all__ = [
     "HEARTBEAT",
+    "FinalState",
     "GraphLoadError",
     "GraphNotFoundError",
     "GraphRegistry",
@@ -45,6 +47,7 @@ __all__ = [
     "graph_schemas",
     "stream_run",
     "stream_run_dual",
+    "stream_run_v1",
     "stream_run_v2",
     "subgraph_schemas",
     "thread_state",

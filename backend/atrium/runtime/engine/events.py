@@ -22,6 +22,7 @@ import langgraph.version
 from langchain_core.runnables import RunnableConfig
 from langgraph.errors import GraphDrained
 
+from atrium.runtime.engine.collect import FinalState, V2Summary
 from atrium.runtime.engine.parts import INTERRUPT_KEY, CompiledGraph, GraphPart, RunOutcome
 from atrium.runtime.engine.request import RunRequest
 from atrium.runtime.engine.v1_events import RunEvent, V1Translator
@@ -220,3 +221,20 @@ def stream_run_dual(graph: CompiledGraph, request: RunRequest) -> RunStream[RunE
     ]
     modes = sorted(set(graph_modes_for(request)) | set(V2_GRAPH_MODES))
     return RunStream(graph, request, translators, modes=modes, subgraphs=True)
+
+
+def stream_run_v1(
+    graph: CompiledGraph, request: RunRequest, final: FinalState
+) -> RunStream[RunEvent | ProtocolEvent]:
+    """v1 events for the requesting client, a v2 summary for thread observers, and the final state.
+
+    ``values`` is always streamed from the graph (``final`` needs it); the v1 translator still sends
+    only the modes the client asked for.
+    """
+    translators: list[Translator[RunEvent | ProtocolEvent]] = [
+        V1Translator(request),
+        final,
+        V2Summary(graph.get_name(), final),
+    ]
+    modes = sorted(set(graph_modes_for(request)) | {"values"})
+    return RunStream(graph, request, translators, modes=modes, subgraphs=request.stream_subgraphs)

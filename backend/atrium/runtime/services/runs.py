@@ -55,6 +55,8 @@ class RunCreate:
     on_completion: str = "delete"
     headers: dict[str, str] = field(default_factory=dict)
     idempotency_key: str | None = None
+    protocol: str = "v1"
+    """Which streaming protocol the creator speaks: v2 runs get the full thread-event translation."""
 
 
 def _kwargs_of(payload: RunCreate) -> dict[str, Any]:
@@ -74,6 +76,7 @@ def _kwargs_of(payload: RunCreate) -> dict[str, Any]:
         "durability": payload.durability,
         "on_completion": payload.on_completion,
         "headers": payload.headers,
+        "protocol": payload.protocol,
     }
 
 

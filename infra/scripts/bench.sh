@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# `make bench`: start a durable Atrium stack on this machine (its own Postgres and Redis unless
+# DATABASE_URL / REDIS_URL are given, fsync on, debug off), run infra/bench/bench.py against it through
+# the official SDK, print its one JSON line, and stop everything.
+#   make bench ARGS=--quick          a fast smoke run of the harness
+#   make bench-compare               the same workload against `langgraph dev` too, with ratios
+set -euo pipefail
+source "$(dirname "$0")/lib.sh"
+cd "$ROOT_DIR"
+bash infra/scripts/install.sh >/dev/null
+
+if [ -z "${DATABASE_URL:-}" ] || [ -z "${REDIS_URL:-}" ]; then
+  BENCH_DATA=$(mktemp -d /tmp/atrium-bench.XXXXXX); chmod 755 "$BENCH_DATA"
+  export ATRIUM_DATA_DIR=$BENCH_DATA ATRIUM_PG_PORT=auto ATRIUM_REDIS_PORT=auto ATRIUM_PG_FSYNC=on
+fi
+source infra/scripts/env.sh
+
+PORT=$(free_port)
+export ATRIUM_PORT=$PORT DJANGO_SETTINGS_MODULE=config.settings.production ATRIUM_DEBUG=false
+export ATRIUM_SECRET_KEY=${ATRIUM_SECRET_KEY:-bench-$(python3 -c 'import secrets;print(secrets.token_hex(16))')}
+export ATRIUM_SECURE_COOKIES=false ATRIUM_LOG_LEVEL=WARNING
+WORKERS=${ATRIUM_BENCH_WORKERS:-1}
+
+pids=()
+cleanup() {
+  for pid in "${pids[@]}"; do kill -TERM -- "-$pid" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  if [ -n "${BENCH_DATA:-}" ]; then bash infra/scripts/services.sh stop "$BENCH_DATA" >/dev/null 2>&1 || true; rm -rf "$BENCH_DATA"; fi
+}
+trap cleanup EXIT
+
+(cd backend && uv run --frozen --quiet python manage.py migrate --no-input -v 0)
+KEY=$(cd backend && uv run --frozen --quiet python manage.py create_api_key --org bench --email bench@bench.local --role editor | tail -n1)
+(cd backend && exec setsid uv run --frozen --quiet uvicorn config.asgi:application --host 127.0.0.1 --port "$PORT" \
+  --no-access-log --log-level warning) &
+pids+=($!)
+for i in $(seq "$WORKERS"); do
+  (cd backend && exec setsid uv run --frozen --quiet celery -A config worker -l WARNING -Q default,runs --pool threads \
+    --concurrency "${ATRIUM_BENCH_CONCURRENCY:-48}" -n "bench$i-$$@%h") &
+  pids+=($!)
+done
+for _ in $(seq 150); do curl -fsS "http://127.0.0.1:$PORT/agent/ok" >/dev/null 2>&1 && break; sleep 0.2; done
+
+uv run --frozen --quiet python infra/bench/bench.py --url "http://127.0.0.1:$PORT/agent" --api-key "$KEY" "$@" \
+  | tee "${ATRIUM_BENCH_OUT:-/dev/null}"
