@@ -11,7 +11,7 @@ from typing import Any
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.dev")
 
-import django  # noqa: E402
+import django
 
 django.setup(set_prefix=False)
 

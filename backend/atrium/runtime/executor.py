@@ -13,6 +13,7 @@ import contextlib
 import dataclasses
 import json
 import logging
+import os
 import threading
 import typing
 from collections.abc import Coroutine
@@ -24,13 +25,13 @@ from atrium.assistants.graphs import registry
 from atrium.runtime import checkpoints
 from atrium.runtime.auth_user import AuthUser
 from atrium.runtime.engine import (
+    FinalState,
     ProtocolEvent,
     RunEvent,
     RunRequest,
     checkpoint_ref,
     dumps,
     error_payload,
-    FinalState,
     stream_run_dual,
     stream_run_v1,
 )
@@ -44,6 +45,7 @@ from atrium.runtime.tenant_store import TenantStore
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
 SERVER_CONTEXT_FIELDS = ("user_id", "org_id", "assistant_id", "thread_id")
+DEFAULT_MODEL = os.environ.get("ATRIUM_DEFAULT_MODEL", "")
 
 
 class WorkerLoop:
@@ -120,6 +122,8 @@ def _context_for(graph: Any, claim: RunClaim) -> Any:
     else:
         names = set(typing.get_type_hints(schema))
     filtered = {k: v for k, v in context.items() if k in names}
+    if "model" in names and not filtered.get("model") and DEFAULT_MODEL:
+        filtered["model"] = DEFAULT_MODEL  # the deployment's default model, when the assistant names none
     filtered.update({k: v for k, v in server_values.items() if k in names})
     return filtered
 

@@ -17,7 +17,8 @@ def _version(package: str) -> str:
 
 @lru_cache(maxsize=1)
 def server_info() -> dict[str, Any]:
-    default_model = os.environ.get("ATRIUM_DEFAULT_MODEL", "offline") or "offline"
+    # The same variable the worker reads (atrium.runtime.executor.DEFAULT_MODEL).
+    default_model = os.environ.get("ATRIUM_DEFAULT_MODEL", "") or "offline"
     return {
         "version": _version("atrium-backend"),
         "langgraph_py_version": _version("langgraph"),

@@ -12,6 +12,9 @@ REPO_DIR = BACKEND_DIR.parent
 SECRET_KEY = env_str("ATRIUM_SECRET_KEY", "insecure-dev-key-change-me")
 DEBUG = env_bool("ATRIUM_DEBUG", False)
 ALLOWED_HOSTS = env_list("ATRIUM_ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]"])
+# Browser origins allowed to call the Agent Server API cross-origin (with credentials), e.g. a
+# separately hosted chat UI. Same-origin use (the bundled web app) needs nothing here.
+ATRIUM_CORS_ORIGINS = env_list("ATRIUM_CORS_ORIGINS", [])
 CSRF_TRUSTED_ORIGINS = env_list(
     "ATRIUM_CSRF_TRUSTED_ORIGINS", ["http://localhost:5173", "http://127.0.0.1:5173"]
 )
@@ -47,6 +50,7 @@ MIDDLEWARE = [
 
 # The Agent Server API's handler (config.asgi): native-async middleware only, for its hot paths.
 AGENT_MIDDLEWARE = [
+    "atrium.core.agent_middleware.AgentCorsMiddleware",
     "atrium.core.middleware.TenancyScopeMiddleware",
     "atrium.core.agent_middleware.LazySessionUserMiddleware",
 ]
