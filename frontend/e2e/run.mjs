@@ -9,23 +9,27 @@
 //   E2E_FILTER            run only tests whose name contains this text
 //   E2E_TIMEOUT_MS        per-action timeout               (default 10000)
 //
-// The last line is "N passed, N failed"; the exit code is non-zero when anything failed.
+// The last line is "N passed, N failed" (plus ", N skipped" when tests needing the Agent Server
+// runtime were skipped because GET /agent/info did not answer 200); the exit code is non-zero when
+// anything failed.
 import { existsSync } from "node:fs";
 import { mkdir } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
 import { chromium } from "playwright-core";
-import { config } from "./support.mjs";
+import { agentUnavailable, config } from "./support.mjs";
 import { tests as authTests } from "./tests/auth.mjs";
+import { tests as chatTests } from "./tests/chat.mjs";
 
 /**
  * @typedef {object} E2ETest
  * @property {string} name
  * @property {{ width: number, height: number }} [viewport]
+ * @property {"agent"} [requires] the Agent Server runtime; skipped while `GET /agent/info` is not 200
  * @property {(context: { page: import("playwright-core").Page }) => Promise<void>} run
  */
 
 /** @type {E2ETest[]} */
-const allTests = [...authTests];
+const allTests = [...authTests, ...chatTests];
 
 const CHROMIUM_ARGS = [
   "--headless",
@@ -59,9 +63,9 @@ function describe(error) {
     .join("\n");
 }
 
-/** @param {number} passed @param {number} failed */
-function finish(passed, failed) {
-  console.log(`${passed} passed, ${failed} failed`);
+/** @param {number} passed @param {number} failed @param {number} [skipped] */
+function finish(passed, failed, skipped = 0) {
+  console.log(`${passed} passed, ${failed} failed${skipped > 0 ? `, ${skipped} skipped` : ""}`);
   process.exitCode = failed > 0 ? 1 : 0;
 }
 
@@ -91,12 +95,23 @@ async function main() {
     return;
   }
 
+  const agentProblem = selected.some((test) => test.requires === "agent") ? await agentUnavailable() : null;
+  if (agentProblem) {
+    console.log(`# the Agent Server runtime is not available (${agentProblem}): its tests are skipped`);
+  }
+
   await mkdir(screenshotDir, { recursive: true });
   const browser = await chromium.launch({ executablePath: config.chromiumPath, args: CHROMIUM_ARGS });
   let passed = 0;
   let failed = 0;
+  let skipped = 0;
   try {
     for (const [index, test] of selected.entries()) {
+      if (test.requires === "agent" && agentProblem) {
+        skipped += 1;
+        console.log(`ok ${index + 1} - ${test.name} # SKIP ${agentProblem}`);
+        continue;
+      }
       const context = await browser.newContext({ viewport: test.viewport ?? { width: 1280, height: 800 } });
       context.setDefaultTimeout(config.timeoutMs);
       const page = await context.newPage();
@@ -127,7 +142,7 @@ async function main() {
   } finally {
     await browser.close();
   }
-  finish(passed, failed);
+  finish(passed, failed, skipped);
 }
 
 main().catch((error) => {

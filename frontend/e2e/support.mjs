@@ -14,6 +14,7 @@ export const config = {
 
 export const demoUsers = {
   admin: "admin@demo.local",
+  editor: "editor@demo.local",
   viewer: "viewer@demo.local",
 };
 
@@ -109,6 +110,19 @@ export async function expectVisibleText(locator, expected, what = "text") {
  */
 export async function expectAbsent(locator, what) {
   assert.equal(await locator.count(), 0, `${what} should not be on the page`);
+}
+
+/**
+ * Why the Agent Server runtime can't be tested, or null when it can: the chat tests need
+ * `GET /agent/info` to answer 200.
+ */
+export async function agentUnavailable() {
+  try {
+    const response = await fetch(`${config.baseUrl}/agent/info`, { signal: AbortSignal.timeout(5000) });
+    return response.status === 200 ? null : `GET /agent/info answered ${response.status}`;
+  } catch (error) {
+    return `GET /agent/info failed (${error instanceof Error ? error.message : String(error)})`;
+  }
 }
 
 export { assert };

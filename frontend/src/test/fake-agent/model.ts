@@ -6,6 +6,8 @@ import { addCheckpoint, head, sortableId, type Checkpoint, type FakeMessage, typ
  * sequence of a LangGraph deep agent run. It understands a few phrases in the last human message:
  *
  *   write <text>     asks to approve `write_file` (a human-in-the-loop interrupt)
+ *   remember <fact>  writes /memories/notes.md, like the offline model (after approval when the
+ *                    assistant's `interrupt_on` names `write_file`)
  *   research <topic> delegates to a `researcher` subagent (events under ["tools:<id>"])
  *   fail             the run fails with "kaboom"
  *   anything else    "You said: <text>", streamed a word at a time
@@ -15,6 +17,8 @@ export interface RunEnv {
   thread: FakeThread;
   run: FakeRun;
   tokenDelayMs: number;
+  /** Tools that wait for a human decision (the assistant's `context.interrupt_on`). */
+  interruptOn: readonly string[];
   /** Called for `write_file`, so a test can see what was written. */
   onWrite: (path: string, content: string) => void;
 }
@@ -80,12 +84,13 @@ async function research(env: RunEnv, at: Checkpoint, topic: string): Promise<Che
   return addCheckpoint(env.thread, cp, [...cp.messages, answer]);
 }
 
-async function askToWrite(env: RunEnv, at: Checkpoint, content: string): Promise<Checkpoint> {
-  const call = { id: `call_${sortableId().slice(-8)}`, name: "write_file", args: { file_path: "/notes.md", content } };
-  const ai = await streamAi(env, [], "I will save that.", [call]);
+async function askToWrite(env: RunEnv, at: Checkpoint, path: string, content: string, intro: string, approvedAnswer: string): Promise<Checkpoint> {
+  const call = { id: `call_${sortableId().slice(-8)}`, name: "write_file", args: { file_path: path, content } };
+  const ai = await streamAi(env, [], intro, [call]);
   const interrupt: PendingInterrupt = {
     id: `interrupt-${sortableId()}`,
     toolCall: call,
+    approvedAnswer,
     value: {
       action_requests: [{ name: call.name, args: call.args, description: "Tool execution requires approval" }],
       review_configs: [{ action_name: call.name, allowed_decisions: ["approve", "edit", "reject"] }],
@@ -96,12 +101,28 @@ async function askToWrite(env: RunEnv, at: Checkpoint, content: string): Promise
   return cp;
 }
 
+async function remember(env: RunEnv, at: Checkpoint, fact: string): Promise<{ checkpoint: Checkpoint; interrupted: boolean }> {
+  const answer = `I will remember that ${fact}.`;
+  if (env.interruptOn.includes("write_file")) {
+    return { checkpoint: await askToWrite(env, at, "/memories/notes.md", `- ${fact}\n`, "", answer), interrupted: true };
+  }
+  const call = { id: `call_${sortableId().slice(-8)}`, name: "write_file", args: { file_path: "/memories/notes.md", content: `- ${fact}\n` } };
+  const ai = await streamAi(env, [], "", [call]);
+  let cp = addCheckpoint(env.thread, at, [...at.messages, ai], { next: ["tools"] });
+  env.onWrite(call.args.file_path, call.args.content);
+  cp = addCheckpoint(env.thread, cp, [...cp.messages, toolMessage(call, "Updated file /memories/notes.md")], { next: ["model"] });
+  const reply = await streamAi(env, [], answer);
+  return { checkpoint: addCheckpoint(env.thread, cp, [...cp.messages, reply]), interrupted: false };
+}
+
 async function reply(env: RunEnv, at: Checkpoint): Promise<{ checkpoint: Checkpoint; interrupted: boolean }> {
   const human = [...at.messages].reverse().find((message) => message.type === "human");
   const said = text(human).trim();
   if (/^fail\b/i.test(said)) throw new Error("kaboom");
   const write = /^write\s+(.+)$/is.exec(said);
-  if (write) return { checkpoint: await askToWrite(env, at, write[1] ?? ""), interrupted: true };
+  if (write) return { checkpoint: await askToWrite(env, at, "/notes.md", write[1] ?? "", "I will save that.", "Done: the note is saved."), interrupted: true };
+  const fact = /^remember(?:\s+that)?\s+(.+)$/is.exec(said)?.[1]?.trim().replace(/\.$/, "");
+  if (fact) return remember(env, at, fact);
   const topic = /^research\s+(.+)$/is.exec(said);
   if (topic) return { checkpoint: await research(env, at, topic[1] ?? ""), interrupted: false };
   const ai = await streamAi(env, [], `You said: ${said}`);
@@ -156,7 +177,7 @@ export function resumeRun(env: RunEnv, pending: PendingInterrupt, response: unkn
       result = toolMessage(call, `Updated file ${String(args.file_path)}`);
     }
     const cp = addCheckpoint(env.thread, at, [...at.messages, result], { next: ["model"] });
-    const answer = await streamAi(env, [], decision?.type === "reject" ? "Understood, I did not write it." : "Done: the note is saved.");
+    const answer = await streamAi(env, [], decision?.type === "reject" ? "Understood, I did not write it." : pending.approvedAnswer);
     addCheckpoint(env.thread, cp, [...cp.messages, answer]);
     return { interrupted: false };
   });

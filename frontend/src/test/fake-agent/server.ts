@@ -36,6 +36,8 @@ export interface StoreRecord {
 
 export interface FakeAgentOptions {
   org?: string;
+  /** The org's id, for the deep agent's memory namespace `["org", <id>, "user", <user>, "memories"]`. */
+  orgId?: string;
   tokenDelayMs?: number;
   heartbeatMs?: number;
   offline?: boolean;
@@ -66,6 +68,7 @@ function contains(metadata: Record<string, unknown>, filter: unknown): boolean {
 
 export function createFakeAgent(options: FakeAgentOptions = {}) {
   const org = options.org ?? "demo";
+  const orgId = options.orgId ?? "00000000-0000-4000-8000-000000000001";
   const tokenDelayMs = options.tokenDelayMs ?? 0;
   const assistants = options.assistants ?? FAKE_ASSISTANTS;
   const threads = new Map<string, FakeThread>();
@@ -80,14 +83,19 @@ export function createFakeAgent(options: FakeAgentOptions = {}) {
 
   /** Runs on one thread go one after another (the server's default "enqueue" strategy). */
   function enqueue(thread: FakeThread, user: FakeUser, assistantId: string, work: (env: RunEnv) => Promise<void>): FakeRun {
+    const context = assistants.find((candidate) => candidate.assistant_id === assistantId)?.context;
+    const interruptOn = Array.isArray(context?.interrupt_on) ? context.interrupt_on.map(String) : [];
     const run: FakeRun = { run_id: sortableId(), thread_id: thread.id, assistant_id: assistantId, status: "pending", cancelled: false, created_at: now() };
     thread.runs.unshift(run);
     const env: RunEnv = {
       thread,
       run,
       tokenDelayMs,
+      interruptOn,
       onWrite: (path, content) => {
-        if (path.startsWith("/memories/")) putItem(["user", user.id, "memories"], path.slice("/memories".length), { content: content.split("\n") });
+        if (path.startsWith("/memories/")) {
+          putItem(["org", orgId, "user", user.id, "memories"], path.slice("/memories".length), { content: content.replace(/\n$/, "").split("\n") });
+        }
       },
     };
     const previous = queues.get(thread.id) ?? Promise.resolve();
@@ -152,12 +160,17 @@ export function createFakeAgent(options: FakeAgentOptions = {}) {
     }
     if (route === "POST /store/items/search") {
       const prefix = Array.isArray(body.namespace_prefix) ? body.namespace_prefix.map(String) : [];
-      const items = [...store.values()].filter((item) => item.namespace[1] === user.id && prefix.every((label, index) => item.namespace[index] === label));
+      const visible = (namespace: string[]) => {
+        const at = namespace.indexOf("user");
+        return at === -1 || namespace[at + 1] === user.id;
+      };
+      const items = [...store.values()].filter((item) => visible(item.namespace) && prefix.every((label, index) => item.namespace[index] === label));
       return json({ items: items.map((item) => ({ ...item, score: null })) });
     }
     if (route === "DELETE /store/items") {
       const namespace = Array.isArray(body.namespace) ? body.namespace.map(String) : [];
-      if (namespace[1] === user.id) store.delete(`${namespace.join("/")}|${String(body.key)}`);
+      const at = namespace.indexOf("user");
+      if (at === -1 || namespace[at + 1] === user.id) store.delete(`${namespace.join("/")}|${String(body.key)}`);
       return new Response(null, { status: 204 });
     }
 

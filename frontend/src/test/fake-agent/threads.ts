@@ -9,6 +9,8 @@ export interface PendingInterrupt {
   value: unknown;
   /** The tool call waiting for the answer. */
   toolCall: { id: string; name: string; args: Record<string, unknown> };
+  /** What the agent says once the call is approved and done. */
+  approvedAnswer: string;
 }
 
 export interface Checkpoint {
