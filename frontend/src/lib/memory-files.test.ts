@@ -1,9 +1,18 @@
 import { describe, expect, it } from "vitest";
-import { memoryContent, memoryNamespace, memoryPath } from "./memory-files";
+import { memoryContent, memoryNamespaces, memoryPath, mergeMemoryItems } from "./memory-files";
 
 describe("memory files", () => {
-  it("scopes the namespace to the user id as a string", () => {
-    expect(memoryNamespace(7)).toEqual(["user", "7", "memories"]);
+  it("looks in the deep agent's org-scoped namespace and in the short one", () => {
+    expect(memoryNamespaces(7, "org-uuid")).toEqual([
+      ["org", "org-uuid", "user", "7", "memories"],
+      ["user", "7", "memories"],
+    ]);
+  });
+
+  it("merges searches, one entry per file, sorted by path", () => {
+    const a = { namespace: ["org", "o", "user", "7", "memories"], key: "/todo.md" };
+    const b = { namespace: ["user", "7", "memories"], key: "/notes.md" };
+    expect(mergeMemoryItems([[a], [b, a], [a]])).toEqual([b, a]);
   });
 
   it("reads content stored as a string or as lines", () => {

@@ -8,7 +8,7 @@ import { Button } from "../../components/ui/button";
 import { EmptyState } from "../../components/ui/empty-state";
 import { Loading } from "../../components/ui/loading";
 import { formatDate } from "../../lib/format-date";
-import { memoryContent, memoryNamespace, memoryPath } from "../../lib/memory-files";
+import { memoryContent, memoryNamespaces, memoryPath, mergeMemoryItems } from "../../lib/memory-files";
 import { useMe } from "../auth/session-context";
 import { useCurrentMembership } from "../orgs/current-org-context";
 
@@ -16,10 +16,14 @@ import { useCurrentMembership } from "../orgs/current-org-context";
 export function MemoryPage() {
   const me = useMe();
   const { org, role } = useCurrentMembership();
-  const namespace = memoryNamespace(me.id);
-  const items = useApiQuery(`memories:${org.slug}:${String(me.id)}`, (signal) => searchStoreItems(org.slug, namespace, signal), {
-    keepDataOnReload: true,
-  });
+  const items = useApiQuery(
+    `memories:${org.slug}:${String(me.id)}`,
+    async (signal) => {
+      const lists = await Promise.all(memoryNamespaces(me.id, org.id).map((namespace) => searchStoreItems(org.slug, namespace, signal)));
+      return mergeMemoryItems(lists);
+    },
+    { keepDataOnReload: true },
+  );
   const [openKey, setOpenKey] = useState<string | null>(null);
   const [confirmKey, setConfirmKey] = useState<string | null>(null);
   const [error, setError] = useState<string | null>(null);
