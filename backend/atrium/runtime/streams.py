@@ -208,9 +208,13 @@ async def read_run_events(
 
 
 async def last_run_event_id(run_id: str) -> str:
-    """The id of the newest stored event, to tail from "now" without replaying."""
-    entries: Any = await get_redis().xrevrange(run_events_key(run_id), count=1)
-    return entries[0][0].decode() if entries else "0"
+    """The id of the newest stored event, to tail from "now" without replaying. The end marker does
+    not count: a reader placed after it would wait forever on a finished run instead of ending."""
+    entries: Any = await get_redis().xrevrange(run_events_key(run_id), count=2)
+    for entry_id, fields in entries:
+        if fields.get(b"e") != END_EVENT.encode():
+            return str(entry_id.decode())
+    return "0"
 
 
 async def wait_run_done(run_id: str, *, block_ms: int) -> str | None:

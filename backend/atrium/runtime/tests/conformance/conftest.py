@@ -54,6 +54,7 @@ class LiveStack:
     log_dir: Path
 
     def client(self, who: str = "editor", **kwargs: Any) -> LangGraphClient:
+        kwargs.setdefault("timeout", httpx.Timeout(30.0, connect=5.0))
         return get_client(url=self.url, api_key=self.keys[who] if who != "anonymous" else None, **kwargs)
 
     def sync_client(self, who: str = "editor", **kwargs: Any) -> SyncLangGraphClient:

@@ -19,15 +19,17 @@ def slow_input(n: int = 15, delay: float = 0.2) -> dict[str, Any]:
     return {"n": n, "delay": delay}
 
 
-async def collect(stream: AsyncIterator[Any], *, limit: int | None = None) -> list[Any]:
-    """Every part of an SDK stream (or the first `limit`), skipping the SDK's empty heartbeat parts."""
+async def collect(stream: AsyncIterator[Any], *, limit: int | None = None, within: float = 30.0) -> list[Any]:
+    """Every part of an SDK stream (or the first `limit`), skipping the SDK's empty heartbeat parts.
+    A stream that does not end within `within` seconds fails the test instead of hanging it."""
     parts = []
-    async for part in stream:
-        if not part.event:
-            continue
-        parts.append(part)
-        if limit is not None and len(parts) >= limit:
-            break
+    async with asyncio.timeout(within):
+        async for part in stream:
+            if not part.event:
+                continue
+            parts.append(part)
+            if limit is not None and len(parts) >= limit:
+                break
     return parts
 
 
