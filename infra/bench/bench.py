@@ -15,7 +15,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import statistics
 import sys
 import time
 from typing import Any
@@ -120,9 +119,7 @@ async def main() -> None:
             "wait_ms": summary(waits),
             "stream_first_event_ms": summary(first),
             "stream_total_ms": summary(total),
-            "runs_per_s": {
-                str(c): await throughput(make_client, graph, c, seconds) for c in (1, 8, 32)
-            },
+            "runs_per_s": {str(c): await throughput(make_client, graph, c, seconds) for c in (1, 8, 32)},
         }
         print(f"{graph} done", file=sys.stderr)
     result["history_limit10_ms"] = summary(await history_latency(client, "echo", n))

@@ -4,20 +4,21 @@ from __future__ import annotations
 
 import json
 import sys
+from pathlib import Path
 from typing import Any
 
 
 def ratios(ours: Any, theirs: Any) -> Any:
     if isinstance(ours, dict) and isinstance(theirs, dict):
-        return {k: ratios(ours[k], theirs[k]) for k in ours if k in theirs and k not in ("n", "target", "durability")}
+        skip = ("n", "target", "durability")
+        return {k: ratios(ours[k], theirs[k]) for k in ours if k in theirs and k not in skip}
     if isinstance(ours, int | float) and isinstance(theirs, int | float) and theirs:
         return round(ours / theirs, 3)
     return None
 
 
 def main() -> None:
-    ours = json.loads(open(sys.argv[1]).read().strip().splitlines()[-1])
-    theirs = json.loads(open(sys.argv[2]).read().strip().splitlines()[-1])
+    ours, theirs = (json.loads(Path(path).read_text().strip().splitlines()[-1]) for path in sys.argv[1:3])
     print(json.dumps({"ours": ours, "theirs": theirs, "ratio_ours_over_theirs": ratios(ours, theirs)}))
 
 

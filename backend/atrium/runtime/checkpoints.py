@@ -29,19 +29,6 @@ async def adelete_for_run(conn: Any, *, thread_id: str, run_id: str) -> None:
         await cur.execute(_DELETE_RUN_CHECKPOINTS, params)
 
 
-def latest_ref(*, thread_id: str) -> dict[str, Any] | None:
-    """The thread's newest root checkpoint as a client-shaped reference (audit: where a run began or
-    ended); checkpoint ids are time-ordered uuid6, so the greatest is the newest."""
-    with connection.cursor() as cur:
-        cur.execute(
-            "SELECT max(checkpoint_id) FROM checkpoints WHERE thread_id = %s AND checkpoint_ns = ''", [thread_id]
-        )
-        row = cur.fetchone()
-    if not row or row[0] is None:
-        return None
-    return {"thread_id": thread_id, "checkpoint_ns": "", "checkpoint_id": row[0]}
-
-
 def delete_thread(*, thread_id: str) -> None:
     with connection.cursor() as cur:
         for table in _TABLES:
