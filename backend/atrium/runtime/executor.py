@@ -310,8 +310,10 @@ async def execute(claim: RunClaim) -> tuple[RunResult, list[ProtocolEvent]]:
         return RunResult(status=RunStatus.SUCCESS, result=result, **base), terminal
 
 
-async def publish_end(claim: RunClaim, terminal: list[ProtocolEvent], status: str) -> None:
+async def publish_end(
+    claim: RunClaim, terminal: list[ProtocolEvent], status: str, *, result: Any = None
+) -> None:
     publisher = RunPublisher(claim.run_id, claim.thread_id, get_redis())
     if terminal:
         await publisher.publish([], terminal)
-    await publisher.finish(status)
+    await publisher.finish(status, result=result)

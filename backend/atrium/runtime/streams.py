@@ -148,11 +148,16 @@ class RunPublisher:
         flush_v2()
         await pipe.execute()
 
-    async def finish(self, status: str) -> None:
-        """Mark the end for stream readers and waiters. Call after the run's status is committed."""
+    async def finish(self, status: str, *, result: Any = None) -> None:
+        """Mark the end for stream readers and waiters. Call after the run's status is committed.
+
+        `result` (the /wait body, when known) travels with the marker, so waiters need no database
+        read, and still get it when the run row is already gone (a stateless run's thread is deleted
+        right after the run)."""
         pipe = self.redis.pipeline(transaction=False)
         pipe.xadd(run_events_key(self.run_id), {"e": END_EVENT, "d": dumps(status)})
-        pipe.xadd(run_done_key(self.run_id), {"s": status})
+        done = {"s": status} if result is None else {"s": status, "r": dumps(result)}
+        pipe.xadd(run_done_key(self.run_id), done)  # type: ignore[arg-type]
         pipe.expire(run_events_key(self.run_id), RUN_STREAM_TTL_SECONDS)
         pipe.expire(run_done_key(self.run_id), RUN_STREAM_TTL_SECONDS)
         pipe.expire(thread_v2_key(self.thread_id), THREAD_STREAM_TTL_SECONDS)
@@ -215,6 +220,22 @@ async def last_run_event_id(run_id: str) -> str:
         if fields.get(b"e") != END_EVENT.encode():
             return str(entry_id.decode())
     return "0"
+
+
+@dataclass(frozen=True)
+class RunEnd:
+    status: str
+    result: bytes | None  # the /wait body as JSON, when the worker published it
+
+
+async def wait_run_end(run_id: str, *, block_ms: int) -> RunEnd | None:
+    """How the run ended once the worker marked it done, or None if `block_ms` passed first."""
+    batches: Any = await get_redis().xread({run_done_key(run_id): "0"}, count=1, block=block_ms)
+    if not batches:
+        return None
+    _, entries = batches[0]
+    fields = entries[0][1]
+    return RunEnd(status=fields[b"s"].decode(), result=fields.get(b"r"))
 
 
 async def wait_run_done(run_id: str, *, block_ms: int) -> str | None:

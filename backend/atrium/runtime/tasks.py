@@ -34,6 +34,9 @@ def execute_run(run_id: str) -> None:
     outcome, terminal = loop.run(execute(claim))
     status = run_finish(claim=claim, outcome=outcome)
     if status and status != "drained":
-        loop.run(publish_end(claim, terminal, "interrupted" if status == "rollback" else status))
+        if status == "rollback":
+            loop.run(publish_end(claim, terminal, "interrupted"))
+        else:
+            loop.run(publish_end(claim, terminal, status, result=outcome.result))
     if claim.temporary_thread and claim.kwargs.get("on_completion", "delete") == "delete":
         temporary_thread_delete(thread_id=claim.thread_id)

@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator
 from django.http import StreamingHttpResponse
 
 from atrium.runtime.engine import HEARTBEAT, dumps, format_event
-from atrium.runtime.streams import read_run_events, wait_run_done
+from atrium.runtime.streams import read_run_events, wait_run_end
 
 logger = logging.getLogger(__name__)
 HEARTBEAT_MS = 5000
@@ -63,9 +63,12 @@ async def guard_disconnect(body: AsyncIterator[bytes], on_disconnect: object) ->
 async def wait_body(run_id: str, load_result: object) -> AsyncIterator[bytes]:
     """Newlines while the run is going (valid leading JSON whitespace), then its result."""
     while True:
-        status = await wait_run_done(run_id, block_ms=HEARTBEAT_MS)
-        if status is not None:
+        end = await wait_run_end(run_id, block_ms=HEARTBEAT_MS)
+        if end is not None:
             break
         yield b"\n"
+    if end.result is not None:
+        yield end.result
+        return
     result = await load_result()  # type: ignore[operator]
     yield dumps(result)
