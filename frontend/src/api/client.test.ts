@@ -1,6 +1,6 @@
 import { describe, expect, it, vi } from "vitest";
 import { json, mockFetch } from "../test/fetch-mock";
-import { ApiError, CSRF_HEADER, api, request, send } from "./client";
+import { ApiError, CSRF_HEADER, api, request, send, sessionFetch } from "./client";
 
 describe("request", () => {
   it("sends same-origin credentials and no CSRF header on a GET", async () => {
@@ -137,5 +137,24 @@ describe("request", () => {
     mockFetch({ "GET /api/v1/me": () => new Response("<html></html>", { status: 200 }) });
 
     await expect(api.get("/api/v1/me")).rejects.toMatchObject({ status: 200, code: "invalid_response" });
+  });
+});
+
+describe("sessionFetch", () => {
+  it("adds same-origin credentials and, on unsafe methods only, the CSRF header", async () => {
+    document.cookie = "csrftoken=cookie-token; path=/";
+    const fetchMock = vi.fn<(input: RequestInfo | URL, init?: RequestInit) => Promise<Response>>(() => Promise.resolve(new Response("{}")));
+    vi.stubGlobal("fetch", fetchMock);
+
+    await sessionFetch("https://app.test/agent/threads/t/commands", { method: "POST", headers: { "X-Atrium-Org": "demo" }, body: "{}" });
+    await sessionFetch("https://app.test/agent/threads/t/state");
+
+    const [post, get] = fetchMock.mock.calls.map((call) => call[1]);
+    expect(post?.credentials).toBe("same-origin");
+    expect(new Headers(post?.headers).get(CSRF_HEADER)).toBe("cookie-token");
+    expect(new Headers(post?.headers).get("X-Atrium-Org")).toBe("demo");
+    expect(post?.body).toBe("{}");
+    expect(get?.credentials).toBe("same-origin");
+    expect(new Headers(get?.headers).has(CSRF_HEADER)).toBe(false);
   });
 });

@@ -83,4 +83,28 @@ describe("useApiQuery", () => {
       expect(result.current).toMatchObject({ status: "success", data: 2 });
     });
   });
+
+  it("keeps showing the loaded data while it reloads, when asked to, but not for a new key", async () => {
+    const next = deferred<number>();
+    let calls = 0;
+    const { result, rerender } = renderHook(({ key }) => useApiQuery(key, () => (++calls === 1 ? Promise.resolve(1) : next.promise), { keepDataOnReload: true }), {
+      initialProps: { key: "k" },
+    });
+    await waitFor(() => {
+      expect(result.current).toMatchObject({ status: "success", data: 1 });
+    });
+
+    act(() => {
+      result.current.reload();
+    });
+    expect(result.current).toMatchObject({ status: "success", data: 1 });
+    await act(async () => {
+      next.resolve(2);
+      await next.promise;
+    });
+    expect(result.current).toMatchObject({ status: "success", data: 2 });
+
+    rerender({ key: "other" });
+    expect(result.current.status).toBe("loading");
+  });
 });

@@ -30,8 +30,9 @@ export function AssistantCard({ assistant, orgSlug }: { assistant: Assistant; or
       <Link
         className="button button--secondary assistant-card__chat"
         to={`/o/${encodeURIComponent(orgSlug)}/chat?${new URLSearchParams({ assistant: assistant.id }).toString()}`}
+        aria-label={`Chat with ${assistant.name}`}
       >
-        Chat<span className="visually-hidden"> with {assistant.name}</span>
+        Chat
       </Link>
     </article>
   );

@@ -58,11 +58,12 @@ export function MessageItem({ item, branch, canChange, subagents, onEdit, onRege
             <button
               type="button"
               className="link-button"
+              aria-label="Edit this message"
               onClick={() => {
                 setEditing(true);
               }}
             >
-              Edit<span className="visually-hidden"> this message</span>
+              Edit
             </button>
           ) : null}
         </div>
@@ -98,11 +99,12 @@ export function MessageItem({ item, branch, canChange, subagents, onEdit, onRege
           <button
             type="button"
             className="link-button"
+            aria-label="Regenerate this answer"
             onClick={() => {
               onRegenerate(forkFrom);
             }}
           >
-            Regenerate<span className="visually-hidden"> this answer</span>
+            Regenerate
           </button>
         ) : null}
       </div>

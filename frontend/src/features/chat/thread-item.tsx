@@ -86,11 +86,11 @@ export function ThreadItem({ orgSlug, thread, active, readOnly, onChanged, onDel
       )}
       {mode === "view" && !readOnly ? (
         <div className="thread-item__actions">
-          <button type="button" className="link-button" onClick={() => { setDraft(title); setMode("rename"); }}>
-            Rename<span className="visually-hidden"> {title}</span>
+          <button type="button" className="link-button" aria-label={`Rename ${title}`} onClick={() => { setDraft(title); setMode("rename"); }}>
+            Rename
           </button>
-          <button type="button" className="link-button link-button--danger" onClick={() => { setMode("confirm-delete"); }}>
-            Delete<span className="visually-hidden"> {title}</span>
+          <button type="button" className="link-button link-button--danger" aria-label={`Delete ${title}`} onClick={() => { setMode("confirm-delete"); }}>
+            Delete
           </button>
         </div>
       ) : null}

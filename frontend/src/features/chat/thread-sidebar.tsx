@@ -58,7 +58,7 @@ export function ThreadSidebar(props: ThreadSidebarProps) {
         {assistants.length > 1 ? (
           <div className="field">
             <label className="field__label" htmlFor={filterId}>
-              Assistant
+              Show conversations with
             </label>
             <select id={filterId} className="select" value={assistantFilter} onChange={(event) => { props.onFilter(event.target.value); }}>
               <option value="">All assistants</option>

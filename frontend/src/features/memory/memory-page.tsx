@@ -89,8 +89,15 @@ export function MemoryPage() {
                     </time>
                   ) : null}
                   {!readOnly && confirmKey !== item.key ? (
-                    <button type="button" className="link-button link-button--danger" onClick={() => { setConfirmKey(item.key); }}>
-                      Delete<span className="visually-hidden"> {memoryPath(item.key)}</span>
+                    <button
+                      type="button"
+                      className="link-button link-button--danger"
+                      aria-label={`Delete ${memoryPath(item.key)}`}
+                      onClick={() => {
+                        setConfirmKey(item.key);
+                      }}
+                    >
+                      Delete
                     </button>
                   ) : null}
                 </div>

@@ -111,7 +111,7 @@ describe("the @langchain/react adapter", () => {
     const agent = createFakeAgent();
     mockAgentFetch(agent);
     const first = setup();
-    await act(() => first.stream().send("remember me"));
+    await act(() => first.stream().send("hello again"));
     await waitFor(() => {
       expect(texts(first.stream())).toHaveLength(2);
     });
@@ -123,7 +123,7 @@ describe("the @langchain/react adapter", () => {
     const again = setup(threadId);
 
     await waitFor(() => {
-      expect(texts(again.stream())).toEqual(["human:remember me", "ai:You said: remember me"]);
+      expect(texts(again.stream())).toEqual(["human:hello again", "ai:You said: hello again"]);
     });
     expect(calls.some((call) => call.path.endsWith("/stream/events"))).toBe(false);
   });

@@ -1,0 +1,140 @@
+import { screen, waitFor, within } from "@testing-library/react";
+import userEvent from "@testing-library/user-event";
+import { describe, expect, it } from "vitest";
+import type { Role } from "../../api/types";
+import { json } from "../../test/fetch-mock";
+import { mockAgentFetch } from "../../test/fake-agent/fetch";
+import { createFakeAgent, FAKE_ASSISTANTS } from "../../test/fake-agent/server";
+import { makeMe, makeMembership } from "../../test/fixtures";
+import { renderApp } from "../../test/render-app";
+
+function signedIn(role: Role, options: { offline?: boolean } = {}) {
+  const me = makeMe({ id: 2, email: `${role}@demo.local`, memberships: [makeMembership("demo", role)] });
+  const agent = createFakeAgent({ orgId: me.memberships[0]?.org.id ?? "", offline: options.offline ?? true });
+  const mock = mockAgentFetch(agent, { id: "2", email: me.email }, { "GET /api/v1/me": () => json(me) });
+  return { agent, ...mock };
+}
+
+async function sendMessage(user: ReturnType<typeof userEvent.setup>, text: string) {
+  await user.type(await screen.findByRole("textbox", { name: "Message" }), `${text}{Enter}`);
+}
+
+describe("the chat", () => {
+  it("starts a conversation, streams the answer and moves to the conversation's address", async () => {
+    signedIn("editor");
+    const user = userEvent.setup();
+    const { router } = renderApp("/o/demo/chat");
+
+    expect(await screen.findByRole("heading", { name: "Chat with Deep agent" })).toBeInTheDocument();
+    expect(screen.getByTestId("offline-model")).toHaveTextContent("Offline demo model");
+    await sendMessage(user, "hello there");
+
+    expect(await screen.findByText("You said: hello there")).toBeInTheDocument();
+    await waitFor(() => {
+      expect(router.state.location.pathname).toMatch(/^\/o\/demo\/t\/[0-9a-f-]{36}$/);
+    });
+    const list = await screen.findByRole("list", { name: "Your conversations" });
+    expect(await within(list).findByRole("link", { name: /hello there/ })).toHaveAttribute("aria-current", "page");
+  });
+
+  it("offers the organisation's assistants for a new chat and labels a real model as such", async () => {
+    signedIn("editor", { offline: false });
+    const user = userEvent.setup();
+    renderApp("/o/demo/chat");
+
+    const picker = await screen.findByRole("combobox", { name: "Assistant" });
+    await user.selectOptions(picker, FAKE_ASSISTANTS[1]?.assistant_id ?? "");
+
+    expect(await screen.findByRole("heading", { name: "Chat with Echo" })).toBeInTheDocument();
+    expect(screen.queryByTestId("offline-model")).not.toBeInTheDocument();
+  });
+
+  it("gives a viewer a read-only chat that says why", async () => {
+    signedIn("viewer");
+    renderApp("/o/demo/chat");
+
+    expect(await screen.findByTestId("read-only-note")).toHaveTextContent("view-only access");
+    expect(screen.queryByRole("textbox", { name: "Message" })).not.toBeInTheDocument();
+  });
+
+  it("shows a 404 for a conversation that is not the user's", async () => {
+    signedIn("editor");
+    renderApp("/o/demo/t/01a21043-8379-765b-987c-8d8dfd87c4aa");
+
+    expect(await screen.findByRole("heading", { name: "Conversation not found" })).toBeInTheDocument();
+  });
+
+  it("asks for approval and continues once approved", async () => {
+    signedIn("editor");
+    const user = userEvent.setup();
+    renderApp("/o/demo/chat");
+
+    await sendMessage(user, "write buy milk");
+    const request = await screen.findByTestId("interrupt");
+    expect(within(request).getByText("Tool execution requires approval")).toBeInTheDocument();
+    expect(screen.getByRole("button", { name: "Send" })).toBeDisabled();
+    await user.click(within(request).getByRole("button", { name: "Approve" }));
+
+    expect(await screen.findByText("Done: the note is saved.")).toBeInTheDocument();
+    await waitFor(() => {
+      expect(screen.queryByTestId("interrupt")).not.toBeInTheDocument();
+    });
+  });
+
+  it("edits a message into a second version and switches back to the first", async () => {
+    signedIn("editor");
+    const user = userEvent.setup();
+    renderApp("/o/demo/chat");
+    await sendMessage(user, "first");
+    await screen.findByText("You said: first");
+
+    await user.click(await screen.findByRole("button", { name: "Edit this message" }));
+    const box = screen.getByRole("textbox", { name: "Edit your message" });
+    await user.clear(box);
+    await user.type(box, "second");
+    await user.click(screen.getByRole("button", { name: "Save and send" }));
+
+    expect(await screen.findByText("You said: second")).toBeInTheDocument();
+    expect(await screen.findByTestId("branch-position")).toHaveTextContent("2 / 2");
+    await user.click(screen.getByRole("button", { name: "Previous version" }));
+    expect(await screen.findByText("You said: first")).toBeInTheDocument();
+    expect(screen.getByTestId("branch-position")).toHaveTextContent("1 / 2");
+    expect(screen.getByText(/You are looking at an earlier version/)).toBeInTheDocument();
+  });
+
+  it("renames and deletes a conversation from the list", async () => {
+    const { agent } = signedIn("editor");
+    const user = userEvent.setup();
+    const { router } = renderApp("/o/demo/chat");
+    await sendMessage(user, "to be renamed");
+    await screen.findByText("You said: to be renamed");
+    const list = await screen.findByRole("list", { name: "Your conversations" });
+
+    await user.click(await within(list).findByRole("button", { name: "Rename to be renamed" }));
+    await user.clear(screen.getByRole("textbox", { name: "New title" }));
+    await user.type(screen.getByRole("textbox", { name: "New title" }), "Shopping{Enter}");
+    expect(await within(list).findByRole("link", { name: /Shopping/ })).toBeInTheDocument();
+    expect([...agent.threads.values()][0]?.metadata.title).toBe("Shopping");
+
+    await user.click(within(list).getByRole("button", { name: "Delete Shopping" }));
+    await user.click(within(list).getByRole("button", { name: "Delete" }));
+
+    expect(await screen.findByText("No conversations yet.")).toBeInTheDocument();
+    expect(router.state.location.pathname).toBe("/o/demo/chat");
+    expect(agent.threads.size).toBe(0);
+  });
+
+  it("filters the list by title", async () => {
+    signedIn("editor");
+    const user = userEvent.setup();
+    renderApp("/o/demo/chat");
+    await sendMessage(user, "alpha plans");
+    await screen.findByText("You said: alpha plans");
+    const list = await screen.findByRole("list", { name: "Your conversations" });
+    await within(list).findByRole("link", { name: /alpha plans/ });
+
+    await user.type(screen.getByRole("searchbox", { name: "Search conversations" }), "beta");
+
+    expect(await screen.findByText("No conversation matches.")).toBeInTheDocument();
+  });
+});

@@ -1,0 +1,71 @@
+import { render, screen } from "@testing-library/react";
+import userEvent from "@testing-library/user-event";
+import { describe, expect, it, vi } from "vitest";
+import { InterruptPanel } from "./interrupt-panel";
+
+const value = {
+  action_requests: [{ name: "write_file", args: { file_path: "/notes.md", content: "hi" }, description: "Please check" }],
+  review_configs: [{ action_name: "write_file", allowed_decisions: ["approve", "edit", "reject"] }],
+};
+
+function setup(readOnly = false, interruptValue: unknown = value) {
+  const onRespond = vi.fn(() => Promise.resolve());
+  render(<InterruptPanel interrupt={{ id: "int-1", value: interruptValue }} readOnly={readOnly} onRespond={onRespond} />);
+  return { onRespond, user: userEvent.setup() };
+}
+
+describe("InterruptPanel", () => {
+  it("approves with one click", async () => {
+    const { onRespond, user } = setup();
+
+    await user.click(screen.getByRole("button", { name: "Approve" }));
+
+    expect(onRespond).toHaveBeenCalledWith({ decisions: [{ type: "approve" }] }, "int-1");
+  });
+
+  it("edits the arguments, refusing invalid JSON first", async () => {
+    const { onRespond, user } = setup();
+    await user.click(screen.getByRole("button", { name: "Edit" }));
+    const box = screen.getByRole("textbox", { name: "Arguments (JSON)" });
+
+    await user.clear(box);
+    await user.type(box, "not json");
+    await user.click(screen.getByRole("button", { name: "Approve with changes" }));
+    expect(screen.getByText(/Not valid JSON/)).toBeInTheDocument();
+    expect(box).toHaveAttribute("aria-invalid", "true");
+    expect(onRespond).not.toHaveBeenCalled();
+
+    await user.clear(box);
+    await user.type(box, '{{"file_path": "/other.md"}');
+    await user.click(screen.getByRole("button", { name: "Approve with changes" }));
+
+    expect(onRespond).toHaveBeenCalledWith({ decisions: [{ type: "edit", edited_action: { name: "write_file", args: { file_path: "/other.md" } } }] }, "int-1");
+  });
+
+  it("rejects with a reason", async () => {
+    const { onRespond, user } = setup();
+    await user.click(screen.getByRole("button", { name: "Reject" }));
+
+    await user.type(screen.getByRole("textbox", { name: /Why not/ }), "not that file");
+    await user.click(screen.getByRole("button", { name: "Reject" }));
+
+    expect(onRespond).toHaveBeenCalledWith({ decisions: [{ type: "reject", message: "not that file" }] }, "int-1");
+  });
+
+  it("is read-only for viewers", () => {
+    setup(true);
+
+    expect(screen.getByText(/an editor or admin has to answer/)).toBeInTheDocument();
+    expect(screen.getByRole("button", { name: "Approve" })).toBeDisabled();
+  });
+
+  it("answers any other interrupt with free text", async () => {
+    const { onRespond, user } = setup(false, { question: "Which city?" });
+
+    expect(screen.getByRole("heading", { name: "The assistant is waiting for you" })).toBeInTheDocument();
+    await user.type(screen.getByRole("textbox", { name: "Your answer" }), "Oslo");
+    await user.click(screen.getByRole("button", { name: "Send answer" }));
+
+    expect(onRespond).toHaveBeenCalledWith("Oslo", "int-1");
+  });
+});
