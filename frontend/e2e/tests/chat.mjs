@@ -128,6 +128,46 @@ export const tests = [
     },
   },
   {
+    name: "chat: regenerating an answer adds a second version of it",
+    requires: "agent",
+    async run({ page }) {
+      await openNewChat(page, demoUsers.editor);
+      const text = unique("answer twice");
+      await send(page, text);
+      await waitForExactText(answers(page), `You said: ${text}`, "the answer");
+
+      await page.getByRole("button", { name: "Regenerate this answer" }).click({ timeout: RUN_TIMEOUT_MS });
+
+      const position = page.getByTestId("branch-position");
+      await expectEventually(() => position.textContent({ timeout: RUN_TIMEOUT_MS }), "2 / 2", "the answer's version");
+      await waitForExactText(answers(page), `You said: ${text}`, "the regenerated answer");
+      await page.getByRole("button", { name: "Previous version" }).click();
+      await expectEventually(() => position.textContent(), "1 / 2", "the answer's version");
+    },
+  },
+  {
+    name: "chat: Stop ends a run, also one rejoined after a reload",
+    requires: "agent",
+    async run({ page }) {
+      await openNewChat(page, demoUsers.editor, assistants.slow);
+      const words = unique(Array.from({ length: 150 }, (_, index) => `s${String(index)}`).join(" "));
+      await send(page, words);
+      await waitForThreadUrl(page);
+      await answers(page).first().waitFor({ timeout: RUN_TIMEOUT_MS });
+      await page.reload();
+
+      await page.getByRole("button", { name: "Stop" }).click({ timeout: RUN_TIMEOUT_MS });
+
+      await page.getByRole("button", { name: "Send" }).waitFor();
+      // Tokens already on their way may still land; then the answer must stop growing.
+      await new Promise((resolve) => setTimeout(resolve, 2000));
+      const stopped = (await answers(page).allTextContents()).join("");
+      await new Promise((resolve) => setTimeout(resolve, 1500));
+      assert.equal((await answers(page).allTextContents()).join(""), stopped, "the answer kept growing after Stop");
+      assert.ok(!stopped.endsWith(words), "the run should have been stopped before the end of the answer");
+    },
+  },
+  {
     // The second user is the viewer: org admins may read every thread of their org by design.
     name: "chat: another user's conversation address is a 404",
     requires: "agent",

@@ -53,6 +53,8 @@ export function matchesFilter(event: ProtocolEvent, filter: EventFilter): boolea
 export class EventLog {
   readonly events: ProtocolEvent[] = [];
   private readonly listeners = new Set<(event: ProtocolEvent) => void>();
+  /** Open event streams, so a test can cut them like a dropped connection. */
+  readonly connections = new Set<() => void>();
   private latestRunStart = 0;
   private seq = 0;
 
@@ -88,6 +90,11 @@ export class EventLog {
   subscribe(listener: (event: ProtocolEvent) => void): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
+  }
+
+  /** Ends every open stream from the server side; clients reconnect and replay. */
+  dropConnections(): void {
+    for (const drop of [...this.connections]) drop();
   }
 }
 
@@ -130,12 +137,14 @@ export function eventStream(log: EventLog, filter: EventFilter, signal: AbortSig
       };
       const close = () => {
         cleanup();
+        log.connections.delete(close);
         try {
           controller.close();
         } catch {
           // Already closed by the reader.
         }
       };
+      log.connections.add(close);
       if (signal?.aborted) close();
       signal?.addEventListener("abort", close);
     },

@@ -20,10 +20,12 @@ interface HarnessProps {
   initialThreadId: string | null;
   probe: RefObject<ChatStream | null>;
   events: string[];
+  /** The router applies a navigation a little later than the state update that asked for it. */
+  urlDelayMs: number;
 }
 
 /** The provider as the chat screen uses it: the URL's thread id follows `onThreadId`. */
-function Harness({ initialThreadId, probe, events }: HarnessProps) {
+function Harness({ initialThreadId, probe, events, urlDelayMs }: HarnessProps) {
   const [threadId, setThreadId] = useState(initialThreadId);
   return (
     <ChatStreamProvider
@@ -32,7 +34,9 @@ function Harness({ initialThreadId, probe, events }: HarnessProps) {
       threadId={threadId}
       onThreadId={(id) => {
         events.push(`thread:${id}`);
-        setThreadId(id);
+        setTimeout(() => {
+          setThreadId(id);
+        }, urlDelayMs);
       }}
       onRunCreated={(id, firstText) => events.push(`created:${id}:${firstText ?? ""}`)}
       onRunFinished={() => events.push("finished")}
@@ -42,10 +46,10 @@ function Harness({ initialThreadId, probe, events }: HarnessProps) {
   );
 }
 
-function setup(initialThreadId: string | null = null) {
+function setup(initialThreadId: string | null = null, urlDelayMs = 0) {
   const probe: RefObject<ChatStream | null> = { current: null };
   const events: string[] = [];
-  const view = render(<Harness initialThreadId={initialThreadId} probe={probe} events={events} />);
+  const view = render(<Harness initialThreadId={initialThreadId} probe={probe} events={events} urlDelayMs={urlDelayMs} />);
   const stream = () => {
     if (!probe.current) throw new Error("the provider has not rendered");
     return probe.current;
@@ -71,7 +75,8 @@ describe("the @langchain/react adapter", () => {
     document.cookie = "csrftoken=tok; path=/";
     const agent = createFakeAgent({ tokenDelayMs: 5 });
     const { calls } = mockAgentFetch(agent);
-    const { stream, events } = setup();
+    // The address changes only after run.start has answered: the stream must not be re-read then.
+    const { stream, events } = setup(null, 40);
     const seen = new Set<string>();
     const unsubscribe = setInterval(() => {
       const ai = stream().messages.find((message) => message.role === "ai");
@@ -155,6 +160,32 @@ describe("the @langchain/react adapter", () => {
       { timeout: 3000 },
     );
     await untilIdle(again.stream);
+  });
+
+  it("reconnects when the connection drops mid-answer, without duplicated or lost tokens", async () => {
+    const agent = createFakeAgent({ tokenDelayMs: 15 });
+    const { calls } = mockAgentFetch(agent);
+    const { stream } = setup();
+    const words = "alpha beta gamma delta epsilon zeta eta theta iota kappa lambda mu";
+    act(() => {
+      void stream().send(words);
+    });
+    await waitFor(() => {
+      expect(stream().messages.find((message) => message.role === "ai")?.text.length ?? 0).toBeGreaterThan(15);
+    });
+    const opened = calls.filter((call) => call.path.endsWith("/stream/events")).length;
+
+    agent.threads.get(stream().threadId ?? "")?.log.dropConnections();
+
+    await waitFor(
+      () => {
+        expect(texts(stream())).toEqual([`human:${words}`, `ai:You said: ${words}`]);
+      },
+      { timeout: 5000 },
+    );
+    await untilIdle(stream);
+    expect(stream().error).toBeNull();
+    expect(calls.filter((call) => call.path.endsWith("/stream/events")).length).toBeGreaterThan(opened);
   });
 
   it("surfaces an approval request and resumes with the decision", async () => {
