@@ -166,6 +166,10 @@ def _jsonable(value: Any) -> Any:
     return json.loads(dumps(value)) if value is not None else None
 
 
+def _is_v2(claim: RunClaim) -> bool:
+    return bool(claim.kwargs.get("protocol") == "v2")
+
+
 async def execute(claim: RunClaim) -> tuple[RunResult, list[ProtocolEvent]]:
     """Run the graph, publishing events as they come. Returns the outcome and the held-back terminal
     v2 events, which may only be published once the run's status is committed."""
@@ -192,7 +196,9 @@ async def execute(claim: RunClaim) -> tuple[RunResult, list[ProtocolEvent]]:
             )
         except Exception as exc:
             logger.exception("graph %s failed to load", claim.graph_id)
-            await publisher.publish([RunEvent("error", error_payload(exc))], [])
+            # v2 observers see every run begin with a root `running`, even one that fails this early.
+            started = [ProtocolEvent("lifecycle", (), {"event": "running", "graph_name": claim.graph_id})]
+            await publisher.publish([RunEvent("error", error_payload(exc))], started if _is_v2(claim) else [])
             return RunResult(
                 status=RunStatus.ERROR, result={"__error__": error_payload(exc)}, error=error_payload(exc)
             ), [ProtocolEvent("lifecycle", (), {"event": "failed", "error": str(exc)})]
@@ -212,7 +218,7 @@ async def execute(claim: RunClaim) -> tuple[RunResult, list[ProtocolEvent]]:
             control=control,
         )
         final = FinalState()
-        v2_run = kwargs.get("protocol") == "v2"
+        v2_run = _is_v2(claim)
         stream = stream_run_dual(graph, request) if v2_run else stream_run_v1(graph, request, final)
         wl.controls[claim.run_id] = control
         cancelled_action = ""
@@ -313,7 +319,9 @@ async def execute(claim: RunClaim) -> tuple[RunResult, list[ProtocolEvent]]:
 async def publish_end(
     claim: RunClaim, terminal: list[ProtocolEvent], status: str, *, result: Any = None
 ) -> None:
-    publisher = RunPublisher(claim.run_id, claim.thread_id, get_redis())
+    # The run's first v2 event was published by `execute`: the terminal one must not move the
+    # thread's replay start (where a new stream begins) to the end of the run.
+    publisher = RunPublisher(claim.run_id, claim.thread_id, get_redis(), _v2_started=True)
     if terminal:
         await publisher.publish([], terminal)
     await publisher.finish(status, result=result)

@@ -1,0 +1,75 @@
+"""Protocol v2 from Python (V2.3, V2.4): the JS rows C1-C15 and H1-H3 run in `test_js_sdk.py`; these
+pin what a raw client sees, so a failure here names the endpoint without Node in the way."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from typing import Any
+
+import httpx
+
+from atrium.runtime.tests.conformance.conftest import LiveStack
+from atrium.runtime.tests.conformance.helpers import wait_for_status
+
+ROOT_PUMP = {
+    "channels": ["values", "checkpoints", "lifecycle", "input", "messages", "tools"],
+    "namespaces": [[]],
+    "depth": 1,
+}
+
+
+async def _events_until(
+    http: httpx.AsyncClient, thread_id: str, body: dict[str, Any], terminal: str
+) -> list[dict[str, Any]]:
+    events = []
+    async with http.stream("POST", f"/threads/{thread_id}/stream/events", json=body) as response:
+        assert response.status_code == 200
+        assert response.headers["content-type"].startswith("text/event-stream")
+        async for line in response.aiter_lines():
+            if not line.startswith("data: "):
+                continue
+            event = json.loads(line[len("data: ") :])
+            events.append(event)
+            data = event["params"]["data"]
+            if (
+                event["method"] == "lifecycle"
+                and not event["params"]["namespace"]
+                and data["event"] == terminal
+            ):
+                break
+    return events
+
+
+async def test_run_start_then_replay_from_the_runs_first_event(
+    stack: LiveStack, http: httpx.AsyncClient
+) -> None:
+    """C1 and C3: the replay of the latest run begins at its root `running`, not at its terminal event."""
+    tid = str(uuid.uuid4())
+    body = {"id": 3, "method": "run.start", "params": {"assistant_id": "simple", "input": {"steps": []}}}
+    response = await http.post(f"/threads/{tid}/commands", json=body)
+    assert response.status_code == 200
+    reply = response.json()
+    assert reply["type"] == "success"
+    assert reply["id"] == 3
+    await wait_for_status(stack.client(), tid, reply["result"]["run_id"])
+    for _ in range(2):  # a second run: the replay starts at that run's own `running`
+        events = await _events_until(http, tid, ROOT_PUMP, "completed")
+        lifecycle = [e["params"]["data"]["event"] for e in events if e["method"] == "lifecycle"]
+        assert lifecycle == ["running", "completed"]
+        assert events[0]["method"] == "lifecycle"
+        assert any(e["method"] == "values" for e in events)
+        response = await http.post(f"/threads/{tid}/commands", json=body)
+        await wait_for_status(stack.client(), tid, response.json()["result"]["run_id"])
+
+
+async def test_unknown_command_and_bad_body(http: httpx.AsyncClient) -> None:
+    """C10."""
+    tid = str(uuid.uuid4())
+    unknown = await http.post(f"/threads/{tid}/commands", json={"id": 1, "method": "bogus.method"})
+    assert unknown.status_code == 200
+    assert unknown.json()["type"] == "error"
+    assert unknown.json()["error"] == "unknown_command"
+    assert unknown.json()["id"] == 1
+    bad = await http.post(f"/threads/{tid}/stream/events", json={"channels": []})
+    assert bad.status_code == 400
