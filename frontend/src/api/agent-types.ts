@@ -65,5 +65,5 @@ export interface StoreSearchOut {
 /** `GET /agent/info`; Atrium adds its own block next to the reference fields. */
 export interface AgentInfo {
   version?: string;
-  atrium?: { offline_model?: boolean } | null;
+  atrium?: { offline_model?: boolean | null; default_model?: string | null } | null;
 }

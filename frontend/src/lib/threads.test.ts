@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { isOfflineModel, matchesQuery, threadAssistantId, threadTitle, titleFromText, UNTITLED } from "./threads";
+import { matchesQuery, runsOfflineModel, threadAssistantId, threadTitle, titleFromText, UNTITLED } from "./threads";
 
 describe("titleFromText", () => {
   it("uses the first line, whitespace collapsed", () => {
@@ -39,16 +39,16 @@ describe("matchesQuery", () => {
   });
 });
 
-describe("isOfflineModel", () => {
+describe("runsOfflineModel", () => {
   it.each([
-    [{ model: "offline" }, true],
-    [{ model: "offline:slow" }, true],
-    [{ model: "" }, true],
-    [{}, true],
-    [null, true],
-    [{ model: "openai:gpt-4.1" }, false],
-    [{ model: 42 }, false],
-  ])("%j → %s", (context, expected) => {
-    expect(isOfflineModel(context)).toBe(expected);
+    ["its own offline model", { model: "offline" }, { default_model: "openai:gpt-4.1", offline_model: false }, true],
+    ["an offline variant", { model: "offline:slow" }, null, true],
+    ["its own real model, whatever the default", { model: "openai:gpt-4.1" }, { default_model: "offline", offline_model: true }, false],
+    ["the server's offline default", {}, { default_model: "offline", offline_model: true }, true],
+    ["the server's real default", { model: "  " }, { default_model: "anthropic:claude", offline_model: false }, false],
+    ["only the flag", null, { offline_model: false }, false],
+    ["nothing known", null, null, true],
+  ])("%s", (_label, context, server, expected) => {
+    expect(runsOfflineModel(context, server)).toBe(expected);
   });
 });

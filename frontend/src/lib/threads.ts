@@ -33,11 +33,25 @@ export function matchesQuery(title: string, query: string): boolean {
   return needle === "" || fold(title).includes(needle);
 }
 
-/** The model an assistant runs on is the offline demo model when it says so or says nothing. */
-export function isOfflineModel(context: unknown): boolean {
-  const model = isRecord(context) ? context.model : undefined;
-  if (model === undefined || model === null) return true;
-  if (typeof model !== "string") return false;
+function isOfflineSpec(model: string): boolean {
   const spec = model.trim().toLowerCase();
-  return spec === "" || spec === "offline" || spec.startsWith("offline:");
+  return spec === "offline" || spec.startsWith("offline:");
+}
+
+export interface ServerModelInfo {
+  /** The model assistants without one of their own run on (`/agent/info` → `atrium.default_model`). */
+  default_model?: string | null;
+  offline_model?: boolean | null;
+}
+
+/**
+ * Whether an assistant answers with the built-in offline model: its own `context.model` when it
+ * names one, else the server's default from `/agent/info`. With neither known, it is assumed
+ * offline, as a fresh install is.
+ */
+export function runsOfflineModel(context: unknown, server: ServerModelInfo | null | undefined): boolean {
+  const own = isRecord(context) && typeof context.model === "string" && context.model.trim() ? context.model : null;
+  if (own !== null) return isOfflineSpec(own);
+  if (typeof server?.default_model === "string" && server.default_model.trim()) return isOfflineSpec(server.default_model);
+  return server?.offline_model !== false;
 }

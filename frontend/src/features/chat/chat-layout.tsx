@@ -6,7 +6,7 @@ import { Button } from "../../components/ui/button";
 import { EmptyState } from "../../components/ui/empty-state";
 import { Loading } from "../../components/ui/loading";
 import { NotFound } from "../../components/ui/not-found";
-import { isOfflineModel, titleFromText } from "../../lib/threads";
+import { runsOfflineModel, titleFromText } from "../../lib/threads";
 import { useMe } from "../auth/session-context";
 import { useCurrentMembership } from "../orgs/current-org-context";
 import { canOpenAdmin } from "../orgs/memberships";
@@ -14,7 +14,7 @@ import { ChatHeader } from "./chat-header";
 import { ChatPanel } from "./chat-panel";
 import { ChatStreamProvider } from "./stream/chat-stream-provider";
 import { ThreadSidebar } from "./thread-sidebar";
-import { resolveAssistant, THREAD_PAGE, useAgentAssistants, useOfflineFlag, useThreadAssistant, useThreadList } from "./use-chat-data";
+import { resolveAssistant, THREAD_PAGE, useAgentAssistants, useServerModelInfo, useThreadAssistant, useThreadList } from "./use-chat-data";
 
 function LoadError({ message, onRetry }: { message: string; onRetry: () => void }) {
   return (
@@ -45,7 +45,7 @@ export function ChatLayout() {
   const [limit, setLimit] = useState(THREAD_PAGE);
   const [runVersion, setRunVersion] = useState(0);
   const assistants = useAgentAssistants(org.slug);
-  const offlineFlag = useOfflineFlag(org.slug);
+  const serverModel = useServerModelInfo(org.slug);
   const threads = useThreadList(org.slug, assistantFilter, limit);
   const threadAssistant = useThreadAssistant(org.slug, threadId, known);
   const reloadThreads = threads.reload;
@@ -84,7 +84,7 @@ export function ChatLayout() {
           assistants={list}
           assistant={assistant}
           canChoose={threadId === null && !readOnly}
-          offline={offlineFlag || (assistant !== null && isOfflineModel(assistant.context))}
+          offline={runsOfflineModel(assistant?.context, serverModel)}
           isAdmin={canOpenAdmin(me, role)}
           onChoose={(id) => {
             setSearchParams({ assistant: id });

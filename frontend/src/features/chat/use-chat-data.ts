@@ -1,16 +1,16 @@
 import { fetchAgentInfo, getThread, searchAssistants, searchThreads } from "../../api/agent";
 import type { AgentAssistant } from "../../api/agent-types";
 import { useApiQuery } from "../../api/use-api-query";
-import { threadAssistantId } from "../../lib/threads";
+import { threadAssistantId, type ServerModelInfo } from "../../lib/threads";
 
 export function useAgentAssistants(orgSlug: string) {
   return useApiQuery(`agent-assistants:${orgSlug}`, (signal) => searchAssistants(orgSlug, signal));
 }
 
-/** `/agent/info`; a failure only means "no offline flag", so it is never shown as an error. */
-export function useOfflineFlag(orgSlug: string): boolean {
+/** What `/agent/info` says about models; null until known (a failure is never shown as an error). */
+export function useServerModelInfo(orgSlug: string): ServerModelInfo | null {
   const info = useApiQuery(`agent-info:${orgSlug}`, (signal) => fetchAgentInfo(orgSlug, signal));
-  return info.status === "success" && info.data.atrium?.offline_model === true;
+  return info.status === "success" ? (info.data.atrium ?? {}) : null;
 }
 
 export const THREAD_PAGE = 50;
