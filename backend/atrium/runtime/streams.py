@@ -238,6 +238,11 @@ async def wait_run_end(run_id: str, *, block_ms: int) -> RunEnd | None:
     return RunEnd(status=fields[b"s"].decode(), result=fields.get(b"r"))
 
 
+async def run_events_exist(run_id: str) -> bool:
+    """Whether a run's events are still retained (they expire a while after the run ends)."""
+    return bool(await get_redis().exists(run_events_key(run_id)))
+
+
 async def wait_run_done(run_id: str, *, block_ms: int) -> str | None:
     """The run's final status once the worker marked it done, or None if `block_ms` passed first."""
     batches: Any = await get_redis().xread({run_done_key(run_id): "0"}, count=1, block=block_ms)

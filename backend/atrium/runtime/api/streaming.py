@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from datetime import datetime
 
 from django.http import StreamingHttpResponse
 
 from atrium.runtime.engine import HEARTBEAT, dumps, format_event
-from atrium.runtime.streams import read_run_events, wait_run_end
+from atrium.runtime.streams import last_run_event_id, read_run_events, run_events_exist, wait_run_end
 
 logger = logging.getLogger(__name__)
 HEARTBEAT_MS = 5000
@@ -37,6 +39,81 @@ async def sse_events(
         if wanted is not None and _base_mode(item.event) not in wanted:
             continue
         yield format_event(item.event, item.data, event_id=item.id if resumable else None)
+
+
+RunRef = tuple[str, str, datetime]
+ListRuns = Callable[[datetime | None, bool], Awaitable[list[RunRef]]]
+THREAD_STREAM_MODES = ("run_modes", "lifecycle", "state_update")
+RUN_POLL_SECONDS = 0.5
+RUN_DONE_ID = "done"
+
+
+def _thread_event_wanted(mode: str, event: str) -> bool:
+    if mode == "lifecycle":
+        return event == "metadata"
+    if mode == "state_update":
+        return event.split("|", 1)[0] in ("values", "metadata", "error")
+    return True
+
+
+def _parse_thread_event_id(value: str) -> tuple[str, str] | None:
+    """Thread-stream ids are `<run id>:<the run's event id>`; anything else is not one of ours."""
+    run_id, sep, entry = value.partition(":")
+    try:
+        uuid.UUID(run_id)
+    except ValueError:
+        return None
+    return (run_id, entry) if sep and entry else None
+
+
+async def thread_sse_events(
+    *, last_event_id: str | None, mode: str, list_runs: ListRuns
+) -> AsyncIterator[bytes]:
+    """Every run's events on a thread, run after run, each run followed by `metadata`
+    `{"status": "run_done", "run_id"}` (§2.8); it never ends by itself.
+
+    Without `Last-Event-ID` it tails: the active runs from their newest event, then every new run.
+    `-1` (or `0`, `-`, empty) replays every retained run first; an id this stream sent resumes after it.
+    """
+    runs = await list_runs(None, False)
+    newest = runs[-1][2] if runs else None
+    cursors: dict[str, str] = {}
+    if last_event_id is None:
+        queue = [run for run in runs if run[1] in ("pending", "running")]
+        for run_id, _, _ in queue:
+            cursors[run_id] = await last_run_event_id(run_id)
+    elif (parsed := _parse_thread_event_id(last_event_id.strip())) is not None:
+        index = next((i for i, run in enumerate(runs) if run[0] == parsed[0]), len(runs))
+        if parsed[1] == RUN_DONE_ID:
+            queue = runs[index + 1 :]
+        else:
+            queue = runs[index:]
+            if queue:
+                cursors[queue[0][0]] = parsed[1]
+    else:
+        queue = list(runs)
+    idle = 0.0
+    while True:
+        for run_id, status, created in queue:
+            newest = created if newest is None or created > newest else newest
+            if status not in ("pending", "running") and not await run_events_exist(run_id):
+                continue  # its events expired: nothing to replay
+            async for item in read_run_events(run_id, after=cursors.pop(run_id, "0"), block_ms=HEARTBEAT_MS):
+                if item is None:
+                    yield HEARTBEAT
+                elif _thread_event_wanted(mode, item.event):
+                    yield format_event(item.event, item.data, event_id=f"{run_id}:{item.id}")
+            yield format_event(
+                "metadata", {"status": "run_done", "run_id": run_id}, event_id=f"{run_id}:{RUN_DONE_ID}"
+            )
+            idle = 0.0
+        queue = await list_runs(newest, False)
+        if not queue:
+            await asyncio.sleep(RUN_POLL_SECONDS)
+            idle += RUN_POLL_SECONDS
+            if idle >= HEARTBEAT_MS / 1000:
+                idle = 0.0
+                yield HEARTBEAT
 
 
 def sse_response(body: AsyncIterator[bytes], *, headers: dict[str, str]) -> StreamingHttpResponse:

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 from typing import Any
 
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from ninja import Router
 
-from atrium.core.errors import NotFoundError
+from atrium.core.errors import NotFoundError, ValidationFailedError
+from atrium.core.tenancy import current_scope, scoped
 from atrium.runtime import state_access
-from atrium.runtime.api.common import call, json_response, no_content, paginated, truthy
+from atrium.runtime.api.common import call, json_response, no_content, paginated, query_list, truthy
 from atrium.runtime.api.schemas import (
     HistoryIn,
     StateCheckpointIn,
@@ -22,7 +24,9 @@ from atrium.runtime.api.schemas import (
     ThreadSearchIn,
 )
 from atrium.runtime.api.serializers import select_fields, thread_out
+from atrium.runtime.api.streaming import THREAD_STREAM_MODES, RunRef, sse_response, thread_sse_events
 from atrium.runtime.models import Thread
+from atrium.runtime.selectors.runs import run_refs_for_thread
 from atrium.runtime.selectors.threads import thread_get, thread_search
 from atrium.runtime.services import threads as services
 
@@ -211,3 +215,26 @@ async def history_get(
 ) -> HttpResponse:
     thread = await call(thread_get)(thread_id=_thread_id(thread_id))
     return json_response(await state_access.history(thread, limit=limit, before=before))
+
+
+@router.get("/threads/{thread_id}/stream")
+async def thread_stream(request: HttpRequest, thread_id: str) -> StreamingHttpResponse:
+    """Every run's events on the thread (§2.8). The reference reads `stream_modes`, the SDKs send
+    `stream_mode`: both are accepted; the first mode given wins."""
+    thread = await call(thread_get)(thread_id=_thread_id(thread_id))
+    given = query_list(request, "stream_modes") or query_list(request, "stream_mode") or []
+    modes = [m for m in given if m]
+    mode = modes[0] if modes else "run_modes"
+    if mode not in THREAD_STREAM_MODES:
+        raise ValidationFailedError(f"stream_mode must be one of {list(THREAD_STREAM_MODES)}")
+    scope = current_scope()  # the body is produced after the request's scope is cleared
+
+    async def list_runs(created_after: datetime | None, active_only: bool) -> list[RunRef]:
+        with scoped(scope):
+            return await call(run_refs_for_thread)(
+                thread_id=thread.id, created_after=created_after, active_only=active_only
+            )
+
+    last_event_id = request.headers.get("Last-Event-ID")
+    body = thread_sse_events(last_event_id=last_event_id, mode=mode, list_runs=list_runs)
+    return sse_response(body, headers={})
