@@ -425,3 +425,75 @@ async def test_wait_follows_an_enqueued_run(stack: LiveStack) -> None:
     await client.runs.create(tid, "slow", input=slow_input(n=3, delay=0.1))
     result = await client.runs.wait(tid, "slow", input=slow_input(n=5, delay=0.01))
     assert result["ticks"] == [0, 1, 2, 3, 4]
+
+
+async def test_server_added_run_config(stack: LiveStack) -> None:
+    """§3: ids, the user and `x-` headers reach the graph's config; reserved keys cannot be spoofed;
+    the API key is never forwarded."""
+    client = stack.client()
+    tid = await new_thread(client)
+    created: list[dict[str, Any]] = []
+    parts = [
+        part
+        async for part in client.runs.stream(
+            tid,
+            "inspect",
+            input={},
+            config={
+                "configurable": {"custom": "kept", "thread_id": "spoofed", "run_id": "spoofed"},
+                "tags": ["t1"],
+            },
+            headers={"x-conformance": "yes"},
+            on_run_created=created.append,
+        )
+    ]
+    seen = [p.data for p in parts if p.event == "values"][-1]["seen"]
+    assert seen["thread_id"] == tid
+    assert seen["run_id"] == created[0]["run_id"]
+    assert seen["graph_id"] == "inspect"
+    assert is_uuid(seen["assistant_id"])
+    assert seen["user_id"]
+    assert seen["langgraph_auth_user_id"] == seen["user_id"]
+    assert seen["auth_identity"] == seen["user_id"]
+    assert seen["permissions"]
+    assert seen["custom"] == "kept"
+    assert seen["x_conformance"] == "yes"
+    assert seen["forwarded_secret_headers"] == []
+    assert seen["has_user_agent"] is True
+    assert "t1" in seen["tags"]
+
+
+@pytest.mark.parametrize("start", ["-1", "0", "-"])
+async def test_last_event_id_start_forms(stack: LiveStack, start: str) -> None:
+    """§2.5: `-1`, `0` and `-` all mean "from the beginning"."""
+    client = stack.client()
+    tid = await new_thread(client)
+    run = await client.runs.create(tid, "simple", input={"steps": []}, stream_resumable=True)
+    await client.runs.join(tid, run["run_id"])
+    parts = await collect(client.runs.join_stream(tid, run["run_id"], last_event_id=start))
+    assert names(parts) == ["metadata", "values", "values", "values", "values"]
+
+
+async def test_error_event_is_kept_for_replay(stack: LiveStack) -> None:
+    """§2.5/§6: a rejoin to a failed resumable run replays its `error` event."""
+    client = stack.client()
+    tid = await new_thread(client)
+    run = await client.runs.create(tid, "failing", input={}, stream_resumable=True)
+    await wait_for_status(client, tid, run["run_id"])
+    parts = await collect(client.runs.join_stream(tid, run["run_id"], last_event_id="-1"))
+    assert parts[0].event == "metadata"
+    assert [p.data for p in parts if p.event == "error"] == [{"error": "ValueError", "message": "kaboom"}]
+
+
+async def test_wait_headers(stack: LiveStack, http: httpx.AsyncClient) -> None:
+    """§1.4 /wait: `Content-Location` and `Location: …/join`; a finished run's join is its result."""
+    tid = await new_thread(stack.client())
+    response = await http.post(
+        f"/threads/{tid}/runs/wait", json={"assistant_id": "simple", "input": {"steps": []}}
+    )
+    assert response.status_code == 200
+    content_location = response.headers["content-location"]
+    assert content_location.startswith(f"/threads/{tid}/runs/")
+    assert response.headers["location"] == f"{content_location}/join"
+    joined = await http.get(response.headers["location"].removeprefix("/"))
+    assert joined.json() == response.json()

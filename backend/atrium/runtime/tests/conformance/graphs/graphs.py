@@ -9,6 +9,7 @@ Each is the smallest graph that exercises one part of the protocol (agent-protoc
 * ``tooler``: a ``task`` tool call for a ``researcher`` subagent, executed by a ToolNode named
   ``tools`` whose tool runs a compiled subgraph (the deepagents shape ``useStream`` expects).
 * ``failing``: raises ``ValueError("kaboom")``.
+* ``inspect``: returns what the server put in its run config (ids, the user, forwarded headers).
 * ``slow``: ``n`` supersteps (default 15), each sleeping ``delay`` seconds (default 0.2) and writing
   the custom event ``{"tick": i}``; for cancel, join, reconnect and double-texting.
 """
@@ -21,6 +22,7 @@ from typing import Annotated, Any
 
 from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
 from langchain_core.messages import AIMessage, AnyMessage, HumanMessage
+from langchain_core.runnables import RunnableConfig
 from langchain_core.tools import tool
 from langgraph.config import get_stream_writer
 from langgraph.graph import END, START, StateGraph
@@ -176,3 +178,32 @@ _slow.add_node("tick", _tick)
 _slow.add_edge(START, "tick")
 _slow.add_conditional_edges("tick", _more, ["tick", END])
 slow = _slow.compile()
+
+
+class InspectState(TypedDict, total=False):
+    seen: dict[str, Any]
+
+
+def _inspect(state: InspectState, config: RunnableConfig) -> dict[str, Any]:
+    configurable = config.get("configurable") or {}
+    user = configurable.get("langgraph_auth_user")
+    keys = ("thread_id", "run_id", "graph_id", "assistant_id", "user_id", "langgraph_auth_user_id", "custom")
+    seen = {key: configurable.get(key) for key in keys}
+    seen.update(
+        {
+            "auth_identity": getattr(user, "identity", None),
+            "permissions": list(configurable.get("langgraph_auth_permissions") or []),
+            "x_conformance": configurable.get("x-conformance"),
+            "forwarded_secret_headers": sorted(k for k in configurable if k in ("x-api-key", "x-atrium-org")),
+            "has_user_agent": bool(configurable.get("user-agent")),
+            "tags": list(config.get("tags") or []),
+        }
+    )
+    return {"seen": seen}
+
+
+_inspect_graph = StateGraph(InspectState)
+_inspect_graph.add_node("inspect", _inspect)
+_inspect_graph.add_edge(START, "inspect")
+_inspect_graph.add_edge("inspect", END)
+inspect = _inspect_graph.compile()
