@@ -42,6 +42,7 @@ BACKEND_DIR = Path(__file__).resolve().parents[4]
 GRAPHS_FILE = Path(__file__).resolve().parent / "graphs" / "langgraph.json"
 REDIS_DB = int(os.environ.get("ATRIUM_CONFORMANCE_REDIS_DB", "11"))
 START_TIMEOUT = 90.0
+CORS_ORIGIN = "http://browser.conformance.test"
 
 
 @dataclass(frozen=True)
@@ -210,6 +211,7 @@ def live_stack(
         "ATRIUM_GRAPHS": str(GRAPHS_FILE),
         "ATRIUM_DB_POOL": "false",
         "ATRIUM_LOG_LEVEL": "WARNING",
+        "ATRIUM_CORS_ORIGINS": CORS_ORIGIN,
         "PYTHONUNBUFFERED": "1",
     }
     stack = LiveStack(base_url=base_url, url=f"{base_url}/agent", keys=keys, log_dir=log_dir)
