@@ -4,7 +4,7 @@ from django.contrib import admin
 from django.http import HttpRequest
 
 from atrium.orgs.admin_scope import OrgScopedAdmin
-from atrium.runtime.models import Run, Thread
+from atrium.runtime.models import Cron, Run, Thread
 
 
 @admin.register(Thread)
@@ -81,6 +81,39 @@ class RunAdmin(OrgScopedAdmin):
         "updated_at",
     )
     exclude = ("idempotency_key", "cancel_action", "not_before")
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+
+@admin.register(Cron)
+class CronAdmin(OrgScopedAdmin):
+    """Crons are made and changed through the API (which keeps `next_run_date` right); here operators
+    see them and may delete a runaway one."""
+
+    list_display = ("id", "org", "user", "schedule", "timezone", "enabled", "next_run_date", "end_time")
+    list_filter = ("enabled", "org")
+    search_fields = ("id", "user__email", "thread__id")
+    readonly_fields = (
+        "id",
+        "org",
+        "user",
+        "assistant_id",
+        "thread",
+        "schedule",
+        "timezone",
+        "end_time",
+        "enabled",
+        "on_run_completed",
+        "payload",
+        "metadata",
+        "next_run_date",
+        "created_at",
+        "updated_at",
+    )
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

@@ -115,3 +115,50 @@ class Run(OrgOwnedModel):
 
     def __str__(self) -> str:
         return str(self.id)
+
+
+class CronCompletion(models.TextChoices):
+    """What a cron without a thread does with the thread it made for a tick, once the run ends."""
+
+    DELETE = "delete"
+    KEEP = "keep"
+
+
+class Cron(OrgOwnedModel):
+    """A schedule that creates a run on each tick, acting as the user who made it.
+
+    `payload` is the RunCreate body the tick uses. `next_run_date` is the next tick in UTC, computed in
+    the cron's own timezone; the beat task claims due rows with `SKIP LOCKED` and advances it in the
+    same transaction, so a tick fires once however many schedulers run.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid7, editable=False)
+    assistant_id = models.UUIDField()
+    thread = models.ForeignKey(Thread, null=True, blank=True, on_delete=models.CASCADE, related_name="crons")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    schedule = models.CharField(max_length=200, help_text="Five-field cron expression.")
+    timezone = models.CharField(max_length=64, default="UTC", help_text="IANA name the schedule is read in.")
+    end_time = models.DateTimeField(null=True, blank=True)
+    enabled = models.BooleanField(default=True)
+    on_run_completed = models.CharField(
+        max_length=8,
+        choices=CronCompletion.choices,
+        null=True,
+        blank=True,
+        help_text="Crons without a thread only; null for a thread's cron.",
+    )
+    payload = models.JSONField(default=dict, blank=True)
+    metadata = models.JSONField(default=dict, blank=True)
+    next_run_date = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta(OrgOwnedModel.Meta):
+        ordering = ("-created_at",)
+        indexes = [
+            models.Index(fields=("next_run_date",), condition=models.Q(enabled=True), name="cron_due"),
+            models.Index(fields=("org", "user", "-created_at"), name="cron_org_user_created"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.id} ({self.schedule})"

@@ -7,10 +7,14 @@ import logging
 from celery import shared_task
 from django.db import connection
 
+from atrium.core.tenancy import system_scope
 from atrium.runtime.dispatch import RUNS_QUEUE
+from atrium.runtime.services.crons import cron_tick
 from atrium.runtime.services.execution import run_claim, run_finish, temporary_thread_delete
 
 logger = logging.getLogger(__name__)
+# A tick left in the queue longer than this is dropped: a newer one has been sent meanwhile.
+CRONS_TICK_EXPIRES = 30
 
 
 @shared_task(
@@ -40,3 +44,11 @@ def execute_run(run_id: str) -> None:
             loop.run(publish_end(claim, terminal, status, result=outcome.result))
     if claim.temporary_thread and claim.kwargs.get("on_completion", "delete") == "delete":
         temporary_thread_delete(thread_id=claim.thread_id)
+
+
+@shared_task(name="atrium.runtime.crons_tick", acks_late=True, ignore_result=True, expires=CRONS_TICK_EXPIRES)
+def crons_tick() -> int:
+    """Fire the crons that are due (beat sends this every few seconds). Any number of beats or workers
+    may run it at once: each tick of a cron is claimed by exactly one. No retry: the next beat is one."""
+    with system_scope():
+        return cron_tick()

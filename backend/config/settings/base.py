@@ -122,6 +122,9 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env_int("ATRIUM_BROKER_VISIBILITY_TIMEOUT", 3600)}
+CELERY_BEAT_SCHEDULE = {
+    "crons-tick": {"task": "atrium.runtime.crons_tick", "schedule": 10.0},
+}
 
 ATRIUM_PORT = env_int("ATRIUM_PORT", 8000)
 ATRIUM_GRAPHS = env_path("ATRIUM_GRAPHS", REPO_DIR / "agents" / "langgraph.json")

@@ -1,0 +1,214 @@
+"""Reads on the store (cross-thread memory, §1.7), and the one rule saying who may touch a namespace.
+
+The namespaces follow the deep agent's memory layout (atrium_agents/deep_agent/memory.py):
+
+| namespace                                       | read                        | write                   |
+|-------------------------------------------------|-----------------------------|-------------------------|
+| `("org", <this org>, "user", <user id>, ...)`   | that user; the org's admins | that user (editor role) |
+| `("org", <this org>, "assistant", <id>, ...)`   | viewers                     | editors                 |
+| `("org", <this org>, ...)` otherwise            | members                     | admins                  |
+| `("org", <another org, or none>, ...)`          | nobody: absent (404)        | nobody: absent (404)    |
+| anything else (the org's shared store)          | viewers                     | editors                 |
+
+Every read and write goes through `TenantStore`, which prefixes each namespace with the caller's org on
+disk: that is the isolation boundary between orgs. The `("org", <id>)` labels are the agent's
+convention inside it, and a namespace naming another org is refused rather than trusted.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal, TypeVar
+
+from langgraph.store.base import Item, SearchItem
+
+from atrium.core.errors import NotFoundError, ValidationFailedError
+from atrium.core.tenancy import Role, Scope, current_scope
+from atrium.runtime.persistence import persistence
+from atrium.runtime.tenant_store import TenantStore
+
+ORG_LABEL = "org"
+USER_LABEL = "user"
+ASSISTANT_LABEL = "assistant"
+# Search and namespace listing filter rows one by one where a prefix spans namespaces of mixed
+# visibility; they read the store in pages of SCAN_PAGE rows and stop after SCAN_LIMIT rows.
+SCAN_PAGE = 200
+SCAN_LIMIT = 10_000
+
+T = TypeVar("T")
+Visibility = Literal["all", "none", "some"]
+
+
+@dataclass(frozen=True)
+class NamespaceAccess:
+    read: bool
+    write: bool
+    foreign: bool = False  # names another org: answer as if it did not exist
+
+
+FOREIGN = NamespaceAccess(read=False, write=False, foreign=True)
+
+
+def namespace_access(namespace: Sequence[str], *, scope: Scope) -> NamespaceAccess:
+    """What `scope` may do in `namespace`: the only place the store's access rule lives.
+
+    Fails closed: a scope without an organisation raises, and a role-less scope gets nothing.
+    """
+    org_id = str(scope.org)
+    if not namespace or namespace[0] != ORG_LABEL:
+        return NamespaceAccess(read=scope.has(Role.VIEWER), write=scope.has(Role.EDITOR))
+    if len(namespace) < 2 or namespace[1] != org_id:
+        return FOREIGN
+    rest = namespace[2:]
+    if len(rest) >= 2 and rest[0] == USER_LABEL:
+        own = scope.user_id is not None and rest[1] == str(scope.user_id)
+        return NamespaceAccess(
+            read=(own and scope.has(Role.VIEWER)) or scope.has(Role.ADMIN),
+            write=own and scope.has(Role.EDITOR),
+        )
+    if len(rest) >= 2 and rest[0] == ASSISTANT_LABEL:
+        return NamespaceAccess(read=scope.has(Role.VIEWER), write=scope.has(Role.EDITOR))
+    return NamespaceAccess(read=scope.has(Role.VIEWER), write=scope.has(Role.ADMIN))
+
+
+def subtree_visibility(prefix: Sequence[str], *, scope: Scope) -> Visibility:
+    """Whether every namespace under `prefix` is readable by `scope`, none is, or it depends on which.
+
+    Readability only varies across orgs (`("org", <id>)`) and across users (`(..., "user", <id>)`), so
+    a prefix that fixes both is uniform.
+    """
+    if not scope.has(Role.VIEWER):
+        return "none"
+    org_id = str(scope.org)
+    if not prefix or tuple(prefix) == (ORG_LABEL,):
+        return "some"
+    if prefix[0] != ORG_LABEL:
+        return "all"
+    if prefix[1] != org_id:
+        return "none"
+    if len(prefix) == 2 or (len(prefix) == 3 and prefix[2] == USER_LABEL):
+        return "all" if scope.has(Role.ADMIN) else "some"
+    return "all" if namespace_access(prefix, scope=scope).read else "none"
+
+
+def validate_namespace(
+    labels: Sequence[Any], *, allow_empty: bool = False, what: str = "namespace"
+) -> tuple[str, ...]:
+    """A namespace as the store takes it, or a 422 naming what is wrong (the SDKs check the same)."""
+    namespace = tuple(labels)
+    if not namespace and not allow_empty:
+        raise ValidationFailedError(f"Invalid {what}: it cannot be empty.")
+    for label in namespace:
+        if not isinstance(label, str) or not label:
+            raise ValidationFailedError(
+                f"Invalid {what} {list(namespace)}: labels must be non-empty strings."
+            )
+        if "." in label:
+            raise ValidationFailedError(
+                f"Invalid {what} label '{label}': namespace labels cannot contain periods ('.')."
+            )
+        if "\x00" in label:
+            raise ValidationFailedError(f"Invalid {what} label {label!r}: NUL characters are not allowed.")
+    return namespace
+
+
+async def tenant_store() -> TenantStore:
+    """The store as the current org sees it."""
+    return TenantStore((await persistence()).store, str(current_scope().org))
+
+
+async def store_item_get(
+    *, namespace: tuple[str, ...], key: str, refresh_ttl: bool | None = None
+) -> Item | None:
+    """The item, or None when the key is missing. A namespace the caller may not read is a 404."""
+    scope = current_scope()
+    if not namespace_access(namespace, scope=scope).read:
+        raise NotFoundError("Namespace not found.")
+    store = await tenant_store()
+    return await store.aget(namespace, key, refresh_ttl=refresh_ttl)
+
+
+async def store_item_search(
+    *,
+    namespace_prefix: tuple[str, ...],
+    value_filter: dict[str, Any] | None = None,
+    limit: int = 10,
+    offset: int = 0,
+    query: str | None = None,
+    refresh_ttl: bool | None = None,
+) -> list[SearchItem]:
+    """Items under a prefix, without those the caller may not read (they are simply not there).
+
+    `value_filter` matches on the item's value (the wire's `filter`: exact values or `$eq`-style operators).
+    """
+    scope = current_scope()
+    visibility = subtree_visibility(namespace_prefix, scope=scope)
+    if visibility == "none":
+        return []
+    store = await tenant_store()
+
+    async def fetch(start: int, size: int) -> list[SearchItem]:
+        return await store.asearch(
+            namespace_prefix,
+            query=query,
+            filter=value_filter,
+            limit=size,
+            offset=start,
+            refresh_ttl=refresh_ttl,
+        )
+
+    return await _visible_page(
+        fetch, visibility, lambda item: namespace_access(item.namespace, scope=scope).read, offset, limit
+    )
+
+
+async def store_namespace_list(
+    *,
+    prefix: tuple[str, ...] | None = None,
+    suffix: tuple[str, ...] | None = None,
+    max_depth: int | None = None,
+    limit: int = 100,
+    offset: int = 0,
+) -> list[tuple[str, ...]]:
+    """Namespaces the caller may read (after `max_depth` truncation, so a deeper one stays hidden)."""
+    scope = current_scope()
+    visibility = subtree_visibility(prefix or (), scope=scope)
+    if visibility == "none":
+        return []
+    store = await tenant_store()
+
+    async def fetch(start: int, size: int) -> list[tuple[str, ...]]:
+        return await store.alist_namespaces(
+            prefix=prefix, suffix=suffix, max_depth=max_depth, limit=size, offset=start
+        )
+
+    return await _visible_page(
+        fetch, visibility, lambda namespace: namespace_access(namespace, scope=scope).read, offset, limit
+    )
+
+
+async def _visible_page(
+    fetch: Callable[[int, int], Awaitable[list[T]]],
+    visibility: Visibility,
+    visible: Callable[[T], bool],
+    offset: int,
+    limit: int,
+) -> list[T]:
+    """The `[offset, offset + limit)` window of the rows the caller may see.
+
+    Where everything under the prefix is visible the store pages itself; otherwise rows are read from
+    the start and filtered here, so offsets count visible rows only and hidden ones leave no gap.
+    """
+    if visibility == "all":
+        return [row for row in await fetch(offset, limit) if visible(row)]
+    wanted = offset + limit
+    kept: list[T] = []
+    start = 0
+    while len(kept) < wanted and start < SCAN_LIMIT:
+        rows = await fetch(start, SCAN_PAGE)
+        kept.extend(row for row in rows if visible(row))
+        if len(rows) < SCAN_PAGE:
+            break
+        start += SCAN_PAGE
+    return kept[offset:wanted]

@@ -1,0 +1,54 @@
+"""Writes on the store (§1.7). Who may write where is decided by `selectors.store.namespace_access`."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from langgraph.store.base import NOT_PROVIDED, NotProvided
+
+from atrium.core.errors import NotFoundError, PermissionDeniedError, ValidationFailedError
+from atrium.core.tenancy import current_scope
+from atrium.runtime.selectors.store import NamespaceAccess, namespace_access, tenant_store
+
+RESERVED_ROOT = "langgraph"
+
+
+def _writable(namespace: tuple[str, ...], *, hide_unreadable: bool) -> NamespaceAccess:
+    """Raise unless the caller may write here: 404 where the namespace is not theirs to know of, 403
+    where they may see it but not change it."""
+    access = namespace_access(namespace, scope=current_scope())
+    if access.foreign or (hide_unreadable and not access.read):
+        raise NotFoundError("Namespace not found.")
+    if not access.write:
+        raise PermissionDeniedError("You may not write to this namespace.")
+    return access
+
+
+async def store_item_put(
+    *,
+    namespace: tuple[str, ...],
+    key: str,
+    value: dict[str, Any],
+    index: Literal[False] | list[str] | None = None,
+    ttl: float | None = None,
+) -> None:
+    """Create or replace an item. `ttl` is in minutes; a store without TTL support ignores it."""
+    if namespace[0] == RESERVED_ROOT:
+        raise ValidationFailedError(f'Invalid namespace: the root label cannot be "{RESERVED_ROOT}".')
+    if not key:
+        raise ValidationFailedError("key: must not be empty.")
+    if ttl is not None and ttl <= 0:
+        raise ValidationFailedError("ttl: must be a positive number of minutes, or null.")
+    _writable(namespace, hide_unreadable=False)
+    store = await tenant_store()
+    ttl_arg: float | NotProvided | None = ttl if ttl is not None and store.supports_ttl else NOT_PROVIDED
+    await store.aput(namespace, key, value, index=index, ttl=ttl_arg)
+
+
+async def store_item_delete(*, namespace: tuple[str, ...], key: str) -> None:
+    """Delete an item (deleting a missing key is a no-op, as in the reference)."""
+    if not key:
+        raise ValidationFailedError("key: must not be empty.")
+    _writable(namespace, hide_unreadable=True)
+    store = await tenant_store()
+    await store.adelete(namespace, key)
