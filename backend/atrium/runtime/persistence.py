@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import weakref
 from dataclasses import dataclass
 
 from langgraph.checkpoint.postgres.aio import AsyncPostgresSaver
@@ -22,18 +23,20 @@ class Persistence:
     store: AsyncPostgresStore
 
 
-_by_loop: dict[int, Persistence] = {}
-_locks: dict[int, asyncio.Lock] = {}
+# Keyed by the loop object itself (weakly): a pool belongs to the loop that opened it, and an entry
+# dies with its loop, so a new loop can never pick up a dead loop's pool (ids of dead loops get reused).
+_by_loop: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Persistence] = weakref.WeakKeyDictionary()
+_locks: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock] = weakref.WeakKeyDictionary()
 
 
 async def persistence() -> Persistence:
-    loop_id = id(asyncio.get_running_loop())
-    found = _by_loop.get(loop_id)
+    loop = asyncio.get_running_loop()
+    found = _by_loop.get(loop)
     if found is not None:
         return found
-    lock = _locks.setdefault(loop_id, asyncio.Lock())
+    lock = _locks.setdefault(loop, asyncio.Lock())
     async with lock:
-        if loop_id not in _by_loop:
+        if loop not in _by_loop:
             pool: AsyncConnectionPool[AsyncConnection[DictRow]] = AsyncConnectionPool(
                 conninfo(),
                 min_size=1,
@@ -42,15 +45,15 @@ async def persistence() -> Persistence:
                 open=False,
             )
             await pool.open()
-            _by_loop[loop_id] = Persistence(
+            _by_loop[loop] = Persistence(
                 pool=pool,
                 checkpointer=AsyncPostgresSaver(pool),  # type: ignore[arg-type]
                 store=AsyncPostgresStore(pool),  # type: ignore[arg-type]
             )
-    return _by_loop[loop_id]
+    return _by_loop[loop]
 
 
 async def close_persistence() -> None:
-    found = _by_loop.pop(id(asyncio.get_running_loop()), None)
+    found = _by_loop.pop(asyncio.get_running_loop(), None)
     if found is not None:
         await found.pool.close()

@@ -12,6 +12,7 @@ Cancellation travels the other way on one pub/sub channel that every worker proc
 from __future__ import annotations
 
 import asyncio
+import weakref
 from collections.abc import AsyncIterator, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -69,13 +70,13 @@ end
 return ids
 """
 
-_clients: dict[int, aioredis.Redis] = {}
+_clients: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, aioredis.Redis] = weakref.WeakKeyDictionary()
 
 
 def get_redis() -> aioredis.Redis:
     """One client (and connection pool) per event loop: asyncio Redis connections belong to a loop."""
-    loop_id = id(asyncio.get_running_loop())
-    client = _clients.get(loop_id)
+    loop = asyncio.get_running_loop()
+    client = _clients.get(loop)
     if client is None:
         # Reads block for up to HEARTBEAT seconds (XREAD BLOCK); the socket timeout must outlast them.
         client = aioredis.Redis.from_url(
@@ -85,7 +86,7 @@ def get_redis() -> aioredis.Redis:
             socket_timeout=30,
             socket_connect_timeout=5,
         )
-        _clients[loop_id] = client
+        _clients[loop] = client
     return client
 
 
