@@ -1,5 +1,6 @@
 """Direct SQL on LangGraph's checkpoint tables, for what the checkpointer API has no call for:
-erasing one run's checkpoints (rollback), copying a thread, deleting a thread's history.
+erasing one run's checkpoints (rollback), copying a thread, deleting a thread's history, patching the
+head checkpoint's metadata.
 
 The tables and their key columns are LangGraph's (`checkpoints`, `checkpoint_blobs`,
 `checkpoint_writes`, keyed by thread_id, checkpoint_ns, checkpoint_id); runs stamp `run_id` into each
@@ -8,6 +9,7 @@ checkpoint's metadata.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from django.db import connection
@@ -76,3 +78,17 @@ def keep_latest(*, thread_id: str) -> None:
                    AND c.checkpoint_ns = w.checkpoint_ns AND c.checkpoint_id = w.checkpoint_id)""",
             {"t": thread_id},
         )
+
+
+def patch_head_metadata(*, thread_id: str, metadata: dict[str, Any]) -> bool:
+    """Merge `metadata` into the metadata of the thread's newest root checkpoint (PATCH .../state).
+    Returns False when the thread has no checkpoint."""
+    with connection.cursor() as cur:
+        cur.execute(
+            """UPDATE checkpoints SET metadata = metadata || %(m)s::jsonb
+               WHERE thread_id = %(t)s AND checkpoint_ns = '' AND checkpoint_id = (
+                   SELECT max(checkpoint_id) FROM checkpoints
+                   WHERE thread_id = %(t)s AND checkpoint_ns = '')""",
+            {"t": thread_id, "m": json.dumps(metadata)},
+        )
+        return bool(cur.rowcount)

@@ -56,6 +56,10 @@ class StateCheckpointIn(Body):
     subgraphs: bool = False
 
 
+class StatePatchIn(Body):
+    metadata: dict[str, Any]
+
+
 class StateUpdateIn(Body):
     values: Any = None
     as_node: str | None = None

@@ -16,6 +16,7 @@ from atrium.runtime.api.common import call, json_response, no_content, paginated
 from atrium.runtime.api.schemas import (
     HistoryIn,
     StateCheckpointIn,
+    StatePatchIn,
     StateUpdateIn,
     ThreadCountIn,
     ThreadCreateIn,
@@ -194,6 +195,14 @@ async def state_update(request: HttpRequest, thread_id: str, payload: StateUpdat
         thread, values=payload.values, as_node=payload.as_node, checkpoint=checkpoint
     )
     return json_response(result)
+
+
+@router.patch("/threads/{thread_id}/state")
+async def state_patch(request: HttpRequest, thread_id: str, payload: StatePatchIn) -> HttpResponse:
+    """JS `patchState`: merge metadata into the head checkpoint's metadata. 204: the JS client reads no
+    body from a 204 (the reference does not route this at all)."""
+    await call(services.thread_state_patch)(thread_id=_thread_id(thread_id), metadata=payload.metadata)
+    return no_content()
 
 
 @router.post("/threads/{thread_id}/history")

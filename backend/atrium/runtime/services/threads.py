@@ -112,6 +112,15 @@ def thread_delete(*, thread_id: str | uuid.UUID) -> None:
         transaction.on_commit(stop_runs)
 
 
+def thread_state_patch(*, thread_id: str | uuid.UUID, metadata: dict[str, Any]) -> None:
+    """Merge metadata into the head checkpoint's metadata (JS `patchState`)."""
+    scope = current_scope()
+    scope.require(Role.EDITOR)
+    thread = thread_get(thread_id=thread_id)
+    if not checkpoints.patch_head_metadata(thread_id=str(thread.id), metadata=metadata):
+        raise NotFoundError(f"Thread {thread_id} has no state yet.")
+
+
 def thread_copy(*, thread_id: str | uuid.UUID) -> Thread:
     scope = current_scope()
     scope.require(Role.EDITOR)

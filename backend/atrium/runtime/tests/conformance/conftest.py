@@ -289,3 +289,13 @@ async def http(live_stack: LiveStack) -> Any:
         base_url=live_stack.url, headers=live_stack.headers("editor"), timeout=30
     ) as c:
         yield c
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
+    """A failed row's report carries the tail of the live processes' logs."""
+    outcome = yield
+    report = outcome.get_result()  # type: ignore[attr-defined]
+    stack = getattr(item, "funcargs", {}).get("live_stack") or getattr(item, "funcargs", {}).get("stack")
+    if report.when == "call" and report.failed and isinstance(stack, LiveStack):
+        report.sections.append(("live stack logs", stack.logs(40)))

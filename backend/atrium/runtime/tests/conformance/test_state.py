@@ -172,3 +172,18 @@ async def test_run_from_an_old_checkpoint_forks(stack: LiveStack) -> None:
         tid, "chat", input={"messages": [edited]}, checkpoint_id=root["checkpoint"]["checkpoint_id"]
     )
     assert [m["content"] for m in by_id["messages"]] == ["edited", REPLY]
+
+
+async def test_patch_state_merges_head_checkpoint_metadata(stack: LiveStack, http: httpx.AsyncClient) -> None:
+    """§1.3/§6: `PATCH /threads/{id}/state` (JS `patchState`) answers 204 and patches the head's metadata."""
+    client = stack.client()
+    tid = await _chat_thread(stack)
+    head = await client.threads.get_state(tid)
+    response = await http.patch(f"/threads/{tid}/state", json={"metadata": {"reviewed": True}})
+    assert response.status_code == 204
+    state = await client.threads.get_state(tid)
+    assert state["checkpoint"]["checkpoint_id"] == head["checkpoint"]["checkpoint_id"]
+    assert state["metadata"]["reviewed"] is True
+    assert state["metadata"]["source"] == head["metadata"]["source"]
+    fresh = await new_thread(client)
+    assert (await http.patch(f"/threads/{fresh}/state", json={"metadata": {"x": 1}})).status_code == 404

@@ -81,6 +81,13 @@ export async function classicRows() {
     assertEqual(missing.status, 404, "deleted thread");
   });
 
+  await row("J11 patchState (204) patches the head checkpoint's metadata", async () => {
+    const thread = await client.threads.create();
+    await client.runs.wait(thread.thread_id, "simple", { input: { steps: [] } });
+    await client.threads.patchState(thread.thread_id, { reviewed: true });
+    assertEqual((await client.threads.getState(thread.thread_id)).metadata.reviewed, true, "patched metadata");
+  });
+
   await row("J2 X-Pagination headers and includePagination", async () => {
     const tag = crypto.randomUUID();
     for (let i = 0; i < 3; i += 1) await client.assistants.create({ graphId: "simple", metadata: { tag } });
