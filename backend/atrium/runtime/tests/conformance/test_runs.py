@@ -497,3 +497,48 @@ async def test_wait_headers(stack: LiveStack, http: httpx.AsyncClient) -> None:
     assert response.headers["location"] == f"{content_location}/join"
     joined = await http.get(response.headers["location"].removeprefix("/"))
     assert joined.json() == response.json()
+
+
+async def test_error_bodies_are_detail_strings(stack: LiveStack, http: httpx.AsyncClient) -> None:
+    """§0: every error is `{"detail": "<string>"}` with the protocol's status."""
+    tid = await new_thread(stack.client())
+    cases = [
+        (await http.post(f"/threads/{tid}/runs", json={"input": {}}), 422),  # no assistant_id
+        (await http.post(f"/threads/{tid}/runs", json={"assistant_id": "nope-graph"}), 422),
+        (
+            await http.post(
+                f"/threads/{tid}/runs", json={"assistant_id": "simple", "stream_mode": "lifecycle"}
+            ),
+            422,
+        ),
+        (await http.post("/threads", json={"thread_id": tid}), 409),
+        (await http.get(f"/threads/{uuid.uuid4()}"), 404),
+        (
+            await http.post(
+                f"/threads/{tid}/runs", json={"assistant_id": "simple", "multitask_strategy": "x"}
+            ),
+            422,
+        ),
+    ]
+    for response, status in cases:
+        assert response.status_code == status, response.text
+        body = response.json()
+        assert isinstance(body["detail"], str), body
+        assert body["detail"]
+
+
+async def test_durability_modes(stack: LiveStack) -> None:
+    """§3 `durability`: `exit` keeps only what the run ends with; `sync`/`async` every step."""
+    client = stack.client()
+    lengths = {}
+    for durability in ("sync", "async", "exit"):
+        tid = await new_thread(client)
+        result = await client.runs.wait(tid, "simple", input={"steps": []}, durability=durability)
+        assert result["steps"] == ["first", "second", "third"]
+        lengths[durability] = len(await client.threads.get_history(tid, limit=100))
+    assert lengths["sync"] == lengths["async"] == 5
+    assert lengths["exit"] < lengths["sync"]
+    tid = await new_thread(client)
+    with pytest.warns(DeprecationWarning, match="checkpoint_during"):
+        deprecated = await client.runs.wait(tid, "simple", input={"steps": []}, checkpoint_during=False)
+    assert deprecated["steps"] == ["first", "second", "third"]
