@@ -20,7 +20,6 @@ from atrium.runtime.tests.conformance.helpers import (
     names,
     new_thread,
     slow_input,
-    wait_for_status,
 )
 
 
@@ -44,6 +43,7 @@ async def test_stream_values_updates_messages_custom(stack: LiveStack) -> None:
     assert parts[0].event == "metadata"
     assert parts[0].data["run_id"] == run_id
     assert parts[0].data.get("thread_id") == tid
+    assert parts[0].data.get("attempt") == 1
     kinds = set(names(parts))
     assert {"values", "updates", "messages", "custom"} <= kinds
     assert "messages-tuple" not in kinds
@@ -63,7 +63,8 @@ async def test_stream_values_updates_messages_custom(stack: LiveStack) -> None:
     assert [p.data for p in parts if p.event == "updates"][-1]["agent"]["messages"][-1]["content"] == REPLY
     final = [p.data for p in parts if p.event == "values"][-1]
     assert [m["content"] for m in final["messages"]] == ["hi", REPLY]
-    run = await wait_for_status(client, tid, run_id)
+    # §2.1: the terminal status is written before the stream closes, so no polling is needed here.
+    run = await client.runs.get(tid, run_id)
     assert run["status"] == "success"
     thread = await client.threads.get(tid)
     assert thread["status"] == "idle"
@@ -180,7 +181,7 @@ async def test_failing_run_streams_error_and_marks_statuses(stack: LiveStack) ->
     parts = await collect(client.runs.stream(tid, "failing", input={}, on_run_created=created.append))
     errors = [p.data for p in parts if p.event == "error"]
     assert errors == [{"error": "ValueError", "message": "kaboom"}]
-    run = await wait_for_status(client, tid, created[0]["run_id"])
+    run = await client.runs.get(tid, created[0]["run_id"])  # written before the stream closed
     assert run["status"] == "error"
     thread = await client.threads.get(tid)
     assert thread["status"] == "error"
