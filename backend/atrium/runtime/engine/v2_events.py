@@ -213,9 +213,9 @@ class V2Translator:
         if interrupt.id in self._requested_interrupts:
             return
         self._requested_interrupts.add(interrupt.id)
-        yield ProtocolEvent(
-            "input.requested", namespace, {"interrupt_id": interrupt.id, "payload": interrupt.value}
-        )
+        # `payload` is what the JS SDK reads; the Python SDK (0.4.14) reads `value`: send both, as Aegra does.
+        data = {"interrupt_id": interrupt.id, "payload": interrupt.value, "value": interrupt.value}
+        yield ProtocolEvent("input.requested", namespace, data)
 
 
 def _is_child_of_task(candidate: Namespace, parent: Namespace, task_id: str) -> bool:

@@ -3,6 +3,7 @@ pin what a raw client sees, so a failure here names the endpoint without Node in
 
 from __future__ import annotations
 
+import asyncio
 import json
 import uuid
 from typing import Any
@@ -73,3 +74,26 @@ async def test_unknown_command_and_bad_body(http: httpx.AsyncClient) -> None:
     assert unknown.json()["id"] == 1
     bad = await http.post(f"/threads/{tid}/stream/events", json={"channels": []})
     assert bad.status_code == 400
+
+
+async def test_python_thread_stream_runs_and_resumes(stack: LiveStack) -> None:
+    """V2.9: Python 0.4.14 `client.threads.stream` (client-minted thread id, `run.start`, the
+    lifecycle watcher, `run.respond`, `thread.output` from `GET /state`)."""
+    client = stack.client()
+    async with client.threads.stream(assistant_id="simple") as thread:
+        started = await thread.run.start(input={"steps": []})
+        assert "run_id" in started
+        output = await thread.output.with_timeout(20)
+        assert output["steps"] == ["first", "second", "third"]
+    async with client.threads.stream(assistant_id="approver") as thread:
+        await thread.run.start(input={"messages": [{"type": "human", "content": "hi"}]})
+        for _ in range(400):  # the SDK exposes the flag only, no event to wait on
+            if thread.interrupted:
+                break
+            await asyncio.sleep(0.05)
+        assert thread.interrupts[0]["value"] == {"question": "approve?"}
+        assert thread.interrupts[0]["namespace"] == []
+        await thread.run.respond("yes")
+        output = await thread.output.with_timeout(20)
+        assert output["messages"][-1]["content"] == "approved=yes"
+        assert thread.interrupted is False
