@@ -228,6 +228,28 @@ export async function classicRows() {
     unmount();
   });
 
+  await row("J12 useStream fetchStateHistory: POST /history, then an edit forks a sibling branch", async () => {
+    const { sink, unmount } = await mountLegacy({ assistantId: "chat", fetchStateHistory: true });
+    const mark = requests.length;
+    await sink.current.submit(CHAT_INPUT);
+    await waitFor(() => !sink.current.isLoading && sink.current.messages.length === 2 && sink.current.history?.length, {
+      what: "the first turn and its history",
+    });
+    const historyCall = requests.slice(mark).find((r) => r.path.endsWith("/history"));
+    assert(historyCall && JSON.parse(historyCall.body).limit === 10, "POST /history {limit: 10}");
+    const first = sink.current.messages[0];
+    const parent = sink.current.getMessagesMetadata(first)?.firstSeenState?.parent_checkpoint;
+    assert(parent?.checkpoint_id, "the first message's parent checkpoint");
+    await sink.current.submit({ messages: [{ type: "human", content: "edited" }] }, { checkpoint: parent });
+    await waitFor(
+      () => !sink.current.isLoading && sink.current.messages.map((m) => m.content).join("|") === `edited|${REPLY}`,
+      { what: "the edited branch" },
+    );
+    const meta = sink.current.getMessagesMetadata(sink.current.messages[0]);
+    assertEqual(meta?.branchOptions?.length, 2, "two sibling branches");
+    unmount();
+  });
+
   await row("J10 useStream failing run surfaces the error", async () => {
     const errors = [];
     const { sink, unmount } = await mountLegacy({ assistantId: "failing", onError: (e) => errors.push(e) });
