@@ -97,3 +97,40 @@ async def test_python_thread_stream_runs_and_resumes(stack: LiveStack) -> None:
         output = await thread.output.with_timeout(20)
         assert output["messages"][-1]["content"] == "approved=yes"
         assert thread.interrupted is False
+
+
+async def test_command_error_codes(stack: LiveStack, http: httpx.AsyncClient) -> None:
+    """V2.3: errors stay HTTP 200 with a `type:"error"` envelope and a specific code."""
+    tid = str(uuid.uuid4())
+
+    async def send(thread_id: str, method: str, params: dict[str, Any]) -> dict[str, Any]:
+        response = await http.post(
+            f"/threads/{thread_id}/commands", json={"id": 9, "method": method, "params": params}
+        )
+        assert response.status_code == 200
+        return dict(response.json())
+
+    started = await send(tid, "run.start", {"assistant_id": "slow", "input": {"n": 30, "delay": 0.1}})
+    assert started["type"] == "success"
+    busy = await send(
+        tid, "run.start", {"assistant_id": "slow", "input": {"n": 1}, "multitaskStrategy": "reject"}
+    )
+    assert busy["type"] == "error"
+    assert busy["id"] == 9
+    assert "already running" in busy["message"]
+    bad_fork = await send(
+        tid,
+        "run.start",
+        {"assistant_id": "slow", "config": {"configurable": {"checkpoint_id": "not-a-uuid"}}},
+    )
+    assert bad_fork["error"] == "invalid_argument"
+    assert (await send("not-a-uuid", "run.start", {"assistant_id": "slow"}))["error"] == "invalid_argument"
+    no_run = await send(
+        str(uuid.uuid4()), "input.respond", {"namespace": [], "interrupt_id": "x", "response": 1}
+    )
+    assert no_run["error"] == "no_such_run"
+    not_json = await http.post(
+        f"/threads/{tid}/commands", content=b"nope", headers={"content-type": "application/json"}
+    )
+    assert not_json.status_code == 400
+    await stack.client().runs.cancel(tid, started["result"]["run_id"])
