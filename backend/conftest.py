@@ -100,4 +100,3 @@ def _no_scope_leaks() -> Iterator[None]:
     assert current_scope_or_none() is None
     yield
     assert current_scope_or_none() is None
-
