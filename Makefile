@@ -61,7 +61,7 @@ web: install ## Run only the ASGI server
 	@$(WITH_SERVICES) cd backend && $(UV) uvicorn config.asgi:application --host 127.0.0.1 --port $${ATRIUM_PORT:-8000}
 
 worker: install ## Run only a Celery worker
-	@$(WITH_SERVICES) cd backend && $(UV) celery -A config worker -l INFO -Q $${ATRIUM_WORKER_QUEUES:-default}
+	@$(WITH_SERVICES) cd backend && $(UV) celery -A config worker -l INFO -Q $${ATRIUM_WORKER_QUEUES:-default,runs} --pool threads --concurrency $${ATRIUM_WORKER_CONCURRENCY:-16}
 
 beat: install ## Run only Celery beat
 	@$(WITH_SERVICES) cd backend && $(UV) celery -A config beat -l INFO -s ../.data/celerybeat-schedule

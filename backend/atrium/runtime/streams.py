@@ -191,13 +191,10 @@ def parse_last_event_id(value: str | None) -> str | None:
     return value
 
 
-async def read_run_events(
-    run_id: str, *, after: str, block_ms: int = 5000
-) -> AsyncIterator[StoredEvent | None]:
-    """Yield a run's events after `after` until its end marker; `None` when `block_ms` passed idle
-    (the caller's cue to send a heartbeat)."""
+async def _tail(key: str, *, after: str, block_ms: int) -> AsyncIterator[tuple[str, Any] | None]:
+    """Every entry of a stream after id `after`, then new ones as they arrive, forever; `None` each
+    time `block_ms` passes with nothing new (the caller's cue to send a heartbeat)."""
     redis = get_redis()
-    key = run_events_key(run_id)
     cursor = after
     while True:
         batches: Any = await redis.xread({key: cursor}, count=256, block=block_ms)
@@ -207,10 +204,22 @@ async def read_run_events(
         for _, entries in batches:
             for entry_id, fields in entries:
                 cursor = entry_id.decode()
-                name = fields[b"e"].decode()
-                if name == END_EVENT:
-                    return
-                yield StoredEvent(cursor, name, fields[b"d"])
+                yield cursor, fields
+
+
+async def read_run_events(
+    run_id: str, *, after: str, block_ms: int = 5000
+) -> AsyncIterator[StoredEvent | None]:
+    """Yield a run's events after `after` until its end marker; `None` when `block_ms` passed idle."""
+    async for item in _tail(run_events_key(run_id), after=after, block_ms=block_ms):
+        if item is None:
+            yield None
+            continue
+        entry_id, fields = item
+        name = fields[b"e"].decode()
+        if name == END_EVENT:
+            return
+        yield StoredEvent(entry_id, name, fields[b"d"])
 
 
 async def last_run_event_id(run_id: str) -> str:
@@ -244,31 +253,12 @@ async def run_events_exist(run_id: str) -> bool:
     return bool(await get_redis().exists(run_events_key(run_id)))
 
 
-async def wait_run_done(run_id: str, *, block_ms: int) -> str | None:
-    """The run's final status once the worker marked it done, or None if `block_ms` passed first."""
-    batches: Any = await get_redis().xread({run_done_key(run_id): "0"}, count=1, block=block_ms)
-    if not batches:
-        return None
-    _, entries = batches[0]
-    return str(entries[0][1][b"s"].decode())
-
-
 async def read_thread_v2(
     thread_id: str, *, after_seq: int, block_ms: int = 5000
 ) -> AsyncIterator[tuple[int, bytes] | None]:
     """Yield `(seq, envelope_json)` for a thread's v2 events after `after_seq`, forever; `None` when idle."""
-    redis = get_redis()
-    key = thread_v2_key(thread_id)
-    cursor = f"{after_seq}-0"
-    while True:
-        batches: Any = await redis.xread({key: cursor}, count=256, block=block_ms)
-        if not batches:
-            yield None
-            continue
-        for _, entries in batches:
-            for entry_id, fields in entries:
-                cursor = entry_id.decode()
-                yield int(cursor.split("-", 1)[0]), fields[b"d"]
+    async for item in _tail(thread_v2_key(thread_id), after=f"{after_seq}-0", block_ms=block_ms):
+        yield None if item is None else (int(item[0].split("-", 1)[0]), item[1][b"d"])
 
 
 async def thread_replay_start(thread_id: str) -> int:
@@ -281,7 +271,3 @@ async def thread_replay_start(thread_id: str) -> int:
 async def thread_current_seq(thread_id: str) -> int:
     value = await get_redis().get(thread_seq_key(thread_id))
     return int(value or 0)
-
-
-async def publish_control(run_id: str, action: str) -> None:
-    await get_redis().publish(CONTROL_CHANNEL, dumps({"run_id": run_id, "action": action}))
