@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import dataclasses
+import typing
 import uuid
 from functools import lru_cache
+from typing import Any
 
+from asgiref.sync import async_to_sync
 from django.conf import settings
+from pydantic import TypeAdapter, ValidationError
 
 from atrium.runtime.engine import GraphRegistry, default_assistant_id
 
@@ -23,3 +28,42 @@ def default_assistant_id_for(org_id: uuid.UUID, graph_id: str) -> uuid.UUID:
     """Each org gets its own default ("system") assistant per graph, so ids cannot collide across orgs;
     derived like the reference's `uuid5(namespace, graph_id)`, with the org mixed in."""
     return uuid.uuid5(default_assistant_id(graph_id), str(org_id))
+
+
+@lru_cache(maxsize=64)
+def context_schema(graph_id: str) -> Any:
+    """The graph's `context_schema` (a dataclass, pydantic model or TypedDict), or None.
+
+    Loading the graph may call its factory; it is done once per graph and process.
+    """
+    graph = async_to_sync(registry().get_graph)(
+        graph_id, None, checkpointer=None, store=None, access_context="assistants.read"
+    )
+    return getattr(graph, "context_schema", None)
+
+
+def context_field_names(schema: Any) -> set[str]:
+    if dataclasses.is_dataclass(schema):
+        return {f.name for f in dataclasses.fields(schema)}
+    if hasattr(schema, "model_fields"):
+        return set(schema.model_fields)
+    return set(typing.get_type_hints(schema))
+
+
+def context_errors(graph_id: str, context: dict[str, Any]) -> str | None:
+    """Why `context` is not valid for the graph's context schema (naming the field), or None."""
+    schema = context_schema(graph_id)
+    if schema is None:
+        return None
+    unknown = sorted(set(context) - context_field_names(schema))
+    if unknown:
+        return f"context.{unknown[0]}: not a setting of graph {graph_id!r}"
+    try:
+        TypeAdapter(schema).validate_python(context)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(part) for part in first.get("loc", ()))
+        return f"context.{where}: {first.get('msg')}" if where else f"context: {first.get('msg')}"
+    except (TypeError, ValueError) as exc:
+        return f"context: {exc}"
+    return None

@@ -9,7 +9,7 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.db.models import Max
 
-from atrium.assistants.graphs import available_graph_ids, default_assistant_id_for
+from atrium.assistants.graphs import available_graph_ids, context_errors, default_assistant_id_for
 from atrium.assistants.models import Assistant, AssistantVersion
 from atrium.assistants.selectors import assistant_get
 from atrium.core.errors import ConflictError, NotFoundError, ValidationFailedError
@@ -29,6 +29,15 @@ def _check_graph(graph_id: str) -> None:
 def _check_object(field: str, value: Any) -> None:
     if not isinstance(value, dict):
         raise ValidationFailedError(f"{field} must be a JSON object.", code="invalid_field")
+
+
+def _check_context(graph_id: str, context: dict[str, Any]) -> None:
+    """An assistant's context holds the graph's settings: validate them against its context schema."""
+    if not context:
+        return
+    problem = context_errors(graph_id, context)
+    if problem is not None:
+        raise ValidationFailedError(problem, code="invalid_context")
 
 
 def _snapshot(assistant: Assistant) -> AssistantVersion:
@@ -111,6 +120,7 @@ def assistant_create(
     values = {"config": config or {}, "context": context or {}, "metadata": metadata or {}}
     for field, value in values.items():
         _check_object(field, value)
+    _check_context(graph_id, values["context"])
     if assistant_id is not None and if_exists == "do_nothing":
         existing = Assistant.objects.filter(id=assistant_id).first()
         if existing is not None:
@@ -166,6 +176,8 @@ def assistant_update(
             assistant.context = context
         if metadata is not None:
             assistant.metadata = {**assistant.metadata, **metadata}
+        if context is not None or graph_id is not None:
+            _check_context(assistant.graph_id, assistant.context)
         latest = AssistantVersion.objects.filter(assistant=assistant).aggregate(v=Max("version"))["v"] or 0
         assistant.version = latest + 1
         assistant.save()

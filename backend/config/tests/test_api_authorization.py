@@ -171,3 +171,14 @@ def test_api_key_writes_need_no_csrf_token(editor, api_key_for):
         headers={"x-api-key": api_key_for(editor)},
     )
     assert response.status_code == 200
+
+
+def test_invalid_assistant_context_is_a_422_naming_the_field(client_for, editor):
+    response = call(
+        client_for("editor"),
+        "post",
+        "/api/v1/orgs/acme/assistants",
+        {"graph_id": "agent", "context": {"tool_call_limit_per_run": -3, "bogus": 1}},
+    )
+    assert response.status_code == 422
+    assert response.json()["detail"].startswith("context.bogus")

@@ -82,3 +82,21 @@ def test_reusing_an_id_is_a_conflict_and_do_nothing_returns_the_existing_one(edi
 def test_non_object_config_is_rejected(editor):
     with scoped(editor.scope()), pytest.raises(ValidationFailedError, match="config"):
         assistant_create(graph_id="echo", config=["not", "an", "object"])  # type: ignore[arg-type]
+
+
+def test_context_is_validated_against_the_graphs_context_schema(editor):
+    with scoped(editor.scope()):
+        with pytest.raises(ValidationFailedError, match=r"^context\.model_call_limit_per_run: "):
+            assistant_create(graph_id="agent", context={"model_call_limit_per_run": "lots"})
+        with pytest.raises(ValidationFailedError, match=r"^context\.temprature: not a setting"):
+            assistant_create(graph_id="agent", context={"temprature": 0.2})
+        assistant = assistant_create(
+            graph_id="agent", context={"model_call_limit_per_run": 5, "model": "offline"}
+        )
+        with pytest.raises(ValidationFailedError, match=r"^context\.user_memory: "):
+            assistant_update(assistant_id=assistant.id, context={"user_memory": "everything"})
+    assert Assistant.unscoped.get(id=assistant.id).context == {
+        "model_call_limit_per_run": 5,
+        "model": "offline",
+    }
+    assert AssistantVersion.unscoped.filter(assistant_id=assistant.id).count() == 1

@@ -202,7 +202,7 @@ def run_finish(*, claim: RunClaim, outcome: RunResult) -> str | None:
             )
             if cur.fetchone() is None:
                 return ""
-            transaction.on_commit(lambda: dispatch.enqueue_run(claim.run_id))
+            transaction.on_commit(lambda: dispatch.enqueue_run(claim.run_id), robust=True)
             return status
         if status == "rollback":
             cur.execute(_FENCED_RUN, ids)
@@ -249,7 +249,7 @@ def run_finish(*, claim: RunClaim, outcome: RunResult) -> str | None:
         )
         if pending is not None:
             next_id = str(pending[0])
-            transaction.on_commit(lambda: dispatch.enqueue_run(next_id))
+            transaction.on_commit(lambda: dispatch.enqueue_run(next_id), robust=True)
     return status
 
 

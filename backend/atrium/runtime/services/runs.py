@@ -217,7 +217,9 @@ def _after_commit_enqueue(run: Run | None, controls: list[tuple[str, str]], *, d
             dispatch.announce_run(str(run.id), str(run.thread_id))
             dispatch.enqueue_run(str(run.id), delay=delay)
 
-    transaction.on_commit(send)
+    # robust: once the run is committed the request must not fail (clients retry 5xx and would create a
+    # duplicate run); a broker outage leaves the run pending for the reconciler to enqueue again.
+    transaction.on_commit(send, robust=True)
 
 
 def run_cancel(
@@ -241,7 +243,7 @@ def run_cancel(
             _settle_thread(thread)
         _after_commit_enqueue(None, controls)
         if was_pending:
-            transaction.on_commit(lambda: _notify_cancelled_pending(str(thread.id), str(run.id)))
+            transaction.on_commit(lambda: _notify_cancelled_pending(str(thread.id), str(run.id)), robust=True)
     if was_pending and action == "rollback":
         return None
     run.refresh_from_db()

@@ -109,7 +109,7 @@ def thread_delete(*, thread_id: str | uuid.UUID) -> None:
             for run_id in active:
                 dispatch.send_control(str(run_id), "interrupt")
 
-        transaction.on_commit(stop_runs)
+        transaction.on_commit(stop_runs, robust=True)
 
 
 def thread_state_patch(*, thread_id: str | uuid.UUID, metadata: dict[str, Any]) -> None:
