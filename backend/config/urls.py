@@ -4,7 +4,7 @@ from django.contrib import admin
 from django.urls import path, re_path
 
 from atrium.core.views import web_app
-from atrium.runtime.api.app import api as agent_api
+from config.agent_api import api as agent_api
 from config.api import api
 
 urlpatterns = [

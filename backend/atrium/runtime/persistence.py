@@ -6,6 +6,7 @@ import asyncio
 import weakref
 from dataclasses import dataclass
 
+from django.conf import settings
 from langgraph.checkpoint.postgres.aio import AsyncPostgresSaver
 from langgraph.store.postgres.aio import AsyncPostgresStore
 from psycopg import AsyncConnection
@@ -13,7 +14,6 @@ from psycopg.rows import DictRow
 from psycopg_pool import AsyncConnectionPool
 
 from atrium.runtime.db import CONNECTION_KWARGS, conninfo
-from config.env import env_int
 
 
 @dataclass(frozen=True)
@@ -40,7 +40,7 @@ async def persistence() -> Persistence:
             pool: AsyncConnectionPool[AsyncConnection[DictRow]] = AsyncConnectionPool(
                 conninfo(),
                 min_size=1,
-                max_size=env_int("ATRIUM_RUNTIME_POOL_SIZE", 20),
+                max_size=settings.ATRIUM_RUNTIME_POOL_SIZE,
                 kwargs=CONNECTION_KWARGS,
                 open=False,
             )

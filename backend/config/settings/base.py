@@ -121,12 +121,46 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# The broker's redelivery is only the backstop for a lost worker: the run lease (below) notices one in
+# seconds. A redelivered message is harmless (only a pending run can be claimed), so the timeout need
+# not exceed the longest run; it must exceed the longest `after_seconds` delay (an ETA message is held
+# unacknowledged until due and would otherwise be delivered twice, harmlessly but wastefully).
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env_int("ATRIUM_BROKER_VISIBILITY_TIMEOUT", 3600)}
+
+# Run leases (docs/reliability.md): a worker renews its run's lease every ATRIUM_RUN_HEARTBEAT_SECONDS
+# while the fence is still its own; the sweeper reclaims a run whose lease has lapsed. Death to reclaim
+# is at most lease + sweep interval.
+ATRIUM_RUN_LEASE_SECONDS = env_int("ATRIUM_RUN_LEASE_SECONDS", 8)
+ATRIUM_RUN_HEARTBEAT_SECONDS = env_int("ATRIUM_RUN_HEARTBEAT_SECONDS", 2)
+ATRIUM_RUN_SWEEP_SECONDS = env_int("ATRIUM_RUN_SWEEP_SECONDS", 2)
+# Claims a run may take (first run, reclaims after a lost lease, hand-backs at shutdown) before a lost
+# lease ends it `error` instead of another try.
+ATRIUM_RUN_MAX_ATTEMPTS = env_int("ATRIUM_RUN_MAX_ATTEMPTS", 3)
+# The reconciler re-enqueues runs pending (and claimable) for longer than this: their message may have
+# been lost with Redis. Re-enqueueing a run whose message is only queued is harmless.
+ATRIUM_RUN_RECONCILE_SECONDS = env_int("ATRIUM_RUN_RECONCILE_SECONDS", 5)
+ATRIUM_RUN_RECONCILE_AFTER_SECONDS = env_int("ATRIUM_RUN_RECONCILE_AFTER_SECONDS", 15)
+# On SIGTERM, running graphs get this long to finish before they are asked to stop at their next step
+# and handed back to another worker.
+ATRIUM_SHUTDOWN_GRACE_SECONDS = env_int("ATRIUM_SHUTDOWN_GRACE_SECONDS", 10)
+
 CELERY_BEAT_SCHEDULE = {
     "crons-tick": {"task": "atrium.runtime.crons_tick", "schedule": 10.0},
+    "runs-sweep": {
+        "task": "atrium.runtime.runs_sweep",
+        "schedule": float(ATRIUM_RUN_SWEEP_SECONDS),
+        "options": {"expires": float(ATRIUM_RUN_SWEEP_SECONDS)},
+    },
+    "runs-reconcile": {
+        "task": "atrium.runtime.runs_reconcile",
+        "schedule": float(ATRIUM_RUN_RECONCILE_SECONDS),
+        "options": {"expires": float(ATRIUM_RUN_RECONCILE_SECONDS)},
+    },
 }
 
 ATRIUM_PORT = env_int("ATRIUM_PORT", 8000)
+# Connections of the runtime's own async pool (LangGraph checkpointer and store), per process.
+ATRIUM_RUNTIME_POOL_SIZE = env_int("ATRIUM_RUNTIME_POOL_SIZE", 20)
 ATRIUM_GRAPHS = env_path("ATRIUM_GRAPHS", REPO_DIR / "agents" / "langgraph.json")
 
 LOGGING = {

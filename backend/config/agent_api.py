@@ -1,4 +1,5 @@
-"""The Agent Server API (LangGraph-compatible), mounted at /agent.
+"""The Agent Server API (LangGraph-compatible), mounted at /agent: the runtime's routers
+(atrium/runtime/api/) assembled with their authentication and the protocol's error shape.
 
 It keeps the wire contract of the official clients (shared/docs/agent-protocol.md): errors are
 `{"detail": "<message>"}` with the protocol's status codes, bodiless answers are 202/204, unknown body
@@ -15,8 +16,8 @@ from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 
 from atrium.core.errors import AtriumError
-from atrium.runtime.api.auth import AgentAuth
 from atrium.runtime.engine import GraphLoadError, GraphNotFoundError
+from config.agent_auth import AgentAuth
 
 logger = logging.getLogger(__name__)
 
