@@ -4,6 +4,7 @@ run that never started as done. Called after commit only."""
 from __future__ import annotations
 
 from functools import lru_cache
+from typing import Any
 
 import redis
 from django.conf import settings
@@ -46,13 +47,23 @@ def send_control(run_id: str, action: str) -> None:
     _redis().publish(CONTROL_CHANNEL, dumps({"run_id": run_id, "action": action}))
 
 
-def mark_done(thread_id: str, run_id: str, status: str) -> None:
-    """A run that ended without a worker (cancelled while pending): wake its waiters and streams."""
+def mark_done(thread_id: str, run_id: str, status: str, *, error: dict[str, Any] | None = None) -> None:
+    """A run that ended without its worker (cancelled while pending, or given up by the lease sweeper):
+    wake its waiters and streams as a normal finish would (v1 `error` event, end marker, done stream,
+    and the thread's v2 terminal lifecycle event)."""
     pipe = _redis().pipeline(transaction=False)
+    if error is not None:
+        pipe.xadd(run_events_key(run_id), {"e": "error", "d": dumps(error)})
     pipe.xadd(run_events_key(run_id), {"e": END_EVENT, "d": dumps(status)})
-    pipe.xadd(run_done_key(run_id), {"s": status})
+    done: dict[str | bytes, str | bytes] = {"s": status}
+    if error is not None:
+        done["r"] = dumps({"__error__": error})
+    pipe.xadd(run_done_key(run_id), done)  # type: ignore[arg-type]
     pipe.expire(run_events_key(run_id), RUN_STREAM_TTL_SECONDS)
     pipe.expire(run_done_key(run_id), RUN_STREAM_TTL_SECONDS)
-    terminal = ProtocolEvent("lifecycle", (), {"event": "interrupted"})
+    if error is not None:
+        terminal = ProtocolEvent("lifecycle", (), {"event": "failed", "error": str(error.get("message", ""))})
+    else:
+        terminal = ProtocolEvent("lifecycle", (), {"event": "interrupted"})
     pipe.eval(*append_v2_args(thread_id, [dumps(v2_envelope(terminal))], run_start=False))
     pipe.execute()

@@ -19,6 +19,7 @@ import typing
 from collections.abc import Coroutine
 from typing import Any, TypeVar
 
+from django.conf import settings
 from langgraph.runtime import RunControl
 
 from atrium.assistants.graphs import registry
@@ -38,7 +39,8 @@ from atrium.runtime.engine import (
 from atrium.runtime.engine.state import interrupt_dict
 from atrium.runtime.models import RunStatus
 from atrium.runtime.persistence import persistence
-from atrium.runtime.services.execution import RunClaim, RunResult
+from atrium.runtime.redaction import run_kwargs_scrub
+from atrium.runtime.services.execution import RunClaim, RunResult, run_has_checkpoint, run_lease_renew
 from atrium.runtime.streams import CONTROL_CHANNEL, RunPublisher, get_redis
 from atrium.runtime.tenant_store import TenantStore
 
@@ -46,6 +48,8 @@ logger = logging.getLogger(__name__)
 T = TypeVar("T")
 SERVER_CONTEXT_FIELDS = ("user_id", "org_id", "assistant_id", "thread_id")
 DEFAULT_MODEL = os.environ.get("ATRIUM_DEFAULT_MODEL", "")
+# The outcome of an attempt whose lease was taken over by another worker: nothing to record.
+FENCED = "fenced"
 
 
 class WorkerLoop:
@@ -56,6 +60,7 @@ class WorkerLoop:
         self.active: dict[str, asyncio.Task[Any]] = {}
         self.cancel_actions: dict[str, str] = {}
         self.controls: dict[str, RunControl] = {}
+        self.draining = False
         self.run(self._start())
 
     def run(self, coro: Coroutine[Any, Any, T]) -> T:
@@ -85,13 +90,38 @@ class WorkerLoop:
                 await asyncio.sleep(1)
 
     def drain_all(self, reason: str = "shutdown") -> None:
-        """Ask every running graph to stop at its next step boundary (warm shutdown)."""
+        """Ask every running graph to stop at its next step boundary (warm shutdown). Runs that start
+        after this are drained at their first step: the worker is going away."""
+        self.draining = True
         for control in list(self.controls.values()):
             control.request_drain(reason)
+
+    def drain_after(self, grace: float) -> None:
+        """Let running graphs finish for `grace` seconds, then drain the rest (they are handed back
+        to `pending` and resumed from their checkpoint by another worker)."""
+        if grace <= 0:
+            self.drain_all()
+            return
+        timer = threading.Timer(grace, self.drain_all)
+        timer.daemon = True
+        timer.start()
+
+    def stop_fenced(self, run_id: str) -> None:
+        """The run's lease is no longer ours (the sweeper gave it to another worker): stop at once."""
+        task = self.active.get(run_id)
+        if task is not None and not task.done():
+            self.cancel_actions[run_id] = FENCED
+            task.cancel()
 
 
 _loop: WorkerLoop | None = None
 _loop_lock = threading.Lock()
+
+
+def drain_on_shutdown(grace: float) -> None:
+    """Warm shutdown of this process: hand running graphs back after `grace` seconds."""
+    if _loop is not None:
+        _loop.drain_after(grace)
 
 
 def worker_loop() -> WorkerLoop:
@@ -128,7 +158,7 @@ def _context_for(graph: Any, claim: RunClaim) -> Any:
     return filtered
 
 
-def _config_for(claim: RunClaim) -> dict[str, Any]:
+def _config_for(claim: RunClaim, *, resume: bool = False) -> dict[str, Any]:
     config = dict(claim.config)
     user = AuthUser(
         identity=str(claim.user_id or ""),
@@ -154,7 +184,7 @@ def _config_for(claim: RunClaim) -> dict[str, Any]:
         "langgraph_auth_permissions": user.permissions,
     }
     checkpoint = claim.kwargs.get("checkpoint") or {}
-    if checkpoint.get("checkpoint_id"):
+    if checkpoint.get("checkpoint_id") and not resume:  # a resumed attempt continues from the head
         configurable["checkpoint_id"] = checkpoint["checkpoint_id"]
         if checkpoint.get("checkpoint_ns"):
             configurable["checkpoint_ns"] = checkpoint["checkpoint_ns"]
@@ -176,7 +206,13 @@ async def execute(claim: RunClaim) -> tuple[RunResult, list[ProtocolEvent]]:
     wl = worker_loop()
     stores = await persistence()
     store = TenantStore(stores.store, claim.org_id)
-    config = _config_for(claim)
+    resume = False
+    if claim.attempt > 1:
+        # A reclaimed run continues from the last checkpoint it committed (input None): steps it
+        # completed, and the pending writes of a step it half did, are not executed again.
+        async with stores.pool.connection() as conn:
+            resume = await run_has_checkpoint(conn, run_id=claim.run_id, thread_id=claim.thread_id)
+    config = _config_for(claim, resume=resume)
     control = RunControl()
     publisher = RunPublisher(claim.run_id, claim.thread_id, get_redis())
     terminal: list[ProtocolEvent] = []
@@ -202,12 +238,13 @@ async def execute(claim: RunClaim) -> tuple[RunResult, list[ProtocolEvent]]:
             return RunResult(
                 status=RunStatus.ERROR, result={"__error__": error_payload(exc)}, error=error_payload(exc)
             ), [ProtocolEvent("lifecycle", (), {"event": "failed", "error": str(exc)})]
+        await run_kwargs_scrub(stores.pool, graph=graph, run_id=claim.run_id, kwargs=kwargs)
         request = RunRequest(
             run_id=claim.run_id,
             thread_id=claim.thread_id,
             config=config,  # type: ignore[arg-type]
-            input=kwargs.get("input"),
-            command=kwargs.get("command"),
+            input=None if resume else kwargs.get("input"),
+            command=None if resume else kwargs.get("command"),
             context=_context_for(graph, claim),
             stream_mode=tuple(kwargs.get("stream_mode") or ("values",)),  # type: ignore[arg-type]
             stream_subgraphs=bool(kwargs.get("stream_subgraphs")),
@@ -221,6 +258,8 @@ async def execute(claim: RunClaim) -> tuple[RunResult, list[ProtocolEvent]]:
         v2_run = _is_v2(claim)
         stream = stream_run_dual(graph, request) if v2_run else stream_run_v1(graph, request, final)
         wl.controls[claim.run_id] = control
+        if wl.draining:
+            control.request_drain("shutdown")
         cancelled_action = ""
 
         queue: asyncio.Queue[Any] = asyncio.Queue()
@@ -244,6 +283,7 @@ async def execute(claim: RunClaim) -> tuple[RunResult, list[ProtocolEvent]]:
         publishing = asyncio.ensure_future(publisher.publish_batched(queue))
         task = asyncio.ensure_future(pump())
         wl.active[claim.run_id] = task
+        heartbeat = asyncio.ensure_future(_heartbeat(wl, claim, stores.pool))
         try:
             await task
         except asyncio.CancelledError:
@@ -252,10 +292,18 @@ async def execute(claim: RunClaim) -> tuple[RunResult, list[ProtocolEvent]]:
                 publishing.cancel()
                 raise
         finally:
+            heartbeat.cancel()
             wl.active.pop(claim.run_id, None)
             wl.controls.pop(claim.run_id, None)
             queue.put_nowait(None)
         await publishing
+        if cancelled_action == FENCED:
+            logger.warning(
+                "run %s was reclaimed by another worker; stopped (fence %s)",
+                claim.run_id,
+                claim.fence,
+            )
+            return RunResult(status=FENCED), []
 
         outcome = stream.outcome
         if not v2_run and final.seen:
@@ -314,6 +362,25 @@ async def execute(claim: RunClaim) -> tuple[RunResult, list[ProtocolEvent]]:
         if all_interrupts and isinstance(values, dict):
             result = {**values, "__interrupt__": all_interrupts}
         return RunResult(status=RunStatus.SUCCESS, result=result, **base), terminal
+
+
+async def _heartbeat(wl: WorkerLoop, claim: RunClaim, pool: Any) -> None:
+    """Renew the run's lease every few seconds while the fence is ours: one small UPDATE per interval
+    per running run, nothing per step. A refused renewal means the run was reclaimed: stop it. A failed
+    one (Postgres away) is retried at the next beat; if it stays away past the lease, the sweeper
+    reclaims the run and the next renewal that gets through stops this copy."""
+    interval = settings.ATRIUM_RUN_HEARTBEAT_SECONDS
+    while True:
+        await asyncio.sleep(interval)
+        try:
+            async with pool.connection() as conn:
+                ours = await run_lease_renew(conn, run_id=claim.run_id, fence=claim.fence)
+        except Exception:
+            logger.warning("lease renewal of run %s failed; retrying", claim.run_id, exc_info=True)
+            continue
+        if not ours:
+            wl.stop_fenced(claim.run_id)
+            return
 
 
 async def publish_end(

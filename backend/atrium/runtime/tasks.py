@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from celery import shared_task
+from celery.signals import worker_shutting_down
+from django.conf import settings
 from django.db import connection
 
 from atrium.core.tenancy import system_scope
 from atrium.runtime.dispatch import RUNS_QUEUE
 from atrium.runtime.services.crons import cron_tick
 from atrium.runtime.services.execution import run_claim, run_finish, temporary_thread_delete
+from atrium.runtime.services.recovery import runs_reconcile as reconcile_pending
+from atrium.runtime.services.recovery import runs_sweep as sweep_leases
 
 logger = logging.getLogger(__name__)
 # A tick left in the queue longer than this is dropped: a newer one has been sent meanwhile.
@@ -25,8 +30,10 @@ CRONS_TICK_EXPIRES = 30
     ignore_result=True,
 )
 def execute_run(run_id: str) -> None:
-    """Execute one run. Redelivery is harmless: only a pending run can be claimed."""
-    from atrium.runtime.executor import execute, publish_end, worker_loop
+    """Execute one run. Redelivery is harmless: only a pending run can be claimed, and a claimed run
+    holds a fenced lease (a second copy of the message, or a worker that lost the lease, records
+    nothing)."""
+    from atrium.runtime.executor import FENCED, execute, publish_end, worker_loop
 
     claim = run_claim(run_id=run_id, worker_id=execute_run.request.hostname or "worker")
     if claim is None:
@@ -36,6 +43,8 @@ def execute_run(run_id: str) -> None:
     connection.close()
     loop = worker_loop()
     outcome, terminal = loop.run(execute(claim))
+    if outcome.status == FENCED:
+        return  # another worker owns the run now
     status = run_finish(claim=claim, outcome=outcome)
     if status and status != "drained":
         if status == "rollback":
@@ -52,3 +61,28 @@ def crons_tick() -> int:
     may run it at once: each tick of a cron is claimed by exactly one. No retry: the next beat is one."""
     with system_scope():
         return cron_tick()
+
+
+@shared_task(name="atrium.runtime.runs_sweep", acks_late=True, ignore_result=True)
+def runs_sweep() -> dict[str, int]:
+    """Reclaim runs whose worker stopped renewing its lease (beat sends this every few seconds; any
+    number may run at once). No retry: the next beat is one."""
+    return sweep_leases()
+
+
+@shared_task(name="atrium.runtime.runs_reconcile", acks_late=True, ignore_result=True)
+def runs_reconcile() -> int:
+    """Re-enqueue runs pending in Postgres whose broker message may be lost (beat)."""
+    return reconcile_pending()
+
+
+@worker_shutting_down.connect
+def _drain_on_shutdown(sig: Any = None, how: str = "", exitcode: Any = None, **kwargs: Any) -> None:
+    """Warm shutdown (SIGTERM): running graphs get the grace period, then stop at their next step and
+    are handed back to `pending` for another worker, which resumes them from their checkpoint. Celery
+    waits for the tasks, so each hand-back is committed before the process exits."""
+    if how != "Warm":
+        return  # a cold shutdown does not wait: the leases expire and the sweeper reclaims the runs
+    from atrium.runtime.executor import drain_on_shutdown
+
+    drain_on_shutdown(float(settings.ATRIUM_SHUTDOWN_GRACE_SECONDS))

@@ -7,12 +7,12 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from django.conf import settings
 from django.db import connection, transaction
 from psycopg.types.json import Jsonb
 
 from atrium.runtime import checkpoints
 from atrium.runtime.models import ACTIVE_RUN_STATUSES, Run, RunStatus, Thread, ThreadStatus
-from atrium.runtime.services.runs import LEASE_SECONDS
 
 # Client config keys the server owns: never taken from a request (§3 "cannot spoof").
 RESERVED_CONFIGURABLE = (
@@ -95,6 +95,36 @@ LEFT JOIN orgs_membership m ON m.org_id = %(org)s AND m.user_id = %(user)s
 """
 
 
+# The heartbeat: extend the lease only while the fence is still ours. No row back means the run was
+# reclaimed (or cancelled, or finished by someone else): the worker must stop executing it.
+_RENEW_LEASE = """
+UPDATE runtime_run SET lease_expires_at = now() + make_interval(secs => %(lease)s)
+WHERE id = %(run)s AND fence = %(fence)s AND status = 'running'
+RETURNING id
+"""
+# Whether an earlier attempt of the run got as far as writing a checkpoint (then it resumes from it).
+_HAS_CHECKPOINT = """
+SELECT 1 FROM checkpoints
+WHERE thread_id = %(thread)s AND checkpoint_ns = '' AND metadata->>'run_id' = %(run)s LIMIT 1
+"""
+
+
+async def run_lease_renew(conn: Any, *, run_id: str, fence: int) -> bool:
+    """Extend a running run's lease (on the worker's async pool). False: the fence is no longer ours."""
+    async with conn.cursor() as cur:
+        await cur.execute(
+            _RENEW_LEASE, {"run": run_id, "fence": fence, "lease": settings.ATRIUM_RUN_LEASE_SECONDS}
+        )
+        return bool(await cur.fetchone())
+
+
+async def run_has_checkpoint(conn: Any, *, run_id: str, thread_id: str) -> bool:
+    """Did an earlier attempt of this run commit a checkpoint on its thread? (async pool)"""
+    async with conn.cursor() as cur:
+        await cur.execute(_HAS_CHECKPOINT, {"run": run_id, "thread": thread_id})
+        return bool(await cur.fetchone())
+
+
 def run_claim(*, run_id: str, worker_id: str) -> RunClaim | None:
     """Take a pending run for execution, or None if it is not this worker's to run now.
 
@@ -109,7 +139,7 @@ def run_claim(*, run_id: str, worker_id: str) -> RunClaim | None:
         if thread_row is None:
             return None
         thread_id, thread_config, temporary, thread_graph = thread_row
-        cur.execute(_CLAIM, {"run": run_id, "worker": worker_id, "lease": LEASE_SECONDS})
+        cur.execute(_CLAIM, {"run": run_id, "worker": worker_id, "lease": settings.ATRIUM_RUN_LEASE_SECONDS})
         claimed = cur.fetchone()
         if claimed is None:
             return None

@@ -1,0 +1,255 @@
+"""Runs survive what dies under them: real web, beat, workers, Postgres and Redis, with faults injected.
+
+The fixture graph (`graphs/steps.py`) records every node execution with its start time. A node that
+completed is one whose write reached a committed checkpoint; it must never start again after that
+checkpoint. (A node killed mid-step, before its checkpoint, legitimately runs again: that is the
+"exactly once after its last committed checkpoint" of docs/reliability.md.)
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import signal
+import statistics
+import threading
+import time
+from datetime import datetime
+from typing import Any
+
+from celery import Celery
+
+from atrium.runtime.tests.faults.conftest import WORKERS, FaultStack, wait_until
+
+NODES = ["s1", "s2", "s3", "s4", "s5"]
+TERMINAL = ("success", "error", "interrupted", "timeout")
+
+
+def _create_run(stack: FaultStack) -> tuple[str, str]:
+    client = stack.live.sync_client("editor")
+    thread = client.threads.create()
+    run = client.runs.create(thread["thread_id"], "steps", input={"trace": []})
+    return str(thread["thread_id"]), str(run["run_id"])
+
+
+def _runs(stack: FaultStack, run_ids: list[str]) -> dict[str, tuple[str, int, int, str]]:
+    rows = stack.sql(
+        "SELECT id::text, status, fence, attempt, lease_owner FROM runtime_run WHERE id = ANY(%s::uuid[])",
+        (run_ids,),
+    )
+    return {row[0]: (row[1], row[2], row[3], row[4]) for row in rows}
+
+
+def _wait_terminal(stack: FaultStack, run_ids: list[str], timeout: float) -> dict[str, str]:
+    statuses: dict[str, str] = {}
+
+    def done() -> bool:
+        statuses.update({run: row[0] for run, row in _runs(stack, run_ids).items()})
+        return all(statuses.get(run) in TERMINAL for run in run_ids)
+
+    wait_until(done, timeout, interval=0.25)
+    return statuses
+
+
+def _executions(stack: FaultStack, thread_id: str) -> dict[str, list[tuple[datetime, int]]]:
+    rows = stack.sql(
+        "SELECT node, started_at, pid FROM fault_node_exec WHERE thread_id = %s ORDER BY id", (thread_id,)
+    )
+    found: dict[str, list[tuple[datetime, int]]] = {}
+    for node, started_at, pid in rows:
+        found.setdefault(node, []).append((started_at, pid))
+    return found
+
+
+def _check_thread(stack: FaultStack, thread_id: str) -> tuple[list[str], int]:
+    """The final state, and how many node executions were repeats of an uncommitted step. Fails if a
+    node started again after the checkpoint that committed it, or never ran."""
+    client = stack.live.sync_client("editor")
+    history = client.threads.get_history(thread_id, limit=100)
+    committed: dict[str, datetime] = {}
+    for state in history:
+        created = datetime.fromisoformat(str(state["created_at"]).replace("Z", "+00:00"))
+        for node in (state["values"] or {}).get("trace", []):
+            committed[node] = min(committed.get(node, created), created)
+    executions = _executions(stack, thread_id)
+    repeats = 0
+    for node in NODES:
+        starts = executions.get(node, [])
+        assert starts, f"{node} never ran on {thread_id}"
+        late = [start for start, _ in starts if start > committed[node]]
+        assert late == [], f"{node} ran again after its commit on {thread_id}: {starts} > {committed[node]}"
+        repeats += len(starts) - 1
+    return list(history[0]["values"]["trace"]), repeats
+
+
+def test_a_run_handed_to_several_workers_at_once_runs_once(faults: FaultStack) -> None:
+    # given a run whose message is delivered four times, all due at the same instant
+    client = faults.live.sync_client("editor")
+    thread_id = str(client.threads.create()["thread_id"])
+    run = client.runs.create(thread_id, "steps", input={"trace": []}, after_seconds=2)
+    run_id = str(run["run_id"])
+    app = Celery(broker=faults.env["REDIS_URL"])
+    due = 2.0  # the same instant as the run becomes due
+    for _ in range(3):
+        app.send_task("atrium.runtime.execute_run", args=(run_id,), queue="runs", countdown=due)
+
+    # when the workers all try to claim it
+    statuses = _wait_terminal(faults, [run_id], 30)
+
+    # then exactly one executed it, once
+    assert statuses[run_id] == "success", faults.live.logs()
+    _, _, attempt, _ = _runs(faults, [run_id])[run_id]
+    assert attempt == 1
+    executions = _executions(faults, thread_id)
+    assert {node: len(starts) for node, starts in executions.items()} == dict.fromkeys(NODES, 1)
+
+
+def test_sigterm_hands_a_running_run_to_another_worker(faults: FaultStack) -> None:
+    # given a run executing on some worker
+    thread_id, run_id = _create_run(faults)
+    owner: list[str] = []
+
+    def running() -> bool:
+        status, _, _, lease_owner = _runs(faults, [run_id])[run_id]
+        if (
+            status == "running"
+            and lease_owner
+            and faults.sql("SELECT 1 FROM fault_node_exec WHERE thread_id = %s AND node = 's2'", (thread_id,))
+        ):
+            owner.append(lease_owner)
+            return True
+        return False
+
+    assert wait_until(running, 20, interval=0.05), faults.live.logs()
+    index = next(i for i in range(WORKERS) if owner[0].startswith(faults.worker_name(i) + "@"))
+
+    # when that worker is told to shut down (a deploy)
+    faults.kill_worker(index, signal.SIGTERM)
+    statuses = _wait_terminal(faults, [run_id], 40)
+
+    # then the run completes, on another worker, every step exactly once
+    assert statuses[run_id] == "success", faults.live.logs()
+    assert faults.workers[index].wait(timeout=20) is not None
+    faults.start_worker(index)
+    executions = _executions(faults, thread_id)
+    assert {node: len(starts) for node, starts in executions.items()} == dict.fromkeys(NODES, 1)
+    assert len({pid for starts in executions.values() for _, pid in starts}) == 2
+    trace, repeats = _check_thread(faults, thread_id)
+    assert (trace, repeats) == (NODES, 0)
+
+
+def test_sigkill_at_random_points_loses_and_repeats_nothing(faults: FaultStack) -> None:
+    # given many runs created over time, several executing at once on three workers
+    total = int(os.environ.get("ATRIUM_FAULTS_RUNS", "60"))
+    created: list[tuple[str, str]] = []
+    lock = threading.Lock()
+    kills: list[dict[str, Any]] = []
+    recovery: list[float] = []
+    stop = threading.Event()
+    rng = random.Random(int(os.environ.get("ATRIUM_FAULTS_SEED", "4")))
+
+    def create_all() -> None:
+        for _ in range(total):
+            pair = _create_run(faults)
+            with lock:
+                created.append(pair)
+            time.sleep(rng.uniform(0.1, 0.5))
+
+    def kill_some() -> None:
+        # when a random worker is SIGKILLed every few seconds (and started again: at least two live)
+        while not stop.wait(rng.uniform(2.0, 4.0)):
+            index = rng.randrange(WORKERS)
+            victims = faults.sql(
+                "SELECT id::text, fence FROM runtime_run WHERE status = 'running' AND lease_owner LIKE %s",
+                (faults.worker_name(index) + "@%",),
+            )
+            faults.kill_worker(index)
+            killed_at = time.monotonic()
+            faults.workers[index].wait(timeout=10)
+            faults.start_worker(index)
+            kills.append({"at": killed_at, "victims": dict(victims)})
+
+    def watch_recovery() -> None:
+        # the time from a kill to the next claim of each run that was executing on the dead worker
+        waiting: dict[str, tuple[float, int]] = {}
+        seen = 0
+        while not stop.is_set() or waiting:
+            for kill in kills[seen:]:
+                for run_id, fence in kill["victims"].items():
+                    waiting[run_id] = (kill["at"], fence)
+            seen = len(kills)
+            if waiting:
+                for run_id, (status, fence, _, _) in _runs(faults, list(waiting)).items():
+                    killed_at, fence_then = waiting[run_id]
+                    if status in TERMINAL or (status == "running" and fence >= fence_then + 2):
+                        recovery.append(time.monotonic() - killed_at)
+                        del waiting[run_id]
+            if stop.is_set() and time.monotonic() > deadline:
+                break
+            time.sleep(0.1)
+
+    started = time.monotonic()
+    deadline = started + 240
+    creator = threading.Thread(target=create_all)
+    killer = threading.Thread(target=kill_some)
+    watcher = threading.Thread(target=watch_recovery)
+    for thread in (creator, killer, watcher):
+        thread.start()
+    creator.join()
+    time.sleep(3)
+    stop.set()
+    killer.join()
+    run_ids = [run for _, run in created]
+    statuses = _wait_terminal(faults, run_ids, 120)
+    watcher.join(timeout=30)
+    elapsed = time.monotonic() - started
+
+    # then every run ended success, with the no-fault final state, no completed step run twice
+    repeats = 0
+    for thread_id, _ in created:
+        trace, repeated = _check_thread(faults, thread_id)
+        assert trace == NODES
+        repeats += repeated
+    failed = {run: status for run, status in statuses.items() if status != "success"}
+    figures = {
+        "runs": len(run_ids),
+        "kills": len(kills),
+        "runs_interrupted_by_a_kill": len({run for kill in kills for run in kill["victims"]}),
+        "recovery_p50_s": round(statistics.median(recovery), 2) if recovery else None,
+        "recovery_p95_s": round(sorted(recovery)[int(0.95 * (len(recovery) - 1))], 2) if recovery else None,
+        "recovery_max_s": round(max(recovery), 2) if recovery else None,
+        "lost": len(failed),
+        "completed_steps_rerun": 0,
+        "uncommitted_steps_rerun": repeats,
+        "elapsed_s": round(elapsed, 1),
+    }
+    print("fault figures:", json.dumps(figures))
+    if os.environ.get("ATRIUM_FAULTS_REPORT"):
+        with open(os.environ["ATRIUM_FAULTS_REPORT"], "w") as out:
+            json.dump(figures, out)
+    assert failed == {}, faults.live.logs()
+    assert len(run_ids) >= 50
+    assert kills
+
+
+def test_runs_queued_when_redis_restarts_are_not_lost(faults: FaultStack) -> None:
+    # given runs accepted while no worker is consuming (their messages only in Redis)
+    for index in range(WORKERS):
+        faults.kill_worker(index, signal.SIGTERM)
+    for index in range(WORKERS):
+        faults.workers[index].wait(timeout=30)
+    created = [_create_run(faults) for _ in range(10)]
+
+    # when Redis restarts empty, then the workers come back
+    faults.stop_redis()
+    faults.start_redis()
+    for index in range(WORKERS):
+        faults.start_worker(index)
+
+    # then the reconciler re-enqueues every one of them and they all complete
+    run_ids = [run for _, run in created]
+    statuses = _wait_terminal(faults, run_ids, 90)
+    assert statuses == dict.fromkeys(run_ids, "success"), faults.live.logs()
+    for thread_id, _ in created:
+        assert _check_thread(faults, thread_id) == (NODES, 0)
