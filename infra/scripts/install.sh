@@ -8,7 +8,7 @@ cd "$ROOT_DIR"
 ensure_uv
 uv sync --frozen --quiet
 
-ensure_apt_packages node:nodejs npm:npm
+ensure_apt_packages node:nodejs npm:npm bwrap:bubblewrap
 if [ -f frontend/package-lock.json ]; then
   stamp=frontend/node_modules/.atrium-lock-stamp
   if [ ! -f "$stamp" ] || ! cmp -s frontend/package-lock.json "$stamp"; then

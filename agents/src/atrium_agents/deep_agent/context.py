@@ -28,6 +28,7 @@ from atrium_agents.models.factory import parse_model_spec
 PIIStrategy = Literal["redact", "mask", "hash", "block"]
 MemoryAccess = Literal["read_write", "read_only", "off"]
 OrgMemoryAccess = Literal["read_only", "off"]
+SandboxMode = Literal["off", "thread", "assistant"]
 BUILTIN_PII_TYPES = ("email", "credit_card", "ip", "mac_address", "url")
 
 
@@ -86,6 +87,11 @@ class Context:
     org_memory: OrgMemoryAccess = "read_only"
     """Curated by org admins through the store API; never writable by the agent."""
 
+    # Code execution.
+    sandbox: SandboxMode = "off"
+    """``thread``: each conversation gets its own isolated sandbox (``execute`` plus files under
+    ``/workspace``); ``assistant``: one shared by all conversations with the assistant; ``off``: none."""
+
     def __post_init__(self) -> None:
         parse_model_spec(self.model)
         if self.fallback_model:
@@ -109,6 +115,7 @@ class Context:
             ("user_memory", self.user_memory, get_args(MemoryAccess)),
             ("assistant_memory", self.assistant_memory, get_args(MemoryAccess)),
             ("org_memory", self.org_memory, get_args(OrgMemoryAccess)),
+            ("sandbox", self.sandbox, get_args(SandboxMode)),
         ):
             if value not in allowed:
                 raise ValueError(f"{name} must be one of {allowed}, got {value!r}")

@@ -31,12 +31,21 @@ from atrium_agents.deep_agent.pii import PIISafeGraph, Redactor
 from atrium_agents.deep_agent.subagents import build_subagents
 from atrium_agents.deep_agent.tools import TOOLS
 from atrium_agents.models.factory import make_chat_model
+from atrium_agents.sandbox.provider import SandboxProvider
+from atrium_agents.sandbox.run_scoped import RunScopedSandbox, default_provider
 
 SECRETS_KEY = "__atrium_secrets"
 """Configurable key of the provider secrets mapping. LangGraph copies string values of configurable
 into every checkpoint's metadata, except keys starting with ``__``: secrets must never be plain
 configurable strings."""
 
+
+SANDBOX_PROMPT = """
+
+You have an isolated Linux sandbox without network access: `execute` runs shell commands in it (python3
+and coreutils are there), and files you keep under /workspace stay for later turns. Paths outside
+/workspace and /memories/ are not kept. Commands are limited in time, memory and processes; when one is
+stopped by a limit, the output says which."""
 
 IDENTITY_FIELDS = ("user_id", "org_id", "assistant_id")
 _BUILD_CACHE_SIZE = 64
@@ -82,12 +91,20 @@ def build_agent(
     secrets: Mapping[str, str] | None = None,
     checkpointer: BaseCheckpointSaver[Any] | None = None,
     store: BaseStore | None = None,
+    sandbox_provider: SandboxProvider | None = None,
 ) -> CompiledStateGraph[Any, Any, Any, Any]:
     """Build the agent for one assistant's settings.
 
-    Leave ``checkpointer`` and ``store`` unset in production: the runtime injects its own.
+    Leave ``checkpointer``, ``store`` and ``sandbox_provider`` unset in production: the runtime injects
+    its own checkpointer and store, and sandboxes come from the worker's provider.
     """
     redactor = Redactor(settings.pii_rules)
+    system_prompt = settings.system_prompt
+    sandbox: RunScopedSandbox | None = None
+    if settings.sandbox != "off":
+        provider = sandbox_provider
+        sandbox = RunScopedSandbox(settings.sandbox, (lambda: provider) if provider else default_provider)
+        system_prompt += SANDBOX_PROMPT
 
     def guardrails() -> list[AgentMiddleware[Any, Any, Any]]:
         return build_guardrails(settings, redactor=redactor, secrets=secrets)
@@ -95,12 +112,12 @@ def build_agent(
     graph = create_deep_agent(
         model=make_chat_model(settings.model, secrets=secrets),
         tools=TOOLS,
-        system_prompt=settings.system_prompt,
+        system_prompt=system_prompt,
         middleware=guardrails(),
         subagents=build_subagents(guardrails),
         memory=memory_sources(settings),
         permissions=build_permissions(settings),
-        backend=build_backend(),
+        backend=build_backend(sandbox),
         interrupt_on={
             tool: InterruptOnConfig(allowed_decisions=["approve", "edit", "reject"])
             for tool in settings.interrupt_on

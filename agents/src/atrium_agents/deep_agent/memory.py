@@ -8,6 +8,7 @@
 | ``/memories/assistant/…``| StoreBackend                  | ``("org", org_id, "assistant", id, "memories")``|
 | ``/memories/…``          | StoreBackend                  | ``("org", org_id, "user", user_id, "memories")``|
 | anything else            | StateBackend (thread scratch) | none: files live in checkpointed state          |
+|                          | or the run's sandbox          | (when the assistant has one; see `sandbox`)     |
 
 Every namespace starts with ``("org", org_id)`` so the platform's store API can scope a tenant with one
 prefix check, and a user's memories in one org never follow them into another. The two narrower
@@ -23,6 +24,7 @@ from typing import Any
 
 from deepagents import FilesystemPermission
 from deepagents.backends import CompositeBackend, StateBackend, StoreBackend
+from deepagents.backends.protocol import BackendProtocol
 from langgraph.config import get_config
 
 from atrium_agents.deep_agent.context import Context, MemoryAccess
@@ -85,10 +87,14 @@ def scope_of(context: Any) -> Scope:
     return Scope(**values)
 
 
-def build_backend() -> CompositeBackend:
-    """The file backend of the agent. Namespaces resolve per call, so one graph serves every tenant."""
+def build_backend(default: BackendProtocol | None = None) -> CompositeBackend:
+    """The file backend of the agent. Namespaces resolve per call, so one graph serves every tenant.
+
+    ``default`` takes every path outside ``/memories/``: thread scratch in state, or a sandbox, which
+    also gives the agent ``execute`` (CompositeBackend offers it when its default can run commands).
+    """
     return CompositeBackend(
-        default=StateBackend(),
+        default=default or StateBackend(),
         routes={
             USER_PREFIX: StoreBackend(namespace=lambda rt: user_namespace(scope_of(rt.context))),
             ASSISTANT_PREFIX: StoreBackend(namespace=lambda rt: assistant_namespace(scope_of(rt.context))),

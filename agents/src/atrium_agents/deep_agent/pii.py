@@ -162,6 +162,12 @@ class PIISafeGraph(CompiledStateGraph[Any, Any, Any, Any]):
         attrs = {key: value for key, value in graph.__dict__.items() if key != "__orig_class__"}
         return cls(redactor=redactor, **attrs)
 
+    def scrub_input(self, value: Any) -> Any:
+        """The input (or command) of a run as this graph will store it. A runtime that keeps the
+        request itself (a run's row, a queue message) calls this so that copy is no rawer than the
+        checkpoint."""
+        return self.redactor.value(value)
+
     def stream(self, input: Any, config: RunnableConfig | None = None, **kwargs: Any) -> Iterator[Any]:
         return super().stream(self.redactor.value(input), config, **kwargs)
 

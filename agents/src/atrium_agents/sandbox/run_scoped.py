@@ -1,0 +1,110 @@
+"""A sandbox backend that finds the run's sandbox on every call.
+
+The agent graph is built once per assistant settings and shared by every thread, so it cannot hold one
+sandbox. `RunScopedSandbox` is that graph's backend: each call reads the run's ids (context first,
+``config["configurable"]`` second, as memory does) and asks the provider for the sandbox labelled with
+them. ``thread`` scope gives each conversation its own sandbox, reused across its turns; ``assistant``
+scope shares one among all conversations with the assistant. Both labels carry ``org_id`` so two
+tenants never meet in one sandbox.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import tempfile
+import threading
+from collections.abc import Callable
+from typing import Any, Literal
+
+from deepagents.backends.protocol import (
+    ExecuteResponse,
+    FileDownloadResponse,
+    FileUploadResponse,
+    SandboxBackendProtocol,
+)
+from deepagents.backends.sandbox import BaseSandbox
+from langgraph.config import get_config
+from langgraph.runtime import get_runtime
+
+from atrium_agents.sandbox.bubblewrap import EXIT_SANDBOX_ERROR, BubblewrapProvider
+from atrium_agents.sandbox.provider import SandboxError, SandboxProvider, validate_labels
+
+logger = logging.getLogger(__name__)
+
+SandboxScope = Literal["thread", "assistant"]
+SANDBOX_DIR_ENV = "ATRIUM_SANDBOX_DIR"
+
+_default_provider: SandboxProvider | None = None
+_default_lock = threading.Lock()
+
+
+def default_provider() -> SandboxProvider:
+    """The worker's provider: bubblewrap sandboxes under ``$ATRIUM_SANDBOX_DIR``."""
+    global _default_provider
+    with _default_lock:
+        if _default_provider is None:
+            root = os.environ.get(SANDBOX_DIR_ENV) or os.path.join(tempfile.gettempdir(), "atrium-sandboxes")
+            _default_provider = BubblewrapProvider(root)
+        return _default_provider
+
+
+def run_labels(scope: SandboxScope) -> dict[str, str]:
+    """The labels of the current run's sandbox; fails closed when an id is missing."""
+    try:
+        configurable: dict[str, Any] = get_config().get("configurable", {})
+    except RuntimeError:
+        configurable = {}
+    try:
+        context: Any = get_runtime().context
+    except RuntimeError:
+        context = None
+    key = "thread_id" if scope == "thread" else "assistant_id"
+    labels = {}
+    for name in ("org_id", key):
+        value = getattr(context, name, None) or configurable.get(name)
+        if not value:
+            raise SandboxError(f"{name} is required to find the run's sandbox; the runtime must supply it")
+        labels[name] = str(value)
+    return validate_labels(labels)
+
+
+class RunScopedSandbox(BaseSandbox):
+    """Delegates to the sandbox of the current run; problems become errors the agent reads."""
+
+    def __init__(
+        self, scope: SandboxScope, provider: Callable[[], SandboxProvider] = default_provider
+    ) -> None:
+        self._scope = scope
+        self._provider = provider
+
+    def _sandbox(self) -> SandboxBackendProtocol:
+        return self._provider().get_or_create(run_labels(self._scope))
+
+    @property
+    def id(self) -> str:
+        return self._sandbox().id
+
+    def execute(self, command: str, *, timeout: int | None = None) -> ExecuteResponse:
+        try:
+            sandbox = self._sandbox()
+        except Exception as exc:
+            logger.exception("no sandbox for this run")
+            return ExecuteResponse(output=f"[sandbox] unavailable: {exc}", exit_code=EXIT_SANDBOX_ERROR)
+        return sandbox.execute(command, timeout=timeout)
+
+    def upload_files(self, files: list[tuple[str, bytes]]) -> list[FileUploadResponse]:
+        try:
+            sandbox = self._sandbox()
+        except Exception:
+            logger.exception("no sandbox for this run")
+            return [FileUploadResponse(path=path, error="permission_denied") for path, _ in files]
+        return sandbox.upload_files(files)
+
+    def download_files(self, paths: list[str]) -> list[FileDownloadResponse]:
+        try:
+            sandbox = self._sandbox()
+        except Exception:
+            logger.exception("no sandbox for this run")
+            return [FileDownloadResponse(path=path, error="permission_denied") for path in paths]
+        return sandbox.download_files(paths)
