@@ -6,7 +6,10 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from asgiref.sync import sync_to_async
+
 from atrium.assistants.graphs import registry
+from atrium.assistants.models import Assistant
 from atrium.runtime.engine import checkpoint_config, dumps, empty_thread_state, thread_state
 from atrium.runtime.engine.parts import CompiledGraph
 from atrium.runtime.engine.state import interrupt_dict
@@ -19,8 +22,10 @@ async def graph_for(thread: Thread) -> CompiledGraph | None:
     if not thread.graph_id or thread.graph_id not in registry():
         return None
     stores = await persistence()
+    settings = await sync_to_async(_assistant_context, thread_sensitive=False)(thread.assistant_id)
     config = {
         "configurable": {
+            **settings,
             "thread_id": str(thread.id),
             "graph_id": thread.graph_id,
             "assistant_id": str(thread.assistant_id or ""),
@@ -35,6 +40,16 @@ async def graph_for(thread: Thread) -> CompiledGraph | None:
         store=TenantStore(stores.store, str(thread.org_id)),
         access_context="threads.read",
     )
+
+
+def _assistant_context(assistant_id: Any) -> dict[str, Any]:
+    """The settings of the thread's assistant, which graph factories see as runs do: a factory may build
+    a different graph per settings (the deep agent adds approval nodes and PII scrubbing), and state
+    read or written through another graph would miss its pending approvals or store raw input."""
+    if assistant_id is None:
+        return {}
+    context = Assistant.objects.filter(id=assistant_id).values_list("context", flat=True).first()
+    return dict(context or {})
 
 
 def _base_config(thread: Thread, checkpoint: Any = None) -> dict[str, Any]:
