@@ -17,6 +17,7 @@ import threading
 import time
 from datetime import datetime
 from typing import Any
+from unittest import mock
 
 from celery import Celery
 
@@ -24,6 +25,7 @@ from atrium.runtime.tests.faults.conftest import WORKERS, FaultStack, wait_until
 
 NODES = ["s1", "s2", "s3", "s4", "s5"]
 TERMINAL = ("success", "error", "interrupted", "timeout")
+ANY_TEXT: Any = mock.ANY
 
 
 def _create_run(stack: FaultStack) -> tuple[str, str]:
@@ -139,9 +141,61 @@ def test_sigterm_hands_a_running_run_to_another_worker(faults: FaultStack) -> No
     assert (trace, repeats) == (NODES, 0)
 
 
+def test_a_worker_whose_lease_was_taken_stops_and_the_run_resumes(faults: FaultStack) -> None:
+    # given a slow run executing on some worker
+    client = faults.live.sync_client("editor")
+    thread_id = str(client.threads.create()["thread_id"])
+    config = {"configurable": {"step_seconds": 1.0}}
+    run_id = str(client.runs.create(thread_id, "steps", input={"trace": []}, config=config)["run_id"])
+    assert wait_until(
+        lambda: faults.sql(
+            "SELECT 1 FROM fault_node_exec WHERE thread_id = %s AND node = 's2'", (thread_id,)
+        ),
+        20,
+        interval=0.05,
+    )
+
+    # when its lease is taken from it, as the sweeper does (new fence, back to pending; the reconciler
+    # sends it again a few seconds later)
+    faults.sql(
+        "UPDATE runtime_run SET status = 'pending', fence = fence + 1, lease_owner = '', "
+        "lease_expires_at = NULL WHERE id = %s",
+        (run_id,),
+    )
+    statuses = _wait_terminal(faults, [run_id], 40)
+
+    # then the first worker stopped at its next heartbeat, and the run completed from its checkpoint
+    assert statuses[run_id] == "success", faults.live.logs()
+    assert "was reclaimed by another worker" in faults.live.logs(400)
+    trace, _ = _check_thread(faults, thread_id)
+    assert trace == NODES
+
+
+def test_a_run_that_keeps_losing_its_worker_ends_error_and_frees_the_thread(faults: FaultStack) -> None:
+    # given a run that has used its last attempt and whose worker is gone (lease lapsed)
+    client = faults.live.sync_client("editor")
+    thread_id = str(client.threads.create()["thread_id"])
+    run_id = str(client.runs.create(thread_id, "steps", input={"trace": []}, after_seconds=600)["run_id"])
+    faults.sql(
+        "UPDATE runtime_run SET status = 'running', attempt = 3, fence = fence + 3, "
+        "lease_owner = 'gone@nowhere', lease_expires_at = now() - interval '1 second' WHERE id = %s",
+        (run_id,),
+    )
+
+    # when the sweeper finds it, a waiter is woken with the reason
+    result = client.runs.join(thread_id, run_id)
+    assert result == {"__error__": {"error": "WorkerLost", "message": ANY_TEXT}}
+    run = client.runs.get(thread_id, run_id)
+    assert run["status"] == "error"
+    assert client.threads.get(thread_id)["status"] == "error"
+
+    # then the thread takes a new run
+    assert client.runs.wait(thread_id, "steps", input={"trace": []})["trace"] == NODES
+
+
 def test_sigkill_at_random_points_loses_and_repeats_nothing(faults: FaultStack) -> None:
     # given many runs created over time, several executing at once on three workers
-    total = int(os.environ.get("ATRIUM_FAULTS_RUNS", "60"))
+    total = int(os.environ.get("ATRIUM_FAULTS_RUNS", "100"))
     created: list[tuple[str, str]] = []
     lock = threading.Lock()
     kills: list[dict[str, Any]] = []
@@ -154,11 +208,11 @@ def test_sigkill_at_random_points_loses_and_repeats_nothing(faults: FaultStack) 
             pair = _create_run(faults)
             with lock:
                 created.append(pair)
-            time.sleep(rng.uniform(0.1, 0.5))
+            time.sleep(rng.uniform(0.1, 0.3))
 
     def kill_some() -> None:
         # when a random worker is SIGKILLed every few seconds (and started again: at least two live)
-        while not stop.wait(rng.uniform(2.0, 4.0)):
+        while not stop.wait(rng.uniform(1.5, 3.0)):
             index = rng.randrange(WORKERS)
             victims = faults.sql(
                 "SELECT id::text, fence FROM runtime_run WHERE status = 'running' AND lease_owner LIKE %s",

@@ -32,7 +32,7 @@ def _node(name: str) -> Any:
         dsn = os.environ["ATRIUM_FAULTS_DSN"]
         async with await psycopg.AsyncConnection.connect(dsn, autocommit=True) as conn:
             await conn.execute(INSERT, row)
-        await asyncio.sleep(float(os.environ.get("ATRIUM_FAULTS_STEP_SECONDS", "0.3")))
+        await asyncio.sleep(float(configurable.get("step_seconds") or 0.3))
         return {"trace": [name]}
 
     return node
