@@ -209,7 +209,9 @@ class BubblewrapSandbox(BaseSandbox):
             "--bind", str(self._path / "tmp"), TMP,
             "--chdir", WORKSPACE, "--",
             "/usr/bin/prlimit",
-            f"--as={limits.memory_bytes}", f"--cpu={limits.cpu_seconds}", f"--nproc={limits.max_processes}",
+            # CPU: SIGXCPU at the soft limit (the agent learns why), SIGKILL a second later.
+            f"--as={limits.memory_bytes}", f"--cpu={limits.cpu_seconds}:{limits.cpu_seconds + 1}",
+            f"--nproc={limits.max_processes}",
             f"--fsize={limits.file_size_bytes}", f"--nofile={limits.open_files}", "--core=0", "--",
         ]  # fmt: skip
         return argv + command

@@ -1,0 +1,118 @@
+"""Limits stop the sandbox's code, and only it: the worker calling `execute` never sees an exception."""
+
+from __future__ import annotations
+
+import subprocess
+import time
+from pathlib import Path
+
+from atrium_agents.sandbox import BubblewrapSandbox, Limits
+from atrium_agents.sandbox.bubblewrap import EXIT_OUTPUT_LIMIT, EXIT_SANDBOX_ERROR, EXIT_TIMEOUT
+
+
+def test_a_memory_hog_fails_inside_the_sandbox(sandbox: BubblewrapSandbox):
+    # when: 1 GiB against a 256 MiB limit
+    result = sandbox.execute("python3 -c 'b = bytearray(1 << 30)'")
+
+    # then
+    assert result.exit_code == 1
+    assert "MemoryError" in result.output
+
+
+def test_a_busy_loop_is_killed_at_the_cpu_limit(sandbox: BubblewrapSandbox):
+    # when
+    started = time.monotonic()
+    result = sandbox.execute("python3 -c 'while True: pass'")
+
+    # then: SIGXCPU after 2 CPU seconds, well before the 10 s wall limit
+    assert result.exit_code == 152
+    assert "CPU time limit of 2s exceeded" in result.output
+    assert time.monotonic() - started < 6
+
+
+def test_a_command_over_its_wall_time_is_killed_with_everything_it_started(sandbox: BubblewrapSandbox):
+    # when: a background child that would outlive its shell
+    started = time.monotonic()
+    result = sandbox.execute("sleep 60 & echo started; sleep 60", timeout=1)
+
+    # then
+    assert time.monotonic() - started < 3
+    assert result.exit_code == EXIT_TIMEOUT
+    assert result.output.startswith("started\n")
+    assert "killed after the 1s time limit" in result.output
+    assert _sandbox_processes() == []
+
+
+def test_a_fork_bomb_is_contained_and_the_host_stays_responsive(sandbox: BubblewrapSandbox):
+    # when
+    started = time.monotonic()
+    result = sandbox.execute("bomb() { bomb | bomb & }; bomb; sleep 2; echo survived", timeout=4)
+
+    # then: the process limit holds it, the wall limit ends it, nothing is left behind
+    assert time.monotonic() - started < 7
+    assert result.exit_code in (0, EXIT_TIMEOUT)
+    assert "Resource temporarily unavailable" in result.output or "fork" in result.output
+    assert _sandbox_processes() == []
+    assert subprocess.run(["true"], check=False, timeout=5).returncode == 0
+    assert sandbox.execute("echo ok").output == "ok\n"
+
+
+def test_endless_output_is_cut_off(sandbox: BubblewrapSandbox):
+    # when
+    result = sandbox.execute("yes")
+
+    # then
+    assert result.exit_code == EXIT_OUTPUT_LIMIT
+    assert result.truncated is True
+    assert "output exceeded 64000 bytes" in result.output
+    assert len(result.output) < 65_000
+
+
+def test_a_file_cannot_grow_past_the_file_size_limit(sandbox: BubblewrapSandbox):
+    # when: 16 MiB against an 8 MiB limit
+    result = sandbox.execute("dd if=/dev/zero of=big bs=1M count=16")
+
+    # then
+    assert result.exit_code == 153
+    assert "a file grew past the 8388608 byte limit" in result.output
+    assert (sandbox.workspace_dir / "big").stat().st_size <= 8 << 20
+
+
+def test_the_worker_survives_a_crashing_sandbox(sandbox: BubblewrapSandbox):
+    # when: sandboxed code aborts, or its shell is killed
+    aborted = sandbox.execute("python3 -c 'import os; os.abort()'")
+    killed = sandbox.execute("kill -9 $$; echo unreachable")
+
+    # then: errors come back as results, and the sandbox is still usable
+    assert aborted.exit_code == 134
+    assert killed.exit_code == 137
+    assert "unreachable" not in killed.output
+    assert sandbox.execute("echo still here").output == "still here\n"
+
+
+def test_a_broken_installation_is_an_error_result_not_an_exception(tmp_path: Path):
+    # given a sandbox whose bwrap binary is gone
+    (tmp_path / "meta.json").write_text("{}")
+    broken = BubblewrapSandbox(tmp_path, limits=Limits(), bwrap="/nonexistent/bwrap", drop_to_uid=False)
+
+    # when
+    result = broken.execute("echo hi")
+
+    # then
+    assert result.exit_code == EXIT_SANDBOX_ERROR
+    assert result.output.startswith("[sandbox] could not run the command:")
+
+
+def _sandbox_processes() -> list[str]:
+    """Processes still running as the sandbox uid (with bwrap's own command line), after a short grace."""
+    for _ in range(20):
+        listed = subprocess.run(
+            ["ps", "-u", "65534", "-o", "pid=,args="], capture_output=True, text=True
+        ).stdout
+        leftovers = [
+            line for line in listed.splitlines() if "sleep" in line or "bomb" in line or "sh -c" in line
+        ]
+        if not leftovers:
+            return []
+        time.sleep(0.1)
+    return leftovers
