@@ -180,6 +180,19 @@ def test_the_runtime_copy_keeps_the_boundary(make_agent):
     assert isinstance(make_agent().graph, PIISafeGraph) is False
 
 
+def test_scrub_input_rewrites_a_request_as_the_graph_stores_it(make_agent):
+    # given
+    agent = make_agent(pii_rules=EMAIL_RULES)
+    request = {"messages": [{"type": "human", "content": f"mail {EMAIL}"}]}
+
+    # when
+    scrubbed = agent.graph.scrub_input(request)
+
+    # then: what a runtime keeps of the request is what the checkpoints keep
+    assert scrubbed == {"messages": [{"type": "human", "content": "mail [REDACTED_EMAIL]"}]}
+    assert request["messages"][0]["content"] == f"mail {EMAIL}"
+
+
 async def test_guard_scrubs_model_replies_and_tool_call_arguments():
     # given: a model that produces personal data on its own
     guard = PIIGuardMiddleware(Redactor(EMAIL_RULES))
