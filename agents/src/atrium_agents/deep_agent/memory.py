@@ -93,10 +93,15 @@ def build_backend(default: BackendProtocol | None = None) -> CompositeBackend:
     ``default`` takes every path outside ``/memories/``: thread scratch in state, or a sandbox, which
     also gives the agent ``execute`` (CompositeBackend offers it when its default can run commands).
     """
+    # With a sandbox, deepagents accepts permission rules only when every rule path starts with a route
+    # key: rules cannot hold `execute`, so they must only guard routed (store) paths, which sandboxed
+    # commands cannot reach. The bare "/memories" rule needs a key without the slash; routing is the
+    # same (CompositeBackend matches "/memories" and "/memories/..." either way).
+    user_key = USER_PREFIX.rstrip("/") if default is not None else USER_PREFIX
     return CompositeBackend(
         default=default or StateBackend(),
         routes={
-            USER_PREFIX: StoreBackend(namespace=lambda rt: user_namespace(scope_of(rt.context))),
+            user_key: StoreBackend(namespace=lambda rt: user_namespace(scope_of(rt.context))),
             ASSISTANT_PREFIX: StoreBackend(namespace=lambda rt: assistant_namespace(scope_of(rt.context))),
             ORG_PREFIX: StoreBackend(namespace=lambda rt: org_namespace(scope_of(rt.context))),
         },
