@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -73,8 +75,6 @@ def test_cleanup_deletes_only_sandboxes_unused_for_longer_than_their_ttl(sandbox
     fresh = provider.get_or_create({"thread_id": "fresh"})
     hour_ago = time.time() - 3600
     meta = Path(sandbox_root) / stale.id / "meta.json"
-    import os
-
     os.utime(meta, (hour_ago, hour_ago))
 
     # when
@@ -114,3 +114,13 @@ def test_delete_removes_files_the_sandbox_locked_itself_out_of(provider: Bubblew
     assert provider.delete(sandbox.id) is True
     assert provider.delete(sandbox.id) is False
     assert list(Path(provider.root).iterdir()) == []
+
+
+def test_workers_racing_to_create_the_same_sandbox_get_one(provider: BubblewrapProvider):
+    # when
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        ids = list(pool.map(lambda _: provider.get_or_create({"thread_id": "busy"}).id, range(16)))
+
+    # then
+    assert len(set(ids)) == 1
+    assert [p.name for p in Path(provider.root).iterdir()] == [ids[0]]
