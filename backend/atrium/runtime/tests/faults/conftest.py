@@ -60,11 +60,16 @@ class FaultStack:
     redis_process: subprocess.Popen[bytes] | None = None
     starts: int = 0
 
+    names: dict[int, str] = field(default_factory=dict)
+
     def worker_name(self, index: int) -> str:
-        return f"fault-{index}-{self.redis_port}"
+        """The current process of slot `index` (a restarted worker gets a new name: leases it held
+        in a former life are told apart)."""
+        return self.names[index]
 
     def start_worker(self, index: int) -> None:
         self.starts += 1
+        self.names[index] = f"fault-{index}-{self.starts}-{self.redis_port}"
         self.workers[index] = _start(
             f"worker-{index}-{self.starts}",
             [

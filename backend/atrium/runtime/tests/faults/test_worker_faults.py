@@ -200,6 +200,8 @@ def test_sigkill_at_random_points_loses_and_repeats_nothing(faults: FaultStack) 
     lock = threading.Lock()
     kills: list[dict[str, Any]] = []
     recovery: list[float] = []
+    detection: list[float] = []
+    detected_runs: set[str] = set()
     stop = threading.Event()
     rng = random.Random(int(os.environ.get("ATRIUM_FAULTS_SEED", "4")))
 
@@ -208,11 +210,11 @@ def test_sigkill_at_random_points_loses_and_repeats_nothing(faults: FaultStack) 
             pair = _create_run(faults)
             with lock:
                 created.append(pair)
-            time.sleep(rng.uniform(0.1, 0.3))
+            time.sleep(rng.uniform(0.15, 0.45))
 
     def kill_some() -> None:
         # when a random worker is SIGKILLed every few seconds (and started again: at least two live)
-        while not stop.wait(rng.uniform(1.5, 3.0)):
+        while not stop.wait(rng.uniform(2.5, 4.5)):
             index = rng.randrange(WORKERS)
             victims = faults.sql(
                 "SELECT id::text, fence FROM runtime_run WHERE status = 'running' AND lease_owner LIKE %s",
@@ -231,11 +233,14 @@ def test_sigkill_at_random_points_loses_and_repeats_nothing(faults: FaultStack) 
         while not stop.is_set() or waiting:
             for kill in kills[seen:]:
                 for run_id, fence in kill["victims"].items():
-                    waiting[run_id] = (kill["at"], fence)
+                    waiting.setdefault(run_id, (kill["at"], fence))
             seen = len(kills)
             if waiting:
                 for run_id, (status, fence, _, _) in _runs(faults, list(waiting)).items():
                     killed_at, fence_then = waiting[run_id]
+                    if fence >= fence_then + 1 and run_id not in detected_runs:
+                        detected_runs.add(run_id)
+                        detection.append(time.monotonic() - killed_at)
                     if status in TERMINAL or (status == "running" and fence >= fence_then + 2):
                         recovery.append(time.monotonic() - killed_at)
                         del waiting[run_id]
@@ -273,6 +278,8 @@ def test_sigkill_at_random_points_loses_and_repeats_nothing(faults: FaultStack) 
         "recovery_p50_s": round(statistics.median(recovery), 2) if recovery else None,
         "recovery_p95_s": round(sorted(recovery)[int(0.95 * (len(recovery) - 1))], 2) if recovery else None,
         "recovery_max_s": round(max(recovery), 2) if recovery else None,
+        "detection_p50_s": round(statistics.median(detection), 2) if detection else None,
+        "detection_max_s": round(max(detection), 2) if detection else None,
         "lost": len(failed),
         "completed_steps_rerun": 0,
         "uncommitted_steps_rerun": repeats,
