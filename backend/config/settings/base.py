@@ -141,8 +141,8 @@ ATRIUM_RUN_MAX_ATTEMPTS = env_int("ATRIUM_RUN_MAX_ATTEMPTS", 3)
 ATRIUM_RUN_RECONCILE_SECONDS = env_int("ATRIUM_RUN_RECONCILE_SECONDS", 5)
 ATRIUM_RUN_RECONCILE_AFTER_SECONDS = env_int("ATRIUM_RUN_RECONCILE_AFTER_SECONDS", 15)
 # On SIGTERM, running graphs get this long to finish before they are asked to stop at their next step
-# and handed back to another worker.
-ATRIUM_SHUTDOWN_GRACE_SECONDS = env_int("ATRIUM_SHUTDOWN_GRACE_SECONDS", 10)
+# and handed back to another worker. Keep it well under the orchestrator's kill timeout (compose: 10 s).
+ATRIUM_SHUTDOWN_GRACE_SECONDS = env_int("ATRIUM_SHUTDOWN_GRACE_SECONDS", 5)
 
 CELERY_BEAT_SCHEDULE = {
     "crons-tick": {"task": "atrium.runtime.crons_tick", "schedule": 10.0},
