@@ -27,7 +27,6 @@ from atrium.runtime.selectors.threads import as_uuid, thread_queryset
 
 MULTITASK_STRATEGIES = ("reject", "enqueue", "interrupt", "rollback")
 RESERVED_METADATA = ("thread_id", "assistant_id", "run_id", "cron_id")
-LEASE_SECONDS = 30
 
 
 @dataclass(kw_only=True)
