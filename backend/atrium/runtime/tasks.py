@@ -12,6 +12,7 @@ from django.db import connection
 
 from atrium.core.tenancy import system_scope
 from atrium.runtime.dispatch import RUNS_QUEUE
+from atrium.runtime.services.cleanup import threads_expire as expire_threads
 from atrium.runtime.services.crons import cron_tick
 from atrium.runtime.services.execution import run_claim, run_finish, temporary_thread_delete
 from atrium.runtime.services.recovery import runs_reconcile as reconcile_pending
@@ -86,3 +87,9 @@ def _drain_on_shutdown(sig: Any = None, how: str = "", exitcode: Any = None, **k
     from atrium.runtime.executor import drain_on_shutdown
 
     drain_on_shutdown(float(settings.ATRIUM_SHUTDOWN_GRACE_SECONDS))
+
+
+@shared_task(name="atrium.runtime.threads_expire", acks_late=True, ignore_result=True)
+def threads_expire() -> dict[str, int]:
+    """Apply thread TTLs (beat). No retry: the next beat is one."""
+    return expire_threads()

@@ -151,6 +151,11 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": float(ATRIUM_RUN_SWEEP_SECONDS),
         "options": {"expires": float(ATRIUM_RUN_SWEEP_SECONDS)},
     },
+    "threads-expire": {
+        "task": "atrium.runtime.threads_expire",
+        "schedule": 60.0,
+        "options": {"expires": 60.0},
+    },
     "runs-reconcile": {
         "task": "atrium.runtime.runs_reconcile",
         "schedule": float(ATRIUM_RUN_RECONCILE_SECONDS),
