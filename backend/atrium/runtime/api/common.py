@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
 from asgiref.sync import sync_to_async
 from django.http import HttpRequest, HttpResponse
 
+from atrium.core.errors import ValidationFailedError
 from atrium.runtime.engine import dumps
 
 T = TypeVar("T")
@@ -59,3 +61,11 @@ def paginated(items: list[Any], *, total: int, offset: int, limit: int) -> HttpR
     if offset + limit < total:
         headers["X-Pagination-Next"] = str(offset + limit)
     return json_response(items, headers=headers)
+
+
+def path_uuid(value: str, what: str = "thread") -> uuid.UUID:
+    """A UUID from the path, or the protocol's 422 `Invalid <what> ID: must be a UUID`."""
+    try:
+        return uuid.UUID(value)
+    except ValueError:
+        raise ValidationFailedError(f"Invalid {what} ID: must be a UUID") from None

@@ -10,8 +10,7 @@ from django.http import HttpRequest, HttpResponse
 from ninja import Router
 from pydantic import Field
 
-from atrium.core.errors import ValidationFailedError
-from atrium.runtime.api.common import call, json_response, no_content, paginated
+from atrium.runtime.api.common import call, json_response, no_content, paginated, path_uuid
 from atrium.runtime.api.schemas import Body, StreamModeName
 from atrium.runtime.api.serializers import select_fields
 from atrium.runtime.models import Cron
@@ -115,13 +114,6 @@ def cron_out(cron: Cron) -> dict[str, Any]:
     }
 
 
-def _uuid(value: str, what: str) -> uuid.UUID:
-    try:
-        return uuid.UUID(value)
-    except ValueError:
-        raise ValidationFailedError(f"Invalid {what} ID: must be a UUID") from None
-
-
 async def _create(payload: CronCreateIn, thread_id: uuid.UUID | None) -> HttpResponse:
     cron = await call(services.cron_create)(
         assistant_id=payload.assistant_id,
@@ -140,7 +132,7 @@ async def _create(payload: CronCreateIn, thread_id: uuid.UUID | None) -> HttpRes
 
 @router.post("/threads/{thread_id}/runs/crons")
 async def cron_create_for_thread(request: HttpRequest, thread_id: str, payload: CronCreateIn) -> HttpResponse:
-    return await _create(payload, _uuid(thread_id, "thread"))
+    return await _create(payload, path_uuid(thread_id, "thread"))
 
 
 @router.post("/runs/crons")
@@ -182,7 +174,7 @@ async def cron_count(request: HttpRequest, payload: CronCountIn) -> HttpResponse
 
 @router.get("/runs/crons/{cron_id}")
 async def cron_get_view(request: HttpRequest, cron_id: str) -> HttpResponse:
-    cron = await call(cron_get)(cron_id=_uuid(cron_id, "cron"))
+    cron = await call(cron_get)(cron_id=path_uuid(cron_id, "cron"))
     return json_response(cron_out(cron))
 
 
@@ -199,11 +191,11 @@ async def cron_update(request: HttpRequest, cron_id: str, payload: CronPatchIn) 
     }
     if "end_time" in sent:  # an explicit null clears the end time
         changes["end_time"] = payload.end_time
-    cron = await call(services.cron_update)(cron_id=_uuid(cron_id, "cron"), **changes)
+    cron = await call(services.cron_update)(cron_id=path_uuid(cron_id, "cron"), **changes)
     return json_response(cron_out(cron))
 
 
 @router.delete("/runs/crons/{cron_id}")
 async def cron_delete(request: HttpRequest, cron_id: str) -> HttpResponse:
-    await call(services.cron_delete)(cron_id=_uuid(cron_id, "cron"))
+    await call(services.cron_delete)(cron_id=path_uuid(cron_id, "cron"))
     return no_content()

@@ -11,7 +11,7 @@ from ninja import Router
 
 from atrium.core.errors import NotFoundError, ValidationFailedError
 from atrium.core.tenancy import current_scope, scoped
-from atrium.runtime.api.common import call, json_response, no_content, query_list, truthy
+from atrium.runtime.api.common import call, json_response, no_content, path_uuid, query_list, truthy
 from atrium.runtime.api.schemas import CancelManyIn, RunCreateIn
 from atrium.runtime.api.serializers import run_out, select_fields
 from atrium.runtime.api.streaming import guard_disconnect, sse_events, sse_response, wait_body
@@ -22,13 +22,6 @@ from atrium.runtime.streams import last_run_event_id, parse_last_event_id
 
 router = Router(tags=["runs"])
 FORWARDED_HEADER_EXCLUDES = ("x-api-key", "x-tenant-id", "x-service-key", "x-csrftoken", "x-atrium-org")
-
-
-def _uuid(value: str, what: str) -> uuid.UUID:
-    try:
-        return uuid.UUID(value)
-    except ValueError:
-        raise ValidationFailedError(f"Invalid {what} ID: must be a UUID") from None
 
 
 def _forwarded_headers(request: HttpRequest) -> dict[str, str]:
@@ -85,7 +78,7 @@ def _locations(run: Run, *, stateless: bool, tail: str) -> dict[str, str]:
 
 async def _create(request: HttpRequest, thread_id: str | None, payload: RunCreateIn) -> Run:
     stateless = thread_id is None
-    tid = None if stateless else _uuid(thread_id or "", "thread")
+    tid = None if stateless else path_uuid(thread_id or "", "thread")
     return await call(services.run_create)(
         thread_id=tid, payload=_to_create(request, payload), stateless=stateless
     )
@@ -162,7 +155,7 @@ async def run_list_view(
     request: HttpRequest, thread_id: str, limit: int = 10, offset: int = 0, status: str | None = None
 ) -> HttpResponseBase:
     runs = await call(run_list)(
-        thread_id=_uuid(thread_id, "thread"), limit=limit, offset=offset, status=status
+        thread_id=path_uuid(thread_id, "thread"), limit=limit, offset=offset, status=status
     )
     select = query_list(request, "select")
     return json_response([select_fields(run_out(r), select) for r in runs])
@@ -170,13 +163,13 @@ async def run_list_view(
 
 @router.get("/threads/{thread_id}/runs/{run_id}")
 async def run_get_view(request: HttpRequest, thread_id: str, run_id: str) -> HttpResponseBase:
-    run = await call(run_get)(thread_id=_uuid(thread_id, "thread"), run_id=_uuid(run_id, "run"))
+    run = await call(run_get)(thread_id=path_uuid(thread_id, "thread"), run_id=path_uuid(run_id, "run"))
     return json_response(run_out(run))
 
 
 @router.delete("/threads/{thread_id}/runs/{run_id}")
 async def run_delete(request: HttpRequest, thread_id: str, run_id: str) -> HttpResponseBase:
-    await call(services.run_delete)(thread_id=_uuid(thread_id, "thread"), run_id=_uuid(run_id, "run"))
+    await call(services.run_delete)(thread_id=path_uuid(thread_id, "thread"), run_id=path_uuid(run_id, "run"))
     return no_content()
 
 
@@ -186,7 +179,7 @@ async def run_cancel(
 ) -> HttpResponseBase:
     if action not in ("interrupt", "rollback"):
         raise ValidationFailedError("action must be interrupt or rollback")
-    tid, rid = _uuid(thread_id, "thread"), _uuid(run_id, "run")
+    tid, rid = path_uuid(thread_id, "thread"), path_uuid(run_id, "run")
     run = await call(services.run_cancel)(thread_id=tid, run_id=rid, action=action)
     if not truthy(request.GET.get("wait")):
         return no_content(202)
@@ -198,7 +191,7 @@ async def run_cancel(
 
 @router.get("/threads/{thread_id}/runs/{run_id}/join")
 async def run_join(request: HttpRequest, thread_id: str, run_id: str) -> HttpResponseBase:
-    run = await call(run_get)(thread_id=_uuid(thread_id, "thread"), run_id=_uuid(run_id, "run"))
+    run = await call(run_get)(thread_id=path_uuid(thread_id, "thread"), run_id=path_uuid(run_id, "run"))
     if run.status not in ACTIVE_RUN_STATUSES:
         return json_response(run.result)
     return _wait(run, stateless=False)
@@ -219,7 +212,7 @@ async def _join_stream(request: HttpRequest, run: Run, *, stateless: bool) -> Ht
 
 @router.get("/threads/{thread_id}/runs/{run_id}/stream")
 async def run_join_stream(request: HttpRequest, thread_id: str, run_id: str) -> HttpResponseBase:
-    run = await call(run_get)(thread_id=_uuid(thread_id, "thread"), run_id=_uuid(run_id, "run"))
+    run = await call(run_get)(thread_id=path_uuid(thread_id, "thread"), run_id=path_uuid(run_id, "run"))
     return await _join_stream(request, run, stateless=False)
 
 
@@ -261,7 +254,7 @@ async def cancel_many(
 
 @router.get("/runs/{run_id}")
 async def stateless_get(request: HttpRequest, run_id: str) -> HttpResponseBase:
-    run = await call(run_get_any)(run_id=_uuid(run_id, "run"))
+    run = await call(run_get_any)(run_id=path_uuid(run_id, "run"))
     if run is None:
         raise NotFoundError("Run not found.")
     return json_response(run_out(run))
@@ -269,7 +262,7 @@ async def stateless_get(request: HttpRequest, run_id: str) -> HttpResponseBase:
 
 @router.get("/runs/{run_id}/stream")
 async def stateless_join_stream(request: HttpRequest, run_id: str) -> HttpResponseBase:
-    run = await call(run_get_any)(run_id=_uuid(run_id, "run"))
+    run = await call(run_get_any)(run_id=path_uuid(run_id, "run"))
     if run is None:
         raise NotFoundError("Run not found.")
     return await _join_stream(request, run, stateless=True)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from datetime import datetime
 from typing import Any
 
@@ -12,7 +11,15 @@ from ninja import Router
 from atrium.core.errors import NotFoundError, ValidationFailedError
 from atrium.core.tenancy import current_scope, scoped
 from atrium.runtime import state_access
-from atrium.runtime.api.common import call, json_response, no_content, paginated, query_list, truthy
+from atrium.runtime.api.common import (
+    call,
+    json_response,
+    no_content,
+    paginated,
+    path_uuid,
+    query_list,
+    truthy,
+)
 from atrium.runtime.api.schemas import (
     HistoryIn,
     StateCheckpointIn,
@@ -32,15 +39,6 @@ from atrium.runtime.selectors.threads import thread_get, thread_search
 from atrium.runtime.services import threads as services
 
 router = Router(tags=["threads"])
-
-
-def _thread_id(value: str) -> uuid.UUID:
-    try:
-        return uuid.UUID(value)
-    except ValueError:
-        from atrium.core.errors import ValidationFailedError
-
-        raise ValidationFailedError("Invalid thread ID: must be a UUID") from None
 
 
 @router.post("/threads")
@@ -120,14 +118,14 @@ async def thread_prune(request: HttpRequest, payload: ThreadPruneIn) -> HttpResp
 
 @router.get("/threads/{thread_id}")
 async def thread_get_view(request: HttpRequest, thread_id: str) -> HttpResponse:
-    thread = await call(thread_get)(thread_id=_thread_id(thread_id))
+    thread = await call(thread_get)(thread_id=path_uuid(thread_id))
     return json_response(thread_out(thread, include_ttl="ttl" in (request.GET.getlist("include") or [])))
 
 
 @router.patch("/threads/{thread_id}")
 async def thread_update(request: HttpRequest, thread_id: str, payload: ThreadPatchIn) -> HttpResponse:
     thread = await call(services.thread_update)(
-        thread_id=_thread_id(thread_id), metadata=payload.metadata, ttl=payload.ttl
+        thread_id=path_uuid(thread_id), metadata=payload.metadata, ttl=payload.ttl
     )
     if "return=minimal" in request.headers.get("Prefer", ""):
         return no_content()
@@ -136,19 +134,19 @@ async def thread_update(request: HttpRequest, thread_id: str, payload: ThreadPat
 
 @router.delete("/threads/{thread_id}")
 async def thread_delete(request: HttpRequest, thread_id: str) -> HttpResponse:
-    await call(services.thread_delete)(thread_id=_thread_id(thread_id))
+    await call(services.thread_delete)(thread_id=path_uuid(thread_id))
     return no_content()
 
 
 @router.post("/threads/{thread_id}/copy")
 async def thread_copy(request: HttpRequest, thread_id: str) -> HttpResponse:
-    thread = await call(services.thread_copy)(thread_id=_thread_id(thread_id))
+    thread = await call(services.thread_copy)(thread_id=path_uuid(thread_id))
     return json_response(thread_out(thread))
 
 
 @router.get("/threads/{thread_id}/state")
 async def state_get(request: HttpRequest, thread_id: str) -> HttpResponse:
-    thread = await call(thread_get)(thread_id=_thread_id(thread_id))
+    thread = await call(thread_get)(thread_id=path_uuid(thread_id))
     state = await state_access.state_get(thread, subgraphs=truthy(request.GET.get("subgraphs")))
     return json_response(state)
 
@@ -158,13 +156,13 @@ async def state_get(request: HttpRequest, thread_id: str) -> HttpResponse:
 async def state_at_checkpoint(
     request: HttpRequest, thread_id: str, payload: StateCheckpointIn
 ) -> HttpResponse:
-    thread = await call(thread_get)(thread_id=_thread_id(thread_id))
+    thread = await call(thread_get)(thread_id=path_uuid(thread_id))
     return json_response(await _state_at(thread, payload.checkpoint, subgraphs=payload.subgraphs))
 
 
 @router.get("/threads/{thread_id}/state/{checkpoint_id}")
 async def state_at(request: HttpRequest, thread_id: str, checkpoint_id: str) -> HttpResponse:
-    thread = await call(thread_get)(thread_id=_thread_id(thread_id))
+    thread = await call(thread_get)(thread_id=path_uuid(thread_id))
     state = await _state_at(
         thread, {"checkpoint_id": checkpoint_id}, subgraphs=truthy(request.GET.get("subgraphs"))
     )
@@ -187,7 +185,7 @@ async def state_update(request: HttpRequest, thread_id: str, payload: StateUpdat
     from atrium.core.tenancy import Role, current_scope
 
     current_scope().require(Role.EDITOR)
-    thread = await call(thread_get)(thread_id=_thread_id(thread_id))
+    thread = await call(thread_get)(thread_id=path_uuid(thread_id))
     checkpoint = payload.checkpoint or (
         {"checkpoint_id": payload.checkpoint_id} if payload.checkpoint_id else None
     )
@@ -201,13 +199,13 @@ async def state_update(request: HttpRequest, thread_id: str, payload: StateUpdat
 async def state_patch(request: HttpRequest, thread_id: str, payload: StatePatchIn) -> HttpResponse:
     """JS `patchState`: merge metadata into the head checkpoint's metadata. 204: the JS client reads no
     body from a 204 (the reference does not route this at all)."""
-    await call(services.thread_state_patch)(thread_id=_thread_id(thread_id), metadata=payload.metadata)
+    await call(services.thread_state_patch)(thread_id=path_uuid(thread_id), metadata=payload.metadata)
     return no_content()
 
 
 @router.post("/threads/{thread_id}/history")
 async def history(request: HttpRequest, thread_id: str, payload: HistoryIn) -> HttpResponse:
-    thread = await call(thread_get)(thread_id=_thread_id(thread_id))
+    thread = await call(thread_get)(thread_id=path_uuid(thread_id))
     states = await state_access.history(
         thread,
         limit=payload.limit,
@@ -222,7 +220,7 @@ async def history(request: HttpRequest, thread_id: str, payload: HistoryIn) -> H
 async def history_get(
     request: HttpRequest, thread_id: str, limit: int = 1, before: str | None = None
 ) -> HttpResponse:
-    thread = await call(thread_get)(thread_id=_thread_id(thread_id))
+    thread = await call(thread_get)(thread_id=path_uuid(thread_id))
     return json_response(await state_access.history(thread, limit=limit, before=before))
 
 
@@ -230,7 +228,7 @@ async def history_get(
 async def thread_stream(request: HttpRequest, thread_id: str) -> StreamingHttpResponse:
     """Every run's events on the thread (§2.8). The reference reads `stream_modes`, the SDKs send
     `stream_mode`: both are accepted; the first mode given wins."""
-    thread = await call(thread_get)(thread_id=_thread_id(thread_id))
+    thread = await call(thread_get)(thread_id=path_uuid(thread_id))
     given = query_list(request, "stream_modes") or query_list(request, "stream_mode") or []
     modes = [m for m in given if m]
     mode = modes[0] if modes else "run_modes"
