@@ -58,7 +58,7 @@ apikey: install ## Print a new API key: make apikey ORG=demo EMAIL=alice@demo.lo
 	@$(WITH_SERVICES) $(MANAGE) create_api_key --org "$(ORG)" --email "$(EMAIL)" $(if $(ROLE),--role "$(ROLE)") $(if $(NAME),--name "$(NAME)")
 
 web: install ## Run only the ASGI server
-	@$(WITH_SERVICES) cd backend && $(UV) uvicorn config.asgi:application --host 127.0.0.1 --port $${ATRIUM_PORT:-8000}
+	@$(WITH_SERVICES) cd backend && $(UV) uvicorn config.asgi:application --host 127.0.0.1 --port $${ATRIUM_PORT:-8000} --timeout-graceful-shutdown 5
 
 worker: install ## Run only a Celery worker
 	@$(WITH_SERVICES) cd backend && $(UV) celery -A config worker -l INFO -Q $${ATRIUM_WORKER_QUEUES:-default,runs} --pool threads --concurrency $${ATRIUM_WORKER_CONCURRENCY:-16}

@@ -36,4 +36,5 @@ RUN ATRIUM_SECRET_KEY=build-only-collectstatic DATABASE_URL=postgres://x@localho
 USER atrium
 EXPOSE 8000
 HEALTHCHECK --interval=10s --timeout=3s --retries=5 CMD curl -fsS http://127.0.0.1:8000/agent/ok || exit 1
-CMD ["uvicorn", "config.asgi:application", "--host", "0.0.0.0", "--port", "8000", "--loop", "uvloop", "--http", "httptools"]
+CMD ["uvicorn", "config.asgi:application", "--host", "0.0.0.0", "--port", "8000", "--loop", "uvloop", "--http", "httptools", \
+     "--timeout-graceful-shutdown", "5"]

@@ -24,6 +24,8 @@ WORKERS=${ATRIUM_BENCH_WORKERS:-1}
 pids=()
 cleanup() {
   for pid in "${pids[@]}"; do kill -TERM -- "-$pid" 2>/dev/null || true; done
+  sleep 5
+  for pid in "${pids[@]}"; do kill -KILL -- "-$pid" 2>/dev/null || true; done
   wait 2>/dev/null || true
   if [ -n "${BENCH_DATA:-}" ]; then bash infra/scripts/services.sh stop "$BENCH_DATA" >/dev/null 2>&1 || true; rm -rf "$BENCH_DATA"; fi
 }
@@ -32,7 +34,7 @@ trap cleanup EXIT
 (cd backend && uv run --frozen --quiet python manage.py migrate --no-input -v 0)
 KEY=$(cd backend && uv run --frozen --quiet python manage.py create_api_key --org bench --email bench@bench.local --role editor | tail -n1)
 (cd backend && exec setsid uv run --frozen --quiet uvicorn config.asgi:application --host 127.0.0.1 --port "$PORT" \
-  --no-access-log --log-level warning) &
+  --no-access-log --log-level warning --timeout-graceful-shutdown 3) &
 pids+=($!)
 for i in $(seq "$WORKERS"); do
   (cd backend && exec setsid uv run --frozen --quiet celery -A config worker -l WARNING -Q default,runs --pool threads \

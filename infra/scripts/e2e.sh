@@ -14,9 +14,22 @@ export ATRIUM_DB_POOL=${ATRIUM_DB_POOL:-false}
 (cd backend && uv run --frozen --quiet python manage.py migrate --no-input -v 0 && uv run --frozen --quiet python manage.py seed_demo >/dev/null)
 
 pids=()
-cleanup() { for pid in "${pids[@]}"; do kill -TERM -- "-$pid" 2>/dev/null || true; done; wait 2>/dev/null || true; }
+# Stop every child's process group; whatever has not exited after 15 s is killed, so a stuck
+# connection can never hold the test run open.
+cleanup() {
+  local pid
+  for pid in "${pids[@]}"; do kill -TERM -- "-$pid" 2>/dev/null || true; done
+  for _ in $(seq 150); do
+    local alive=0
+    for pid in "${pids[@]}"; do kill -0 "$pid" 2>/dev/null && alive=1; done
+    [ $alive -eq 0 ] && break
+    sleep 0.1
+  done
+  for pid in "${pids[@]}"; do kill -KILL -- "-$pid" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+}
 trap cleanup EXIT
-(cd backend && exec setsid uv run --frozen --quiet uvicorn config.asgi:application --host 127.0.0.1 --port "$PORT" --no-access-log --log-level warning) &
+(cd backend && exec setsid uv run --frozen --quiet uvicorn config.asgi:application --host 127.0.0.1 --port "$PORT" --no-access-log --log-level warning --timeout-graceful-shutdown 3) &
 pids+=($!)
 (cd backend && exec setsid uv run --frozen --quiet celery -A config worker -l WARNING -Q default,runs --pool threads --concurrency 8 -n "e2e-$$@%h") &
 pids+=($!)
