@@ -49,14 +49,14 @@ def test_symlinks_planted_in_the_sandbox_do_not_lead_to_host_files(
     # given a host file, and links to it (and to the host root) made inside the sandbox
     secret = Path(sandbox_root) / "host-secret.txt"
     secret.write_text("host only")
-    sandbox.execute(f"ln -s {secret} direct; ln -s / root; ln -s /etc/passwd passwd")
+    sandbox.execute(f"ln -s {secret} direct; ln -s / slash; ln -s /etc/passwd passwd")
 
     # when
     results = sandbox.download_files(
-        ["/workspace/direct", f"/workspace/root{secret}", "/workspace/passwd", "/workspace/root/etc/passwd"]
+        ["/workspace/direct", f"/workspace/slash{secret}", "/workspace/passwd", "/workspace/slash/etc/passwd"]
     )
     overwrite = sandbox.upload_files(
-        [("/workspace/direct", b"pwned"), (f"/workspace/root{secret}", b"pwned")]
+        [("/workspace/direct", b"pwned"), (f"/workspace/slash{secret}", b"pwned")]
     )
 
     # then: the final link is never followed; through a directory link, paths resolve in the sandbox's
