@@ -17,6 +17,7 @@ from atrium.runtime.services.crons import cron_tick
 from atrium.runtime.services.execution import run_claim, run_finish, temporary_thread_delete
 from atrium.runtime.services.recovery import runs_reconcile as reconcile_pending
 from atrium.runtime.services.recovery import runs_sweep as sweep_leases
+from atrium.runtime.services.sandboxes import sandboxes_expire as expire_sandboxes
 
 logger = logging.getLogger(__name__)
 # A tick left in the queue longer than this is dropped: a newer one has been sent meanwhile.
@@ -93,3 +94,9 @@ def _drain_on_shutdown(sig: Any = None, how: str = "", exitcode: Any = None, **k
 def threads_expire() -> dict[str, int]:
     """Apply thread TTLs (beat). No retry: the next beat is one."""
     return expire_threads()
+
+
+@shared_task(name="atrium.runtime.sandboxes_expire", acks_late=True, ignore_result=True)
+def sandboxes_expire() -> int:
+    """Delete agent sandboxes past their TTL (beat). No retry: the next beat is one."""
+    return len(expire_sandboxes())

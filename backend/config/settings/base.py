@@ -144,6 +144,13 @@ ATRIUM_RUN_RECONCILE_AFTER_SECONDS = env_int("ATRIUM_RUN_RECONCILE_AFTER_SECONDS
 # and handed back to another worker. Keep it well under the orchestrator's kill timeout (compose: 10 s).
 ATRIUM_SHUTDOWN_GRACE_SECONDS = env_int("ATRIUM_SHUTDOWN_GRACE_SECONDS", 5)
 
+# Agent sandboxes: the provider (a dotted path to a callable returning one) and how often beat deletes
+# those past their TTL.
+ATRIUM_SANDBOX_PROVIDER = env_str(
+    "ATRIUM_SANDBOX_PROVIDER", "atrium_agents.sandbox.run_scoped:default_provider"
+)
+ATRIUM_SANDBOX_SWEEP_SECONDS = env_int("ATRIUM_SANDBOX_SWEEP_SECONDS", 300)
+
 CELERY_BEAT_SCHEDULE = {
     "crons-tick": {"task": "atrium.runtime.crons_tick", "schedule": 10.0},
     "runs-sweep": {
@@ -155,6 +162,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "atrium.runtime.threads_expire",
         "schedule": 60.0,
         "options": {"expires": 60.0},
+    },
+    "sandboxes-expire": {
+        "task": "atrium.runtime.sandboxes_expire",
+        "schedule": float(ATRIUM_SANDBOX_SWEEP_SECONDS),
+        "options": {"expires": float(ATRIUM_SANDBOX_SWEEP_SECONDS)},
     },
     "runs-reconcile": {
         "task": "atrium.runtime.runs_reconcile",

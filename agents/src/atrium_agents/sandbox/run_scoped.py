@@ -34,18 +34,21 @@ logger = logging.getLogger(__name__)
 
 SandboxScope = Literal["thread", "assistant"]
 SANDBOX_DIR_ENV = "ATRIUM_SANDBOX_DIR"
+SANDBOX_TTL_ENV = "ATRIUM_SANDBOX_TTL_SECONDS"
 
 _default_provider: SandboxProvider | None = None
 _default_lock = threading.Lock()
 
 
 def default_provider() -> SandboxProvider:
-    """The worker's provider: bubblewrap sandboxes under ``$ATRIUM_SANDBOX_DIR``."""
+    """The worker's provider: bubblewrap sandboxes under ``$ATRIUM_SANDBOX_DIR``, deleted by beat after
+    ``$ATRIUM_SANDBOX_TTL_SECONDS`` unused (default a week)."""
     global _default_provider
     with _default_lock:
         if _default_provider is None:
             root = os.environ.get(SANDBOX_DIR_ENV) or os.path.join(tempfile.gettempdir(), "atrium-sandboxes")
-            _default_provider = BubblewrapProvider(root)
+            ttl = float(os.environ.get(SANDBOX_TTL_ENV) or 7 * 24 * 3600)
+            _default_provider = BubblewrapProvider(root, ttl_seconds=ttl)
         return _default_provider
 
 
