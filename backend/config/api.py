@@ -11,7 +11,9 @@ from ninja.errors import ValidationError as NinjaValidationError
 
 from atrium.accounts.api import router as accounts_router
 from atrium.assistants.api import router as assistants_router
+from atrium.audit.api import router as audit_router
 from atrium.core.errors import AtriumError
+from atrium.core.tenancy import Role
 from atrium.orgs.api import org_router, user_router
 from config.auth import OrgAuth, UserAuth
 
@@ -29,6 +31,7 @@ api.add_router("", accounts_router, auth=UserAuth())
 api.add_router("/orgs", user_router, auth=UserAuth())
 api.add_router("/orgs/{org}", org_router, auth=OrgAuth())
 api.add_router("/orgs/{org}", assistants_router, auth=OrgAuth())
+api.add_router("/orgs/{org}", audit_router, auth=OrgAuth(role=Role.ADMIN))
 
 
 def _error(request: HttpRequest, status: int, message: str, code: str, **extra: object) -> HttpResponse:

@@ -7,6 +7,7 @@ from django.db.models import Model, QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
 
+from atrium.audit.services import audit_record
 from atrium.orgs.admin_scope import OrgScopedAdmin, admin_org_ids
 from atrium.orgs.models import ApiKey, Membership, Organization
 
@@ -39,6 +40,32 @@ class MembershipAdmin(OrgScopedAdmin):
     autocomplete_fields = ("user",)
     readonly_fields = ("created_at", "updated_at")
 
+    def save_model(self, request: HttpRequest, obj: Membership, form: Any, change: bool) -> None:
+        super().save_model(request, obj, form, change)
+        audit_record(
+            action="membership.role_change" if change else "membership.add",
+            target_type="membership",
+            target_id=obj.id,
+            data={"email": obj.user.email, "role": obj.role, "via": "admin"},
+            org_id=obj.org_id,
+            actor_id=int(request.user.pk or 0) or None,
+        )
+
+    def delete_model(self, request: HttpRequest, obj: Membership) -> None:
+        audit_record(
+            action="membership.remove",
+            target_type="membership",
+            target_id=obj.id,
+            data={"email": obj.user.email, "role": obj.role, "via": "admin"},
+            org_id=obj.org_id,
+            actor_id=int(request.user.pk or 0) or None,
+        )
+        super().delete_model(request, obj)
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Membership]) -> None:
+        for membership in queryset:
+            self.delete_model(request, membership)
+
 
 @admin.register(ApiKey)
 class ApiKeyAdmin(OrgScopedAdmin):
@@ -57,5 +84,15 @@ class ApiKeyAdmin(OrgScopedAdmin):
 
     @admin.action(description="Revoke selected API keys")
     def revoke(self, request: HttpRequest, queryset: QuerySet[ApiKey]) -> None:
-        count = queryset.filter(revoked_at__isnull=True).update(revoked_at=timezone.now())
+        keys = list(queryset.filter(revoked_at__isnull=True))
+        count = ApiKey.unscoped.filter(id__in=[key.id for key in keys]).update(revoked_at=timezone.now())
+        for key in keys:
+            audit_record(
+                action="api_key.revoke",
+                target_type="api_key",
+                target_id=key.id,
+                data={"name": key.name, "prefix": key.prefix, "via": "admin"},
+                org_id=key.org_id,
+                actor_id=int(request.user.pk or 0) or None,
+            )
         self.message_user(request, f"Revoked {count} key(s).", messages.SUCCESS)

@@ -10,6 +10,7 @@ from django.utils.text import slugify
 
 from atrium.accounts.models import User
 from atrium.accounts.services import user_get_or_create
+from atrium.audit.services import audit_record
 from atrium.core.errors import ConflictError, NotFoundError, ValidationFailedError
 from atrium.core.tenancy import Role, current_scope
 from atrium.orgs.keys import generate_key, key_matches, parse_prefix
@@ -38,6 +39,9 @@ def org_create(*, creator: User, name: str, slug: str | None = None) -> Organiza
             org = Organization.objects.create(slug=slug, name=name.strip() or slug)
             Membership.unscoped.create(org=org, user=creator, role=Role.ADMIN)
             _grant_admin_site(creator, Role.ADMIN)
+            audit_record(
+                action="org.create", target_type="org", target_id=org.id, org_id=org.id, actor_id=creator.id
+            )
     except IntegrityError as exc:
         raise ConflictError(f"The organisation slug {slug!r} is taken.", code="slug_taken") from exc
     return org
@@ -47,8 +51,10 @@ def org_update(*, name: str) -> Organization:
     scope = current_scope()
     scope.require(Role.ADMIN)
     org = Organization.objects.get(id=scope.org)
-    org.name = name.strip() or org.name
-    org.save(update_fields=["name", "updated_at"])
+    with transaction.atomic():
+        org.name = name.strip() or org.name
+        org.save(update_fields=["name", "updated_at"])
+        audit_record(action="org.update", target_type="org", target_id=org.id, data={"name": org.name})
     return org
 
 
@@ -75,6 +81,12 @@ def membership_add(*, email: str, role: Role, name: str = "") -> Membership:
         with transaction.atomic():
             membership = Membership.objects.create(org_id=scope.org, user=user, role=role)
             _grant_admin_site(user, role)
+            audit_record(
+                action="membership.add",
+                target_type="membership",
+                target_id=membership.id,
+                data={"email": user.email, "role": role.value},
+            )
             return membership
     except IntegrityError as exc:
         raise ConflictError(f"{user.email} is already a member.", code="already_member") from exc
@@ -94,9 +106,16 @@ def membership_update_role(*, membership_id: str, role: Role) -> Membership:
         membership = _membership_for_update(membership_id)
         if membership.role == Role.ADMIN and role != Role.ADMIN and len(admins) <= 1:
             raise ConflictError("An organisation needs at least one admin.", code="last_admin")
+        previous = membership.role
         membership.role = role
         membership.save(update_fields=["role", "updated_at"])
         _grant_admin_site(membership.user, role)
+        audit_record(
+            action="membership.role_change",
+            target_type="membership",
+            target_id=membership.id,
+            data={"email": membership.user.email, "from": previous, "to": Role(role).value},
+        )
     return membership
 
 
@@ -108,8 +127,14 @@ def membership_remove(*, membership_id: str) -> None:
         membership = _membership_for_update(membership_id)
         if membership.role == Role.ADMIN and len(admins) <= 1:
             raise ConflictError("An organisation needs at least one admin.", code="last_admin")
-        ApiKey.objects.filter(user_id=membership.user_id, revoked_at__isnull=True).update(
+        revoked = ApiKey.objects.filter(user_id=membership.user_id, revoked_at__isnull=True).update(
             revoked_at=timezone.now()
+        )
+        audit_record(
+            action="membership.remove",
+            target_type="membership",
+            target_id=membership.id,
+            data={"email": membership.user.email, "role": membership.role, "api_keys_revoked": revoked},
         )
         membership.delete()
 
@@ -130,13 +155,20 @@ def api_key_create(*, user: User, name: str) -> tuple[ApiKey, str]:
             f"{user.email} is not a member of this organisation.", code="not_a_member"
         )
     generated = generate_key()
-    key = ApiKey.objects.create(
-        org_id=scope.org,
-        user=user,
-        name=name.strip() or "API key",
-        prefix=generated.prefix,
-        hashed_secret=generated.hashed,
-    )
+    with transaction.atomic():
+        key = ApiKey.objects.create(
+            org_id=scope.org,
+            user=user,
+            name=name.strip() or "API key",
+            prefix=generated.prefix,
+            hashed_secret=generated.hashed,
+        )
+        audit_record(
+            action="api_key.create",
+            target_type="api_key",
+            target_id=key.id,
+            data={"name": key.name, "prefix": key.prefix, "user": user.email},
+        )
     return key, generated.plaintext
 
 
@@ -148,8 +180,15 @@ def api_key_revoke(*, key_id: str) -> ApiKey:
     except (ApiKey.DoesNotExist, ValueError) as exc:
         raise NotFoundError("API key not found.") from exc
     if key.revoked_at is None:
-        key.revoked_at = timezone.now()
-        key.save(update_fields=["revoked_at"])
+        with transaction.atomic():
+            key.revoked_at = timezone.now()
+            key.save(update_fields=["revoked_at"])
+            audit_record(
+                action="api_key.revoke",
+                target_type="api_key",
+                target_id=key.id,
+                data={"name": key.name, "prefix": key.prefix},
+            )
     return key
 
 

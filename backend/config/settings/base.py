@@ -32,6 +32,7 @@ INSTALLED_APPS = [
     "atrium.core",
     "atrium.accounts",
     "atrium.orgs",
+    "atrium.audit",
     "atrium.assistants",
     "atrium.runtime",
 ]

@@ -15,6 +15,7 @@ from django.test import Client
 from atrium.accounts.models import User
 from atrium.assistants.models import Assistant, AssistantVersion
 from atrium.assistants.services import assistant_create
+from atrium.audit.models import AuditEvent
 from atrium.core.tenancy import Role, scoped
 from atrium.orgs.models import ApiKey, Membership, Organization
 from atrium.orgs.services import api_key_create, membership_ensure
@@ -52,6 +53,7 @@ MATRIX: list[tuple[str, str, dict[str, Any] | None, dict[str, int]]] = [
     ("delete", "/api/v1/orgs/acme/assistants/{assistant}", None, editors(204)),
     ("get", "/api/v1/orgs/acme/assistants/{assistant}/versions", None, everyone(200)),
     ("post", "/api/v1/orgs/acme/assistants/{assistant}/latest", {"version": 1}, editors(200)),
+    ("get", "/api/v1/orgs/acme/audit-events", None, admins(200)),
 ]
 
 USER_LEVEL: list[tuple[str, str, dict[str, Any] | None]] = [
@@ -70,6 +72,7 @@ def snapshot() -> dict[str, list[dict[str, Any]]]:
         "keys": list(ApiKey.unscoped.order_by("id").values()),
         "assistants": list(Assistant.unscoped.order_by("id").values()),
         "versions": list(AssistantVersion.unscoped.order_by("id").values()),
+        "audit": list(AuditEvent.unscoped.order_by("id").values()),
     }
 
 
