@@ -16,7 +16,7 @@ from langgraph.graph.state import CompiledStateGraph
 from langgraph.store.memory import InMemoryStore
 
 from atrium_agents.deep_agent.context import Context
-from atrium_agents.deep_agent.graph import make_graph
+from atrium_agents.deep_agent.graph import graph_for
 
 
 @dataclass(frozen=True)
@@ -64,12 +64,13 @@ class Agent:
 
 @pytest.fixture
 def make_agent() -> Callable[..., Agent]:
-    """Build the agent from settings the way the runtime does: factory, then inject saver and store."""
+    """Build the agent from settings the way the runtime does (the factory's cached build, then saver and
+    store injected); tests of the async factory itself call ``make_graph``."""
 
     def build(**settings: Any) -> Agent:
         settings.setdefault("retry_initial_delay", 0.0)
         saver, store = InMemorySaver(), InMemoryStore()
-        graph = make_graph({"configurable": settings}).copy({"checkpointer": saver, "store": store})
+        graph = graph_for({"configurable": settings}).copy({"checkpointer": saver, "store": store})
         return Agent(graph=graph, saver=saver, store=store, settings=settings)
 
     return build

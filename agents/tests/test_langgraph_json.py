@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import importlib.util
 import inspect
 import json
@@ -38,7 +39,8 @@ def test_every_graph_is_a_graph_or_a_factory_taking_a_config():
     factory = loaded["agent"]
     assert callable(factory)
     assert list(inspect.signature(factory).parameters) == ["config"]
-    built = factory({"configurable": {"model": "offline"}})
+    assert inspect.iscoroutinefunction(factory)
+    built = asyncio.run(factory({"configurable": {"model": "offline"}}))
     assert isinstance(built, CompiledStateGraph)
     assert built.checkpointer is None
     assert built.store is None

@@ -3,13 +3,13 @@ from __future__ import annotations
 from langgraph.checkpoint.memory import InMemorySaver
 from langgraph.store.memory import InMemoryStore
 
-from atrium_agents.deep_agent.graph import SECRETS_KEY, make_graph
+from atrium_agents.deep_agent.graph import SECRETS_KEY, graph_for, make_graph
 from tests.conftest import ALICE
 
 
-def test_the_factory_builds_the_offline_default_without_config():
+async def test_the_factory_builds_the_offline_default_without_config():
     # when
-    graph = make_graph()
+    graph = await make_graph()
 
     # then
     assert graph.name == "agent"
@@ -24,7 +24,7 @@ def test_the_factory_builds_the_offline_default_without_config():
 
 def test_a_sync_worker_can_invoke_it_with_ids_in_configurable_only():
     # given
-    graph = make_graph({"configurable": {"pii_rules": [{"type": "email"}]}}).copy(
+    graph = graph_for({"configurable": {"pii_rules": [{"type": "email"}]}}).copy(
         {"checkpointer": InMemorySaver(), "store": InMemoryStore()}
     )
     config = {"configurable": {"thread_id": "t1", **ALICE.ids}}
@@ -41,7 +41,7 @@ def test_secrets_stay_out_of_checkpoint_metadata_while_settings_go_in():
     # given: the runtime hands the same configurable to the factory and to the run
     saver = InMemorySaver()
     configurable = {"model": "offline", SECRETS_KEY: {"OPENAI_API_KEY": "sk-live-123"}}
-    graph = make_graph({"configurable": configurable}).copy({"checkpointer": saver, "store": InMemoryStore()})
+    graph = graph_for({"configurable": configurable}).copy({"checkpointer": saver, "store": InMemoryStore()})
     config = {"configurable": {**configurable, "thread_id": "t1", **ALICE.ids}}
 
     # when

@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 import atrium_agents.sandbox.run_scoped as run_scoped
+from atrium_agents.deep_agent.graph import make_graph
 from atrium_agents.sandbox import BubblewrapProvider
 from atrium_agents.sandbox.run_scoped import RunScopedSandbox
 from tests.conftest import ALICE, BOB, Agent, Person
@@ -114,3 +115,34 @@ def test_a_run_without_ids_gets_an_error_result_not_an_exception():
     assert result.output == (
         "[sandbox] unavailable: org_id is required to find the run's sandbox; the runtime must supply it"
     )
+
+
+async def test_the_async_factory_readies_the_runs_sandbox_from_the_ids_in_its_config(
+    provider: BubblewrapProvider,
+):
+    # given: the config the runtime awaits the factory with
+    settings = {"sandbox": "thread", "org_id": "acme", "assistant_id": "helper", "user_id": "alice"}
+
+    # when
+    graph = await make_graph({"configurable": {**settings, "thread_id": "t-9"}})
+    again = await make_graph({"configurable": {**settings, "thread_id": "t-10"}})
+    shared = await make_graph({"configurable": {**settings, "sandbox": "assistant", "thread_id": "t-11"}})
+
+    # then: one sandbox per thread, one for the assistant scope; the built graph is shared per settings
+    assert again is graph
+    assert shared is not graph
+    labels = sorted(sorted(info.labels.items()) for info in provider.list_sandboxes())
+    assert labels == [
+        [("assistant_id", "helper"), ("org_id", "acme")],
+        [("org_id", "acme"), ("thread_id", "t-10")],
+        [("org_id", "acme"), ("thread_id", "t-9")],
+    ]
+
+
+async def test_the_factory_touches_no_sandbox_without_the_runs_ids(provider: BubblewrapProvider):
+    # when: schema and graph requests build the graph with settings only
+    await make_graph({"configurable": {"sandbox": "thread", "org_id": "acme"}})
+    await make_graph({"configurable": {"sandbox": "off", "org_id": "acme", "thread_id": "t-1"}})
+
+    # then
+    assert provider.list_sandboxes() == []

@@ -1,14 +1,16 @@
 """The default ``agent`` graph: a deep agent whose stack is built from an assistant's settings.
 
-The runtime calls ``make_graph(config)`` when it needs the graph, as LangGraph servers call graph
+The runtime awaits ``make_graph(config)`` for every run, as LangGraph deployments await async graph
 factories named in ``langgraph.json``. Settings come from ``config["configurable"]`` because they
-change the middleware stack itself (which guardrails exist, in which order, with which models); ids
-are resolved at run time from context, so one built graph may be cached per settings and shared by
-every user of an assistant.
+change the middleware stack itself (which guardrails exist, in which order, with which models), so
+one built graph is cached per settings and shared by every user of an assistant; ids are resolved at
+run time from context. The factory also reads the run's ``thread_id`` / ``assistant_id`` to get the
+run's sandbox ready (found or created, off the event loop) before the run starts.
 """
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import hashlib
 import json
@@ -32,7 +34,7 @@ from atrium_agents.deep_agent.subagents import build_subagents
 from atrium_agents.deep_agent.tools import TOOLS
 from atrium_agents.models.factory import make_chat_model
 from atrium_agents.sandbox.provider import SandboxProvider
-from atrium_agents.sandbox.run_scoped import RunScopedSandbox, default_provider
+from atrium_agents.sandbox.run_scoped import RunScopedSandbox, default_provider, labels_from
 
 SECRETS_KEY = "__atrium_secrets"
 """Configurable key of the provider secrets mapping. LangGraph copies string values of configurable
@@ -61,12 +63,30 @@ def _cache_key(settings: Context, secrets: Mapping[str, str] | None) -> str:
     return json.dumps(values, sort_keys=True, default=str) + digest
 
 
-def make_graph(config: RunnableConfig | None = None) -> CompiledStateGraph[Any, Any, Any, Any]:
+async def make_graph(config: RunnableConfig | None = None) -> CompiledStateGraph[Any, Any, Any, Any]:
     """Graph factory named in ``langgraph.json``; with no config it builds the offline default.
 
-    The runtime calls it for every run (factories may depend on the run's config), and building a deep
-    agent costs tens of milliseconds, so built graphs are kept per settings. They are safe to share:
-    the runtime binds its checkpointer and store to a copy for each run.
+    With a sandbox and the run's ids in ``config["configurable"]`` (``org_id`` plus ``thread_id`` or
+    ``assistant_id``, per the assistant's scope), the sandbox is found or created here, so a run whose
+    sandbox cannot exist fails before it starts, and its first command does not pay for the creation.
+    Without them (schema or graph requests) no sandbox is touched.
+    """
+    configurable: Mapping[str, Any] = (config or {}).get("configurable") or {}
+    graph = graph_for(config)
+    settings = Context.from_mapping(configurable)
+    if settings.sandbox != "off":
+        labels = labels_from(settings.sandbox, configurable)
+        if labels is not None:
+            await asyncio.to_thread(default_provider().get_or_create, labels)
+    return graph
+
+
+def graph_for(config: RunnableConfig | None = None) -> CompiledStateGraph[Any, Any, Any, Any]:
+    """The built graph for the settings in ``config["configurable"]`` (synchronous; no sandbox work).
+
+    Building a deep agent costs tens of milliseconds and the runtime asks for the graph on every run, so
+    built graphs are kept per settings. They are safe to share: the runtime binds its checkpointer and
+    store to a copy for each run.
     """
     configurable: Mapping[str, Any] = (config or {}).get("configurable") or {}
     settings = Context.from_mapping(configurable)

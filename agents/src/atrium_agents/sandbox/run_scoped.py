@@ -14,7 +14,7 @@ import logging
 import os
 import tempfile
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any, Literal
 
 from deepagents.backends.protocol import (
@@ -62,14 +62,25 @@ def run_labels(scope: SandboxScope) -> dict[str, str]:
         context: Any = get_runtime().context
     except RuntimeError:
         context = None
-    key = "thread_id" if scope == "thread" else "assistant_id"
     labels = {}
-    for name in ("org_id", key):
+    for name in _label_names(scope):
         value = getattr(context, name, None) or configurable.get(name)
         if not value:
             raise SandboxError(f"{name} is required to find the run's sandbox; the runtime must supply it")
         labels[name] = str(value)
     return validate_labels(labels)
+
+
+def labels_from(scope: SandboxScope, configurable: Mapping[str, Any]) -> dict[str, str] | None:
+    """The sandbox labels a run's ``config["configurable"]`` names, or None when an id is absent."""
+    values = {name: configurable.get(name) for name in _label_names(scope)}
+    if not all(values.values()):
+        return None
+    return validate_labels({name: str(value) for name, value in values.items()})
+
+
+def _label_names(scope: SandboxScope) -> tuple[str, str]:
+    return ("org_id", "thread_id" if scope == "thread" else "assistant_id")
 
 
 class RunScopedSandbox(BaseSandbox):
