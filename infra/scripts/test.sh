@@ -25,7 +25,8 @@ step "ruff format" run ruff format --check --quiet backend agents
 step "mypy (backend)" run mypy backend
 step "mypy (agents)" run mypy --config-file agents/pyproject.toml agents/src
 step "django checks" bash -c "cd backend && uv run --frozen --quiet python manage.py check --fail-level WARNING && uv run --frozen --quiet python manage.py makemigrations --check --dry-run"
-step "pytest (backend, agents)" run pytest -q -p no:cacheprovider backend agents
+step "kubernetes manifests (helm template + schemas)" run python infra/deploy/check.py
+step "pytest (backend, agents, infra)" run pytest -q -p no:cacheprovider backend agents infra
 if [ -f frontend/package.json ]; then
   step "frontend lint" bash -c "cd frontend && npm run --silent lint"
   step "frontend typecheck" bash -c "cd frontend && npm run --silent typecheck"
