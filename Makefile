@@ -78,14 +78,14 @@ services-status: ## Show whether the local Postgres and Redis run
 frontend: install ## Build the web app into frontend/dist
 	@bash $(SCRIPTS)/frontend-build.sh
 
-up: ## Run the stack with Docker Compose
-	docker compose up -d --build
+up: ## Build and start the Docker Compose stack, wait until healthy (writes .env with random secrets once)
+	@bash $(SCRIPTS)/compose.sh up $(ARGS)
 
-down: ## Stop the Compose stack
-	docker compose down
+down: ## Stop the Compose stack (data volumes stay; ARGS=-v deletes them)
+	@bash $(SCRIPTS)/compose.sh down $(ARGS)
 
-logs: ## Follow the Compose logs
-	docker compose logs -f
+logs: ## Follow the Compose logs (ARGS=web for one service)
+	@bash $(SCRIPTS)/compose.sh logs $(ARGS)
 
-ps: ## List the Compose services
-	docker compose ps
+ps: ## List the Compose services and their health
+	@bash $(SCRIPTS)/compose.sh ps $(ARGS)

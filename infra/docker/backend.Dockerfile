@@ -1,30 +1,37 @@
-# One image for web, worker and beat (the command picks the role). Multi-stage: the web app is built
-# with Node, the Python environment with uv from the lock file; the runtime stage is slim and non-root.
+# One image for web, worker and beat (the command picks the role), serving the built web app too.
+# Multi-stage: the web app is built with Node, the Python environment with uv from the lock file; the
+# runtime stage gets only the virtualenv, the code and the built assets, and runs as a fixed non-root
+# uid (10001, as the Helm chart's securityContext expects). Base images are pinned to exact releases;
+# a release build pins them by digest too (docs/runbooks/upgrade.md).
 
-FROM node:20-bookworm-slim AS frontend
+FROM node:20.20.2-bookworm-slim AS frontend
 WORKDIR /src/frontend
 COPY frontend/package.json frontend/package-lock.json ./
 RUN npm ci --no-audit --no-fund
 COPY frontend/ ./
 RUN npm run build
 
-FROM python:3.11-slim-bookworm AS python
-ENV UV_COMPILE_BYTECODE=1 UV_LINK_MODE=copy UV_PROJECT_ENVIRONMENT=/opt/venv
+FROM python:3.11.14-slim-bookworm AS python
+ENV UV_COMPILE_BYTECODE=1 UV_LINK_MODE=copy UV_PROJECT_ENVIRONMENT=/opt/venv UV_PYTHON_DOWNLOADS=never
 RUN pip install --no-cache-dir uv==0.13.8
 WORKDIR /src
 COPY pyproject.toml uv.lock ./
 COPY backend/pyproject.toml backend/pyproject.toml
 COPY agents/pyproject.toml agents/pyproject.toml
+# Dependencies first (cached until the lock file changes), then the project itself.
 RUN mkdir -p backend/atrium backend/config agents/src/atrium_agents \
     && uv sync --frozen --no-dev --no-install-workspace
 COPY backend/ backend/
 COPY agents/ agents/
-RUN uv sync --frozen --no-dev
+RUN uv sync --frozen --no-dev \
+    && python -m compileall -q backend agents \
+    && find backend agents -type d -name tests -prune -exec rm -rf {} +
 
-FROM python:3.11-slim-bookworm AS runtime
-RUN groupadd --system atrium && useradd --system --gid atrium --home /app atrium \
-    && apt-get update && apt-get install -y --no-install-recommends curl && rm -rf /var/lib/apt/lists/*
-ENV PATH=/opt/venv/bin:$PATH PYTHONUNBUFFERED=1 DJANGO_SETTINGS_MODULE=config.settings.production \
+FROM python:3.11.14-slim-bookworm AS runtime
+RUN groupadd --system --gid 10001 atrium \
+    && useradd --system --uid 10001 --gid atrium --home-dir /app --no-create-home --shell /usr/sbin/nologin atrium
+ENV PATH=/opt/venv/bin:$PATH PYTHONUNBUFFERED=1 PYTHONDONTWRITEBYTECODE=1 \
+    DJANGO_SETTINGS_MODULE=config.settings.production \
     ATRIUM_FRONTEND_DIST=/app/frontend/dist ATRIUM_GRAPHS=/app/agents/langgraph.json
 WORKDIR /app/backend
 COPY --from=python /opt/venv /opt/venv
@@ -33,8 +40,11 @@ COPY --from=python /src/agents /app/agents
 COPY --from=frontend /src/frontend/dist /app/frontend/dist
 RUN ATRIUM_SECRET_KEY=build-only-collectstatic DATABASE_URL=postgres://x@localhost/x \
     python manage.py collectstatic --no-input -v 0
-USER atrium
+# The code is root-owned and read-only to the app; it writes only to /tmp (beat's schedule, sandboxes).
+USER 10001:10001
 EXPOSE 8000
-HEALTHCHECK --interval=10s --timeout=3s --retries=5 CMD curl -fsS http://127.0.0.1:8000/agent/ok || exit 1
+# No curl in the image: the interpreter is the probe.
+HEALTHCHECK --interval=10s --timeout=3s --start-period=20s --retries=5 \
+    CMD ["python", "-c", "import sys,urllib.request as u; sys.exit(u.urlopen('http://127.0.0.1:8000/agent/ok', timeout=2).status != 200)"]
 CMD ["uvicorn", "config.asgi:application", "--host", "0.0.0.0", "--port", "8000", "--loop", "uvloop", "--http", "httptools", \
-     "--timeout-graceful-shutdown", "5"]
+     "--no-access-log", "--timeout-graceful-shutdown", "5"]

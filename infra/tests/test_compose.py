@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import yaml
@@ -44,3 +45,85 @@ def test_the_app_services_get_the_connection_urls():
         env = services[name]["environment"]
         assert "DATABASE_URL" in env, name
         assert "REDIS_URL" in env, name
+
+
+def test_runs_and_short_tasks_have_separate_workers_covering_every_queue():
+    from django.conf import settings
+
+    from atrium.runtime.dispatch import RUNS_QUEUE
+
+    services = load()["services"]
+    consumed = {}
+    for name, service in services.items():
+        command = service.get("command") or []
+        if "worker" in command:
+            consumed[name] = command[command.index("-Q") + 1].split(",")
+    assert consumed == {"worker": [RUNS_QUEUE], "worker-default": [settings.CELERY_TASK_DEFAULT_QUEUE]}
+
+
+def test_beat_keeps_its_state_in_the_writable_tmp_of_a_read_only_container():
+    services = load()["services"]
+    command = services["beat"]["command"]
+    assert command[command.index("-s") + 1].startswith("/tmp/")
+    assert "--pidfile=" in command  # the default pidfile would go to the read-only code directory
+    for name in ("web", "worker", "worker-default", "beat", "migrate"):
+        assert services[name]["read_only"] is True, name
+        assert services[name]["tmpfs"] == ["/tmp"], name
+
+
+def pinned(image: str) -> bool:
+    """An exact release or a digest; never a moving tag such as `3.11`, `15` or `latest`. Postgres
+    numbers its releases major.minor (15.14), everything else here major.minor.patch."""
+    if "@sha256:" in image:
+        return True
+    name, _, tag = image.rpartition(":")
+    parts = 2 if name.rsplit("/", 1)[-1] == "postgres" else 3
+    return bool(re.match(r"^\d+(\.\d+){" + str(parts - 1) + r"}(-[a-z0-9.-]+)?$", tag))
+
+
+def test_third_party_images_are_pinned_to_exact_releases():
+    services = load()["services"]
+    for name in ("postgres", "redis"):
+        assert pinned(services[name]["image"]), services[name]["image"]
+
+
+def dockerfile() -> str:
+    return (ROOT / "infra" / "docker" / "backend.Dockerfile").read_text()
+
+
+def stages() -> list[tuple[str, str]]:
+    """(base image, stage name) of every FROM."""
+    return re.findall(r"^FROM\s+(\S+)\s+AS\s+(\S+)", dockerfile(), flags=re.MULTILINE)
+
+
+def test_pinned_refuses_moving_tags():
+    assert not pinned("postgres:15-bookworm")
+    assert not pinned("python:3.11-slim-bookworm")
+    assert not pinned("redis:latest")
+    assert pinned("redis:7.4.5-bookworm")
+    assert pinned("python@sha256:" + "0" * 64)
+
+
+def test_the_image_is_multi_stage_from_pinned_bases():
+    found = stages()
+    assert [name for _, name in found] == ["frontend", "python", "runtime"]
+    for base, _ in found:
+        assert pinned(base), base
+
+
+def test_the_runtime_stage_is_non_root_health_checked_and_serves_the_built_web_app():
+    runtime = dockerfile().split("AS runtime", 1)[1]
+    users = re.findall(r"^USER\s+(\S+)", runtime, flags=re.MULTILINE)
+    assert users
+    assert users[-1].split(":")[0] not in {"root", "0"}
+    assert re.search(r"^HEALTHCHECK .*", runtime, flags=re.MULTILINE)
+    assert "COPY --from=frontend /src/frontend/dist /app/frontend/dist" in runtime
+    assert "ATRIUM_FRONTEND_DIST=/app/frontend/dist" in runtime
+    # Small: no compilers or package installs in the final stage, no dev dependencies.
+    assert "apt-get" not in runtime
+    assert "uv sync --frozen --no-dev" in dockerfile()
+
+
+def test_the_build_context_leaves_out_secrets_and_local_state():
+    ignored = set((ROOT / ".dockerignore").read_text().split())
+    assert {".env", ".data", ".venv", ".git", "frontend/node_modules"} <= ignored
