@@ -24,6 +24,7 @@ from typing_extensions import TypedDict
 
 from atrium_agents.deep_agent.prompts import SYSTEM_PROMPT
 from atrium_agents.models.factory import parse_model_spec
+from atrium_agents.sandbox.egress import EgressRuleSpec, parse_rules
 
 PIIStrategy = Literal["redact", "mask", "hash", "block"]
 MemoryAccess = Literal["read_write", "read_only", "off"]
@@ -91,6 +92,10 @@ class Context:
     sandbox: SandboxMode = "off"
     """``thread``: each conversation gets its own isolated sandbox (``execute`` plus files under
     ``/workspace``); ``assistant``: one shared by all conversations with the assistant; ``off``: none."""
+    sandbox_egress: list[EgressRuleSpec] = field(default_factory=list)
+    """Hosts the sandbox may reach over HTTP, through the egress proxy, each with an optional header
+    the proxy adds (``{"host": "api.example.com", "header": "Authorization", "value": "Bearer
+    ${EXAMPLE_KEY}", "tls": true}``; ``${NAME}`` is a workspace secret). Empty: no network at all."""
 
     def __post_init__(self) -> None:
         parse_model_spec(self.model)
@@ -111,6 +116,7 @@ class Context:
                 raise ValueError(f"unknown PII strategy in {rule!r}")
             if rule["type"] not in BUILTIN_PII_TYPES and not rule.get("pattern"):
                 raise ValueError(f"PII type {rule['type']!r} is not built in and needs a 'pattern'")
+        parse_rules(self.sandbox_egress)
         for name, value, allowed in (
             ("user_memory", self.user_memory, get_args(MemoryAccess)),
             ("assistant_memory", self.assistant_memory, get_args(MemoryAccess)),

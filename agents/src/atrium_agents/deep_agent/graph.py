@@ -33,6 +33,7 @@ from atrium_agents.deep_agent.pii import PIISafeGraph, Redactor
 from atrium_agents.deep_agent.subagents import build_subagents
 from atrium_agents.deep_agent.tools import TOOLS
 from atrium_agents.models.factory import make_chat_model
+from atrium_agents.sandbox.egress import EgressPolicy, EgressRule, parse_rules
 from atrium_agents.sandbox.provider import SandboxProvider
 from atrium_agents.sandbox.run_scoped import RunScopedSandbox, default_provider, labels_from
 
@@ -44,10 +45,21 @@ configurable strings."""
 
 SANDBOX_PROMPT = """
 
-You have an isolated Linux sandbox without network access: `execute` runs shell commands in it (python3
+You have an isolated Linux sandbox {network}: `execute` runs shell commands in it (python3
 and coreutils are there), and files you keep under /workspace stay for later turns. Paths outside
 /workspace and /memories/ are not kept. Commands are limited in time, memory and processes; when one is
 stopped by a limit, the output says which."""
+
+EGRESS_NETWORK = """that reaches only these hosts, over HTTP through a proxy that adds their
+credentials (never ask for or handle keys yourself): {hosts}. Use http:// URLs for them (the proxy
+switches to HTTPS where configured; https:// URLs work too, but without credentials)"""
+
+
+def sandbox_prompt(rules: tuple[EgressRule, ...]) -> str:
+    if not rules:
+        return SANDBOX_PROMPT.format(network="without network access")
+    return SANDBOX_PROMPT.format(network=EGRESS_NETWORK.format(hosts=", ".join(rule.host for rule in rules)))
+
 
 IDENTITY_FIELDS = ("user_id", "org_id", "assistant_id")
 _BUILD_CACHE_SIZE = 64
@@ -123,8 +135,13 @@ def build_agent(
     sandbox: RunScopedSandbox | None = None
     if settings.sandbox != "off":
         provider = sandbox_provider
-        sandbox = RunScopedSandbox(settings.sandbox, (lambda: provider) if provider else default_provider)
-        system_prompt += SANDBOX_PROMPT
+        rules = parse_rules(settings.sandbox_egress)
+        sandbox = RunScopedSandbox(
+            settings.sandbox,
+            (lambda: provider) if provider else default_provider,
+            egress=EgressPolicy(rules, dict(secrets or {})),
+        )
+        system_prompt += sandbox_prompt(rules)
 
     def guardrails() -> list[AgentMiddleware[Any, Any, Any]]:
         return build_guardrails(settings, redactor=redactor, secrets=secrets)

@@ -7,6 +7,7 @@ to ``/tmp`` and reads it back in a later ``execute``). Every command runs in fre
 * user: the command runs as uid/gid 65534 with no capabilities. When the worker is root, bwrap itself
   is started as 65534 too (``setpriv``), because the kernel exempts host root from ``RLIMIT_NPROC``;
 * network: a new, empty network namespace (only its own loopback), so no host or outside service;
+  with an `EgressPolicy`, HTTP to the listed hosts only, through the worker's proxy (`egress`);
 * mount: a fresh root with read-only ``/usr`` (and the merged-usr symlinks), ``/etc/alternatives`` and
   a tiny generated ``/etc``: no host home, ``/root``, ``/work`` or secrets on disk;
 * pid, ipc, uts, cgroup; ``--die-with-parent`` and ``--new-session``; an empty environment.
@@ -45,6 +46,8 @@ from deepagents.backends.protocol import (
 )
 from deepagents.backends.sandbox import BaseSandbox
 
+from atrium_agents.sandbox.egress import FORWARDER_NAME, PROXY_URL, EgressPolicy, EgressProxy
+from atrium_agents.sandbox.egress import SANDBOX_DIR as EGRESS_DIR
 from atrium_agents.sandbox.provider import Labels, SandboxError, SandboxInfo, sandbox_id_for, validate_labels
 
 logger = logging.getLogger(__name__)
@@ -100,13 +103,23 @@ class BubblewrapSandbox(BaseSandbox):
         """The host directory behind ``/workspace`` (for the platform, not for tenant code)."""
         return self._path / "workspace"
 
-    def execute(self, command: str, *, timeout: int | None = None) -> ExecuteResponse:
+    def execute(
+        self, command: str, *, timeout: int | None = None, egress: EgressPolicy | None = None
+    ) -> ExecuteResponse:
+        """Run a shell command; with ``egress``, outbound HTTP to its hosts goes through `EgressProxy`."""
         wall = min(timeout or self._limits.wall_seconds, self._limits.max_wall_seconds)
         try:
             self._touch()
-            output, exit_code, truncated = self._run(
-                ["/bin/sh", "-c", command], wall=wall, max_output=self._limits.max_output_bytes
-            )
+            with contextlib.ExitStack() as stack:
+                argv = ["/bin/sh", "-c", command]
+                proxy_dir = None
+                if egress is not None and egress.rules:
+                    proxy_dir = stack.enter_context(EgressProxy(egress)).directory
+                    start = f"/usr/bin/python3 -I {EGRESS_DIR}/{FORWARDER_NAME} || exit {EXIT_SANDBOX_ERROR}"
+                    argv = ["/bin/sh", "-c", f'{start}; exec /bin/sh -c "$1"', "sh", command]
+                output, exit_code, truncated = self._run(
+                    argv, wall=wall, max_output=self._limits.max_output_bytes, egress_dir=proxy_dir
+                )
         except Exception as exc:  # the worker must survive whatever happens here
             logger.exception("sandbox %s: execute failed", self.id)
             message = f"[sandbox] could not run the command: {exc}"
@@ -178,7 +191,7 @@ class BubblewrapSandbox(BaseSandbox):
     def _touch(self) -> None:
         os.utime(self._path / "meta.json")
 
-    def _argv(self, command: list[str]) -> list[str]:
+    def _argv(self, command: list[str], egress_dir: Path | None = None) -> list[str]:
         limits = self._limits
         argv = [self._bwrap]
         if self._drop_to_uid:
@@ -203,6 +216,10 @@ class BubblewrapSandbox(BaseSandbox):
                 argv += ["--ro-bind", directory, directory]
         for name in _ETC_FILES:
             argv += ["--ro-bind", str(self._path / "etc" / name), f"/etc/{name}"]
+        if egress_dir is not None:
+            argv += ["--ro-bind", str(egress_dir), EGRESS_DIR]
+            for name in ("HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy"):
+                argv += ["--setenv", name, PROXY_URL]
         argv += [
             "--proc", "/proc", "--dev", "/dev",
             "--bind", str(self._path / "workspace"), WORKSPACE,
@@ -217,11 +234,17 @@ class BubblewrapSandbox(BaseSandbox):
         return argv + command
 
     def _run(
-        self, command: list[str], *, wall: int, max_output: int, stdin: bytes | None = None
+        self,
+        command: list[str],
+        *,
+        wall: int,
+        max_output: int,
+        stdin: bytes | None = None,
+        egress_dir: Path | None = None,
     ) -> tuple[str, int, bool]:
         """Run under bwrap; returns (output, exit code, truncated). Kills everything on wall/output limits."""
         proc = subprocess.Popen(  # noqa: S603  # argv built above, no shell on the host
-            self._argv(command),
+            self._argv(command, egress_dir),
             stdin=subprocess.PIPE if stdin is not None else subprocess.DEVNULL,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,

@@ -27,7 +27,8 @@ from deepagents.backends.sandbox import BaseSandbox
 from langgraph.config import get_config
 from langgraph.runtime import get_runtime
 
-from atrium_agents.sandbox.bubblewrap import EXIT_SANDBOX_ERROR, BubblewrapProvider
+from atrium_agents.sandbox.bubblewrap import EXIT_SANDBOX_ERROR, BubblewrapProvider, BubblewrapSandbox
+from atrium_agents.sandbox.egress import EgressPolicy
 from atrium_agents.sandbox.provider import SandboxError, SandboxProvider, validate_labels
 
 logger = logging.getLogger(__name__)
@@ -87,10 +88,15 @@ class RunScopedSandbox(BaseSandbox):
     """Delegates to the sandbox of the current run; problems become errors the agent reads."""
 
     def __init__(
-        self, scope: SandboxScope, provider: Callable[[], SandboxProvider] = default_provider
+        self,
+        scope: SandboxScope,
+        provider: Callable[[], SandboxProvider] = default_provider,
+        *,
+        egress: EgressPolicy | None = None,
     ) -> None:
         self._scope = scope
         self._provider = provider
+        self._egress = egress if egress is not None and egress.rules else None
 
     def _sandbox(self) -> SandboxBackendProtocol:
         return self._provider().get_or_create(run_labels(self._scope))
@@ -105,7 +111,12 @@ class RunScopedSandbox(BaseSandbox):
         except Exception as exc:
             logger.exception("no sandbox for this run")
             return ExecuteResponse(output=f"[sandbox] unavailable: {exc}", exit_code=EXIT_SANDBOX_ERROR)
-        return sandbox.execute(command, timeout=timeout)
+        if self._egress is None:
+            return sandbox.execute(command, timeout=timeout)
+        if not isinstance(sandbox, BubblewrapSandbox):  # fail closed: no egress without our proxy
+            message = "[sandbox] this sandbox provider has no egress proxy; network access is unavailable"
+            return ExecuteResponse(output=message, exit_code=EXIT_SANDBOX_ERROR)
+        return sandbox.execute(command, timeout=timeout, egress=self._egress)
 
     def upload_files(self, files: list[tuple[str, bytes]]) -> list[FileUploadResponse]:
         try:
