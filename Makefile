@@ -9,6 +9,8 @@ MANAGE := cd backend && $(UV) python manage.py
 WITH_SERVICES := source $(SCRIPTS)/env.sh &&
 
 ORG ?= demo
+FILE ?=
+CONFIRM ?=
 EMAIL ?=
 ROLE ?=
 NAME ?=
@@ -16,7 +18,7 @@ NAME ?=
 ARGS ?=
 
 .PHONY: help install dev test bench bench-compare lint fmt typecheck migrate superuser apikey worker beat web services \
-        services-stop services-status frontend up down logs ps
+        services-stop services-status frontend up down logs ps backup restore
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[1m%-16s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -77,6 +79,12 @@ services-status: ## Show whether the local Postgres and Redis run
 
 frontend: install ## Build the web app into frontend/dist
 	@bash $(SCRIPTS)/frontend-build.sh
+
+backup: ## Dump Postgres (DATABASE_URL or the local stack) to backups/ (or FILE=path)
+	@bash $(SCRIPTS)/backup.sh backup $(FILE)
+
+restore: ## Replace the database's data with a backup: make restore FILE=backups/x.dump [CONFIRM=yes]
+	@ATRIUM_RESTORE_CONFIRM=$(CONFIRM) bash $(SCRIPTS)/backup.sh restore "$(FILE)"
 
 up: ## Build and start the Docker Compose stack, wait until healthy (writes .env with random secrets once)
 	@bash $(SCRIPTS)/compose.sh up $(ARGS)
