@@ -30,6 +30,7 @@ from atrium_agents.deep_agent.context import Context
 from atrium_agents.deep_agent.guardrails import build_guardrails
 from atrium_agents.deep_agent.memory import build_backend, build_permissions, memory_sources
 from atrium_agents.deep_agent.pii import PIISafeGraph, Redactor
+from atrium_agents.deep_agent.sandbox_files import SandboxFilesMiddleware
 from atrium_agents.deep_agent.subagents import build_subagents
 from atrium_agents.deep_agent.tools import TOOLS
 from atrium_agents.models.factory import make_chat_model
@@ -48,17 +49,23 @@ SANDBOX_PROMPT = """
 You have an isolated Linux sandbox {network}: `execute` runs shell commands in it (python3
 and coreutils are there), and files you keep under /workspace stay for later turns. Paths outside
 /workspace and /memories/ are not kept. Commands are limited in time, memory and processes; when one is
-stopped by a limit, the output says which."""
+stopped by a limit, the output says which. Skills, if any, are copied to /workspace/skills/.{memories}"""
+
+SEEDED_MEMORIES = """ Your memories are copied to /workspace/memories/ for code to read{sync}."""
 
 EGRESS_NETWORK = """that reaches only these hosts, over HTTP through a proxy that adds their
 credentials (never ask for or handle keys yourself): {hosts}. Use http:// URLs for them (the proxy
 switches to HTTPS where configured; https:// URLs work too, but without credentials)"""
 
 
-def sandbox_prompt(rules: tuple[EgressRule, ...]) -> str:
-    if not rules:
-        return SANDBOX_PROMPT.format(network="without network access")
-    return SANDBOX_PROMPT.format(network=EGRESS_NETWORK.format(hosts=", ".join(rule.host for rule in rules)))
+def sandbox_prompt(settings: Context, rules: tuple[EgressRule, ...]) -> str:
+    hosts = ", ".join(rule.host for rule in rules)
+    network = EGRESS_NETWORK.format(hosts=hosts) if rules else "without network access"
+    memories = ""
+    if settings.sandbox == "thread" and settings.user_memory != "off":
+        sync = "; what code changes or adds there is saved after your turn"
+        memories = SEEDED_MEMORIES.format(sync=sync if settings.user_memory == "read_write" else "")
+    return SANDBOX_PROMPT.format(network=network, memories=memories)
 
 
 IDENTITY_FIELDS = ("user_id", "org_id", "assistant_id")
@@ -141,7 +148,7 @@ def build_agent(
             (lambda: provider) if provider else default_provider,
             egress=EgressPolicy(rules, dict(secrets or {})),
         )
-        system_prompt += sandbox_prompt(rules)
+        system_prompt += sandbox_prompt(settings, rules)
 
     def guardrails() -> list[AgentMiddleware[Any, Any, Any]]:
         return build_guardrails(settings, redactor=redactor, secrets=secrets)
@@ -150,7 +157,7 @@ def build_agent(
         model=make_chat_model(settings.model, secrets=secrets),
         tools=TOOLS,
         system_prompt=system_prompt,
-        middleware=guardrails(),
+        middleware=[*guardrails(), *([SandboxFilesMiddleware(sandbox, settings)] if sandbox else [])],
         subagents=build_subagents(guardrails),
         memory=memory_sources(settings),
         permissions=build_permissions(settings),
