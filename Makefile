@@ -18,7 +18,7 @@ NAME ?=
 ARGS ?=
 
 .PHONY: help install dev test bench bench-compare lint fmt typecheck migrate superuser apikey worker beat web services \
-        services-stop services-status frontend up down logs ps backup restore
+        services-stop services-status frontend up down logs ps backup restore rotate-keys
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[1m%-16s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -58,6 +58,9 @@ superuser: install ## Create a Django superuser (interactive)
 apikey: install ## Print a new API key: make apikey ORG=demo EMAIL=alice@demo.local ROLE=editor
 	@test -n "$(EMAIL)" || { echo "usage: make apikey ORG=demo EMAIL=alice@demo.local [ROLE=editor] [NAME=label]" >&2; exit 2; }
 	@$(WITH_SERVICES) $(MANAGE) create_api_key --org "$(ORG)" --email "$(EMAIL)" $(if $(ROLE),--role "$(ROLE)") $(if $(NAME),--name "$(NAME)")
+
+rotate-keys: install ## Re-wrap every stored secret under the first ATRIUM_VAULT_KEYS key (ARGS=--dry-run)
+	@$(WITH_SERVICES) $(MANAGE) rotate_vault_keys $(ARGS)
 
 web: install ## Run only the ASGI server
 	@$(WITH_SERVICES) cd backend && $(UV) uvicorn config.asgi:application --host 127.0.0.1 --port $${ATRIUM_PORT:-8000} --timeout-graceful-shutdown 5

@@ -14,6 +14,8 @@ from atrium.assistants.api import router as assistants_router
 from atrium.audit.api import router as audit_router
 from atrium.core.errors import AtriumError
 from atrium.core.tenancy import Role
+from atrium.credentials.api import callback_router, member_router
+from atrium.credentials.api import org_router as credentials_router
 from atrium.orgs.api import org_router, user_router
 from config.auth import OrgAuth, UserAuth
 
@@ -32,6 +34,10 @@ api.add_router("/orgs", user_router, auth=UserAuth())
 api.add_router("/orgs/{org}", org_router, auth=OrgAuth())
 api.add_router("/orgs/{org}", assistants_router, auth=OrgAuth())
 api.add_router("/orgs/{org}", audit_router, auth=OrgAuth(role=Role.ADMIN))
+api.add_router("/orgs/{org}", credentials_router, auth=OrgAuth())
+# A member's own connections and consents: any role, writes included.
+api.add_router("/orgs/{org}", member_router, auth=OrgAuth(Role.VIEWER))
+api.add_router("/oauth", callback_router, auth=UserAuth())
 
 
 def _error(request: HttpRequest, status: int, message: str, code: str, **extra: object) -> HttpResponse:

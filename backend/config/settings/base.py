@@ -35,6 +35,7 @@ INSTALLED_APPS = [
     "atrium.audit",
     "atrium.assistants",
     "atrium.runtime",
+    "atrium.credentials",
 ]
 
 MIDDLEWARE = [
@@ -175,6 +176,17 @@ CELERY_BEAT_SCHEDULE = {
         "options": {"expires": float(ATRIUM_RUN_RECONCILE_SECONDS)},
     },
 }
+
+# The vault's key-encryption keys, `id:base64key,...`: the first wraps new secrets, all unwrap
+# (docs/runbooks/rotate-vault-keys.md). Dev and test fall back to a fixed, public key; production
+# refuses to start without a real one.
+DEV_VAULT_KEYS = "dev-insecure:YXRyaXVtLWRldi12YXVsdC1rZXktbm90LXNlY3JldCE"
+ATRIUM_VAULT_KEYS = env_str("ATRIUM_VAULT_KEYS", DEV_VAULT_KEYS)
+# The URL users reach Atrium at; OAuth providers redirect to <it>/api/v1/oauth/<provider>/callback.
+ATRIUM_PUBLIC_URL = env_str("ATRIUM_PUBLIC_URL", "http://localhost:8000")
+# Let OAuth provider URLs resolve to private or loopback addresses (an intranet identity provider;
+# development and tests). Off, they are refused, so an org admin cannot aim the server at its own network.
+ATRIUM_OAUTH_ALLOW_PRIVATE_HOSTS = env_bool("ATRIUM_OAUTH_ALLOW_PRIVATE_HOSTS", False)
 
 ATRIUM_PORT = env_int("ATRIUM_PORT", 8000)
 # Connections of the runtime's own async pool (LangGraph checkpointer and store), per process.

@@ -12,3 +12,6 @@ if SECRET_KEY.startswith("insecure"):
 SESSION_COOKIE_SECURE = env_bool("ATRIUM_SECURE_COOKIES", True)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+ATRIUM_VAULT_KEYS = env_str("ATRIUM_VAULT_KEYS")
+if "dev-insecure:" in ATRIUM_VAULT_KEYS:
+    raise ImproperlyConfiguredError("Set real ATRIUM_VAULT_KEYS in production (see .env.example).")

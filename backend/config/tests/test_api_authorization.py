@@ -17,6 +17,8 @@ from atrium.assistants.models import Assistant, AssistantVersion
 from atrium.assistants.services import assistant_create
 from atrium.audit.models import AuditEvent
 from atrium.core.tenancy import Role, scoped
+from atrium.credentials.models import OAuthAuthorization, OAuthConnection, OAuthProvider, WorkspaceSecret
+from atrium.credentials.tests import factories as credential_factories
 from atrium.orgs.models import ApiKey, Membership, Organization
 from atrium.orgs.services import api_key_create, membership_ensure
 
@@ -34,6 +36,14 @@ def editors(ok: int) -> dict[str, int]:
 def admins(ok: int) -> dict[str, int]:
     return {"anonymous": 401, "other_org": 404, "viewer": 403, "editor": 403, "admin": ok}
 
+
+PROVIDER = {
+    "slug": "new-idp",
+    "authorize_url": "https://idp.example/authorize",
+    "token_url": "https://idp.example/token",
+    "client_id": "c",
+    "client_secret": "s",
+}
 
 # (method, path, body, expected status per caller); {member}, {key} and {assistant} are filled in.
 MATRIX: list[tuple[str, str, dict[str, Any] | None, dict[str, int]]] = [
@@ -54,6 +64,18 @@ MATRIX: list[tuple[str, str, dict[str, Any] | None, dict[str, int]]] = [
     ("get", "/api/v1/orgs/acme/assistants/{assistant}/versions", None, everyone(200)),
     ("post", "/api/v1/orgs/acme/assistants/{assistant}/latest", {"version": 1}, editors(200)),
     ("get", "/api/v1/orgs/acme/audit-events", None, admins(200)),
+    ("get", "/api/v1/orgs/acme/secrets", None, admins(200)),
+    ("put", "/api/v1/orgs/acme/secrets/NEW_SECRET", {"value": "v"}, admins(200)),
+    ("delete", "/api/v1/orgs/acme/secrets/{secret}", None, admins(204)),
+    ("get", "/api/v1/orgs/acme/oauth-providers", None, everyone(200)),
+    ("post", "/api/v1/orgs/acme/oauth-providers", PROVIDER, admins(200)),
+    ("patch", "/api/v1/orgs/acme/oauth-providers/{provider}", {"name": "Renamed"}, admins(200)),
+    ("delete", "/api/v1/orgs/acme/oauth-providers/{provider}", None, admins(204)),
+    ("get", "/api/v1/orgs/acme/oauth-connections", None, admins(200)),
+    ("get", "/api/v1/orgs/acme/me/connections", None, everyone(200)),
+    ("post", "/api/v1/orgs/acme/oauth/{provider}/authorize", {"scopes": ["read"]}, everyone(200)),
+    # the target connection is another member's: nobody but its owner may disconnect it
+    ("delete", "/api/v1/orgs/acme/me/connections/{connection}", None, everyone(404)),
 ]
 
 USER_LEVEL: list[tuple[str, str, dict[str, Any] | None]] = [
@@ -73,6 +95,10 @@ def snapshot() -> dict[str, list[dict[str, Any]]]:
         "assistants": list(Assistant.unscoped.order_by("id").values()),
         "versions": list(AssistantVersion.unscoped.order_by("id").values()),
         "audit": list(AuditEvent.unscoped.order_by("id").values()),
+        "secrets": list(WorkspaceSecret.unscoped.order_by("id").values()),
+        "providers": list(OAuthProvider.unscoped.order_by("id").values()),
+        "connections": list(OAuthConnection.unscoped.order_by("id").values()),
+        "authorizations": list(OAuthAuthorization.unscoped.order_by("id").values()),
     }
 
 
@@ -83,7 +109,17 @@ def targets(admin, members) -> dict[str, str]:
     with scoped(admin.scope()):
         key, _ = api_key_create(user=target, name="target key")
         assistant = assistant_create(graph_id="echo", name="Target")
-    return {"member": str(membership.id), "key": str(key.id), "assistant": str(assistant.id)}
+    secret = credential_factories.secret(admin.org, name="TARGET_SECRET")
+    provider = credential_factories.provider(admin.org, revocation=False)
+    connection = credential_factories.connection(provider, target)
+    return {
+        "member": str(membership.id),
+        "key": str(key.id),
+        "assistant": str(assistant.id),
+        "secret": secret.name,
+        "provider": str(provider.id),
+        "connection": str(connection.id),
+    }
 
 
 def call(client: Client, method: str, path: str, body: dict[str, Any] | None, **headers: str):

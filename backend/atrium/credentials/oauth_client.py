@@ -1,0 +1,109 @@
+"""Talking to authorization servers: Authlib's OAuth 2.0 client over httpx, with timeouts and a guard
+against provider URLs that point into the platform's own network."""
+
+from __future__ import annotations
+
+import ipaddress
+import socket
+from typing import Any
+from urllib.parse import urlparse
+
+import httpx
+from authlib.integrations.base_client.errors import OAuthError
+from authlib.integrations.httpx_client import OAuth2Client
+from django.conf import settings
+
+from atrium.credentials import vault
+from atrium.credentials.models import OAuthProvider
+from atrium.credentials.oauth_urls import redirect_uri_for
+
+TIMEOUT = httpx.Timeout(10.0, connect=5.0)
+# Errors after which the grant is gone: the user has to consent again. Anything else is transient.
+TERMINAL_ERRORS = frozenset({"invalid_grant", "unauthorized_client", "invalid_client", "access_denied"})
+
+
+class ProviderError(Exception):
+    """The provider refused or could not be reached. `terminal`: the grant is gone for good."""
+
+    def __init__(self, message: str, *, terminal: bool) -> None:
+        super().__init__(message)
+        self.terminal = terminal
+
+
+def _check_destination(url: str) -> None:
+    """Refuse provider URLs resolving to private, loopback or link-local addresses (SSRF), unless
+    the deployment allows them (development, tests, an intranet identity provider)."""
+    if settings.ATRIUM_OAUTH_ALLOW_PRIVATE_HOSTS:
+        return
+    host = urlparse(url).hostname or ""
+    try:
+        infos = socket.getaddrinfo(host, None)
+    except OSError as exc:
+        raise ProviderError(f"Cannot resolve {host!r}.", terminal=False) from exc
+    for info in infos:
+        address = ipaddress.ip_address(info[4][0])
+        if address.is_private or address.is_loopback or address.is_link_local or address.is_reserved:
+            raise ProviderError(f"{host!r} resolves to a non-public address.", terminal=True)
+
+
+def client_for(provider: OAuthProvider, *, scopes: list[str] | None = None) -> OAuth2Client:
+    secret = (
+        vault.unseal(bytes(provider.sealed_client_secret), aad=provider.aad())
+        if provider.sealed_client_secret is not None
+        else None
+    )
+    return OAuth2Client(
+        client_id=provider.client_id,
+        client_secret=secret,
+        token_endpoint_auth_method="client_secret_post" if secret else "none",
+        revocation_endpoint_auth_method="client_secret_post" if secret else "none",
+        scope=" ".join(scopes) if scopes else None,
+        redirect_uri=redirect_uri_for(provider.id),
+        code_challenge_method="S256",
+        timeout=TIMEOUT,
+        follow_redirects=False,
+    )
+
+
+def authorization_url(provider: OAuthProvider, *, scopes: list[str], state: str, code_verifier: str) -> str:
+    with client_for(provider, scopes=scopes) as client:
+        url, _ = client.create_authorization_url(
+            provider.authorize_url, state=state, code_verifier=code_verifier
+        )
+    return str(url)
+
+
+def _call(provider: OAuthProvider, url: str, action: str, **kwargs: Any) -> dict[str, Any]:
+    _check_destination(url)
+    try:
+        with client_for(provider) as client:
+            if action == "code":
+                token = client.fetch_token(url, grant_type="authorization_code", **kwargs)
+            else:
+                token = client.refresh_token(url, **kwargs)
+    except OAuthError as exc:
+        raise ProviderError(f"{provider.slug}: {exc.error}", terminal=exc.error in TERMINAL_ERRORS) from None
+    except (httpx.HTTPError, ValueError) as exc:
+        raise ProviderError(f"{provider.slug}: {type(exc).__name__}", terminal=False) from None
+    return dict(token)
+
+
+def exchange_code(provider: OAuthProvider, *, code: str, code_verifier: str) -> dict[str, Any]:
+    return _call(provider, provider.token_url, "code", code=code, code_verifier=code_verifier)
+
+
+def refresh(provider: OAuthProvider, *, refresh_token: str) -> dict[str, Any]:
+    return _call(provider, provider.token_url, "refresh", refresh_token=refresh_token)
+
+
+def revoke(provider: OAuthProvider, *, token: str, hint: str) -> bool:
+    """Revoke a token at the provider (RFC 7009) when it supports it. True when it answered 2xx."""
+    if not provider.revocation_url:
+        return False
+    _check_destination(provider.revocation_url)
+    try:
+        with client_for(provider) as client:
+            response = client.revoke_token(provider.revocation_url, token=token, token_type_hint=hint)
+    except httpx.HTTPError:
+        return False
+    return bool(200 <= response.status_code < 300)
