@@ -21,6 +21,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
+from atrium.audit.services import audit_record
 from atrium.core.errors import NotFoundError, ValidationFailedError
 from atrium.core.tenancy import Role, Scope, current_scope, scoped
 from atrium.credentials import oauth_client, vault
@@ -200,6 +201,12 @@ def _connection_store(
         connection.refreshed_at = timezone.now()
         _seal_tokens(connection, token)
         connection.save(force_insert=creating)
+        audit_record(
+            action="oauth_connection.connect",
+            target_type="oauth_connection",
+            target_id=connection.id,
+            data={"provider": provider.slug, "scopes": connection.scopes},
+        )
     return connection
 
 
@@ -319,6 +326,12 @@ def oauth_connection_disconnect(*, connection_id: uuid.UUID) -> None:
         if connection is None:
             raise NotFoundError("Connection not found.")
         connection.delete()
+        audit_record(
+            action="oauth_connection.disconnect",
+            target_type="oauth_connection",
+            target_id=connection_id,
+            data={"provider": connection.provider.slug},
+        )
     provider = connection.provider
     if not provider.revocation_url:
         return

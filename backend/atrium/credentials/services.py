@@ -9,6 +9,7 @@ from urllib.parse import urlparse
 
 from django.db import IntegrityError, transaction
 
+from atrium.audit.services import audit_record
 from atrium.core.errors import ConflictError, NotFoundError, ValidationFailedError
 from atrium.core.tenancy import Role, current_scope
 from atrium.credentials import vault
@@ -54,15 +55,20 @@ def workspace_secret_set(*, name: str, value: str, description: str = "") -> Wor
                 "created_by_id": scope.user_id,
             },
         )
+        audit_record(
+            action="secret.set", target_type="workspace_secret", target_id=secret.id, data={"name": name}
+        )
     return secret
 
 
 def workspace_secret_delete(*, name: str) -> None:
     scope = current_scope()
     scope.require(Role.ADMIN)
-    deleted, _ = WorkspaceSecret.objects.filter(name=name).delete()
-    if not deleted:
-        raise NotFoundError("Secret not found.")
+    with transaction.atomic():
+        deleted, _ = WorkspaceSecret.objects.filter(name=name).delete()
+        if not deleted:
+            raise NotFoundError("Secret not found.")
+        audit_record(action="secret.delete", target_type="workspace_secret", data={"name": name})
 
 
 def _check_url(value: str, *, field: str) -> str:
@@ -114,6 +120,12 @@ def oauth_provider_create(
     try:
         with transaction.atomic():
             provider.save(force_insert=True)
+            audit_record(
+                action="oauth_provider.create",
+                target_type="oauth_provider",
+                target_id=provider.id,
+                data={"slug": slug},
+            )
     except IntegrityError as exc:
         raise ConflictError(f"A provider {slug!r} exists already.", code="slug_taken") from exc
     return provider
@@ -163,12 +175,20 @@ def oauth_provider_update(
         if default_scopes is not None:
             provider.default_scopes = _check_scopes(default_scopes)
         provider.save()
+        audit_record(
+            action="oauth_provider.update",
+            target_type="oauth_provider",
+            target_id=provider.id,
+            data={"slug": provider.slug, "client_secret_changed": client_secret is not None},
+        )
     return provider
 
 
 def oauth_provider_delete(*, provider_id: uuid.UUID) -> None:
     scope = current_scope()
     scope.require(Role.ADMIN)
-    deleted, _ = OAuthProvider.objects.filter(id=provider_id).delete()
-    if not deleted:
-        raise NotFoundError("Provider not found.")
+    with transaction.atomic():
+        deleted, _ = OAuthProvider.objects.filter(id=provider_id).delete()
+        if not deleted:
+            raise NotFoundError("Provider not found.")
+        audit_record(action="oauth_provider.delete", target_type="oauth_provider", target_id=provider_id)

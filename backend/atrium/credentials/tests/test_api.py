@@ -6,6 +6,7 @@ import json
 
 import pytest
 
+from atrium.audit.models import AuditEvent
 from atrium.core.tenancy import scoped, system_scope
 from atrium.credentials import vault
 from atrium.credentials.models import OAuthConnection, OAuthProvider, WorkspaceSecret
@@ -48,6 +49,10 @@ def test_an_admin_sets_a_secret_and_never_reads_it_back(client_for, admin):
         again = WorkspaceSecret.objects.get()
     assert again.id == row.id
     assert vault.unseal(bytes(again.sealed_value), aad=again.aad()) == "sk-new"
+    # and the audit log names the secret, never its value
+    with system_scope():
+        events = list(AuditEvent.objects.filter(action="secret.set").values_list("data", flat=True))
+    assert events == [{"name": "OPENAI_API_KEY"}, {"name": "OPENAI_API_KEY"}]
 
 
 def test_a_secret_row_copied_to_another_org_does_not_open(admin, outsider):
