@@ -13,7 +13,8 @@ from django.http import HttpRequest
 from atrium.core.errors import AtriumError, NotFoundError
 from atrium.core.tenancy import Role, Scope, set_scope
 from atrium.orgs.selectors import membership_list_for_user
-from config.auth import SAFE_METHODS, Principal, identify, resolve_org_scope
+from config.auth import API_KEY_HEADER, SAFE_METHODS, Principal, identify, resolve_org_scope
+from config.custom_auth import atrium_user_for, authenticate, authorize, custom_auth, user_from_scope
 
 ORG_HEADER = "HTTP_X_ATRIUM_ORG"
 # POSTs that only read (searches, counts, history): viewers may call them.
@@ -28,8 +29,8 @@ READ_ONLY_POSTS = (
 )
 
 
-def _resolve(request: HttpRequest) -> tuple[Principal, Scope]:
-    principal = identify(request)
+def _resolve(request: HttpRequest, *, principal: Principal | None = None) -> tuple[Principal, Scope]:
+    principal = principal or identify(request)
     slug = request.META.get(ORG_HEADER) or None
     if principal.key_membership is None and slug is None:
         memberships = list(membership_list_for_user(user=principal.user)[:2])
@@ -49,12 +50,35 @@ def required_role(request: HttpRequest) -> Role:
     return Role.EDITOR
 
 
+def _has_atrium_credentials(request: HttpRequest) -> bool:
+    user = getattr(request, "user", None)
+    return API_KEY_HEADER in request.META or bool(user is not None and user.is_authenticated)
+
+
 class AgentAuth:
-    """Async ninja authentication; the lookups run in a worker thread, not on the event loop."""
+    """Async ninja authentication; the lookups run in a worker thread, not on the event loop.
+
+    With custom auth handlers configured (config.custom_auth), callers without an Atrium API key or
+    session are identified by the deployment's `@auth.authenticate`, and every request then passes
+    its `@auth.on` handler, which may only narrow what the scope already allows.
+    """
 
     async def __call__(self, request: HttpRequest) -> Principal:
-        principal, scope = await sync_to_async(_resolve, thread_sensitive=False)(request)
+        handlers = custom_auth()  # 503 when configured but broken: fail closed
+        handler_user = None
+        principal = None
+        if handlers is not None and handlers.authenticates:
+            has_credentials = await sync_to_async(_has_atrium_credentials, thread_sensitive=False)(request)
+            if not has_credentials:
+                handler_user = await authenticate(handlers, request)
+                user = await sync_to_async(atrium_user_for, thread_sensitive=False)(handler_user)
+                principal = Principal(user=user)
+        principal, scope = await sync_to_async(_resolve, thread_sensitive=False)(request, principal=principal)
         scope.require(required_role(request))
+        if handlers is not None:
+            scope = await authorize(
+                handlers, request, scope, handler_user or user_from_scope(scope, principal.user)
+            )
         set_scope(scope)
         return principal
 

@@ -9,6 +9,7 @@ from django.db.models import QuerySet
 
 from atrium.assistants.models import Assistant, AssistantVersion
 from atrium.core.errors import NotFoundError
+from atrium.core.tenancy import current_scope
 
 
 def _as_uuid(value: uuid.UUID | str) -> uuid.UUID:
@@ -18,9 +19,14 @@ def _as_uuid(value: uuid.UUID | str) -> uuid.UUID:
         raise NotFoundError("Assistant not found.") from exc
 
 
+def assistant_queryset() -> QuerySet[Assistant]:
+    """The org's assistants, less those an authorization handler's filter hides from this request."""
+    return current_scope().narrow(Assistant.objects.all(), "assistants")
+
+
 def assistant_get(*, assistant_id: uuid.UUID | str) -> Assistant:
     try:
-        return Assistant.objects.get(id=_as_uuid(assistant_id))
+        return assistant_queryset().get(id=_as_uuid(assistant_id))
     except Assistant.DoesNotExist as exc:
         raise NotFoundError("Assistant not found.") from exc
 
@@ -28,7 +34,7 @@ def assistant_get(*, assistant_id: uuid.UUID | str) -> Assistant:
 def assistant_list(
     *, graph_id: str | None = None, name: str | None = None, metadata: dict[str, Any] | None = None
 ) -> QuerySet[Assistant]:
-    queryset = Assistant.objects.all()
+    queryset = assistant_queryset()
     if graph_id:
         queryset = queryset.filter(graph_id=graph_id)
     if name:

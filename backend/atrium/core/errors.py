@@ -40,3 +40,10 @@ class NotFoundError(AtriumError):
 class ConflictError(AtriumError):
     status_code = 409
     code = "conflict"
+
+
+class ServiceUnavailableError(AtriumError):
+    """The deployment cannot serve this request safely right now (e.g. its auth module did not load)."""
+
+    status_code = 503
+    code = "service_unavailable"

@@ -14,14 +14,15 @@ from __future__ import annotations
 
 import contextvars
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from django.db import models
 
 from atrium.core.errors import PermissionDeniedError
+from atrium.core.metadata_filter import filter_q
 
 if TYPE_CHECKING:
     from django.db.models.query import QuerySet
@@ -45,8 +46,20 @@ class Role(models.TextChoices):
 _ROLE_RANK = {Role.VIEWER: 1, Role.EDITOR: 2, Role.ADMIN: 3}
 
 
+_M = TypeVar("_M", bound=models.Model)
+
+
 class ScopeMissingError(RuntimeError):
     """An org-owned table was queried outside any tenancy scope: a bug, never a user error."""
+
+
+@dataclass(frozen=True)
+class Narrowing:
+    """A metadata filter an authorization handler returned for this request, on one resource
+    (`threads` — runs go with their thread —, `assistants` or `crons`). It only ever removes rows."""
+
+    resource: str
+    filter: Mapping[str, Any]
 
 
 @dataclass(frozen=True)
@@ -62,6 +75,7 @@ class Scope:
     org_slug: str | None = None
     role: Role | None = None
     system: bool = False
+    narrowing: Narrowing | None = None
 
     def require(self, required: Role) -> None:
         if self.system:
@@ -80,6 +94,12 @@ class Scope:
 
     def has(self, required: Role) -> bool:
         return self.system or (self.role is not None and self.role.allows(required))
+
+    def narrow(self, queryset: QuerySet[_M], resource: str) -> QuerySet[_M]:
+        """`queryset` less the rows an authorization handler's filter excludes for `resource`."""
+        if self.narrowing is None or self.narrowing.resource != resource:
+            return queryset
+        return queryset.filter(filter_q(self.narrowing.filter))
 
 
 _current: contextvars.ContextVar[Scope | None] = contextvars.ContextVar("atrium_scope", default=None)
@@ -116,9 +136,6 @@ def scoped(scope: Scope) -> Iterator[Scope]:
 def system_scope() -> AbstractContextManager[Scope]:
     """For operator commands and periodic jobs that legitimately span organisations."""
     return scoped(Scope(user_id=None, system=True))
-
-
-_M = TypeVar("_M", bound=models.Model)
 
 
 class OrgScopedManager(models.Manager[_M], Generic[_M]):

@@ -13,6 +13,7 @@ from atrium.runtime.engine.graphs import (
     default_assistant_id,
     drawable_graph,
     graph_schemas,
+    import_variable,
     subgraph_schemas,
 )
 from atrium.runtime.engine.parts import RunOutcome
@@ -45,6 +46,7 @@ __all__ = [
     "error_payload",
     "format_event",
     "graph_schemas",
+    "import_variable",
     "stream_run",
     "stream_run_dual",
     "stream_run_v1",

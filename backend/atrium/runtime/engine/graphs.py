@@ -143,6 +143,20 @@ def _import_module(spec: GraphSpec) -> ModuleType:
     return module
 
 
+def import_variable(source: str, base_dir: Path, *, what: str) -> Any:
+    """The object a ``"./file.py:variable"`` or ``"module:variable"`` entry names (e.g. the ``auth``
+    entry); raises ``GraphLoadError`` (naming ``what``) when it cannot be imported or is missing."""
+    spec = _parse_spec(what, source, base_dir)
+    try:
+        module = _import_module(spec)
+    except Exception as exc:
+        raise GraphLoadError(what, source, f"{type(exc).__name__}: {exc}") from exc
+    try:
+        return getattr(module, spec.variable)
+    except AttributeError:
+        raise GraphLoadError(what, source, f"no variable '{spec.variable}'") from None
+
+
 def _resolve_value(spec: GraphSpec, module: ModuleType) -> GraphValue:
     try:
         value = getattr(module, spec.variable)
@@ -220,10 +234,15 @@ async def _materialize(produced: Any, exit_stack: contextlib.AsyncExitStack | No
 class GraphRegistry:
     """The graphs of one ``langgraph.json``; imports each lazily, once."""
 
-    def __init__(self, specs: Mapping[str, GraphSpec]) -> None:
+    def __init__(
+        self, specs: Mapping[str, GraphSpec], *, auth_path: str | None = None, base_dir: Path | None = None
+    ) -> None:
         self._specs = dict(specs)
         self._values: dict[str, GraphValue] = {}
         self._lock = threading.Lock()
+        self.auth_path = auth_path
+        """``"auth": {"path": "./auth.py:auth"}``: where the deployment's ``langgraph_sdk.Auth`` lives."""
+        self.base_dir = base_dir or Path.cwd()
 
     @classmethod
     def from_file(cls, config_path: str | Path = DEFAULT_GRAPHS_FILE) -> GraphRegistry:
@@ -241,7 +260,16 @@ class GraphRegistry:
         graphs = config.get("graphs") or {}
         if not isinstance(graphs, Mapping):
             raise GraphLoadError("*", str(path), '"graphs" must be an object')
-        return cls({graph_id: _parse_spec(graph_id, entry, base_dir) for graph_id, entry in graphs.items()})
+        auth = config.get("auth")
+        auth_path = auth.get("path") if isinstance(auth, Mapping) else None
+        if auth is not None and not isinstance(auth_path, str):
+            # Present but unusable: kept as a path that cannot load, so authentication fails closed.
+            auth_path = repr(auth)
+        return cls(
+            {graph_id: _parse_spec(graph_id, entry, base_dir) for graph_id, entry in graphs.items()},
+            auth_path=auth_path,
+            base_dir=base_dir,
+        )
 
     def graph_ids(self) -> list[str]:
         return list(self._specs)

@@ -26,7 +26,7 @@ SORT_FIELDS = {
 def cron_queryset() -> QuerySet[Cron]:
     """Every cron the current caller may see: the one place the ownership rule lives."""
     scope = current_scope()
-    queryset = Cron.objects.all()
+    queryset = scope.narrow(Cron.objects.all(), "crons")
     if scope.has(Role.ADMIN):
         return queryset
     if scope.user_id is None:

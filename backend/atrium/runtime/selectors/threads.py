@@ -15,7 +15,7 @@ from atrium.runtime.models import Thread
 def thread_queryset() -> QuerySet[Thread]:
     """Every thread the current caller may see: the one place the ownership rule lives."""
     scope = current_scope()
-    queryset = Thread.objects.all()
+    queryset = scope.narrow(Thread.objects.all(), "threads")
     if scope.has(Role.ADMIN):
         return queryset
     return queryset.filter(owner_id=scope.user_id)
