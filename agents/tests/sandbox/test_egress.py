@@ -76,11 +76,12 @@ def test_code_calls_an_allowed_service_with_a_key_it_never_sees(
     command = (
         _fetch(f"http://127.0.0.1:{port}/forecast")
         + " > /workspace/answer.txt; cat /workspace/answer.txt; env; cat /proc/*/environ 2>/dev/null;"
-        " ls -la /run/egress; cat /run/egress/* 2>/dev/null; grep -rl egress-4242 / 2>/dev/null; true"
+        " ls -la /run/egress; cat /run/egress/* 2>/dev/null;"
+        " grep -rl egress-4242 /workspace /tmp /run /etc /proc/[0-9]*/cmdline 2>/dev/null; true"
     )
 
     # when
-    result = sandbox.execute(command, egress=_policy())
+    result = sandbox.execute(command, egress=_policy(), timeout=20)
 
     # then: the call succeeded because the proxy added the key, which appears nowhere inside
     assert result.exit_code == 0

