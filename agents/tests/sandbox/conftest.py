@@ -19,6 +19,7 @@ TEST_LIMITS = Limits(
     file_size_bytes=8 << 20,
     max_output_bytes=64_000,
     max_transfer_bytes=1 << 20,
+    disk_bytes=16 << 20,
 )
 
 pytestmark = pytest.mark.skipif(

@@ -7,7 +7,12 @@ import time
 from pathlib import Path
 
 from atrium_agents.sandbox import BubblewrapSandbox, Limits
-from atrium_agents.sandbox.bubblewrap import EXIT_OUTPUT_LIMIT, EXIT_SANDBOX_ERROR, EXIT_TIMEOUT
+from atrium_agents.sandbox.bubblewrap import (
+    EXIT_DISK_LIMIT,
+    EXIT_OUTPUT_LIMIT,
+    EXIT_SANDBOX_ERROR,
+    EXIT_TIMEOUT,
+)
 
 
 def test_a_memory_hog_fails_inside_the_sandbox(sandbox: BubblewrapSandbox):
@@ -110,3 +115,16 @@ def _sandbox_processes() -> list[str]:
             return []
         time.sleep(0.1)
     return leftovers
+
+
+def test_filling_the_disk_kills_the_command_and_deleting_files_recovers(sandbox: BubblewrapSandbox):
+    # when: a writer that would go on until the wall limit, were disk use not watched
+    result = sandbox.execute("i=0; while true; do head -c 1048576 /dev/zero > /tmp/f$i; i=$((i+1)); done")
+    cleanup = sandbox.execute("rm -f /tmp/f* && echo cleaned")
+
+    # then
+    assert result.exit_code == EXIT_DISK_LIMIT
+    assert "grew past the 16777216 byte disk limit" in result.output
+    assert cleanup.output == "cleaned\n"
+    assert sandbox.disk_usage() < 1 << 20
+    assert sandbox.execute("head -c 1048576 /dev/zero > /workspace/ok && echo fits").output == "fits\n"

@@ -14,9 +14,11 @@ to ``/tmp`` and reads it back in a later ``execute``). Every command runs in fre
 
 Limits are set inside with ``prlimit`` after the user namespace exists, so ``RLIMIT_NPROC`` counts the
 sandbox's own processes: address space (memory), CPU seconds per process, processes, file size and
-open files. Wall time and output size are enforced from outside by killing bwrap, whose death takes
-the sandbox's whole pid namespace with it. Not limited yet: total disk use (needs a quota or a
-size-capped mount) and summed memory across processes (needs a cgroup).
+open files. Wall time, output size and disk use (``/workspace`` plus ``/tmp``, measured from outside
+about every second while a command runs) are enforced from outside by killing bwrap, whose death takes
+the sandbox's whole pid namespace with it. Not limited: memory summed across processes (needs a
+cgroup); disk use can overshoot by what is written between two checks (each file is capped by the
+file-size limit), and files uploaded between commands are not counted until the next command.
 """
 
 from __future__ import annotations
@@ -60,6 +62,7 @@ SANDBOX_PATH = "/usr/local/bin:/usr/bin:/bin"
 
 EXIT_TIMEOUT = 124
 EXIT_OUTPUT_LIMIT = 125
+EXIT_DISK_LIMIT = 123
 EXIT_SANDBOX_ERROR = 126
 
 _ETC_FILES = {
@@ -83,6 +86,10 @@ class Limits:
     open_files: int = 1024
     max_output_bytes: int = 200_000
     max_transfer_bytes: int = 50 << 20
+    disk_bytes: int | None = 2 << 30
+    """Space the sandbox's ``/workspace`` and ``/tmp`` may take together, checked every
+    ``disk_check_seconds`` while a command runs (None: unchecked)."""
+    disk_check_seconds: float = 1.0
 
 
 class BubblewrapSandbox(BaseSandbox):
@@ -260,6 +267,7 @@ class BubblewrapSandbox(BaseSandbox):
         size = 0
         reason: int | None = None
         deadline = time.monotonic() + wall
+        disk = _DiskWatch(self, self._limits)
         with selectors.DefaultSelector() as selector:
             selector.register(proc.stdout, selectors.EVENT_READ)
             while True:
@@ -267,7 +275,10 @@ class BubblewrapSandbox(BaseSandbox):
                 if remaining <= 0:
                     reason = EXIT_TIMEOUT
                     break
-                if not selector.select(timeout=remaining):
+                if disk.over():
+                    reason = EXIT_DISK_LIMIT
+                    break
+                if not selector.select(timeout=min(remaining, disk.interval)):
                     continue
                 chunk = os.read(proc.stdout.fileno(), 65536)
                 if not chunk:
@@ -289,6 +300,36 @@ class BubblewrapSandbox(BaseSandbox):
         if exit_code < 0:
             exit_code = 128 - exit_code
         return output, reason or exit_code, reason == EXIT_OUTPUT_LIMIT
+
+    def disk_usage(self) -> int:
+        """Bytes allocated under the sandbox's ``/workspace`` and ``/tmp`` (symlinks not followed)."""
+        total = 0
+        for root in (self._path / "workspace", self._path / "tmp"):
+            for dirpath, dirnames, filenames in os.walk(root):
+                for name in dirnames + filenames:
+                    with contextlib.suppress(OSError):
+                        total += os.lstat(os.path.join(dirpath, name)).st_blocks * 512
+        return total
+
+
+class _DiskWatch:
+    """Checks the sandbox's disk use at most every ``disk_check_seconds`` while a command runs.
+
+    The limit is the larger of the quota and the use when the command started, so a sandbox already
+    over it (e.g. after a lowered quota) can still run the ``rm`` that brings it back under.
+    """
+
+    def __init__(self, sandbox: BubblewrapSandbox, limits: Limits) -> None:
+        self._sandbox = sandbox
+        self.interval = limits.disk_check_seconds if limits.disk_bytes is not None else 3600.0
+        self._limit = None if limits.disk_bytes is None else max(limits.disk_bytes, sandbox.disk_usage())
+        self._next = time.monotonic() + self.interval
+
+    def over(self) -> bool:
+        if self._limit is None or time.monotonic() < self._next:
+            return False
+        self._next = time.monotonic() + self.interval
+        return self._sandbox.disk_usage() > self._limit
 
 
 class BubblewrapProvider:
@@ -415,6 +456,11 @@ def _explain(exit_code: int, wall: int, limits: Limits) -> str:
     """A line the agent can act on when a limit stopped the command."""
     if exit_code == EXIT_TIMEOUT:
         return f"\n[sandbox] killed after the {wall}s time limit, with every process it started."
+    if exit_code == EXIT_DISK_LIMIT:
+        return (
+            f"\n[sandbox] killed: /workspace and /tmp grew past the {limits.disk_bytes} byte disk limit. "
+            "Delete files you do not need."
+        )
     if exit_code == EXIT_OUTPUT_LIMIT:
         return (
             f"\n[sandbox] stopped: output exceeded {limits.max_output_bytes} bytes. "
