@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from atrium.audit.services import audit_record
 from atrium.orgs.admin_scope import OrgScopedAdmin, admin_org_ids
-from atrium.orgs.models import ApiKey, Membership, Organization
+from atrium.orgs.models import ApiKey, Membership, Organization, OrgSettings
 
 
 @admin.register(Organization)
@@ -96,3 +96,45 @@ class ApiKeyAdmin(OrgScopedAdmin):
                 actor_id=int(request.user.pk or 0) or None,
             )
         self.message_user(request, f"Revoked {count} key(s).", messages.SUCCESS)
+
+
+@admin.register(OrgSettings)
+class OrgSettingsAdmin(OrgScopedAdmin):
+    """Rate limits, concurrent-run cap and webhook policy of an org; blank limits use the deployment's
+    defaults. The webhook secret itself is derived, never stored: admins read it over the API."""
+
+    list_display = (
+        "org",
+        "api_requests_per_minute",
+        "api_requests_per_minute_per_user",
+        "runs_per_minute",
+        "runs_per_minute_per_user",
+        "max_concurrent_runs",
+        "webhook_allow_private",
+    )
+    fields = (
+        "org",
+        "api_requests_per_minute",
+        "api_requests_per_minute_per_user",
+        "runs_per_minute",
+        "runs_per_minute_per_user",
+        "max_concurrent_runs",
+        "webhook_allow_private",
+        "webhook_secret_generation",
+        "updated_at",
+    )
+    readonly_fields = ("webhook_secret_generation", "updated_at")
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Model | None = None) -> tuple[str, ...]:
+        return (*self.readonly_fields, "org") if obj is not None else self.readonly_fields
+
+    def save_model(self, request: HttpRequest, obj: OrgSettings, form: Any, change: bool) -> None:
+        super().save_model(request, obj, form, change)
+        audit_record(
+            action="org_settings.change",
+            target_type="org_settings",
+            target_id=obj.id,
+            data={name: form.cleaned_data.get(name) for name in form.changed_data},
+            org_id=obj.org_id,
+            actor_id=int(request.user.pk or 0) or None,
+        )

@@ -21,6 +21,7 @@ from atrium.orgs.schemas import (
     OrgIn,
     OrgOut,
     OrgPatchIn,
+    WebhookSecretOut,
 )
 
 # The org slug is a path parameter of the router prefix; authentication has already resolved it.
@@ -94,3 +95,14 @@ def api_key_create(request: HttpRequest, org: PathStr, payload: ApiKeyIn) -> dic
 def api_key_revoke(request: HttpRequest, org: PathStr, key_id: str) -> HttpResponse:
     services.api_key_revoke(key_id=key_id)
     return HttpResponse(status=204)
+
+
+@org_router.get("/webhook-secret", response=WebhookSecretOut)
+def webhook_secret_get(request: HttpRequest, org: PathStr) -> dict[str, str]:
+    """The secret receivers verify webhook signatures with (Standard Webhooks). Admins only; audited."""
+    return {"secret": services.org_webhook_secret_reveal()}
+
+
+@org_router.post("/webhook-secret/rotate", response=WebhookSecretOut)
+def webhook_secret_rotate(request: HttpRequest, org: PathStr) -> dict[str, str]:
+    return {"secret": services.org_webhook_secret_rotate()}

@@ -6,6 +6,7 @@ compared in constant time. Keys carry 256 bits of randomness, so a fast hash is 
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
 import secrets
@@ -42,3 +43,15 @@ def parse_prefix(plaintext: str) -> str | None:
 
 def key_matches(plaintext: str, hashed: str) -> bool:
     return hmac.compare_digest(hash_key(plaintext), hashed)
+
+
+def webhook_secret(*, signing_key: str, org_id: str, generation: int) -> str:
+    """An org's webhook signing secret in the Standard Webhooks format (`whsec_<base64>`).
+
+    Derived, never stored: HMAC-SHA256 of the org and a generation number under the deployment's
+    signing key. Rotating bumps the generation; changing the signing key rotates every org's secret.
+    """
+    digest = hmac.new(
+        signing_key.encode(), f"atrium-webhook:{org_id}:{generation}".encode(), hashlib.sha256
+    ).digest()
+    return "whsec_" + base64.b64encode(digest).decode()

@@ -62,3 +62,42 @@ class ApiKey(OrgOwnedModel):
     @property
     def is_active(self) -> bool:
         return self.revoked_at is None
+
+
+class OrgSettings(OrgOwnedModel):
+    """An org's operational settings, edited by its admins in the Django admin. A blank limit means the
+    deployment's default (`ATRIUM_RATE_*` / `ATRIUM_MAX_CONCURRENT_RUNS` settings); 0 means unlimited."""
+
+    id = models.UUIDField(primary_key=True, default=uuid7, editable=False)
+    webhook_allow_private = models.BooleanField(
+        default=False,
+        help_text="Deliver webhooks to loopback, private and link-local addresses (e.g. an internal "
+        "service). Off: such URLs are refused.",
+    )
+    webhook_secret_generation = models.PositiveIntegerField(
+        default=1, help_text="Bumped to rotate the webhook signing secret (it is derived, never stored)."
+    )
+    api_requests_per_minute = models.PositiveIntegerField(
+        null=True, blank=True, help_text="API requests per minute for the whole org."
+    )
+    api_requests_per_minute_per_user = models.PositiveIntegerField(
+        null=True, blank=True, help_text="API requests per minute for each member."
+    )
+    runs_per_minute = models.PositiveIntegerField(
+        null=True, blank=True, help_text="Runs created per minute for the whole org."
+    )
+    runs_per_minute_per_user = models.PositiveIntegerField(
+        null=True, blank=True, help_text="Runs created per minute by each member."
+    )
+    max_concurrent_runs = models.PositiveIntegerField(
+        null=True, blank=True, help_text="Runs executing at once; more wait, pending, for a free slot."
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta(OrgOwnedModel.Meta):
+        verbose_name = "organisation settings"
+        verbose_name_plural = "organisation settings"
+        constraints = [models.UniqueConstraint(fields=("org",), name="org_settings_unique_org")]
+
+    def __str__(self) -> str:
+        return f"settings of {self.org_id}"

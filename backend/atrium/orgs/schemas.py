@@ -65,3 +65,7 @@ class ApiKeyOut(Schema):
 
 class ApiKeyCreatedOut(ApiKeyOut):
     key: str = Field(description="The secret. Shown once: it is not stored and cannot be shown again.")
+
+
+class WebhookSecretOut(Schema):
+    secret: str = Field(description="whsec_<base64>: verify `webhook-signature` with it (Standard Webhooks).")

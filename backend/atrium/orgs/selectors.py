@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import uuid
+
 from django.db.models import QuerySet
 
 from atrium.accounts.models import User
 from atrium.core.errors import NotFoundError
 from atrium.core.tenancy import Role, current_scope
-from atrium.orgs.models import ApiKey, Membership, Organization
+from atrium.orgs.models import ApiKey, Membership, Organization, OrgSettings
 
 
 def membership_list_for_user(*, user: User) -> QuerySet[Membership]:
@@ -36,3 +38,9 @@ def api_key_list() -> QuerySet[ApiKey]:
     """Keys are managed by admins; the list shows who holds which key, so it is admin-only too."""
     current_scope().require(Role.ADMIN)
     return ApiKey.objects.select_related("user").order_by("-created_at")
+
+
+def org_settings_get(*, org_id: uuid.UUID) -> OrgSettings | None:
+    """An org's settings row (None: all defaults). Read by the runtime's entry points (rate limits, the
+    webhook task) for a known org, hence unscoped."""
+    return OrgSettings.unscoped.filter(org_id=org_id).first()

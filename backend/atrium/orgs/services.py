@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models import F
 from django.utils import timezone
 from django.utils.text import slugify
 
@@ -13,8 +15,8 @@ from atrium.accounts.services import user_get_or_create
 from atrium.audit.services import audit_record
 from atrium.core.errors import ConflictError, NotFoundError, ValidationFailedError
 from atrium.core.tenancy import Role, current_scope
-from atrium.orgs.keys import generate_key, key_matches, parse_prefix
-from atrium.orgs.models import ApiKey, Membership, Organization
+from atrium.orgs.keys import generate_key, key_matches, parse_prefix, webhook_secret
+from atrium.orgs.models import ApiKey, Membership, Organization, OrgSettings
 
 # last_used_at is informative; writing it on every request would put a row update on the hot path.
 API_KEY_TOUCH_INTERVAL = timedelta(minutes=1)
@@ -213,3 +215,45 @@ def api_key_authenticate(*, plaintext: str) -> tuple[ApiKey, Membership] | None:
     if key.last_used_at is None or now - key.last_used_at > API_KEY_TOUCH_INTERVAL:
         ApiKey.unscoped.filter(id=key.id).update(last_used_at=now)
     return key, membership
+
+
+def org_settings_ensure() -> OrgSettings:
+    """The current org's settings row, created with the defaults on first use."""
+    scope = current_scope()
+    settings_row, _ = OrgSettings.objects.get_or_create(org_id=scope.org)
+    return settings_row
+
+
+def org_webhook_secret(*, org_id: str, generation: int) -> str:
+    return webhook_secret(
+        signing_key=settings.ATRIUM_WEBHOOK_SIGNING_KEY, org_id=str(org_id), generation=generation
+    )
+
+
+def org_webhook_secret_reveal() -> str:
+    """The org's webhook signing secret, for an admin configuring a receiver. Every read is audited."""
+    scope = current_scope()
+    scope.require(Role.ADMIN)
+    with transaction.atomic():
+        row = org_settings_ensure()
+        audit_record(action="webhook_secret.read", target_type="org", target_id=scope.org)
+    return org_webhook_secret(org_id=str(scope.org), generation=row.webhook_secret_generation)
+
+
+def org_webhook_secret_rotate() -> str:
+    """Replace the org's webhook signing secret; deliveries signed from now on use the new one."""
+    scope = current_scope()
+    scope.require(Role.ADMIN)
+    with transaction.atomic():
+        row = org_settings_ensure()
+        OrgSettings.objects.filter(id=row.id).update(
+            webhook_secret_generation=F("webhook_secret_generation") + 1
+        )
+        row.refresh_from_db()
+        audit_record(
+            action="webhook_secret.rotate",
+            target_type="org",
+            target_id=scope.org,
+            data={"generation": row.webhook_secret_generation},
+        )
+    return org_webhook_secret(org_id=str(scope.org), generation=row.webhook_secret_generation)

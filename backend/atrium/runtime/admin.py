@@ -1,10 +1,13 @@
 from __future__ import annotations
 
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.db.models import QuerySet
 from django.http import HttpRequest
 
+from atrium.core.http import redacted_url
 from atrium.orgs.admin_scope import OrgScopedAdmin
-from atrium.runtime.models import Cron, Run, Thread
+from atrium.runtime.models import Cron, Run, Thread, WebhookDelivery
+from atrium.runtime.services.webhooks import webhook_redeliver
 
 
 @admin.register(Thread)
@@ -120,3 +123,55 @@ class CronAdmin(OrgScopedAdmin):
 
     def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
         return False
+
+
+@admin.register(WebhookDelivery)
+class WebhookDeliveryAdmin(OrgScopedAdmin):
+    """The delivery log. Read-only; a failed or refused delivery can be sent again. The URL is shown
+    without its query string, which may carry a token."""
+
+    list_display = (
+        "created_at",
+        "org",
+        "run_id",
+        "destination",
+        "run_status",
+        "status",
+        "attempts",
+        "response_status",
+        "delivered_at",
+    )
+    list_filter = ("status", "run_status", "org")
+    search_fields = ("run_id", "thread_id")
+    fields = (
+        "id",
+        "org",
+        "run_id",
+        "thread_id",
+        "destination",
+        "run_status",
+        "status",
+        "attempts",
+        "response_status",
+        "last_error",
+        "created_at",
+        "last_attempt_at",
+        "delivered_at",
+    )
+    readonly_fields = fields
+    actions = ("redeliver",)
+
+    @admin.display(description="URL")
+    def destination(self, obj: WebhookDelivery) -> str:
+        return redacted_url(obj.url)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+    @admin.action(description="Deliver the selected webhooks again")
+    def redeliver(self, request: HttpRequest, queryset: QuerySet[WebhookDelivery]) -> None:
+        count = webhook_redeliver(delivery_ids=[d.id for d in queryset])
+        self.message_user(request, f"Sent {count} webhook(s) again.", messages.SUCCESS)

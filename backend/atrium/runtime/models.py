@@ -162,3 +162,41 @@ class Cron(OrgOwnedModel):
 
     def __str__(self) -> str:
         return f"{self.id} ({self.schedule})"
+
+
+class WebhookStatus(models.TextChoices):
+    PENDING = "pending"
+    DELIVERED = "delivered"
+    FAILED = "failed"
+    REFUSED = "refused"
+
+
+class WebhookDelivery(OrgOwnedModel):
+    """One webhook notification of a finished run, and how its delivery went (the delivery log).
+
+    Written in the transaction that ends the run, so a finished run with a webhook always has one; the
+    run id is kept as a plain value because the run may be deleted (stateless runs) before delivery.
+    `payload` is the body sent, minus `webhook_sent_at`, which each attempt stamps.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid7, editable=False)
+    run_id = models.UUIDField(db_index=True)
+    thread_id = models.UUIDField(null=True, blank=True)
+    url = models.CharField(max_length=2048)
+    run_status = models.CharField(max_length=16)
+    payload = models.JSONField(default=dict)
+    status = models.CharField(max_length=16, choices=WebhookStatus.choices, default=WebhookStatus.PENDING)
+    attempts = models.PositiveIntegerField(default=0)
+    response_status = models.PositiveIntegerField(null=True, blank=True)
+    last_error = models.TextField(blank=True, default="")
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_attempt_at = models.DateTimeField(null=True, blank=True)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta(OrgOwnedModel.Meta):
+        ordering = ("-created_at",)
+        verbose_name_plural = "webhook deliveries"
+        indexes = [models.Index(fields=("org", "-created_at"), name="webhook_org_created")]
+
+    def __str__(self) -> str:
+        return f"{self.run_id} → {self.status}"

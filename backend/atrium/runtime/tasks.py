@@ -18,6 +18,7 @@ from atrium.runtime.services.execution import run_claim, run_finish, temporary_t
 from atrium.runtime.services.recovery import runs_reconcile as reconcile_pending
 from atrium.runtime.services.recovery import runs_sweep as sweep_leases
 from atrium.runtime.services.sandboxes import sandboxes_expire as expire_sandboxes
+from atrium.runtime.services.webhooks import webhook_deliver
 
 logger = logging.getLogger(__name__)
 # A tick left in the queue longer than this is dropped: a newer one has been sent meanwhile.
@@ -76,6 +77,16 @@ def runs_sweep() -> dict[str, int]:
 def runs_reconcile() -> int:
     """Re-enqueue runs pending in Postgres whose broker message may be lost (beat)."""
     return reconcile_pending()
+
+
+@shared_task(name="atrium.runtime.deliver_webhook", bind=True, acks_late=True, ignore_result=True)
+def deliver_webhook(self: Any, delivery_id: str) -> None:
+    """One attempt at a run's webhook; the service records it and says whether to retry (bounded by
+    ATRIUM_WEBHOOK_MAX_ATTEMPTS, with exponential backoff). A redelivered message finds the delivery
+    no longer pending and does nothing."""
+    attempt = webhook_deliver(delivery_id=delivery_id)
+    if not attempt.done:
+        raise self.retry(countdown=attempt.retry_in, max_retries=None)
 
 
 @worker_shutting_down.connect

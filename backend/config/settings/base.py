@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from config.env import database_from_url, env_bool, env_int, env_list, env_path, env_str
+from config.env import database_from_url, env_bool, env_float, env_int, env_list, env_path, env_str
 
 BACKEND_DIR = Path(__file__).resolve().parents[2]
 REPO_DIR = BACKEND_DIR.parent
@@ -187,6 +187,14 @@ ATRIUM_PUBLIC_URL = env_str("ATRIUM_PUBLIC_URL", "http://localhost:8000")
 # Let OAuth provider URLs resolve to private or loopback addresses (an intranet identity provider;
 # development and tests). Off, they are refused, so an org admin cannot aim the server at its own network.
 ATRIUM_OAUTH_ALLOW_PRIVATE_HOSTS = env_bool("ATRIUM_OAUTH_ALLOW_PRIVATE_HOSTS", False)
+
+# Webhooks (docs/architecture.md, Webhooks): each org's signing secret is derived from this key.
+ATRIUM_WEBHOOK_SIGNING_KEY = env_str("ATRIUM_WEBHOOK_SIGNING_KEY", SECRET_KEY)
+ATRIUM_WEBHOOK_MAX_ATTEMPTS = env_int("ATRIUM_WEBHOOK_MAX_ATTEMPTS", 6)
+# Retry n waits about BACKOFF * 2**(n-1) seconds (with jitter), at most BACKOFF_MAX.
+ATRIUM_WEBHOOK_BACKOFF_SECONDS = env_float("ATRIUM_WEBHOOK_BACKOFF_SECONDS", 10.0)
+ATRIUM_WEBHOOK_BACKOFF_MAX_SECONDS = env_float("ATRIUM_WEBHOOK_BACKOFF_MAX_SECONDS", 1800.0)
+ATRIUM_WEBHOOK_TIMEOUT_SECONDS = env_float("ATRIUM_WEBHOOK_TIMEOUT_SECONDS", 10.0)
 
 ATRIUM_PORT = env_int("ATRIUM_PORT", 8000)
 # Connections of the runtime's own async pool (LangGraph checkpointer and store), per process.

@@ -19,7 +19,7 @@ from atrium.audit.models import AuditEvent
 from atrium.core.tenancy import Role, scoped
 from atrium.credentials.models import OAuthAuthorization, OAuthConnection, OAuthProvider, WorkspaceSecret
 from atrium.credentials.tests import factories as credential_factories
-from atrium.orgs.models import ApiKey, Membership, Organization
+from atrium.orgs.models import ApiKey, Membership, Organization, OrgSettings
 from atrium.orgs.services import api_key_create, membership_ensure
 
 CALLERS = ("anonymous", "other_org", "viewer", "editor", "admin")
@@ -76,6 +76,8 @@ MATRIX: list[tuple[str, str, dict[str, Any] | None, dict[str, int]]] = [
     ("post", "/api/v1/orgs/acme/oauth/{provider}/authorize", {"scopes": ["read"]}, everyone(200)),
     # the target connection is another member's: nobody but its owner may disconnect it
     ("delete", "/api/v1/orgs/acme/me/connections/{connection}", None, everyone(404)),
+    ("get", "/api/v1/orgs/acme/webhook-secret", None, admins(200)),
+    ("post", "/api/v1/orgs/acme/webhook-secret/rotate", None, admins(200)),
 ]
 
 USER_LEVEL: list[tuple[str, str, dict[str, Any] | None]] = [
@@ -99,6 +101,7 @@ def snapshot() -> dict[str, list[dict[str, Any]]]:
         "providers": list(OAuthProvider.unscoped.order_by("id").values()),
         "connections": list(OAuthConnection.unscoped.order_by("id").values()),
         "authorizations": list(OAuthAuthorization.unscoped.order_by("id").values()),
+        "org_settings": list(OrgSettings.unscoped.order_by("id").values()),
     }
 
 

@@ -32,6 +32,7 @@ from atrium.runtime.selectors.crons import cron_get
 from atrium.runtime.selectors.threads import thread_queryset
 from atrium.runtime.services.runs import RunCreate, run_create
 from atrium.runtime.services.threads import thread_create
+from atrium.runtime.services.webhooks import webhook_validate
 
 logger = logging.getLogger(__name__)
 
@@ -137,6 +138,8 @@ def cron_create(
     tz = validated_timezone(timezone)
     payload = {k: v for k, v in payload.items() if k in PAYLOAD_FIELDS and v is not None}
     _check_payload(payload)
+    if payload.get("webhook") is not None:
+        payload["webhook"] = webhook_validate(payload["webhook"], org_id=scope.org)
     assistant = assistant_resolve(assistant_id=assistant_id)
     with transaction.atomic():
         thread = None
@@ -185,6 +188,8 @@ def cron_update(
     given = (schedule, timezone, enabled, on_run_completed, metadata)
     if all(value is None for value in given) and end_time is UNSET and not changes:
         raise AtriumError("Nothing to update: send at least one field.", code="empty_update")
+    if changes.get("webhook") is not None:
+        changes = {**changes, "webhook": webhook_validate(changes["webhook"], org_id=scope.org)}
     schedule = validated_schedule(schedule) if schedule is not None else None
     timezone = validated_timezone(timezone) if timezone is not None else None
     with transaction.atomic():
@@ -298,6 +303,7 @@ def _run_create_of(fire: CronFire) -> RunCreate:
         durability=payload.get("durability"),
         on_completion=fire.on_run_completed or CronCompletion.DELETE,
         idempotency_key=f"cron:{fire.cron_id}:{fire.fire_time.isoformat()}",
+        cron_id=str(fire.cron_id),
     )
 
 

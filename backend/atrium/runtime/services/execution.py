@@ -252,6 +252,10 @@ def run_finish(*, claim: RunClaim, outcome: RunResult) -> str | None:
             )
             if cur.fetchone() is None:
                 return ""
+            if claim.kwargs.get("webhook"):
+                from atrium.runtime.services.webhooks import webhook_enqueue
+
+                webhook_enqueue(run_id=claim.run_id, values=outcome.values)
         cur.execute(_NEXT_PENDING, ids)
         pending = cur.fetchone()
         error = outcome.error if status == RunStatus.ERROR else None

@@ -24,6 +24,7 @@ from django.db import connection, transaction
 from psycopg.types.json import Jsonb
 
 from atrium.runtime.models import RunStatus, ThreadStatus
+from atrium.runtime.services.webhooks import webhook_enqueue
 
 logger = logging.getLogger(__name__)
 BATCH = 200
@@ -108,6 +109,7 @@ def _sweep_one(*, run_id: str, thread_id: str, max_attempts: int) -> str:
         if cur.fetchone() is None:
             return ""  # renewed or finished meanwhile
         logger.error("run %s lost its worker %s times; ended as error", run_id, max_attempts)
+        webhook_enqueue(run_id=run_id, values=None)
         cur.execute(_NEXT_PENDING, ids)
         pending = cur.fetchone()
         cur.execute(

@@ -24,6 +24,7 @@ from atrium.core.errors import AtriumError, ConflictError, NotFoundError
 from atrium.core.tenancy import Role, current_scope
 from atrium.runtime.models import ACTIVE_RUN_STATUSES, Run, RunStatus, Thread, ThreadStatus
 from atrium.runtime.selectors.threads import as_uuid, thread_queryset
+from atrium.runtime.services.webhooks import webhook_enqueue, webhook_validate
 
 MULTITASK_STRATEGIES = ("reject", "enqueue", "interrupt", "rollback")
 RESERVED_METADATA = ("thread_id", "assistant_id", "run_id", "cron_id")
@@ -56,6 +57,8 @@ class RunCreate:
     idempotency_key: str | None = None
     protocol: str = "v1"
     """Which streaming protocol the creator speaks: v2 runs get the full thread-event translation."""
+    cron_id: str | None = None
+    """Set by the scheduler only: the run's metadata then carries `cron_id` (reserved for clients)."""
 
 
 def _kwargs_of(payload: RunCreate) -> dict[str, Any]:
@@ -120,6 +123,7 @@ def run_create(*, thread_id: uuid.UUID | str | None, payload: RunCreate, statele
     _validate(payload, stateless=stateless)
     assistant = assistant_resolve(assistant_id=payload.assistant_id)
     metadata = {k: v for k, v in (payload.metadata or {}).items() if k not in RESERVED_METADATA}
+    payload.webhook = webhook_validate(payload.webhook, org_id=scope.org)
     controls: list[tuple[str, str]] = []
     with transaction.atomic():
         if payload.idempotency_key:
@@ -165,6 +169,7 @@ def run_create(*, thread_id: uuid.UUID | str | None, payload: RunCreate, statele
                 **metadata,
                 "graph_id": assistant.graph_id,
                 "assistant_id": str(assistant.id),
+                **({"cron_id": payload.cron_id} if payload.cron_id else {}),
             },
             kwargs=_kwargs_of(payload),
             multitask_strategy=payload.multitask_strategy,
@@ -200,6 +205,8 @@ def _cancel_locked(thread: Thread, runs: list[Run], *, action: str) -> list[tupl
                 Run.objects.filter(id=run.id).update(
                     status=RunStatus.INTERRUPTED, ended_at=now, updated_at=now
                 )
+                if (run.kwargs or {}).get("webhook"):
+                    webhook_enqueue(run_id=run.id, values=thread.values)
         else:
             Run.objects.filter(id=run.id).update(cancel_action=action, updated_at=now)
             controls.append((str(run.id), action))

@@ -212,6 +212,7 @@ def live_stack(
         "ATRIUM_DB_POOL": "false",
         "ATRIUM_LOG_LEVEL": "WARNING",
         "ATRIUM_CORS_ORIGINS": CORS_ORIGIN,
+        "ATRIUM_WEBHOOK_BACKOFF_SECONDS": "0.2",
         "PYTHONUNBUFFERED": "1",
     }
     stack = LiveStack(base_url=base_url, url=f"{base_url}/agent", keys=keys, log_dir=log_dir)

@@ -334,6 +334,7 @@ def test_a_threads_cron_runs_on_its_thread_as_its_user(editor):
     assert run.assistant_id == cron.assistant_id
     assert run.kwargs["input"] == {"q": 1}
     assert run.metadata["source"] == "cron"
+    assert run.metadata["cron_id"] == str(cron.id)
     assert run.idempotency_key == f"cron:{cron.id}:{(NOW - timedelta(minutes=1)).isoformat()}"
 
 
@@ -430,3 +431,23 @@ def test_the_beat_task_fires_due_crons_in_a_system_scope(editor, settings):
     assert crons_tick() == 1
     assert crons_tick() == 0
     assert Run.unscoped.get().thread_id == cron.thread_id
+
+
+@pytest.mark.django_db
+def test_a_crons_webhook_is_checked_when_set(editor):
+    with pytest.raises(ValidationFailedError, match="not a public address"):
+        new_cron(editor, payload={"webhook": "http://10.0.0.5/hook"})
+    cron = new_cron(editor, payload={"webhook": "https://hooks.example.com/x"})
+    with scoped(editor.scope()), pytest.raises(ValidationFailedError, match="loopback"):
+        services.cron_update(cron_id=cron.id, payload={"webhook": "http://localhost/x"})
+    assert reload(cron).payload["webhook"] == "https://hooks.example.com/x"
+
+
+@pytest.mark.django_db
+def test_a_client_cannot_claim_a_cron_id_in_run_metadata(editor, no_broker):
+    from atrium.runtime.services.runs import RunCreate, run_create
+
+    thread = new_thread(editor)
+    with scoped(editor.scope()):
+        run = run_create(thread_id=thread.id, payload=RunCreate(assistant_id="echo", metadata={"cron_id": "x"}))
+    assert "cron_id" not in run.metadata

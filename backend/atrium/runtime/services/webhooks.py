@@ -1,0 +1,198 @@
+"""Webhooks: a run created with `webhook` is POSTed, once finished, to that URL.
+
+* **When.** Every path that ends a run (the worker's finish, the sweeper giving up, a pending run
+  cancelled) calls `webhook_enqueue` in its own transaction: the delivery row commits with the run's
+  final status, and the task is sent after commit. A run rolled back (deleted) sends nothing.
+* **What.** `{...run, run_started_at, run_ended_at, webhook_sent_at, values, error?}` as JSON.
+* **Signed** as Standard Webhooks do: headers `webhook-id` (the delivery id, stable across retries),
+  `webhook-timestamp` (unix seconds) and `webhook-signature: v1,<base64 HMAC-SHA256 of
+  "{id}.{timestamp}.{body}">` under the org's secret (`GET /api/v1/orgs/{org}/webhook-secret`).
+  Receivers reject stale timestamps, so a captured request cannot be replayed later.
+* **SSRF guard.** The URL's host is resolved and must be public unless the org's admin allowed
+  private addresses (`OrgSettings.webhook_allow_private`); the request goes to the checked address
+  and redirects are not followed (atrium.core.http). Checked again at every attempt.
+* **Retries** with exponential backoff on connection errors, timeouts, 408, 429 and 5xx, up to
+  `ATRIUM_WEBHOOK_MAX_ATTEMPTS`; other 4xx and refused URLs end the delivery at once.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import logging
+import random
+import time
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from atrium.core.http import UnsafeURLError, check_literal, post, resolve
+from atrium.orgs.selectors import org_settings_get
+from atrium.orgs.services import org_webhook_secret
+from atrium.runtime.engine import dumps
+from atrium.runtime.models import Run, Thread, WebhookDelivery, WebhookStatus
+
+logger = logging.getLogger(__name__)
+RETRYABLE_STATUSES = frozenset({408, 425, 429})
+ERROR_TEXT_LIMIT = 500
+
+
+def webhook_validate(url: str | None, *, org_id: uuid.UUID) -> str | None:
+    """Check a run's or cron's webhook when it is given: an absolute http(s) URL, and not a literal
+    private address unless the org allows them. The host's DNS answer is checked at delivery."""
+    if url is None or url == "":
+        return None
+    settings_row = org_settings_get(org_id=org_id)
+    check_literal(url, allow_private=bool(settings_row and settings_row.webhook_allow_private))
+    return url.strip()
+
+
+def _run_payload(run: Run, values: Any) -> dict[str, Any]:
+    from atrium.runtime.api.serializers import run_out  # the run's wire shape, shared with the API
+
+    payload = run_out(run)
+    payload["kwargs"].pop("webhook", None)
+    payload.update(
+        run_started_at=run.started_at.isoformat() if run.started_at else None,
+        run_ended_at=run.ended_at.isoformat() if run.ended_at else None,
+        values=values,
+    )
+    if run.error is not None:
+        payload["error"] = run.error
+    return payload
+
+
+def webhook_enqueue(*, run_id: str | uuid.UUID, values: Any) -> WebhookDelivery | None:
+    """Record the webhook of a run that just ended (inside the transaction that ended it) and send the
+    delivery task after commit. None when the run has no webhook."""
+    run = Run.unscoped.filter(id=run_id).first()
+    url = (run.kwargs or {}).get("webhook") if run is not None else None
+    if run is None or not url:
+        return None
+    if values is None:
+        values = Thread.unscoped.filter(id=run.thread_id).values_list("values", flat=True).first()
+    delivery = WebhookDelivery.unscoped.create(
+        org_id=run.org_id,
+        run_id=run.id,
+        thread_id=run.thread_id,
+        url=url,
+        run_status=run.status,
+        payload=_run_payload(run, values),
+    )
+    delivery_id = str(delivery.id)
+    transaction.on_commit(lambda: _send_task(delivery_id), robust=True)
+    return delivery
+
+
+def _send_task(delivery_id: str, *, countdown: float = 0) -> None:
+    from atrium.runtime.tasks import deliver_webhook
+
+    deliver_webhook.apply_async(args=(delivery_id,), countdown=countdown)
+
+
+def signature_headers(*, secret: str, msg_id: str, timestamp: int, body: bytes) -> dict[str, str]:
+    """The Standard Webhooks headers for `body`."""
+    key = base64.b64decode(secret.removeprefix("whsec_"))
+    signed = f"{msg_id}.{timestamp}.".encode() + body
+    signature = base64.b64encode(hmac.new(key, signed, hashlib.sha256).digest()).decode()
+    return {
+        "webhook-id": msg_id,
+        "webhook-timestamp": str(timestamp),
+        "webhook-signature": f"v1,{signature}",
+        "content-type": "application/json",
+    }
+
+
+@dataclass(frozen=True)
+class Attempt:
+    """What the task should do after one attempt: nothing more (`done`), or retry after `retry_in`."""
+
+    done: bool
+    retry_in: float = 0.0
+
+
+def backoff(attempt: int) -> float:
+    """Seconds before retry number `attempt` (1-based): exponential with full jitter on the top half."""
+    base: float = float(settings.ATRIUM_WEBHOOK_BACKOFF_SECONDS) * 2.0 ** (attempt - 1)
+    capped: float = min(base, float(settings.ATRIUM_WEBHOOK_BACKOFF_MAX_SECONDS))
+    return capped / 2 + random.uniform(0, capped / 2)  # noqa: S311 - jitter, not cryptography
+
+
+def webhook_deliver(*, delivery_id: str) -> Attempt:
+    """Make one attempt at a pending delivery and record it. Idempotent: a delivery that is no longer
+    pending (a redelivered task message) is left alone."""
+    with transaction.atomic():
+        delivery = WebhookDelivery.unscoped.select_for_update(skip_locked=True).filter(id=delivery_id).first()
+        if delivery is None or delivery.status != WebhookStatus.PENDING:
+            return Attempt(done=True)
+        delivery.attempts += 1
+        delivery.last_attempt_at = timezone.now()
+        delivery.save(update_fields=["attempts", "last_attempt_at"])
+    org_settings = org_settings_get(org_id=delivery.org_id)
+    allow_private = bool(org_settings and org_settings.webhook_allow_private)
+    generation = org_settings.webhook_secret_generation if org_settings else 1
+    secret = org_webhook_secret(org_id=str(delivery.org_id), generation=generation)
+    try:
+        target = resolve(delivery.url, allow_private=allow_private)
+    except UnsafeURLError as exc:
+        logger.warning("webhook %s refused: %s", delivery.id, exc.message)
+        return _record(delivery, status=WebhookStatus.REFUSED, error=exc.message)
+    body = dumps({**delivery.payload, "webhook_sent_at": timezone.now().isoformat()})
+    headers = signature_headers(secret=secret, msg_id=str(delivery.id), timestamp=int(time.time()), body=body)
+    timeout = httpx.Timeout(settings.ATRIUM_WEBHOOK_TIMEOUT_SECONDS, connect=5.0)
+    try:
+        response = post(target, content=body, headers=headers, timeout=timeout)
+    except httpx.HTTPError as exc:
+        return _retry_or_fail(delivery, error=f"{type(exc).__name__}: {exc}", response_status=None)
+    if 200 <= response.status_code < 300:
+        return _record(delivery, status=WebhookStatus.DELIVERED, response_status=response.status_code)
+    error = f"HTTP {response.status_code}: {response.text[:200]}"
+    if response.status_code >= 500 or response.status_code in RETRYABLE_STATUSES:
+        return _retry_or_fail(delivery, error=error, response_status=response.status_code)
+    return _record(delivery, status=WebhookStatus.FAILED, error=error, response_status=response.status_code)
+
+
+def _retry_or_fail(delivery: WebhookDelivery, *, error: str, response_status: int | None) -> Attempt:
+    if delivery.attempts >= settings.ATRIUM_WEBHOOK_MAX_ATTEMPTS:
+        logger.warning("webhook %s failed after %d attempts: %s", delivery.id, delivery.attempts, error)
+        return _record(delivery, status=WebhookStatus.FAILED, error=error, response_status=response_status)
+    _record(delivery, status=WebhookStatus.PENDING, error=error, response_status=response_status)
+    return Attempt(done=False, retry_in=backoff(delivery.attempts))
+
+
+def _record(
+    delivery: WebhookDelivery, *, status: str, error: str = "", response_status: int | None = None
+) -> Attempt:
+    changes: dict[str, Any] = {
+        "status": status,
+        "last_error": error[:ERROR_TEXT_LIMIT],
+        "response_status": response_status,
+    }
+    if status == WebhookStatus.DELIVERED:
+        changes["delivered_at"] = timezone.now()
+    WebhookDelivery.unscoped.filter(id=delivery.id).update(**changes)
+    return Attempt(done=status != WebhookStatus.PENDING)
+
+
+def webhook_redeliver(*, delivery_ids: list[uuid.UUID]) -> int:
+    """Send finished deliveries again from a fresh attempt count (an operator's action). Returns how
+    many were reset; pending ones are left to their own retries."""
+    with transaction.atomic():
+        ids = list(
+            WebhookDelivery.unscoped.select_for_update()
+            .filter(id__in=delivery_ids)
+            .exclude(status=WebhookStatus.PENDING)
+            .values_list("id", flat=True)
+        )
+        WebhookDelivery.unscoped.filter(id__in=ids).update(
+            status=WebhookStatus.PENDING, attempts=0, last_error="", response_status=None
+        )
+        for delivery_id in ids:
+            transaction.on_commit(lambda d=str(delivery_id): _send_task(d), robust=True)  # type: ignore[misc]
+    return len(ids)
