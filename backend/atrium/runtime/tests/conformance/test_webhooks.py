@@ -7,8 +7,8 @@ from collections.abc import Iterator
 from typing import Any
 
 import httpx
-from asgiref.sync import sync_to_async
 import pytest
+from asgiref.sync import sync_to_async
 from standardwebhooks import Webhook
 
 from atrium.runtime.tests.conformance.conftest import LiveStack

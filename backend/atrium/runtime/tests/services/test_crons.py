@@ -449,5 +449,6 @@ def test_a_client_cannot_claim_a_cron_id_in_run_metadata(editor, no_broker):
 
     thread = new_thread(editor)
     with scoped(editor.scope()):
-        run = run_create(thread_id=thread.id, payload=RunCreate(assistant_id="echo", metadata={"cron_id": "x"}))
+        payload = RunCreate(assistant_id="echo", metadata={"cron_id": "x"})
+        run = run_create(thread_id=thread.id, payload=payload)
     assert "cron_id" not in run.metadata
