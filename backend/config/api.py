@@ -17,6 +17,7 @@ from atrium.core.tenancy import Role
 from atrium.credentials.api import callback_router, member_router
 from atrium.credentials.api import org_router as credentials_router
 from atrium.orgs.api import org_router, user_router
+from atrium.runtime.api.artifacts import router as artifacts_router
 from config.auth import OrgAuth, UserAuth
 
 logger = logging.getLogger(__name__)
@@ -38,6 +39,8 @@ api.add_router("/orgs/{org}", credentials_router, auth=OrgAuth())
 # A member's own connections and consents: any role, writes included.
 api.add_router("/orgs/{org}", member_router, auth=OrgAuth(Role.VIEWER))
 api.add_router("/oauth", callback_router, auth=UserAuth())
+# Files agents produced in a thread's sandbox: the thread's owner only (404 for anyone else).
+api.add_router("/orgs/{org}", artifacts_router, auth=OrgAuth(Role.VIEWER))
 
 
 def _error(request: HttpRequest, status: int, message: str, code: str, **extra: object) -> HttpResponse:

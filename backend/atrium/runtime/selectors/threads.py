@@ -37,6 +37,14 @@ def thread_get(*, thread_id: str | uuid.UUID) -> Thread:
         raise NotFoundError(f"Thread with ID {thread_id} not found") from None
 
 
+def thread_get_owned(*, thread_id: str | uuid.UUID) -> Thread:
+    """A thread of the caller's own: stricter than `thread_get`, org admins included (404 otherwise)."""
+    try:
+        return thread_queryset().get(id=as_uuid(thread_id), owner_id=current_scope().user_id)
+    except Thread.DoesNotExist:
+        raise NotFoundError(f"Thread with ID {thread_id} not found") from None
+
+
 def thread_search(
     *,
     metadata: dict[str, Any] | None = None,

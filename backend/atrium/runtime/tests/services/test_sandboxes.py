@@ -3,33 +3,12 @@
 from __future__ import annotations
 
 import os
-import shutil
-import tempfile
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
 from django.conf import settings
 
 from atrium.runtime import tasks
-from atrium_agents.sandbox import BubblewrapProvider
-
-_ROOT: dict[str, BubblewrapProvider] = {}
-
-
-def provider_for_tests() -> BubblewrapProvider:
-    return _ROOT["provider"]
-
-
-@pytest.fixture
-def provider(settings) -> Iterator[BubblewrapProvider]:  # type: ignore[no-untyped-def]
-    root = tempfile.mkdtemp(prefix="atrium-sandbox-ttl-")
-    _ROOT["provider"] = BubblewrapProvider(root, ttl_seconds=3600)
-    settings.ATRIUM_SANDBOX_PROVIDER = f"{__name__}:provider_for_tests"
-    yield _ROOT["provider"]
-    _ROOT.clear()
-    shutil.rmtree(root, ignore_errors=True)
 
 
 def _idle_for(path: Path, seconds: float) -> None:
@@ -37,10 +16,10 @@ def _idle_for(path: Path, seconds: float) -> None:
     os.utime(path / "meta.json", (past, past))
 
 
-def test_beat_deletes_sandboxes_idle_past_their_ttl_and_keeps_the_others(provider):
+def test_beat_deletes_sandboxes_idle_past_their_ttl_and_keeps_the_others(sandbox_provider):
     # given: one sandbox idle for two hours (TTL one hour), one used a minute ago
-    stale = provider.get_or_create({"org_id": "acme", "thread_id": "old"})
-    fresh = provider.get_or_create({"org_id": "acme", "thread_id": "new"})
+    stale = sandbox_provider.get_or_create({"org_id": "acme", "thread_id": "old"})
+    fresh = sandbox_provider.get_or_create({"org_id": "acme", "thread_id": "new"})
     (stale.workspace_dir / "report.txt").write_text("old work")
     _idle_for(stale.workspace_dir.parent, 7200)
     _idle_for(fresh.workspace_dir.parent, 60)
@@ -51,7 +30,7 @@ def test_beat_deletes_sandboxes_idle_past_their_ttl_and_keeps_the_others(provide
     # then
     assert deleted == 1
     assert not stale.workspace_dir.parent.exists()
-    assert [info.labels["thread_id"] for info in provider.list_sandboxes()] == ["new"]
+    assert [info.labels["thread_id"] for info in sandbox_provider.list_sandboxes()] == ["new"]
     assert tasks.sandboxes_expire() == 0
 
 
