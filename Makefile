@@ -17,7 +17,7 @@ NAME ?=
 
 ARGS ?=
 
-.PHONY: help install dev test bench bench-compare lint fmt typecheck migrate superuser apikey worker beat web services \
+.PHONY: help install dev test bench bench-compare bench-scale lint fmt typecheck migrate superuser apikey worker beat web services \
         services-stop services-status frontend up down logs ps backup restore rotate-keys
 
 help: ## List the targets
@@ -37,6 +37,9 @@ bench: ## Benchmark the hot paths through the official SDK; prints one JSON line
 
 bench-compare: ## The same benchmark against langgraph dev, with our/their ratios
 	@bash $(SCRIPTS)/bench-compare.sh $(ARGS)
+
+bench-scale: ## Runs/s with 1, 2, 4 worker processes and streams across web processes (ARGS=--quick)
+	@bash $(SCRIPTS)/bench-scale.sh $(ARGS)
 
 lint: install ## ruff, eslint
 	@$(UV) ruff check backend agents && $(UV) ruff format --check backend agents
