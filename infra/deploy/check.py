@@ -16,6 +16,7 @@ own Go engine (`helm-python-sdk`), and every rendered object is validated:
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import sys
 from collections.abc import Iterator
@@ -25,6 +26,7 @@ from typing import Any
 import helm_python as helm
 import jsonschema
 import kubernetes_validate
+import kubernetes_validate.utils
 import yaml
 
 HERE = Path(__file__).resolve().parent
@@ -32,6 +34,11 @@ CHART = HERE / "helm" / "atrium"
 SCHEMAS = HERE / "schemas"
 KUBERNETES_VERSIONS = ("1.29.0", "1.37.0")
 RELEASE, NAMESPACE = "atrium", "atrium"
+
+# kubernetes-validate parses the (large, immutable) schema files again for every object: parse once.
+kubernetes_validate.utils.schema_contents = functools.lru_cache(maxsize=None)(
+    kubernetes_validate.utils.schema_contents
+)
 
 
 def render(chart: Path, values: dict[str, Any]) -> list[dict[str, Any]]:
