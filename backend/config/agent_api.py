@@ -15,7 +15,8 @@ from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 
-from atrium.core.errors import AtriumError
+from atrium.core.errors import DATA_ERRORS, AtriumError, data_error_message
+from atrium.core.parsers import StrictJSONParser
 from atrium.runtime.engine import GraphLoadError, GraphNotFoundError
 from config.agent_auth import AgentAuth
 
@@ -28,6 +29,7 @@ api = NinjaAPI(
     docs_url="/docs",
     openapi_url="/openapi.json",
     auth=AgentAuth(),
+    parser=StrictJSONParser(),
 )
 
 
@@ -73,6 +75,15 @@ def on_graph_not_found(request: HttpRequest, exc: GraphNotFoundError) -> HttpRes
 def on_graph_load_error(request: HttpRequest, exc: GraphLoadError) -> HttpResponse:
     logger.error("graph failed to load: %s", exc)
     return detail(request, 422, str(exc))
+
+
+def on_data_error(request: HttpRequest, exc: Exception | type[Exception]) -> HttpResponse:
+    logger.warning("Refused a value the database cannot store: %s %s: %s", request.method, request.path, exc)
+    return detail(request, 422, data_error_message(exc))
+
+
+for _data_error in DATA_ERRORS:
+    api.add_exception_handler(_data_error, on_data_error)
 
 
 @api.exception_handler(Exception)

@@ -12,7 +12,8 @@ from ninja.errors import ValidationError as NinjaValidationError
 from atrium.accounts.api import router as accounts_router
 from atrium.assistants.api import router as assistants_router
 from atrium.audit.api import router as audit_router
-from atrium.core.errors import AtriumError
+from atrium.core.errors import DATA_ERRORS, AtriumError, data_error_message
+from atrium.core.parsers import StrictJSONParser
 from atrium.core.tenancy import Role
 from atrium.credentials.api import callback_router, member_router
 from atrium.credentials.api import org_router as credentials_router
@@ -28,6 +29,7 @@ api = NinjaAPI(
     urls_namespace="api-v1",
     docs_url="/docs",
     openapi_url="/openapi.json",
+    parser=StrictJSONParser(),
 )
 
 api.add_router("", accounts_router, auth=UserAuth())
@@ -77,6 +79,15 @@ def on_http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
 @api.exception_handler(Http404)
 def on_not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
     return _error(request, 404, "Not found.", "not_found")
+
+
+def on_data_error(request: HttpRequest, exc: Exception | type[Exception]) -> HttpResponse:
+    logger.warning("Refused a value the database cannot store: %s %s: %s", request.method, request.path, exc)
+    return _error(request, 422, data_error_message(exc), "invalid_value")
+
+
+for _data_error in DATA_ERRORS:
+    api.add_exception_handler(_data_error, on_data_error)
 
 
 @api.exception_handler(Exception)

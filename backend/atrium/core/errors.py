@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.db.utils import DataError as DjangoDataError
+from psycopg import DataError as PsycopgDataError
+
 
 class AtriumError(Exception):
     status_code = 400
@@ -47,3 +50,16 @@ class ServiceUnavailableError(AtriumError):
 
     status_code = 503
     code = "service_unavailable"
+
+
+# Errors the database raises for a value it cannot store or compare (a number out of range, a NUL in
+# text, a malformed interval): bad input that slipped past validation. Both APIs answer them 422 with
+# the database's one-line reason rather than a 500.
+DATA_ERRORS: tuple[type[Exception], ...] = (DjangoDataError, PsycopgDataError)
+
+
+def data_error_message(exc: object) -> str:
+    cause = exc if isinstance(exc, PsycopgDataError) else getattr(exc, "__cause__", None)
+    diag = getattr(cause, "diag", None)
+    reason = getattr(diag, "message_primary", None) or str(exc).splitlines()[0]
+    return f"Invalid value: {reason}."

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from django.conf import settings
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
@@ -144,7 +145,7 @@ def membership_remove(*, membership_id: str) -> None:
 def _membership_for_update(membership_id: str) -> Membership:
     try:
         return Membership.objects.select_for_update().get(id=membership_id)
-    except (Membership.DoesNotExist, ValueError, ValidationFailedError) as exc:
+    except (Membership.DoesNotExist, ValueError, ValidationFailedError, DjangoValidationError) as exc:
         raise NotFoundError("Member not found.") from exc
 
 
@@ -179,7 +180,7 @@ def api_key_revoke(*, key_id: str) -> ApiKey:
     scope.require(Role.ADMIN)
     try:
         key = ApiKey.objects.get(id=key_id)
-    except (ApiKey.DoesNotExist, ValueError) as exc:
+    except (ApiKey.DoesNotExist, ValueError, DjangoValidationError) as exc:
         raise NotFoundError("API key not found.") from exc
     if key.revoked_at is None:
         with transaction.atomic():

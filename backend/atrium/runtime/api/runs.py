@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from typing import Annotated, Any
 
 from django.http import HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase, StreamingHttpResponse
 from ninja import Router
+from pydantic import Field
 
 from atrium.core.errors import NotFoundError, ValidationFailedError
 from atrium.core.tenancy import current_scope, scoped
@@ -152,7 +153,11 @@ async def run_wait(request: HttpRequest, thread_id: str, payload: RunCreateIn) -
 
 @router.get("/threads/{thread_id}/runs")
 async def run_list_view(
-    request: HttpRequest, thread_id: str, limit: int = 10, offset: int = 0, status: str | None = None
+    request: HttpRequest,
+    thread_id: str,
+    limit: Annotated[int, Field(ge=1, le=1000)] = 10,
+    offset: Annotated[int, Field(ge=0)] = 0,
+    status: str | None = None,
 ) -> HttpResponseBase:
     runs = await call(run_list)(
         thread_id=path_uuid(thread_id, "thread"), limit=limit, offset=offset, status=status

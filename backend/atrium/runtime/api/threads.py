@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from ninja import Router
+from pydantic import Field
 
 from atrium.core.errors import NotFoundError, ValidationFailedError
 from atrium.core.tenancy import current_scope, scoped
@@ -218,7 +219,10 @@ async def history(request: HttpRequest, thread_id: str, payload: HistoryIn) -> H
 
 @router.get("/threads/{thread_id}/history")
 async def history_get(
-    request: HttpRequest, thread_id: str, limit: int = 1, before: str | None = None
+    request: HttpRequest,
+    thread_id: str,
+    limit: Annotated[int, Field(ge=1, le=1000)] = 1,
+    before: str | None = None,
 ) -> HttpResponse:
     thread = await call(thread_get)(thread_id=path_uuid(thread_id))
     return json_response(await state_access.history(thread, limit=limit, before=before))

@@ -122,10 +122,10 @@ def dumps(obj: Any) -> bytes:
     try:
         encoded = _dumps(obj)
     except TypeError as exc:
-        if "surrogates not allowed" not in str(exc):
+        if "surrogates not allowed" not in str(exc) and "64-bit" not in str(exc):
             raise
-        # Lone surrogates (e.g. half an emoji cut by a tokenizer) are invalid UTF-8; the stdlib
-        # encoder escapes them instead of failing.
+        # Lone surrogates (e.g. half an emoji cut by a tokenizer) are invalid UTF-8, and integers
+        # past 64 bits (stored JSON may hold them) are beyond orjson; the stdlib encoder does both.
         encoded = json.dumps(_stringify_keys(obj), default=_fallback_default, separators=(",", ":")).encode()
     if b"\\u0000" in encoded:
         encoded = encoded.replace(b"\\u0000", b"\\ufffd")

@@ -129,6 +129,21 @@ async def store_item_get(
     return await store.aget(namespace, key, refresh_ttl=refresh_ttl)
 
 
+FILTER_OPERATORS = ("$eq", "$ne", "$gt", "$gte", "$lt", "$lte")
+
+
+def _check_filter(value_filter: dict[str, Any] | None) -> None:
+    """The store's filter takes a value or an `{operator: value}` object per field."""
+    for field, condition in (value_filter or {}).items():
+        if isinstance(condition, dict):
+            for operator in condition:
+                if operator not in FILTER_OPERATORS:
+                    raise ValidationFailedError(
+                        f"filter.{field}: unsupported operator {operator!r}; "
+                        f"use one of {list(FILTER_OPERATORS)}."
+                    )
+
+
 async def store_item_search(
     *,
     namespace_prefix: tuple[str, ...],
@@ -142,6 +157,7 @@ async def store_item_search(
 
     `value_filter` matches on the item's value (the wire's `filter`: exact values or `$eq`-style operators).
     """
+    _check_filter(value_filter)
     scope = current_scope()
     visibility = subtree_visibility(namespace_prefix, scope=scope)
     if visibility == "none":

@@ -9,6 +9,7 @@ from langgraph.store.base import NOT_PROVIDED, NotProvided
 from atrium.core.errors import NotFoundError, PermissionDeniedError, ValidationFailedError
 from atrium.core.tenancy import current_scope
 from atrium.runtime.selectors.store import NamespaceAccess, namespace_access, tenant_store
+from atrium.runtime.services.threads import MAX_TTL_MINUTES
 
 RESERVED_ROOT = "langgraph"
 
@@ -37,8 +38,10 @@ async def store_item_put(
         raise ValidationFailedError(f'Invalid namespace: the root label cannot be "{RESERVED_ROOT}".')
     if not key:
         raise ValidationFailedError("key: must not be empty.")
-    if ttl is not None and ttl <= 0:
-        raise ValidationFailedError("ttl: must be a positive number of minutes, or null.")
+    if ttl is not None and not 0 < ttl <= MAX_TTL_MINUTES:
+        raise ValidationFailedError(
+            f"ttl: must be a positive number of minutes, at most {MAX_TTL_MINUTES}, or null."
+        )
     _writable(namespace, hide_unreadable=False)
     store = await tenant_store()
     ttl_arg: float | NotProvided | None = ttl if ttl is not None and store.supports_ttl else NOT_PROVIDED

@@ -18,6 +18,10 @@ from atrium.runtime.selectors.threads import as_uuid, thread_get, thread_queryse
 TTL_STRATEGIES = ("delete", "keep_latest")
 
 
+# A century: past it, a TTL is a typo (and past ~10^12 minutes, not a representable date).
+MAX_TTL_MINUTES = 100 * 365 * 24 * 60
+
+
 def _ttl_fields(ttl: dict[str, Any] | float | None) -> dict[str, Any]:
     if ttl is None:
         return {}
@@ -29,8 +33,10 @@ def _ttl_fields(ttl: dict[str, Any] | float | None) -> dict[str, Any]:
         raise AtriumError(f"ttl.strategy must be one of {list(TTL_STRATEGIES)}.", code="invalid_ttl")
     if minutes is None:
         return {"ttl_minutes": None, "ttl_strategy": "", "expires_at": None}
-    if not isinstance(minutes, int | float) or minutes <= 0:
-        raise AtriumError("ttl.ttl must be a positive number of minutes.", code="invalid_ttl")
+    if not isinstance(minutes, int | float) or not 0 < minutes <= MAX_TTL_MINUTES:
+        raise AtriumError(
+            f"ttl.ttl must be a positive number of minutes, at most {MAX_TTL_MINUTES}.", code="invalid_ttl"
+        )
     return {
         "ttl_minutes": float(minutes),
         "ttl_strategy": strategy,
