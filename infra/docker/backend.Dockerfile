@@ -30,7 +30,7 @@ RUN uv sync --frozen --no-dev \
 FROM python:3.11.14-slim-bookworm AS runtime
 RUN groupadd --system --gid 10001 atrium \
     && useradd --system --uid 10001 --gid atrium --home-dir /app --no-create-home --shell /usr/sbin/nologin atrium
-ENV PATH=/opt/venv/bin:$PATH PYTHONUNBUFFERED=1 PYTHONDONTWRITEBYTECODE=1 \
+ENV PATH=/opt/venv/bin:$PATH PYTHONUNBUFFERED=1 PYTHONDONTWRITEBYTECODE=1 HOME=/tmp XDG_CACHE_HOME=/tmp/.cache \
     DJANGO_SETTINGS_MODULE=config.settings.production \
     ATRIUM_FRONTEND_DIST=/app/frontend/dist ATRIUM_GRAPHS=/app/agents/langgraph.json
 WORKDIR /app/backend

@@ -4,13 +4,15 @@
 #   compose.sh down    stop and remove the containers (the data volumes stay; ARGS=-v removes them)
 #   compose.sh logs    follow the logs (ARGS=web limits them to one service)
 #   compose.sh ps      list the services and their health
-# On first use `up` writes .env with random secrets (ATRIUM_SECRET_KEY, POSTGRES_PASSWORD).
+# On first use `up` writes .env (or ATRIUM_COMPOSE_ENV) with random secrets (ATRIUM_SECRET_KEY,
+# POSTGRES_PASSWORD); an existing file is never changed.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 cd "$ROOT_DIR"
 
 cmd=${1:-ps}; shift || true
 
+env_file=${ATRIUM_COMPOSE_ENV:-.env}
 if docker compose version >/dev/null 2>&1; then compose=(docker compose)
 elif command -v docker-compose >/dev/null 2>&1; then compose=(docker-compose)
 else
@@ -19,22 +21,24 @@ without Docker, 'make dev' runs the same processes on this machine"
 fi
 
 ensure_env_file() {
-  [ -f .env ] && return 0
-  log "writing .env with random secrets (keep it: the database password is in it)"
+  [ -f "$env_file" ] && return 0
+  log "writing $env_file with random secrets (keep it: the database password is in it)"
   local secret password
   secret=$(python3 -c 'import secrets; print(secrets.token_urlsafe(48))')
   password=$(python3 -c 'import secrets; print(secrets.token_urlsafe(24))')
   umask 077
   { echo "# Written by 'make up'. Every variable is described in .env.example."
     echo "ATRIUM_SECRET_KEY=$secret"
-    echo "POSTGRES_PASSWORD=$password"; } >.env
+    echo "POSTGRES_PASSWORD=$password"; } >"$env_file"
 }
+
+[ "$cmd" = up ] && ensure_env_file
+[ -f "$env_file" ] && compose+=(--env-file "$env_file")
 
 case $cmd in
   up)
-    ensure_env_file
     "${compose[@]}" up -d --build --wait "$@"
-    port=$(grep -E '^ATRIUM_PORT=' .env 2>/dev/null | cut -d= -f2 || true)
+    port=$(grep -E '^ATRIUM_PORT=' "$env_file" 2>/dev/null | cut -d= -f2 || true)
     log "Atrium is up: http://127.0.0.1:${port:-8000}/ (make logs, make ps, make down)"
     ;;
   down) "${compose[@]}" down "$@" ;;
