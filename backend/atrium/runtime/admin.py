@@ -1,12 +1,18 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import admin, messages
-from django.db.models import QuerySet
+from django.db.models import OuterRef, QuerySet, Subquery
 from django.http import HttpRequest
 
+from atrium.assistants.models import Assistant
+from atrium.core.errors import AtriumError
 from atrium.core.http import redacted_url
-from atrium.orgs.admin_scope import OrgScopedAdmin
+from atrium.core.tenancy import Role, Scope, scoped
+from atrium.orgs.admin_scope import OrgScopedAdmin, admin_org_ids
 from atrium.runtime.models import Cron, Run, Thread, WebhookDelivery
+from atrium.runtime.services.runs import run_cancel, run_retry
 from atrium.runtime.services.webhooks import webhook_redeliver
 
 
@@ -53,13 +59,33 @@ class ThreadAdmin(OrgScopedAdmin):
         return False
 
 
+class AssistantFilter(admin.SimpleListFilter):
+    """Runs by assistant, named, among the assistants of the orgs this admin may see."""
+
+    title = "assistant"
+    parameter_name = "assistant"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        assistants = Assistant.unscoped.order_by("name")
+        if not request.user.is_superuser:
+            assistants = assistants.filter(org_id__in=admin_org_ids(request))
+        return [(str(a.id), f"{a.name} ({a.graph_id})") for a in assistants[:200]]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
+        value = self.value()
+        return queryset.filter(assistant_id=value) if value else queryset
+
+
 @admin.register(Run)
 class RunAdmin(OrgScopedAdmin):
-    """Runs are made through the API; here operators see them (status, attempts, errors)."""
+    """The operator's dashboard of runs: filter by status, org and assistant; cancel active runs and
+    retry finished ones through the runtime's services (the same paths as the API). Each action runs
+    in the run's org with the admin role: the queryset holds only runs this admin may see."""
 
-    list_display = ("id", "org", "thread", "status", "attempt", "created_at", "ended_at")
-    list_filter = ("status", "org")
+    list_display = ("id", "org", "thread", "assistant_name", "status", "attempt", "created_at", "ended_at")
+    list_filter = ("status", "org", AssistantFilter)
     search_fields = ("id", "thread__id")
+    actions = ("cancel_runs", "retry_runs")
     readonly_fields = (
         "id",
         "org",
@@ -90,6 +116,49 @@ class RunAdmin(OrgScopedAdmin):
 
     def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
         return False
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
+        names = Assistant.unscoped.filter(id=OuterRef("assistant_id")).values("name")[:1]
+        queryset: QuerySet[Any] = super().get_queryset(request).select_related("org")
+        annotated: QuerySet[Any] = queryset.annotate(_assistant=Subquery(names))
+        return annotated
+
+    @admin.display(description="assistant")
+    def assistant_name(self, obj: Run) -> str:
+        return str(getattr(obj, "_assistant", None) or obj.assistant_id)
+
+    def _each(
+        self, request: HttpRequest, queryset: QuerySet[Run], verb: str, act: Any, *, as_run_user: bool
+    ) -> None:
+        done, refused = 0, []
+        for run in queryset:
+            user_id = run.user_id if as_run_user else int(request.user.pk or 0)
+            try:
+                with scoped(Scope(user_id=user_id, org_id=run.org_id, role=Role.ADMIN)):
+                    act(run)
+                done += 1
+            except AtriumError as exc:
+                refused.append(f"{run.id}: {exc.message}")
+        if done:
+            self.message_user(request, f"{verb} {done} run(s).", messages.SUCCESS)
+        for line in refused:
+            self.message_user(request, line, messages.WARNING)
+
+    @admin.action(description="Cancel the selected runs")
+    def cancel_runs(self, request: HttpRequest, queryset: QuerySet[Run]) -> None:
+        self._each(
+            request,
+            queryset,
+            "Cancelled",
+            lambda run: run_cancel(thread_id=run.thread_id, run_id=run.id),
+            as_run_user=False,
+        )
+
+    @admin.action(description="Retry the selected runs (a new run of the same request)")
+    def retry_runs(self, request: HttpRequest, queryset: QuerySet[Run]) -> None:
+        # The new run acts as the old run's user (their memories, their credentials), as the API's
+        # retry by that user would; the admin's right to do it was checked by the queryset.
+        self._each(request, queryset, "Retried", lambda run: run_retry(run_id=run.id), as_run_user=True)
 
 
 @admin.register(Cron)

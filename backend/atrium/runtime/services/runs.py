@@ -256,6 +256,40 @@ def run_cancel(
     return run
 
 
+def run_retry(*, run_id: uuid.UUID | str) -> Run:
+    """Start a finished run's turn again: a new run on the same thread, with the same assistant and
+    request, from the checkpoint the old run started from. It is refused (409) while the thread is
+    busy rather than queued behind work a user started since."""
+    scope = current_scope()
+    scope.require(Role.EDITOR)
+    run = Run.objects.filter(id=as_uuid(run_id, "run")).first()
+    if run is None:
+        raise NotFoundError("Run not found.")
+    if run.status in ACTIVE_RUN_STATUSES:
+        raise ConflictError("The run is still active; cancel it first.", code="run_active")
+    kwargs = {key: value for key, value in (run.kwargs or {}).items() if key in RETRYABLE_FIELDS}
+    if run.checkpoint_start:
+        kwargs["checkpoint"] = run.checkpoint_start
+    metadata = {k: v for k, v in run.metadata.items() if k not in (*RESERVED_METADATA, "graph_id")}
+    payload = RunCreate(
+        assistant_id=str(run.assistant_id),
+        metadata={**metadata, "retry_of": str(run.id)},
+        multitask_strategy="reject",
+        **kwargs,
+    )
+    return run_create(thread_id=run.thread_id, payload=payload)
+
+
+RETRYABLE_FIELDS = frozenset(RunCreate.__dataclass_fields__) - {
+    "assistant_id",
+    "metadata",
+    "multitask_strategy",
+    "idempotency_key",
+    "cron_id",
+    "after_seconds",
+}
+
+
 def _notify_cancelled_pending(thread_id: str, run_id: str) -> None:
     from atrium.runtime import dispatch
 
