@@ -93,10 +93,10 @@ def on_unexpected(request: HttpRequest, exc: Exception) -> HttpResponse:
 
 
 def _register() -> None:
-    from atrium.runtime.api import assistants, crons, meta, runs, store, threads, v2
+    from atrium.runtime.api import a2a, assistants, crons, mcp, meta, runs, store, threads, v2
 
     # crons before runs: its literal `/runs/crons` paths would otherwise match `/runs/{run_id}`.
-    for module in (meta, assistants, threads, crons, runs, store, v2):
+    for module in (meta, assistants, threads, crons, runs, store, v2, mcp, a2a):
         api.add_router("", module.router)
 
 

@@ -7,6 +7,8 @@ control plane (config.auth), and the role rule is the same: safe methods need vi
 
 from __future__ import annotations
 
+import re
+
 from asgiref.sync import sync_to_async
 from django.http import HttpRequest
 
@@ -42,10 +44,17 @@ def _resolve(request: HttpRequest, *, principal: Principal | None = None) -> tup
     return principal, resolve_org_scope(principal, slug)
 
 
+# JSON-RPC endpoints (MCP, A2A) mix reads and writes in one POST: viewers get through the door, and the
+# run services they call require the editor role themselves.
+JSON_RPC_PATHS = re.compile(r"/(mcp|a2a/[^/]+)$")
+
+
 def required_role(request: HttpRequest) -> Role:
     if request.method in SAFE_METHODS:
         return Role.VIEWER
     if request.method == "POST" and request.path.endswith(READ_ONLY_POSTS):
+        return Role.VIEWER
+    if request.method == "POST" and JSON_RPC_PATHS.search(request.path):
         return Role.VIEWER
     return Role.EDITOR
 

@@ -29,7 +29,7 @@ import uuid
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any
+from typing import Any, TypeAlias
 
 from django.http import HttpRequest, QueryDict
 from langgraph_sdk import Auth
@@ -53,8 +53,12 @@ logger = logging.getLogger(__name__)
 
 API_PREFIX = "agent/"
 
-# (method, route under /agent) -> (resource, action), as the Agent Server maps its endpoints.
-ROUTES: dict[tuple[str, str], tuple[str, str]] = {
+# A route's (resource, action); for a JSON-RPC endpoint, one per method (methods not listed touch no
+# resource, e.g. handshakes, and run no handler).
+Rule: TypeAlias = tuple[str, str] | Mapping[str, tuple[str, str]]
+
+# (method, route under /agent) -> its rule, as the Agent Server maps its endpoints.
+ROUTES: dict[tuple[str, str], Rule] = {
     ("POST", "assistants"): ("assistants", "create"),
     ("POST", "assistants/search"): ("assistants", "search"),
     ("POST", "assistants/count"): ("assistants", "search"),
@@ -113,6 +117,15 @@ ROUTES: dict[tuple[str, str], tuple[str, str]] = {
     ("DELETE", "store/items"): ("store", "delete"),
     ("POST", "store/items/search"): ("store", "search"),
     ("POST", "store/namespaces"): ("store", "list_namespaces"),
+    ("POST", "mcp"): {"tools/list": ("assistants", "search"), "tools/call": ("threads", "create_run")},
+    ("GET", "mcp"): {},
+    ("DELETE", "mcp"): {},
+    ("GET", ".well-known/agent-card.json"): ("assistants", "read"),
+    ("POST", "a2a/<assistant_id>"): {
+        "message/send": ("threads", "create_run"),
+        "message/stream": ("threads", "create_run"),
+        "tasks/get": ("threads", "read"),
+    },
 }
 
 # Where a store action's namespace travels in the request body (GET reads it from the query string).
@@ -288,7 +301,7 @@ def user_from_scope(scope: Scope, user: User) -> HandlerUser:
 # ----- authorization --------------------------------------------------------------------------------
 
 
-def route_of(request: HttpRequest) -> tuple[str, str] | None:
+def route_of(request: HttpRequest) -> Rule | None:
     match = request.resolver_match
     if match is None or not match.route.startswith(API_PREFIX):
         return None
@@ -352,10 +365,18 @@ async def authorize(loaded: CustomAuth, request: HttpRequest, scope: Scope, user
     Mutations of the value flow back into the request: the body (or query string) the operation then
     reads is the one the handler left.
     """
-    route = route_of(request)
-    if route is None:
+    rule = route_of(request)
+    if rule is None:
         raise PermissionDeniedError("No authorization rule covers this route.", code="auth_handler")
-    resource, action = route
+    body = _json_body(request)
+    rpc_params = body.get("params") if isinstance(body, dict) else None
+    if isinstance(rule, Mapping):  # a JSON-RPC endpoint: the body's method names the action
+        method = body.get("method") if isinstance(body, dict) else None
+        found_rule = rule.get(method) if isinstance(method, str) else None
+        if found_rule is None:
+            return scope  # a handshake or a method that touches no resource
+        rule = found_rule
+    resource, action = rule
     handler = loaded.handler_for(resource, action)
     if handler is None:
         return scope  # no handler for it: allowed, as on the Agent Server
@@ -367,7 +388,6 @@ async def authorize(loaded: CustomAuth, request: HttpRequest, scope: Scope, user
     )
     if resource == "store":
         return await _authorize_store(handler, ctx, request, scope, action)
-    body = _json_body(request)
     if isinstance(body, list):  # runs/batch: each run is its own create_run
         for item in body:
             if isinstance(item, dict):
@@ -376,9 +396,9 @@ async def authorize(loaded: CustomAuth, request: HttpRequest, scope: Scope, user
         return scope
     root: dict[str, Any] = {}
     if isinstance(body, dict):
-        # The v2 `/commands` envelope carries the run's fields in `params`.
-        params = body.get("params")
-        root = params if request.path.endswith("/commands") and isinstance(params, dict) else body
+        # JSON-RPC envelopes (v2 `/commands`, MCP, A2A) carry the fields in `params`.
+        enveloped = isinstance(rpc_params, dict) and isinstance(body.get("method"), str)
+        root = rpc_params if enveloped and isinstance(rpc_params, dict) else body
     found = await _authorize_one(handler, ctx, root, _ids(request), action)
     if body is not None:
         request._body = json.dumps(_jsonable(body)).encode()  # type: ignore[attr-defined]

@@ -226,3 +226,28 @@ def test_every_authenticated_route_has_an_authorization_rule() -> None:
                         missing.append((method, route))
     assert missing == []
     assert checked == len(custom_auth.ROUTES)
+
+
+def test_mcp_tools_are_narrowed_by_the_assistants_search_handler(people: dict[str, Any]) -> None:
+    # Given an assistant of Alice's (stamped by the create handler) and one of the admin's
+    mine = send(
+        Client(), "POST", "/assistants", {"graph_id": "echo", "name": "alices"}, **bearer("token-alice")
+    )
+    theirs = send(
+        Client(), "POST", "/assistants", {"graph_id": "echo", "name": "admins"}, **people["admin_key"]
+    )
+    assert (mine.status_code, theirs.status_code) == (200, 200)
+    # When Alice lists the MCP tools, the owner filter of her handler applies to the assistants search
+    listed = send(
+        Client(), "POST", "/mcp", {"jsonrpc": "2.0", "id": 1, "method": "tools/list"}, **bearer("token-alice")
+    )
+    assert [tool["name"] for tool in listed.json()["result"]["tools"]] == ["alices"]
+    # And the handshake, which touches no resource, runs no handler
+    hello = send(
+        Client(),
+        "POST",
+        "/mcp",
+        {"jsonrpc": "2.0", "id": 2, "method": "initialize", "params": {"protocolVersion": "2025-06-18"}},
+        **bearer("token-alice"),
+    )
+    assert hello.json()["result"]["protocolVersion"] == "2025-06-18"

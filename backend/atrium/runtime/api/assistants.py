@@ -195,7 +195,7 @@ async def assistant_set_latest(request: HttpRequest, assistant_id: str, payload:
     return json_response(assistant_out(await call(run)()))
 
 
-async def _graph_of(assistant_id: str) -> Any:
+async def graph_of(assistant_id: str) -> Any:
     assistant = await call(_resolve)(assistant_id)
     config = {
         **(assistant.config or {}),
@@ -230,25 +230,25 @@ def _xray(value: str | None) -> bool | int:
 @router.get("/assistants/{assistant_id}/graph")
 async def assistant_graph(request: HttpRequest, assistant_id: str) -> HttpResponse:
     xray = _xray(request.GET.get("xray"))
-    _, graph = await _graph_of(assistant_id)
+    _, graph = await graph_of(assistant_id)
     return json_response(await drawable_graph(graph, xray=xray))
 
 
 @router.get("/assistants/{assistant_id}/schemas")
 async def assistant_schemas(request: HttpRequest, assistant_id: str) -> HttpResponse:
-    assistant, graph = await _graph_of(assistant_id)
+    assistant, graph = await graph_of(assistant_id)
     return json_response({"graph_id": assistant.graph_id, **graph_schemas(graph)})
 
 
 @router.get("/assistants/{assistant_id}/subgraphs")
 async def assistant_subgraphs(request: HttpRequest, assistant_id: str) -> HttpResponse:
-    _, graph = await _graph_of(assistant_id)
+    _, graph = await graph_of(assistant_id)
     return json_response(await subgraph_schemas(graph, recurse=truthy(request.GET.get("recurse"))))
 
 
 @router.get("/assistants/{assistant_id}/subgraphs/{namespace}")
 async def assistant_subgraphs_ns(request: HttpRequest, assistant_id: str, namespace: str) -> HttpResponse:
-    _, graph = await _graph_of(assistant_id)
+    _, graph = await graph_of(assistant_id)
     return json_response(
         await subgraph_schemas(graph, namespace=namespace, recurse=truthy(request.GET.get("recurse")))
     )
