@@ -38,7 +38,9 @@ COPY --from=python /opt/venv /opt/venv
 COPY --from=python /src/backend /app/backend
 COPY --from=python /src/agents /app/agents
 COPY --from=frontend /src/frontend/dist /app/frontend/dist
+# Production settings refuse to load without their secrets: collectstatic gets throwaway ones.
 RUN ATRIUM_SECRET_KEY=build-only-collectstatic DATABASE_URL=postgres://x@localhost/x \
+    ATRIUM_VAULT_KEYS=build-only:$(python -c 'import base64,os; print(base64.urlsafe_b64encode(os.urandom(32)).decode())') \
     python manage.py collectstatic --no-input -v 0
 # The code is root-owned and read-only to the app; it writes only to /tmp (beat's schedule, sandboxes).
 USER 10001:10001

@@ -18,6 +18,7 @@ source infra/scripts/env.sh
 
 export DJANGO_SETTINGS_MODULE=config.settings.production ATRIUM_DEBUG=false
 export ATRIUM_SECRET_KEY=${ATRIUM_SECRET_KEY:-bench-$(python3 -c 'import secrets;print(secrets.token_hex(16))')}
+export ATRIUM_VAULT_KEYS=${ATRIUM_VAULT_KEYS:-bench:$(python3 -c 'import base64,secrets;print(base64.urlsafe_b64encode(secrets.token_bytes(32)).decode())')}
 export ATRIUM_SECURE_COOKIES=false ATRIUM_LOG_LEVEL=WARNING
 LOGS=$(mktemp -d /tmp/atrium-scale-logs.XXXXXX)
 

@@ -5,7 +5,7 @@
 #   compose.sh logs    follow the logs (ARGS=web limits them to one service)
 #   compose.sh ps      list the services and their health
 # On first use `up` writes .env (or ATRIUM_COMPOSE_ENV) with random secrets (ATRIUM_SECRET_KEY,
-# POSTGRES_PASSWORD); an existing file is never changed.
+# ATRIUM_VAULT_KEYS, POSTGRES_PASSWORD); an existing file is never changed.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 cd "$ROOT_DIR"
@@ -23,12 +23,14 @@ fi
 ensure_env_file() {
   [ -f "$env_file" ] && return 0
   log "writing $env_file with random secrets (keep it: the database password is in it)"
-  local secret password
+  local secret password vault
   secret=$(python3 -c 'import secrets; print(secrets.token_urlsafe(48))')
   password=$(python3 -c 'import secrets; print(secrets.token_urlsafe(24))')
+  vault="$(date -u +%Y-%m):$(python3 -c 'import base64, os; print(base64.urlsafe_b64encode(os.urandom(32)).decode().rstrip("="))')"
   umask 077
   { echo "# Written by 'make up'. Every variable is described in .env.example."
     echo "ATRIUM_SECRET_KEY=$secret"
+    echo "ATRIUM_VAULT_KEYS=$vault"
     echo "POSTGRES_PASSWORD=$password"; } >"$env_file"
 }
 

@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from atrium.credentials.vault import Keyring
+
 ROOT = Path(__file__).resolve().parents[2]
 FAKE_DOCKER = """#!/bin/sh
 echo "$@" >> "$DOCKER_CALLS"
@@ -49,7 +51,8 @@ def test_up_writes_private_random_secrets_once_and_waits_for_a_healthy_stack(tmp
     assert calls == [f"compose --env-file {env_file} up -d --build --wait"]
     assert calls_after[-1] == f"compose --env-file {env_file} up -d --build --wait web"
     values = dict(line.split("=", 1) for line in written.splitlines() if not line.startswith("#"))
-    assert set(values) == {"ATRIUM_SECRET_KEY", "POSTGRES_PASSWORD"}
+    assert set(values) == {"ATRIUM_SECRET_KEY", "ATRIUM_VAULT_KEYS", "POSTGRES_PASSWORD"}
+    assert Keyring.parse(values["ATRIUM_VAULT_KEYS"]).primary  # a key production settings accept
     assert len(values["ATRIUM_SECRET_KEY"]) >= 48
     assert len(values["POSTGRES_PASSWORD"]) >= 24
     assert oct(env_file.stat().st_mode & 0o777) == "0o600"

@@ -66,6 +66,10 @@ def test_web_probes_use_the_configured_health_paths():
 def test_the_chart_refuses_to_render_without_the_required_secrets():
     with pytest.raises(check.helm.HelmError, match="DATABASE_URL"):
         check.render(CHART, {})
+    without_vault = defaults()
+    del without_vault["secrets"]["values"]["ATRIUM_VAULT_KEYS"]
+    with pytest.raises(check.helm.HelmError, match="ATRIUM_VAULT_KEYS"):
+        check.render(CHART, without_vault)
 
 
 def test_an_invalid_manifest_fails_the_check(tmp_path):
