@@ -39,3 +39,11 @@ export interface LoginIn {
   email: string;
   password: string;
 }
+
+/** A file the agent produced in a thread's sandbox (`GET …/threads/{id}/artifacts`). */
+export interface Artifact {
+  /** Relative to the sandbox's `/workspace`, e.g. `plots/chart.png`. */
+  path: string;
+  size: number;
+  modified_at: string | null;
+}

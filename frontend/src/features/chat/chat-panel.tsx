@@ -3,6 +3,7 @@ import { toApiError } from "../../api/errors";
 import { Alert } from "../../components/ui/alert";
 import { Button } from "../../components/ui/button";
 import { Loading } from "../../components/ui/loading";
+import { ArtifactsPanel } from "./artifacts-panel";
 import { Composer } from "./composer";
 import { Conversation } from "./conversation";
 import { InterruptPanel } from "./interrupt-panel";
@@ -61,6 +62,8 @@ export function ChatPanel({ orgSlug, readOnly, runVersion, assistantName }: Chat
           onChooseBranch={branches.choose}
         />
       )}
+
+      {stream.isLoading ? null : <ArtifactsPanel orgSlug={orgSlug} threadId={stream.threadId} runVersion={runVersion} />}
 
       {interrupt && !stream.isLoading ? (
         <InterruptPanel key={interrupt.id ?? "interrupt"} interrupt={interrupt} readOnly={readOnly} onRespond={stream.respond} />
