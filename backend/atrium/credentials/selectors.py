@@ -7,6 +7,7 @@ import uuid
 from typing import Any
 
 from django.db.models import QuerySet
+from psycopg.rows import tuple_row
 
 from atrium.core.errors import NotFoundError
 from atrium.core.tenancy import Role, current_scope
@@ -53,7 +54,7 @@ async def workspace_secrets_for_org(conn: Any, *, org_id: str) -> dict[str, str]
 
     Reads over the runtime's own async connection (`conn`, a psycopg AsyncConnection) since it runs
     on the worker's event loop; the org is explicit because the runtime is an entry point."""
-    async with conn.cursor() as cur:
+    async with conn.cursor(row_factory=tuple_row) as cur:
         await cur.execute(_SECRETS_SQL, (org_id,))
         rows = await cur.fetchall()
     return {

@@ -23,6 +23,7 @@ from django.conf import settings
 from langgraph.runtime import RunControl
 
 from atrium.assistants.graphs import registry
+from atrium.credentials.selectors import workspace_secrets_for_org
 from atrium.runtime import checkpoints
 from atrium.runtime.auth_user import AuthUser
 from atrium.runtime.engine import (
@@ -40,7 +41,13 @@ from atrium.runtime.engine.state import interrupt_dict
 from atrium.runtime.models import RunStatus
 from atrium.runtime.persistence import persistence
 from atrium.runtime.redaction import run_kwargs_scrub
-from atrium.runtime.services.execution import RunClaim, RunResult, run_has_checkpoint, run_lease_renew
+from atrium.runtime.services.execution import (
+    SECRETS_CONFIGURABLE,
+    RunClaim,
+    RunResult,
+    run_has_checkpoint,
+    run_lease_renew,
+)
 from atrium.runtime.streams import CONTROL_CHANNEL, RunPublisher, get_redis
 from atrium.runtime.tenant_store import TenantStore
 
@@ -219,6 +226,13 @@ async def execute(claim: RunClaim) -> tuple[RunResult, list[ProtocolEvent]]:
     kwargs = claim.kwargs
     async with contextlib.AsyncExitStack() as stack:
         try:
+            # The org's workspace secrets, for the graph factory (model keys) and tools at call time.
+            # Private to the run: not in checkpoints (a `__` key), nor in stream events (the engine
+            # drops `__` keys from the configs it streams).
+            async with stores.pool.connection() as conn:
+                config["configurable"][SECRETS_CONFIGURABLE] = await workspace_secrets_for_org(
+                    conn, org_id=claim.org_id
+                )
             # Graph factories see the assistant's settings (its context) in their config, as graphs whose
             # structure depends on settings (the deep agent's middleware stack) need them to build.
             factory_config = {**config, "configurable": {**claim.context, **config["configurable"]}}

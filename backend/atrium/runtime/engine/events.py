@@ -70,6 +70,30 @@ def run_config(request: RunRequest) -> RunnableConfig:
     return prepared
 
 
+def _public_config(config: Any) -> Any:
+    if not isinstance(config, dict) or not isinstance(config.get("configurable"), dict):
+        return config
+    configurable = {k: v for k, v in config["configurable"].items() if not str(k).startswith("__")}
+    return {**config, "configurable": configurable}
+
+
+def _without_private_config(part: GraphPart) -> GraphPart:
+    """Checkpoint events (``checkpoints`` and ``debug`` modes) carry the run's config; its ``__`` keys
+    are private to the run (``__atrium_secrets`` holds the workspace's secrets) and never streamed."""
+    if part.mode not in ("checkpoints", "debug") or not isinstance(part.chunk, dict):
+        return part
+    chunk = part.chunk
+    if part.mode == "debug" and isinstance(chunk.get("payload"), dict):
+        payload = chunk["payload"]
+        cleaned = {
+            **payload,
+            **{k: _public_config(payload[k]) for k in ("config", "parent_config") if k in payload},
+        }
+        return GraphPart(part.namespace, part.mode, {**chunk, "payload": cleaned})
+    cleaned = {**chunk, **{k: _public_config(chunk[k]) for k in ("config", "parent_config") if k in chunk}}
+    return GraphPart(part.namespace, part.mode, cleaned)
+
+
 def _unwrap_root_stream(chunk: Any, subgraphs: bool) -> GraphPart:
     if subgraphs:
         namespace, mode, data = chunk
@@ -98,10 +122,10 @@ async def _graph_parts(
             async for item in stream:
                 if subgraphs:
                     namespace, mode, chunk = item
-                    yield GraphPart(tuple(namespace), mode, chunk)
+                    yield _without_private_config(GraphPart(tuple(namespace), mode, chunk))
                 else:
                     mode, chunk = item
-                    yield GraphPart((), mode, chunk)
+                    yield _without_private_config(GraphPart((), mode, chunk))
         return
     root_run_id: str | None = None
     events = cast(
@@ -114,7 +138,7 @@ async def _graph_parts(
             if "langsmith:hidden" in (event.get("tags") or ()):
                 continue
             if event["event"] == "on_chain_stream" and event["run_id"] == root_run_id:
-                yield _unwrap_root_stream(event["data"]["chunk"], subgraphs)
+                yield _without_private_config(_unwrap_root_stream(event["data"]["chunk"], subgraphs))
             else:
                 yield GraphPart((), "events", event)
 

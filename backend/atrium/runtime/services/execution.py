@@ -14,8 +14,13 @@ from psycopg.types.json import Jsonb
 from atrium.runtime import checkpoints
 from atrium.runtime.models import ACTIVE_RUN_STATUSES, Run, RunStatus, Thread, ThreadStatus
 
+# The configurable key under which a run's graph gets its org's workspace secrets (name -> value), filled
+# by the executor at run time. LangGraph never copies `__` keys into checkpoint metadata.
+SECRETS_CONFIGURABLE = "__atrium_secrets"
+
 # Client config keys the server owns: never taken from a request (§3 "cannot spoof").
 RESERVED_CONFIGURABLE = (
+    SECRETS_CONFIGURABLE,
     "thread_id",
     "run_id",
     "graph_id",

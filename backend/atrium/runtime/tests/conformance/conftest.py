@@ -38,6 +38,8 @@ import pytest
 from langgraph_sdk import get_client, get_sync_client
 from langgraph_sdk.client import LangGraphClient, SyncLangGraphClient
 
+from atrium.runtime.tests.conformance.fake_provider import FakeProvider, start_fake_provider
+
 BACKEND_DIR = Path(__file__).resolve().parents[4]
 GRAPHS_FILE = Path(__file__).resolve().parent / "graphs" / "langgraph.json"
 REDIS_DB = int(os.environ.get("ATRIUM_CONFORMANCE_REDIS_DB", "11"))
@@ -181,8 +183,19 @@ def _wait_disconnected(database: str, timeout: float = 10.0) -> None:
 
 
 @pytest.fixture(scope="session")
+def fake_provider() -> Iterator[FakeProvider]:
+    """The model provider at the edge (OpenAI-compatible), for agents whose model is `openai:*`."""
+    provider, server = start_fake_provider()
+    yield provider
+    server.shutdown()
+
+
+@pytest.fixture(scope="session")
 def live_stack(
-    django_db_setup: None, django_db_blocker: Any, tmp_path_factory: pytest.TempPathFactory
+    django_db_setup: None,
+    django_db_blocker: Any,
+    tmp_path_factory: pytest.TempPathFactory,
+    fake_provider: FakeProvider,
 ) -> Iterator[LiveStack]:
     import redis
     from django.conf import settings
@@ -213,8 +226,10 @@ def live_stack(
         "ATRIUM_LOG_LEVEL": "WARNING",
         "ATRIUM_CORS_ORIGINS": CORS_ORIGIN,
         "ATRIUM_WEBHOOK_BACKOFF_SECONDS": "0.2",
+        "OPENAI_BASE_URL": fake_provider.url,
         "PYTHONUNBUFFERED": "1",
     }
+    env.pop("OPENAI_API_KEY", None)  # the key must come from the org's workspace secrets
     stack = LiveStack(base_url=base_url, url=f"{base_url}/agent", keys=keys, log_dir=log_dir)
     web = _start(
         "web",
