@@ -56,11 +56,16 @@ def test_migrations_run_as_a_hook_before_install_and_upgrade_with_the_secret_alr
     )
 
 
-def test_web_probes_use_the_configured_health_paths():
-    values = defaults() | {"probes": {"livenessPath": "/healthz", "readinessPath": "/readyz"}}
+def test_web_probes_use_the_configured_health_paths_and_an_allowed_host():
+    values = defaults() | {
+        "probes": {"livenessPath": "/healthz", "readinessPath": "/readyz"},
+        "config": {"ATRIUM_ALLOWED_HOSTS": "atrium.acme.test, other.acme.test"},
+    }
     web = container(by_name(check.render(CHART, values))["Deployment/atrium-web"])
     assert web["livenessProbe"]["httpGet"]["path"] == "/healthz"
     assert web["readinessProbe"]["httpGet"]["path"] == "/readyz"
+    for probe in ("startupProbe", "livenessProbe", "readinessProbe"):
+        assert web[probe]["httpGet"]["httpHeaders"] == [{"name": "Host", "value": "atrium.acme.test"}]
 
 
 def test_the_chart_refuses_to_render_without_the_required_secrets():
