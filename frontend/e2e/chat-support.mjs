@@ -15,6 +15,7 @@ export const RUN_TIMEOUT_MS = Math.max(config.timeoutMs, 30_000);
 export const assistants = {
   slow: { name: "E2E slow agent", graph_id: "agent", context: { model: "offline:slow" } },
   approvals: { name: "E2E approvals", graph_id: "agent", context: { model: "offline:slow", interrupt_on: ["write_file"] } },
+  sandbox: { name: "E2E sandbox", graph_id: "agent", context: { model: "offline", sandbox: "thread" } },
 };
 
 /** @param {string} prefix */

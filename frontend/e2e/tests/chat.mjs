@@ -2,6 +2,7 @@
 // GET /agent/info with 200 (otherwise the runner skips these). They use the demo org's users and
 // the offline model; see chat-support.mjs for the test assistants they create.
 import { randomUUID } from "node:crypto";
+import { readFileSync } from "node:fs";
 import {
   answers,
   assistants,
@@ -26,6 +27,34 @@ function escapeRegExp(text) {
 
 /** @type {E2ETest[]} */
 export const tests = [
+  {
+    name: "chat: a file the agent writes in its sandbox is offered for download to the thread's owner only",
+    requires: "agent",
+    async run({ page }) {
+      await openNewChat(page, demoUsers.editor, assistants.sandbox);
+      const marker = randomUUID();
+
+      await send(page, `run \`mkdir -p /workspace/out && echo 'total ${marker}' > /workspace/out/report.txt\``);
+
+      await waitForThreadUrl(page);
+      const files = page.getByRole("list", { name: "Files from this conversation" });
+      const link = files.getByRole("link", { name: "out/report.txt" });
+      await link.waitFor({ timeout: RUN_TIMEOUT_MS });
+      const [download] = await Promise.all([page.waitForEvent("download"), link.click()]);
+      assert.equal(download.suggestedFilename(), "report.txt");
+      const saved = await download.path();
+      assert.ok(saved, "the download was saved");
+      assert.equal(readFileSync(saved, "utf8"), `total ${marker}\n`);
+
+      // Another member of the organisation, an admin included, cannot fetch it.
+      const href = await link.getAttribute("href");
+      assert.ok(href);
+      await page.context().clearCookies();
+      await signIn(page, demoUsers.admin);
+      await waitForOrgShell(page);
+      assert.equal((await page.request.get(url(href))).status(), 404);
+    },
+  },
   {
     name: "chat: an editor sees the answer stream in, and the conversation gets its own address",
     requires: "agent",
