@@ -124,3 +124,23 @@ def test_workers_racing_to_create_the_same_sandbox_get_one(provider: BubblewrapP
     # then
     assert len(set(ids)) == 1
     assert [p.name for p in Path(provider.root).iterdir()] == [ids[0]]
+
+
+_CUSTOM: list[BubblewrapProvider] = []
+
+
+def custom_provider() -> BubblewrapProvider:
+    return _CUSTOM[0]
+
+
+def test_the_worker_uses_the_provider_named_in_the_environment(sandbox_root, monkeypatch):
+    # given: a deployment naming its own provider factory
+    import atrium_agents.sandbox.run_scoped as run_scoped
+
+    _CUSTOM[:] = [BubblewrapProvider(sandbox_root, ttl_seconds=60)]
+    monkeypatch.setattr(run_scoped, "_default_provider", None)
+    monkeypatch.setenv("ATRIUM_SANDBOX_PROVIDER", f"{__name__}:custom_provider")
+
+    # when / then
+    assert run_scoped.default_provider() is _CUSTOM[0]
+    assert run_scoped.default_provider() is _CUSTOM[0]

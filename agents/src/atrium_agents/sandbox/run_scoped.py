@@ -10,6 +10,7 @@ tenants never meet in one sandbox.
 
 from __future__ import annotations
 
+import importlib
 import logging
 import os
 import tempfile
@@ -36,20 +37,30 @@ logger = logging.getLogger(__name__)
 SandboxScope = Literal["thread", "assistant"]
 SANDBOX_DIR_ENV = "ATRIUM_SANDBOX_DIR"
 SANDBOX_TTL_ENV = "ATRIUM_SANDBOX_TTL_SECONDS"
+SANDBOX_PROVIDER_ENV = "ATRIUM_SANDBOX_PROVIDER"
+DEFAULT_PROVIDER_SPEC = "atrium_agents.sandbox.run_scoped:default_provider"
 
 _default_provider: SandboxProvider | None = None
 _default_lock = threading.Lock()
 
 
 def default_provider() -> SandboxProvider:
-    """The worker's provider: bubblewrap sandboxes under ``$ATRIUM_SANDBOX_DIR``, deleted by beat after
-    ``$ATRIUM_SANDBOX_TTL_SECONDS`` unused (default a week)."""
+    """The worker's provider: ``$ATRIUM_SANDBOX_PROVIDER`` (``package.module:factory``) when it names
+    another one, else bubblewrap sandboxes under ``$ATRIUM_SANDBOX_DIR``, deleted by beat after
+    ``$ATRIUM_SANDBOX_TTL_SECONDS`` unused (default a week). Built once per process."""
     global _default_provider
     with _default_lock:
         if _default_provider is None:
-            root = os.environ.get(SANDBOX_DIR_ENV) or os.path.join(tempfile.gettempdir(), "atrium-sandboxes")
-            ttl = float(os.environ.get(SANDBOX_TTL_ENV) or 7 * 24 * 3600)
-            _default_provider = BubblewrapProvider(root, ttl_seconds=ttl)
+            spec = os.environ.get(SANDBOX_PROVIDER_ENV) or DEFAULT_PROVIDER_SPEC
+            if spec != DEFAULT_PROVIDER_SPEC:
+                module, _, name = spec.partition(":")
+                _default_provider = getattr(importlib.import_module(module), name)()
+            else:
+                root = os.environ.get(SANDBOX_DIR_ENV) or os.path.join(
+                    tempfile.gettempdir(), "atrium-sandboxes"
+                )
+                ttl = float(os.environ.get(SANDBOX_TTL_ENV) or 7 * 24 * 3600)
+                _default_provider = BubblewrapProvider(root, ttl_seconds=ttl)
         return _default_provider
 
 
