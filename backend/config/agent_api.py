@@ -17,6 +17,7 @@ from ninja.errors import ValidationError as NinjaValidationError
 
 from atrium.core.errors import DATA_ERRORS, AtriumError, data_error_message
 from atrium.core.parsers import StrictJSONParser
+from atrium.core.ratelimit import RateLimitedError
 from atrium.runtime.engine import GraphLoadError, GraphNotFoundError
 from config.agent_auth import AgentAuth
 
@@ -40,6 +41,13 @@ def detail(request: HttpRequest, status: int, message: str) -> HttpResponse:
 @api.exception_handler(AtriumError)
 def on_atrium_error(request: HttpRequest, exc: AtriumError) -> HttpResponse:
     return detail(request, exc.status_code, exc.message)
+
+
+@api.exception_handler(RateLimitedError)
+def on_rate_limited(request: HttpRequest, exc: RateLimitedError) -> HttpResponse:
+    response = detail(request, exc.status_code, exc.message)
+    response["Retry-After"] = str(exc.retry_after)
+    return response
 
 
 @api.exception_handler(NinjaValidationError)

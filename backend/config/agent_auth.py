@@ -14,6 +14,7 @@ from django.http import HttpRequest
 
 from atrium.core.errors import AtriumError, NotFoundError
 from atrium.core.tenancy import Role, Scope, set_scope
+from atrium.orgs.limits import api_request_allow
 from atrium.orgs.selectors import membership_list_for_user
 from config.auth import API_KEY_HEADER, SAFE_METHODS, Principal, identify, resolve_org_scope
 from config.custom_auth import atrium_user_for, authenticate, authorize, custom_auth, user_from_scope
@@ -49,6 +50,13 @@ def _resolve(request: HttpRequest, *, principal: Principal | None = None) -> tup
 JSON_RPC_PATHS = re.compile(r"/(mcp|a2a/[^/]+)$")
 
 
+def _resolve_counted(request: HttpRequest, *, principal: Principal | None = None) -> tuple[Principal, Scope]:
+    """`_resolve`, then the org's API rate limits (429), in the same thread hop."""
+    principal, scope = _resolve(request, principal=principal)
+    api_request_allow(scope)
+    return principal, scope
+
+
 def required_role(request: HttpRequest) -> Role:
     if request.method in SAFE_METHODS:
         return Role.VIEWER
@@ -82,7 +90,9 @@ class AgentAuth:
                 handler_user = await authenticate(handlers, request)
                 user = await sync_to_async(atrium_user_for, thread_sensitive=False)(handler_user)
                 principal = Principal(user=user)
-        principal, scope = await sync_to_async(_resolve, thread_sensitive=False)(request, principal=principal)
+        principal, scope = await sync_to_async(_resolve_counted, thread_sensitive=False)(
+            request, principal=principal
+        )
         scope.require(required_role(request))
         if handlers is not None:
             scope = await authorize(

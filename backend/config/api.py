@@ -14,6 +14,7 @@ from atrium.assistants.api import router as assistants_router
 from atrium.audit.api import router as audit_router
 from atrium.core.errors import DATA_ERRORS, AtriumError, data_error_message
 from atrium.core.parsers import StrictJSONParser
+from atrium.core.ratelimit import RateLimitedError
 from atrium.core.tenancy import Role
 from atrium.credentials.api import callback_router, member_router
 from atrium.credentials.api import org_router as credentials_router
@@ -52,6 +53,13 @@ def _error(request: HttpRequest, status: int, message: str, code: str, **extra: 
 @api.exception_handler(AtriumError)
 def on_atrium_error(request: HttpRequest, exc: AtriumError) -> HttpResponse:
     return _error(request, exc.status_code, exc.message, exc.code, **exc.extra)
+
+
+@api.exception_handler(RateLimitedError)
+def on_rate_limited(request: HttpRequest, exc: RateLimitedError) -> HttpResponse:
+    response = _error(request, exc.status_code, exc.message, exc.code, **exc.extra)
+    response["Retry-After"] = str(exc.retry_after)
+    return response
 
 
 @api.exception_handler(NinjaValidationError)

@@ -6,6 +6,7 @@ membership in the org named by the URL (`{org}`) or bound to the API key:
 
 - not a member, or an API key of another org  -> 404, as if the org did not exist;
 - a member whose role is too weak              -> 403;
+- a member past the org's API rate limits   -> 429 with Retry-After (atrium.orgs.limits);
 - otherwise the scope is set for the rest of the request.
 
 Unless an operation asks for more, safe methods need the viewer role and unsafe ones the editor
@@ -22,6 +23,7 @@ from ninja.utils import check_csrf
 from atrium.accounts.models import User
 from atrium.core.errors import NotAuthenticatedError, NotFoundError, PermissionDeniedError
 from atrium.core.tenancy import Role, Scope, set_scope
+from atrium.orgs.limits import api_request_allow
 from atrium.orgs.models import ApiKey, Membership
 from atrium.orgs.selectors import membership_for_user_in_org
 from atrium.orgs.services import api_key_authenticate
@@ -97,5 +99,6 @@ class OrgAuth:
         scope = resolve_org_scope(principal, org_slug)
         required = self.role or (Role.VIEWER if request.method in SAFE_METHODS else Role.EDITOR)
         scope.require(required)
+        api_request_allow(scope)
         set_scope(scope)
         return principal

@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from atrium.audit.services import audit_record
 from atrium.orgs.admin_scope import OrgScopedAdmin, admin_org_ids
+from atrium.orgs.limits import org_limits_forget
 from atrium.orgs.models import ApiKey, Membership, Organization, OrgSettings
 
 
@@ -130,11 +131,12 @@ class OrgSettingsAdmin(OrgScopedAdmin):
 
     def save_model(self, request: HttpRequest, obj: OrgSettings, form: Any, change: bool) -> None:
         super().save_model(request, obj, form, change)
+        org_limits_forget(org_id=obj.org_id)  # this process at once; the others within the cache time
         audit_record(
             action="org_settings.change",
             target_type="org_settings",
             target_id=obj.id,
-            data={name: form.cleaned_data.get(name) for name in form.changed_data},
+            data={name: form.cleaned_data.get(name) for name in form.changed_data if name != "org"},
             org_id=obj.org_id,
             actor_id=int(request.user.pk or 0) or None,
         )

@@ -9,7 +9,7 @@ from django.contrib import admin
 from django.db.models import Model, QuerySet
 from django.http import HttpRequest
 
-from atrium.core.tenancy import Role
+from atrium.core.tenancy import Role, system_scope
 from atrium.orgs.models import Membership
 
 
@@ -66,6 +66,19 @@ class OrgScopedAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
 
     def has_delete_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
         return self._may(request, obj)
+
+    def changeform_view(
+        self,
+        request: HttpRequest,
+        object_id: str | None = None,
+        form_url: str = "",
+        extra_context: Any = None,
+    ) -> Any:
+        # Form validation checks unique constraints through the model's default manager, which needs a
+        # scope; uniqueness is global, so it runs in a system scope. What the page shows and may change
+        # is still filtered explicitly (get_queryset, the permissions above).
+        with system_scope():
+            return super().changeform_view(request, object_id, form_url, extra_context)
 
     def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
         if db_field.name == "org" and not request.user.is_superuser:

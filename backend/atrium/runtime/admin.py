@@ -103,6 +103,7 @@ class RunAdmin(OrgScopedAdmin):
         "ended_at",
         "checkpoint_start",
         "checkpoint_end",
+        "call_counts",
         "lease_owner",
         "lease_expires_at",
         "fence",

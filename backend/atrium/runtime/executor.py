@@ -45,6 +45,7 @@ from atrium.runtime.services.execution import (
     SECRETS_CONFIGURABLE,
     RunClaim,
     RunResult,
+    call_counts_of,
     run_has_checkpoint,
     run_lease_renew,
 )
@@ -322,6 +323,8 @@ async def execute(claim: RunClaim) -> tuple[RunResult, list[ProtocolEvent]]:
         outcome = stream.outcome
         if not v2_run and final.seen:
             last_values["values"] = final.values
+        # The run-scoped counters are not checkpointed: the last root values are where they are seen.
+        counts = call_counts_of(last_values.get("values"))
         if (
             not cancelled_action
             and outcome is not None
@@ -339,6 +342,7 @@ async def execute(claim: RunClaim) -> tuple[RunResult, list[ProtocolEvent]]:
                 interrupts={},
                 next=[],
                 checkpoint_end=ref if checkpoint.get("id") else None,
+                call_counts=counts,
             )
             return finished, terminal
 
@@ -359,6 +363,7 @@ async def execute(claim: RunClaim) -> tuple[RunResult, list[ProtocolEvent]]:
             "interrupts": _jsonable(interrupts),
             "next": next_nodes,
             "checkpoint_end": _jsonable(checkpoint_ref(snapshot.config)),
+            "call_counts": counts,
         }
         if cancelled_action:
             terminal = [ProtocolEvent("lifecycle", (), {"event": "interrupted"})]

@@ -91,6 +91,11 @@ class Run(OrgOwnedModel):
     ended_at = models.DateTimeField(null=True, blank=True)
     checkpoint_start = models.JSONField(null=True, blank=True)
     checkpoint_end = models.JSONField(null=True, blank=True)
+    call_counts = models.JSONField(
+        null=True,
+        blank=True,
+        help_text="Model and tool calls the graph's call-limit middleware counted in this run.",
+    )
     lease_owner = models.CharField(max_length=200, blank=True, default="")
     lease_expires_at = models.DateTimeField(null=True, blank=True)
     fence = models.PositiveIntegerField(

@@ -14,7 +14,12 @@ from atrium.core.tenancy import system_scope
 from atrium.runtime.dispatch import RUNS_QUEUE
 from atrium.runtime.services.cleanup import threads_expire as expire_threads
 from atrium.runtime.services.crons import cron_tick
-from atrium.runtime.services.execution import run_claim, run_finish, temporary_thread_delete
+from atrium.runtime.services.execution import (
+    RunsAtCapacityError,
+    run_claim,
+    run_finish,
+    temporary_thread_delete,
+)
 from atrium.runtime.services.recovery import runs_reconcile as reconcile_pending
 from atrium.runtime.services.recovery import runs_sweep as sweep_leases
 from atrium.runtime.services.sandboxes import sandboxes_expire as expire_sandboxes
@@ -38,7 +43,13 @@ def execute_run(run_id: str) -> None:
     nothing)."""
     from atrium.runtime.executor import FENCED, execute, publish_end, worker_loop
 
-    claim = run_claim(run_id=run_id, worker_id=execute_run.request.hostname or "worker")
+    try:
+        claim = run_claim(run_id=run_id, worker_id=execute_run.request.hostname or "worker")
+    except RunsAtCapacityError:
+        from atrium.runtime.dispatch import enqueue_run
+
+        enqueue_run(run_id, delay=settings.ATRIUM_CAPACITY_RETRY_SECONDS)
+        return
     if claim is None:
         return
     # Give the Django connection back to the pool while the graph runs (on its own pool): a task thread

@@ -196,6 +196,18 @@ ATRIUM_WEBHOOK_BACKOFF_SECONDS = env_float("ATRIUM_WEBHOOK_BACKOFF_SECONDS", 10.
 ATRIUM_WEBHOOK_BACKOFF_MAX_SECONDS = env_float("ATRIUM_WEBHOOK_BACKOFF_MAX_SECONDS", 1800.0)
 ATRIUM_WEBHOOK_TIMEOUT_SECONDS = env_float("ATRIUM_WEBHOOK_TIMEOUT_SECONDS", 10.0)
 
+# Quotas (docs/architecture.md, Rate limits): defaults for orgs whose settings leave a value blank;
+# 0 is unlimited. Rates are per minute, as token buckets (a full minute's allowance may come at once).
+ATRIUM_RATE_API_PER_MINUTE = env_int("ATRIUM_RATE_API_PER_MINUTE", 30000)
+ATRIUM_RATE_API_PER_MINUTE_PER_USER = env_int("ATRIUM_RATE_API_PER_MINUTE_PER_USER", 6000)
+ATRIUM_RATE_RUNS_PER_MINUTE = env_int("ATRIUM_RATE_RUNS_PER_MINUTE", 6000)
+ATRIUM_RATE_RUNS_PER_MINUTE_PER_USER = env_int("ATRIUM_RATE_RUNS_PER_MINUTE_PER_USER", 3000)
+ATRIUM_MAX_CONCURRENT_RUNS = env_int("ATRIUM_MAX_CONCURRENT_RUNS", 200)
+# How long a process keeps an org's limits before reading them again.
+ATRIUM_LIMITS_CACHE_SECONDS = env_float("ATRIUM_LIMITS_CACHE_SECONDS", 10.0)
+# A run that finds its org at its concurrent-run cap is offered to the workers again after this long.
+ATRIUM_CAPACITY_RETRY_SECONDS = env_float("ATRIUM_CAPACITY_RETRY_SECONDS", 1.0)
+
 ATRIUM_PORT = env_int("ATRIUM_PORT", 8000)
 # Connections of the runtime's own async pool (LangGraph checkpointer and store), per process.
 ATRIUM_RUNTIME_POOL_SIZE = env_int("ATRIUM_RUNTIME_POOL_SIZE", 20)

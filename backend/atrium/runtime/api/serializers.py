@@ -43,6 +43,8 @@ def run_out(run: Run) -> dict[str, Any]:
         "kwargs": kwargs,
         "multitask_strategy": run.multitask_strategy,
         "attempt": run.attempt,
+        # Guardrail counters of the run (model and tool calls), when its graph keeps them.
+        "call_counts": run.call_counts,
     }
 
 

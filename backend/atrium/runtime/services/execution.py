@@ -11,6 +11,7 @@ from django.conf import settings
 from django.db import connection, transaction
 from psycopg.types.json import Jsonb
 
+from atrium.orgs.limits import org_limits
 from atrium.runtime import checkpoints
 from atrium.runtime.models import ACTIVE_RUN_STATUSES, Run, RunStatus, Thread, ThreadStatus
 
@@ -32,6 +33,11 @@ RESERVED_CONFIGURABLE = (
     "langgraph_auth_permissions",
     "langgraph_request_id",
 )
+
+
+class RunsAtCapacityError(Exception):
+    """The run's org already runs as many runs as its cap allows: the run stays pending and the task
+    offers it again shortly (ATRIUM_CAPACITY_RETRY_SECONDS)."""
 
 
 @dataclass(frozen=True)
@@ -72,8 +78,16 @@ def _merge_config(*layers: dict[str, Any]) -> dict[str, Any]:
 # The claim and finish are the worker's hot path: a few lean statements instead of ORM round trips
 # (the ORM version spent more CPU in Python than the graph run itself). Same rules, in SQL.
 _LOCK_THREAD = """
-SELECT t.id, t.config, t.temporary, t.graph_id FROM runtime_thread t
+SELECT t.id, t.config, t.temporary, t.graph_id, t.org_id FROM runtime_thread t
 WHERE t.id = (SELECT thread_id FROM runtime_run WHERE id = %(run)s) FOR UPDATE OF t
+"""
+# The org's concurrent-run cap: claims of one org are serialised by an advisory lock (taken after the
+# thread's row lock, the one fixed order), then its running runs are counted. Only a pending run is
+# turned away, so a redelivered message of a running or finished run never loops.
+_LOCK_ORG = "SELECT pg_advisory_xact_lock(hashtextextended(%(org)s::text, 7001))"
+_AT_CAPACITY = """
+SELECT EXISTS (SELECT 1 FROM runtime_run WHERE id = %(run)s AND status = 'pending')
+   AND (SELECT count(*) FROM runtime_run WHERE org_id = %(org)s AND status = 'running') >= %(cap)s
 """
 # Claimable: pending, due, and nothing running or queued ahead on the thread (FIFO). Run under the
 # thread lock, in a statement of its own, so it sees every claim committed before the lock was granted.
@@ -135,6 +149,7 @@ def run_claim(*, run_id: str, worker_id: str) -> RunClaim | None:
 
     None covers: already claimed (a redelivered message), cancelled, not yet due, or another run of
     the same thread is running or queued ahead (it will enqueue this one when it finishes).
+    RunsAtCapacityError: the org is at its concurrent-run cap; the run stays pending.
     """
     cursor: Any
     with transaction.atomic(), connection.cursor() as cursor:
@@ -143,7 +158,13 @@ def run_claim(*, run_id: str, worker_id: str) -> RunClaim | None:
         thread_row = cur.fetchone()
         if thread_row is None:
             return None
-        thread_id, thread_config, temporary, thread_graph = thread_row
+        thread_id, thread_config, temporary, thread_graph, org_id = thread_row
+        cap = org_limits(org_id=org_id).max_concurrent_runs
+        if cap > 0:
+            cur.execute(_LOCK_ORG, {"org": org_id})
+            cur.execute(_AT_CAPACITY, {"run": run_id, "org": org_id, "cap": cap})
+            if cur.fetchone()[0]:
+                raise RunsAtCapacityError(f"org {org_id} runs {cap} runs at once; run {run_id} waits")
         cur.execute(_CLAIM, {"run": run_id, "worker": worker_id, "lease": settings.ATRIUM_RUN_LEASE_SECONDS})
         claimed = cur.fetchone()
         if claimed is None:
@@ -193,10 +214,34 @@ class RunResult:
     interrupts: dict[str, Any] | None = None
     next: list[str] | None = None
     checkpoint_end: dict[str, Any] | None = None
+    call_counts: dict[str, Any] | None = None
+
+
+def call_counts_of(values: Any) -> dict[str, Any] | None:
+    """The run's guardrail counters, as LangChain's call-limit middleware keeps them in the graph state
+    (`run_model_call_count`, `run_tool_call_count` per tool, `__all__` for every tool); only what the
+    graph counts (None: no such middleware). A tool call the limit blocked is counted, as the limit
+    counts it."""
+    if not isinstance(values, dict):
+        return None
+    model = values.get("run_model_call_count")
+    tools = values.get("run_tool_call_count")
+    if model is None and tools is None:
+        return None
+    counts: dict[str, Any] = {}
+    if model is not None:
+        counts["model_calls"] = int(model)
+    if isinstance(tools, dict):
+        by_tool = {str(k): int(v) for k, v in tools.items()}
+        counts["tool_calls"] = by_tool.pop("__all__", sum(by_tool.values()))
+        if by_tool:
+            counts["tool_calls_by_tool"] = by_tool
+    return counts
 
 
 _FINISH_RUN = """
 UPDATE runtime_run SET status = %(status)s, result = %(result)s, error = %(error)s, ended_at = now(),
+    call_counts = %(call_counts)s,
     checkpoint_end = coalesce(%(checkpoint_end)s, (
         SELECT jsonb_build_object('thread_id', %(thread)s::text, 'checkpoint_ns', '',
                                   'checkpoint_id', max(c.checkpoint_id))
@@ -253,6 +298,7 @@ def run_finish(*, claim: RunClaim, outcome: RunResult) -> str | None:
                     "result": Jsonb(outcome.result),
                     "error": Jsonb(outcome.error) if outcome.error is not None else None,
                     "checkpoint_end": Jsonb(outcome.checkpoint_end) if outcome.checkpoint_end else None,
+                    "call_counts": Jsonb(outcome.call_counts) if outcome.call_counts is not None else None,
                 },
             )
             if cur.fetchone() is None:

@@ -22,6 +22,7 @@ from atrium.assistants.models import Assistant
 from atrium.assistants.services import assistant_resolve
 from atrium.core.errors import AtriumError, ConflictError, NotFoundError
 from atrium.core.tenancy import Role, current_scope
+from atrium.orgs.limits import run_create_allow
 from atrium.runtime.models import ACTIVE_RUN_STATUSES, Run, RunStatus, Thread, ThreadStatus
 from atrium.runtime.selectors.threads import as_uuid, thread_queryset
 from atrium.runtime.services.webhooks import webhook_enqueue, webhook_validate
@@ -121,6 +122,7 @@ def run_create(*, thread_id: uuid.UUID | str | None, payload: RunCreate, statele
     scope = current_scope()
     scope.require(Role.EDITOR)
     _validate(payload, stateless=stateless)
+    run_create_allow(scope)
     assistant = assistant_resolve(assistant_id=payload.assistant_id)
     metadata = {k: v for k, v in (payload.metadata or {}).items() if k not in RESERVED_METADATA}
     payload.webhook = webhook_validate(payload.webhook, org_id=scope.org)

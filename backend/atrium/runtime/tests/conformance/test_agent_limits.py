@@ -25,23 +25,25 @@ async def _loop_forever(client: LangGraphClient, assistant_id: str) -> tuple[str
 
 
 @pytest.mark.parametrize(
-    ("settings", "message", "tool_calls"),
+    ("settings", "message", "tool_calls", "counts"),
     [
         (
             {"tool_call_limit_per_run": 3, "model_call_limit_per_run": None},
             "Tool call limit reached: run limit exceeded (4/3 calls).",
             4,
+            {"tool_calls": 4},
         ),
         (
             {"model_call_limit_per_run": 3, "tool_call_limit_per_run": None},
             "Model call limits exceeded: run limit (3/3)",
             3,
+            {"model_calls": 3},
         ),
     ],
     ids=["tool-calls", "model-calls"],
 )
 async def test_a_call_limit_ends_a_runaway_loop(
-    stack: LiveStack, settings: dict, message: str, tool_calls: int
+    stack: LiveStack, settings: dict, message: str, tool_calls: int, counts: dict
 ) -> None:
     # given an assistant with a small call limit
     client = stack.client()
@@ -57,4 +59,6 @@ async def test_a_call_limit_ends_a_runaway_loop(
     assert [c["name"] for c in calls] == ["ls"] * tool_calls
     runs = await client.runs.list(tid)
     assert [r["status"] for r in runs] == ["success"]
+    # and the run shows what the limit counted
+    assert runs[0]["call_counts"] == counts
     assert (await client.threads.get(tid))["status"] == "idle"

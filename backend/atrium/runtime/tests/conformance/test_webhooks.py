@@ -58,8 +58,13 @@ async def test_a_finished_runs_webhook_is_signed_retried_and_logged(
     from atrium.runtime.models import WebhookDelivery
 
     def logged() -> WebhookDelivery:
-        with django_db_blocker.unblock():
-            return WebhookDelivery.unscoped.get(run_id=run["run_id"])
+        from django.db import connection
+
+        try:
+            with django_db_blocker.unblock():
+                return WebhookDelivery.unscoped.get(run_id=run["run_id"])
+        finally:
+            connection.close()  # this thread's connection would keep the test database from being dropped
 
     delivery = await sync_to_async(logged)()
     assert (delivery.status, delivery.attempts, delivery.response_status) == ("delivered", 2, 200)

@@ -1,0 +1,106 @@
+"""Rate limiting in Redis: token buckets, checked and taken atomically by one Lua script.
+
+A bucket holds up to `limit` tokens and refills at `limit / period` per second, so a caller may burst
+a whole period's allowance and then continues at the steady rate. `take` checks every bucket it is
+given (say the org's and the user's) and takes one token from each only if all have one: a request
+refused by the user's bucket does not spend the org's. Time comes from Redis (`TIME`), so web
+processes with skewed clocks agree.
+
+If Redis cannot be reached the request is let through and a warning logged: the limiter protects the
+platform from a noisy tenant; it must not turn a Redis hiccup into an outage of every API.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+import redis
+from django.conf import settings
+
+from atrium.core.errors import AtriumError
+
+logger = logging.getLogger(__name__)
+
+_TAKE = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
+local wait = 0
+local levels = {}
+for i, key in ipairs(KEYS) do
+  local cap = tonumber(ARGV[2 * i - 1])
+  local rate = tonumber(ARGV[2 * i])
+  local v = redis.call('HMGET', key, 'tokens', 'ts')
+  local tokens = tonumber(v[1])
+  local ts = tonumber(v[2])
+  if tokens == nil then
+    tokens = cap
+    ts = now
+  end
+  tokens = math.min(cap, tokens + math.max(0, now - ts) * rate)
+  levels[i] = tokens
+  if tokens < 1 then
+    local w = (1 - tokens) / rate
+    if w > wait then wait = w end
+  end
+end
+if wait > 0 then
+  return tostring(wait)
+end
+for i, key in ipairs(KEYS) do
+  local cap = tonumber(ARGV[2 * i - 1])
+  local rate = tonumber(ARGV[2 * i])
+  redis.call('HSET', key, 'tokens', tostring(levels[i] - 1), 'ts', tostring(now))
+  redis.call('EXPIRE', key, math.ceil(cap / rate) + 1)
+end
+return '0'
+"""
+
+
+class RateLimitedError(AtriumError):
+    """Too many requests: both APIs answer 429 with `Retry-After` (whole seconds)."""
+
+    status_code = 429
+    code = "rate_limited"
+
+    def __init__(self, message: str, *, retry_after: float) -> None:
+        self.retry_after = retry_seconds(retry_after)
+        super().__init__(message, extra={"retry_after": self.retry_after})
+
+
+def retry_seconds(wait: float) -> int:
+    """A wait as the whole seconds of a `Retry-After` header (at least 1)."""
+    return max(1, math.ceil(wait))
+
+
+@dataclass(frozen=True)
+class Bucket:
+    key: str
+    limit: int
+    period: float = 60.0
+
+
+@lru_cache(maxsize=1)
+def _script() -> Any:
+    client = redis.Redis.from_url(settings.REDIS_URL, socket_timeout=1.0, socket_connect_timeout=1.0)
+    return client.register_script(_TAKE)
+
+
+def take(buckets: list[Bucket]) -> float:
+    """Take one token from every bucket, or none. Returns 0 when taken, else the seconds until all
+    buckets have a token again. Buckets with a limit of 0 are unlimited and skipped."""
+    active = [b for b in buckets if b.limit > 0]
+    if not active:
+        return 0.0
+    args: list[float] = []
+    for bucket in active:
+        args += [bucket.limit, bucket.limit / bucket.period]
+    try:
+        wait = _script()(keys=[f"atrium:rl:{b.key}" for b in active], args=args)
+    except redis.RedisError:
+        logger.warning("rate limiter unavailable; request let through", exc_info=True)
+        return 0.0
+    return float(wait)

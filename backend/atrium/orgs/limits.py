@@ -1,0 +1,109 @@
+"""An org's quotas: API request and run-creation rates (per org and per member) and the concurrent-run
+cap. Values come from the org's `OrgSettings` row (edited in the Django admin) or, where it leaves one
+blank, from the deployment's `ATRIUM_RATE_*` / `ATRIUM_MAX_CONCURRENT_RUNS` settings; 0 is unlimited.
+
+They are read on every request, so each process keeps them for `ATRIUM_LIMITS_CACHE_SECONDS`: an
+admin's change applies everywhere within that time.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from dataclasses import dataclass
+
+from django.conf import settings
+
+from atrium.core.ratelimit import Bucket, RateLimitedError, retry_seconds, take
+from atrium.core.tenancy import Scope
+from atrium.orgs.selectors import org_settings_get
+
+
+@dataclass(frozen=True)
+class OrgLimits:
+    api_per_minute: int
+    api_per_minute_per_user: int
+    runs_per_minute: int
+    runs_per_minute_per_user: int
+    max_concurrent_runs: int
+
+
+_cache: dict[uuid.UUID, tuple[float, OrgLimits]] = {}
+
+
+def org_limits(*, org_id: uuid.UUID) -> OrgLimits:
+    now = time.monotonic()
+    cached = _cache.get(org_id)
+    if cached is not None and cached[0] > now:
+        return cached[1]
+    row = org_settings_get(org_id=org_id)
+
+    def pick(field: str, default: int) -> int:
+        value = getattr(row, field) if row is not None else None
+        return default if value is None else int(value)
+
+    limits = OrgLimits(
+        api_per_minute=pick("api_requests_per_minute", settings.ATRIUM_RATE_API_PER_MINUTE),
+        api_per_minute_per_user=pick(
+            "api_requests_per_minute_per_user", settings.ATRIUM_RATE_API_PER_MINUTE_PER_USER
+        ),
+        runs_per_minute=pick("runs_per_minute", settings.ATRIUM_RATE_RUNS_PER_MINUTE),
+        runs_per_minute_per_user=pick(
+            "runs_per_minute_per_user", settings.ATRIUM_RATE_RUNS_PER_MINUTE_PER_USER
+        ),
+        max_concurrent_runs=pick("max_concurrent_runs", settings.ATRIUM_MAX_CONCURRENT_RUNS),
+    )
+    _cache[org_id] = (now + settings.ATRIUM_LIMITS_CACHE_SECONDS, limits)
+    return limits
+
+
+def org_limits_forget(*, org_id: uuid.UUID | None = None) -> None:
+    """Drop cached limits (all, or one org's): tests, and an admin's save in this process."""
+    if org_id is None:
+        _cache.clear()
+    else:
+        _cache.pop(org_id, None)
+
+
+def _enforce(scope: Scope, kind: str, *, org_limit: int, user_limit: int, what: str) -> None:
+    buckets = [Bucket(f"{kind}:org:{scope.org}", org_limit)]
+    if scope.user_id is not None:
+        buckets.append(Bucket(f"{kind}:user:{scope.org}:{scope.user_id}", user_limit))
+    wait = take(buckets)
+    if wait > 0:
+        seconds = retry_seconds(wait)
+        limits = [f"{user_limit} per member"] if user_limit else []
+        limits += [f"{org_limit} for the organisation"] if org_limit else []
+        raise RateLimitedError(
+            f"Rate limit exceeded: at most {' and '.join(limits)} {what} per minute. "
+            f"Retry after {seconds} s.",
+            retry_after=seconds,
+        )
+
+
+def api_request_allow(scope: Scope) -> None:
+    """Count one API request of the scope's member and org; RateLimitedError (429) past a limit."""
+    if scope.system or scope.org_id is None:
+        return
+    limits = org_limits(org_id=scope.org_id)
+    _enforce(
+        scope,
+        "api",
+        org_limit=limits.api_per_minute,
+        user_limit=limits.api_per_minute_per_user,
+        what="API requests",
+    )
+
+
+def run_create_allow(scope: Scope) -> None:
+    """Count one run created by the scope's member (API or cron); RateLimitedError past a limit."""
+    if scope.system or scope.org_id is None:
+        return
+    limits = org_limits(org_id=scope.org_id)
+    _enforce(
+        scope,
+        "runs",
+        org_limit=limits.runs_per_minute,
+        user_limit=limits.runs_per_minute_per_user,
+        what="new runs",
+    )

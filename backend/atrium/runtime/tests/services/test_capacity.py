@@ -1,0 +1,114 @@
+"""The per-org concurrent-run cap, enforced where a worker claims a run: over the cap a run stays
+pending and is offered again; thread locks and FIFO are untouched; other orgs are unaffected."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+from django.db import connection
+
+from atrium.core.tenancy import scoped
+from atrium.orgs.limits import org_limits_forget
+from atrium.orgs.models import OrgSettings
+from atrium.runtime.models import Run, RunStatus
+from atrium.runtime.services.execution import RunResult, RunsAtCapacityError, run_claim, run_finish
+from atrium.runtime.services.runs import RunCreate, run_create
+from atrium.runtime.services.threads import thread_create
+
+
+@pytest.fixture(autouse=True)
+def sent(monkeypatch) -> list[tuple[str, float]]:
+    org_limits_forget()
+    sent: list[tuple[str, float]] = []
+    monkeypatch.setattr(
+        "atrium.runtime.dispatch.enqueue_run", lambda run_id, delay=0: sent.append((run_id, delay))
+    )
+    monkeypatch.setattr("atrium.runtime.dispatch.announce_run", lambda run_id, thread_id: None)
+    yield sent
+    org_limits_forget()
+
+
+def cap(org, value: int) -> None:
+    OrgSettings.unscoped.update_or_create(org=org, defaults={"max_concurrent_runs": value})
+
+
+def new_run(member) -> Run:
+    with scoped(member.scope()):
+        thread, _ = thread_create()
+        return run_create(thread_id=thread.id, payload=RunCreate(assistant_id="echo"))
+
+
+def status(run: Run) -> str:
+    return Run.unscoped.get(id=run.id).status
+
+
+@pytest.mark.django_db
+def test_a_run_over_the_cap_waits_pending_until_a_slot_frees(editor, outsider):
+    cap(editor.org, 1)
+    first, second = new_run(editor), new_run(editor)
+    foreign = new_run(outsider)
+    # the first run takes the org's only slot
+    claim = run_claim(run_id=str(first.id), worker_id="w1")
+    assert claim is not None
+    # the second is turned away and stays pending; another org's run is not affected
+    with pytest.raises(RunsAtCapacityError):
+        run_claim(run_id=str(second.id), worker_id="w2")
+    assert status(second) == "pending"
+    assert run_claim(run_id=str(foreign.id), worker_id="w3") is not None
+    # a redelivered message of the running run is not mistaken for a waiting one
+    assert run_claim(run_id=str(first.id), worker_id="w4") is None
+    # once the first run ends, the second is claimed
+    run_finish(claim=claim, outcome=RunResult(status=RunStatus.SUCCESS, result={}, values={}))
+    assert run_claim(run_id=str(second.id), worker_id="w2") is not None
+
+
+@pytest.mark.django_db
+def test_the_task_offers_a_waiting_run_again_after_a_pause(editor, settings, sent):
+    from atrium.runtime.tasks import execute_run
+
+    settings.ATRIUM_CAPACITY_RETRY_SECONDS = 1.5
+    cap(editor.org, 1)
+    first, second = new_run(editor), new_run(editor)
+    assert run_claim(run_id=str(first.id), worker_id="w1") is not None
+    sent.clear()
+    execute_run(str(second.id))
+    assert sent == [(str(second.id), 1.5)]
+    assert status(second) == "pending"
+
+
+@pytest.mark.django_db
+def test_zero_means_no_cap(editor):
+    cap(editor.org, 0)
+    runs = [new_run(editor) for _ in range(3)]
+    assert all(run_claim(run_id=str(r.id), worker_id="w") is not None for r in runs)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_workers_claiming_at_once_respect_the_cap(editor):
+    # given an org with one slot and two pending runs on different threads
+    cap(editor.org, 1)
+    runs = [new_run(editor), new_run(editor)]
+    barrier = threading.Barrier(2)
+    outcomes: list[str] = ["", ""]
+
+    def worker(index: int) -> None:
+        try:
+            barrier.wait(timeout=10)
+            try:
+                claimed = run_claim(run_id=str(runs[index].id), worker_id=f"w{index}")
+                outcomes[index] = "claimed" if claimed is not None else "none"
+            except RunsAtCapacityError:
+                outcomes[index] = "at capacity"
+        finally:
+            connection.close()
+
+    # when two workers claim them at the same moment
+    threads = [threading.Thread(target=worker, args=(i,)) for i in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    # then exactly one runs
+    assert sorted(outcomes) == ["at capacity", "claimed"]
+    assert sorted(status(r) for r in runs) == ["pending", "running"]
