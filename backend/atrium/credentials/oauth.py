@@ -217,6 +217,13 @@ def _due(connection: OAuthConnection, now: datetime) -> bool:
     return connection.expires_at - REFRESH_MARGIN - jitter <= now
 
 
+def _unseal(connection: OAuthConnection, field: str) -> str:
+    sealed = connection.sealed_access_token if field == "access" else connection.sealed_refresh_token
+    if sealed is None:
+        raise vault.VaultError(f"The connection has no {field} token.")
+    return vault.unseal(bytes(sealed), aad=connection.aad(field))
+
+
 def _usable(connection: OAuthConnection) -> AccessToken:
     return AccessToken(
         access_token=vault.unseal(bytes(connection.sealed_access_token), aad=connection.aad("access")),
@@ -325,6 +332,11 @@ def oauth_connection_disconnect(*, connection_id: uuid.UUID) -> None:
         )
         if connection is None:
             raise NotFoundError("Connection not found.")
+        # Open the token to revoke before the row goes (its identity is part of the seal).
+        if connection.sealed_refresh_token is not None:
+            token, hint = _unseal(connection, "refresh"), "refresh_token"
+        else:
+            token, hint = _unseal(connection, "access"), "access_token"
         connection.delete()
         audit_record(
             action="oauth_connection.disconnect",
@@ -335,20 +347,10 @@ def oauth_connection_disconnect(*, connection_id: uuid.UUID) -> None:
     provider = connection.provider
     if not provider.revocation_url:
         return
-    if connection.sealed_refresh_token is not None:
-        token, hint = (
-            vault.unseal(bytes(connection.sealed_refresh_token), aad=connection.aad("refresh")),
-            "refresh_token",
-        )
-    else:
-        token, hint = (
-            vault.unseal(bytes(connection.sealed_access_token), aad=connection.aad("access")),
-            "access_token",
-        )
     try:
         revoked = oauth_client.revoke(provider, token=token, hint=hint)
     except ProviderError as exc:
         logger.warning("revocation at %s refused: %s", provider.slug, exc)
         return
     if not revoked:
-        logger.warning("revocation at %s did not succeed for connection %s", provider.slug, connection.id)
+        logger.warning("revocation at %s did not succeed for connection %s", provider.slug, connection_id)

@@ -17,7 +17,7 @@ from atrium.credentials import vault
 from atrium.credentials.models import OAuthProvider
 from atrium.credentials.oauth_urls import redirect_uri_for
 
-TIMEOUT = httpx.Timeout(10.0, connect=5.0)
+TIMEOUT = 10.0  # seconds, every phase of a provider call
 # Errors after which the grant is gone: the user has to consent again. Anything else is transient.
 TERMINAL_ERRORS = frozenset({"invalid_grant", "unauthorized_client", "invalid_client", "access_denied"})
 
