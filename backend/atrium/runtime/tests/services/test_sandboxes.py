@@ -6,9 +6,14 @@ import os
 import time
 from pathlib import Path
 
+import pytest
 from django.conf import settings
 
+from atrium.assistants.models import Assistant
+from atrium.assistants.services import assistant_create
+from atrium.core.tenancy import scoped
 from atrium.runtime import tasks
+from atrium.runtime.models import Thread
 
 
 def _idle_for(path: Path, seconds: float) -> None:
@@ -38,3 +43,31 @@ def test_the_sweep_is_scheduled_on_beat():
     entry = settings.CELERY_BEAT_SCHEDULE["sandboxes-expire"]
     assert entry["task"] == tasks.sandboxes_expire.name
     assert entry["schedule"] == float(settings.ATRIUM_SANDBOX_SWEEP_SECONDS)
+
+
+@pytest.mark.django_db
+def test_beat_deletes_the_sandboxes_of_deleted_threads_and_assistants(sandbox_provider, org, admin):
+    # given: sandboxes of a live thread, a deleted thread, a live and a deleted assistant
+    with scoped(admin.scope()):
+        assistant = assistant_create(graph_id="agent", name="Coder")
+        gone_assistant = assistant_create(graph_id="agent", name="Gone")
+    live = Thread.unscoped.create(org=org, owner=admin.user)
+    gone = Thread.unscoped.create(org=org, owner=admin.user)
+    labels = {
+        "live": {"org_id": str(org.id), "thread_id": str(live.id)},
+        "gone": {"org_id": str(org.id), "thread_id": str(gone.id)},
+        "assistant": {"org_id": str(org.id), "assistant_id": str(assistant.id)},
+        "gone-assistant": {"org_id": str(org.id), "assistant_id": str(gone_assistant.id)},
+    }
+    for value in labels.values():
+        sandbox_provider.get_or_create(value)
+    gone.delete()
+    Assistant.unscoped.filter(id=gone_assistant.id).delete()
+
+    # when
+    deleted = tasks.sandboxes_expire()
+
+    # then
+    assert deleted == 2
+    remaining = sorted(sorted(info.labels.items()) for info in sandbox_provider.list_sandboxes())
+    assert remaining == sorted(sorted(labels[name].items()) for name in ("live", "assistant"))
