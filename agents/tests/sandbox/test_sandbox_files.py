@@ -6,11 +6,18 @@ from collections.abc import Callable
 
 import pytest
 from deepagents.backends.utils import create_file_data
+from langgraph.runtime import Runtime
+from langgraph.store.memory import InMemoryStore
 
 import atrium_agents.sandbox.run_scoped as run_scoped
+from atrium_agents.deep_agent.context import Context
 from atrium_agents.deep_agent.memory import Scope, user_namespace
-from atrium_agents.deep_agent.sandbox_files import assistant_skills_namespace, org_skills_namespace
-from atrium_agents.sandbox import BubblewrapProvider
+from atrium_agents.deep_agent.sandbox_files import (
+    SandboxFilesMiddleware,
+    assistant_skills_namespace,
+    org_skills_namespace,
+)
+from atrium_agents.sandbox import BubblewrapProvider, BubblewrapSandbox
 from tests.conftest import ALICE, BOB, Agent
 
 SCOPE = Scope(user_id="alice", org_id="acme", assistant_id="helper")
@@ -96,3 +103,25 @@ async def test_read_only_memories_are_seeded_but_not_synced_back(make_agent: Cal
     # then
     assert reply == "Command output:\ntea: black\n" + OK
     assert _read(agent, user_namespace(SCOPE), "/notes.md") == "tea: black\n"
+
+
+async def test_a_memory_the_agent_changed_through_the_store_during_the_turn_keeps_that_version(
+    sandbox: BubblewrapSandbox,
+):
+    # given: a memory seeded into the sandbox
+    store = InMemoryStore()
+    store.put(user_namespace(SCOPE), "/notes.md", dict(create_file_data("v1\n")))
+    store.put(user_namespace(SCOPE), "/other.md", dict(create_file_data("o1\n")))
+    middleware = SandboxFilesMiddleware(sandbox, Context(sandbox="thread"))
+    runtime = Runtime(context=Context(user_id="alice", org_id="acme", assistant_id="helper"), store=store)
+    seeded = await middleware.abefore_agent({"messages": []}, runtime)
+    assert seeded is not None
+
+    # when: the agent rewrites notes.md through /memories/ while code edits both copies in the sandbox
+    store.put(user_namespace(SCOPE), "/notes.md", dict(create_file_data("from the agent\n")))
+    sandbox.execute("echo code >> /workspace/memories/notes.md; echo code >> /workspace/memories/other.md")
+    await middleware.aafter_agent({"messages": [], **seeded}, runtime)
+
+    # then
+    assert store.get(user_namespace(SCOPE), "/notes.md").value["content"] == "from the agent\n"
+    assert store.get(user_namespace(SCOPE), "/other.md").value["content"] == "o1\ncode\n"
