@@ -6,6 +6,7 @@ or a malformed value rather than letting a typo fall back to a default in produc
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 from typing import Any
@@ -65,6 +66,17 @@ def env_list(name: str, default: list[str]) -> list[str]:
     if value is None or value == "":
         return list(default)
     return [item.strip() for item in value.split(",") if item.strip()]
+
+
+def env_json(name: str, default: Any) -> Any:
+    """A JSON value (e.g. a list of provider configurations); malformed JSON fails at start-up."""
+    value = os.environ.get(name)
+    if value is None or value.strip() == "":
+        return default
+    try:
+        return json.loads(value)
+    except ValueError as exc:
+        raise ImproperlyConfiguredError(f"{name} must be JSON: {exc}") from exc
 
 
 def env_path(name: str, default: Path) -> Path:

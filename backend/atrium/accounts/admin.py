@@ -7,7 +7,7 @@ from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.db.models import Model, QuerySet
 from django.http import HttpRequest
 
-from atrium.accounts.models import User
+from atrium.accounts.models import ExternalIdentity, User
 from atrium.orgs.admin_scope import admin_org_ids, is_org_admin
 from atrium.orgs.models import Membership
 
@@ -47,6 +47,32 @@ class UserAdmin(DjangoUserAdmin):  # type: ignore[type-arg]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return bool(request.user.is_superuser)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        return bool(request.user.is_superuser)
+
+
+@admin.register(ExternalIdentity)
+class ExternalIdentityAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+    """Single sign-on links, for superusers: read-only; deleting one unlinks it (the next sign-in links
+    again by verified email, or is refused)."""
+
+    list_display = ("user", "provider", "subject", "issuer", "created_at", "last_login_at")
+    search_fields = ("user__email", "subject", "issuer")
+    list_filter = ("provider",)
+    readonly_fields = ("user", "provider", "issuer", "subject", "created_at", "last_login_at")
+
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return bool(request.user.is_superuser)
+
+    def has_view_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        return bool(request.user.is_superuser)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        return False
 
     def has_delete_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
         return bool(request.user.is_superuser)

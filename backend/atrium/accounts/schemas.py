@@ -35,3 +35,9 @@ class MeOut(Schema):
 
 class CsrfOut(Schema):
     csrf_token: str
+
+
+class SsoProviderOut(Schema):
+    slug: str
+    name: str
+    login_url: str

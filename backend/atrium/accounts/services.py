@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 
 from atrium.accounts.models import User
 from atrium.core.errors import ValidationFailedError
@@ -40,3 +41,46 @@ def user_get_or_create(*, email: str, name: str = "") -> tuple[User, bool]:
 def user_set_password(*, user: User, password: str) -> None:
     user.set_password(password)
     user.save(update_fields=["password"])
+
+
+def external_identity_user(
+    *,
+    provider: str,
+    issuer: str,
+    subject: str,
+    email: str | None,
+    email_verified: bool,
+    create: bool,
+    name: str = "",
+) -> User | None:
+    """The user an OpenID Connect identity signs in as, linking it on first use.
+
+    Known `(issuer, subject)`: its user. Otherwise a user with the same *verified* email is linked, and
+    with `create` a new user (no password) is made. An unverified email never links: anyone can claim
+    one at some providers. None when the identity may not sign in.
+    """
+    from atrium.accounts.models import ExternalIdentity
+
+    linked = ExternalIdentity.objects.select_related("user").filter(issuer=issuer, subject=subject).first()
+    if linked is not None:
+        ExternalIdentity.objects.filter(id=linked.id).update(last_login_at=timezone.now())
+        return linked.user if linked.user.is_active else None
+    if not email or not email_verified:
+        return None
+    normalised = _normalise_email(email)
+    user = User.objects.filter(email=normalised).first()
+    if user is None:
+        if not create:
+            return None
+        user, _ = user_get_or_create(email=normalised, name=name)
+    if not user.is_active:
+        return None
+    try:
+        with transaction.atomic():
+            ExternalIdentity.objects.create(
+                user=user, provider=provider, issuer=issuer, subject=subject, last_login_at=timezone.now()
+            )
+    except IntegrityError:  # the same identity signed in twice at once: the first link stands
+        found = ExternalIdentity.objects.select_related("user").get(issuer=issuer, subject=subject)
+        return found.user
+    return user

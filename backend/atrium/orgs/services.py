@@ -258,3 +258,25 @@ def org_webhook_secret_rotate() -> str:
             data={"generation": row.webhook_secret_generation},
         )
     return org_webhook_secret(org_id=str(scope.org), generation=row.webhook_secret_generation)
+
+
+def sso_membership_ensure(*, org_slug: str, user: User, role: Role) -> Membership | None:
+    """The membership a single sign-on provider grants: created with `role` when missing; an existing
+    one is kept as it is (sign-in never lowers, nor raises, a role an admin set). None when the org
+    does not exist."""
+    org = Organization.objects.filter(slug=org_slug).first()
+    if org is None:
+        return None
+    with transaction.atomic():
+        membership, created = Membership.unscoped.get_or_create(org=org, user=user, defaults={"role": role})
+        if created:
+            _grant_admin_site(user, role)
+            audit_record(
+                action="membership.add",
+                target_type="membership",
+                target_id=membership.id,
+                data={"email": user.email, "role": role.value, "via": "sso"},
+                org_id=org.id,
+                actor_id=user.id,
+            )
+    return membership

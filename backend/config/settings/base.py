@@ -4,7 +4,16 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from config.env import database_from_url, env_bool, env_float, env_int, env_list, env_path, env_str
+from config.env import (
+    database_from_url,
+    env_bool,
+    env_float,
+    env_int,
+    env_json,
+    env_list,
+    env_path,
+    env_str,
+)
 
 BACKEND_DIR = Path(__file__).resolve().parents[2]
 REPO_DIR = BACKEND_DIR.parent
@@ -221,3 +230,8 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env_str("ATRIUM_LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
+
+# Single sign-on for the web app (OpenID Connect, atrium/accounts/oidc.py): a JSON list of providers,
+# each {"slug", "name", "issuer", "client_id", "client_secret", "scopes"?, "org"?, "role"?,
+# "create_users"?, "allowed_domains"?}. Empty: password sign-in only.
+ATRIUM_OIDC_PROVIDERS = env_json("ATRIUM_OIDC_PROVIDERS", [])
