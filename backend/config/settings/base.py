@@ -162,8 +162,10 @@ ATRIUM_SANDBOX_PROVIDER = env_str(
 )
 ATRIUM_SANDBOX_SWEEP_SECONDS = env_int("ATRIUM_SANDBOX_SWEEP_SECONDS", 300)
 
+# How often beat looks for due crons: a cron fires at most this late.
+ATRIUM_CRONS_TICK_SECONDS = env_float("ATRIUM_CRONS_TICK_SECONDS", 10.0)
 CELERY_BEAT_SCHEDULE = {
-    "crons-tick": {"task": "atrium.runtime.crons_tick", "schedule": 10.0},
+    "crons-tick": {"task": "atrium.runtime.crons_tick", "schedule": ATRIUM_CRONS_TICK_SECONDS},
     "runs-sweep": {
         "task": "atrium.runtime.runs_sweep",
         "schedule": float(ATRIUM_RUN_SWEEP_SECONDS),

@@ -444,6 +444,17 @@ def test_a_crons_webhook_is_checked_when_set(editor):
 
 
 @pytest.mark.django_db
+def test_each_run_of_a_cron_carries_its_webhook_and_cron_id(editor, no_broker):
+    cron = new_cron(editor, payload={"webhook": "https://hooks.example.com/x"})
+    make_due(cron)
+    with system_scope():
+        assert cron_tick(now=NOW) == 1
+    run = Run.unscoped.get()
+    assert run.kwargs["webhook"] == "https://hooks.example.com/x"
+    assert run.metadata["cron_id"] == str(cron.id)
+
+
+@pytest.mark.django_db
 def test_a_client_cannot_claim_a_cron_id_in_run_metadata(editor, no_broker):
     from atrium.runtime.services.runs import RunCreate, run_create
 

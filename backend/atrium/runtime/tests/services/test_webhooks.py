@@ -5,6 +5,7 @@ on server errors, terminal client errors, and the SSRF guard. The Celery task is
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import pytest
 from django.db import transaction
@@ -26,11 +27,15 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def sent(monkeypatch, django_capture_on_commit_callbacks) -> list[str]:
-    """Tasks sent after commit, recorded instead of going to the broker (the test's transaction never
-    commits: each step runs its on-commit callbacks itself)."""
-    global _commits
-    _commits = django_capture_on_commit_callbacks
+def commits(django_capture_on_commit_callbacks) -> Any:
+    """The test's transaction never commits: steps that send tasks run their on-commit callbacks
+    themselves, in `with commits(execute=True)`."""
+    return django_capture_on_commit_callbacks
+
+
+@pytest.fixture
+def sent(monkeypatch) -> list[str]:
+    """Tasks sent after commit, recorded instead of going to the broker."""
     calls: list[str] = []
     monkeypatch.setattr(webhooks, "_send_task", lambda delivery_id, countdown=0: calls.append(delivery_id))
     monkeypatch.setattr("atrium.runtime.dispatch.enqueue_run", lambda run_id, delay=0: None)
@@ -40,24 +45,26 @@ def sent(monkeypatch, django_capture_on_commit_callbacks) -> list[str]:
     return calls
 
 
-_commits = None
-
-
 def allow_private(org, allowed: bool = True) -> None:
     OrgSettings.unscoped.update_or_create(org=org, defaults={"webhook_allow_private": allowed})
 
 
-def finished_run(editor, url: str, *, values=None) -> WebhookDelivery:
+@pytest.fixture
+def finished_run(commits) -> Any:
     """A run with a webhook that just ended successfully, as the worker's finish records it."""
-    with scoped(editor.scope()):
-        thread, _ = thread_create()
-        run = run_create(thread_id=thread.id, payload=RunCreate(assistant_id="echo", webhook=url))
-    now = timezone.now()
-    Run.unscoped.filter(id=run.id).update(status=RunStatus.SUCCESS, started_at=now, ended_at=now)
-    with _commits(execute=True), transaction.atomic():
-        delivery = webhooks.webhook_enqueue(run_id=run.id, values=values or {"messages": ["done"]})
-    assert delivery is not None
-    return delivery
+
+    def make(editor, url: str, *, values=None) -> WebhookDelivery:
+        with scoped(editor.scope()):
+            thread, _ = thread_create()
+            run = run_create(thread_id=thread.id, payload=RunCreate(assistant_id="echo", webhook=url))
+        now = timezone.now()
+        Run.unscoped.filter(id=run.id).update(status=RunStatus.SUCCESS, started_at=now, ended_at=now)
+        with commits(execute=True), transaction.atomic():
+            delivery = webhooks.webhook_enqueue(run_id=run.id, values=values or {"messages": ["done"]})
+        assert delivery is not None
+        return delivery
+
+    return make
 
 
 def reload(delivery: WebhookDelivery) -> WebhookDelivery:
@@ -65,7 +72,7 @@ def reload(delivery: WebhookDelivery) -> WebhookDelivery:
 
 
 def test_a_delivery_is_signed_with_the_orgs_secret_and_carries_the_run(
-    editor, admin, receiver: Receiver, sent
+    editor, admin, receiver: Receiver, sent, finished_run
 ):
     # given an org that allows private addresses, and a finished run with a webhook
     allow_private(editor.org)
@@ -91,7 +98,9 @@ def test_a_delivery_is_signed_with_the_orgs_secret_and_carries_the_run(
     assert done.delivered_at is not None
 
 
-def test_a_tampered_body_or_another_orgs_secret_does_not_verify(editor, admin, outsider, receiver, sent):
+def test_a_tampered_body_or_another_orgs_secret_does_not_verify(
+    editor, admin, outsider, receiver, sent, finished_run
+):
     allow_private(editor.org)
     delivery = finished_run(editor, receiver.url)
     webhooks.webhook_deliver(delivery_id=str(delivery.id))
@@ -106,7 +115,9 @@ def test_a_tampered_body_or_another_orgs_secret_does_not_verify(editor, admin, o
         Webhook(ours).verify(request.body.replace(b"success", b"error"), request.headers)
 
 
-def test_a_server_error_is_retried_with_backoff_and_then_delivered(editor, admin, receiver, sent, settings):
+def test_a_server_error_is_retried_with_backoff_and_then_delivered(
+    editor, admin, receiver, sent, settings, finished_run
+):
     settings.ATRIUM_WEBHOOK_BACKOFF_SECONDS = 4.0
     allow_private(editor.org)
     receiver.statuses = [500, 200]
@@ -128,7 +139,7 @@ def test_a_server_error_is_retried_with_backoff_and_then_delivered(editor, admin
     assert len(receiver.requests) == 2
 
 
-def test_retries_stop_at_the_attempt_bound(editor, receiver, sent, settings):
+def test_retries_stop_at_the_attempt_bound(editor, receiver, sent, settings, finished_run):
     settings.ATRIUM_WEBHOOK_MAX_ATTEMPTS = 3
     allow_private(editor.org)
     receiver.statuses = [503]
@@ -140,7 +151,7 @@ def test_retries_stop_at_the_attempt_bound(editor, receiver, sent, settings):
 
 
 @pytest.mark.parametrize("status", [400, 404, 302])
-def test_client_errors_and_redirects_are_not_retried(editor, receiver, sent, status):
+def test_client_errors_and_redirects_are_not_retried(editor, receiver, sent, status, finished_run):
     allow_private(editor.org)
     receiver.statuses = [status]
     delivery = finished_run(editor, receiver.url)
@@ -150,7 +161,9 @@ def test_client_errors_and_redirects_are_not_retried(editor, receiver, sent, sta
     assert len(receiver.requests) == 1  # the redirect to a private address was not followed
 
 
-def test_a_loopback_receiver_is_refused_unless_the_org_allows_private_addresses(editor, receiver, sent):
+def test_a_loopback_receiver_is_refused_unless_the_org_allows_private_addresses(
+    editor, receiver, sent, finished_run
+):
     # given a run whose webhook was accepted while the org allowed private addresses
     allow_private(editor.org)
     delivery = finished_run(editor, receiver.url)
@@ -176,9 +189,11 @@ def test_a_private_webhook_is_refused_when_the_run_is_created(editor, sent):
     assert Run.unscoped.count() == 0
 
 
-def test_a_cancelled_pending_run_notifies_its_webhook_and_a_rolled_back_one_does_not(editor, receiver, sent):
+def test_a_cancelled_pending_run_notifies_its_webhook_and_a_rolled_back_one_does_not(
+    editor, receiver, sent, commits
+):
     allow_private(editor.org)
-    with scoped(editor.scope()), _commits(execute=True):
+    with scoped(editor.scope()), commits(execute=True):
         thread, _ = thread_create()
         first = run_create(thread_id=thread.id, payload=RunCreate(assistant_id="echo", webhook=receiver.url))
         second = run_create(thread_id=thread.id, payload=RunCreate(assistant_id="echo", webhook=receiver.url))
@@ -189,7 +204,9 @@ def test_a_cancelled_pending_run_notifies_its_webhook_and_a_rolled_back_one_does
     assert sent == [str(delivery.id)]
 
 
-def test_rotating_the_secret_changes_what_signs_the_next_delivery(editor, admin, receiver, sent):
+def test_rotating_the_secret_changes_what_signs_the_next_delivery(
+    editor, admin, receiver, sent, finished_run
+):
     allow_private(editor.org)
     with scoped(admin.scope()):
         old = org_webhook_secret_reveal()
@@ -216,7 +233,9 @@ def test_the_secret_endpoints_are_for_admins_and_audited(admin, editor, client_f
     ]
 
 
-def test_the_delivery_log_is_in_the_admin_without_the_urls_query(editor, admin, outsider, receiver, sent):
+def test_the_delivery_log_is_in_the_admin_without_the_urls_query(
+    editor, admin, outsider, receiver, sent, finished_run, commits
+):
     allow_private(editor.org)
     delivery = finished_run(editor, receiver.url)
     webhooks.webhook_deliver(delivery_id=str(delivery.id))
@@ -229,7 +248,7 @@ def test_the_delivery_log_is_in_the_admin_without_the_urls_query(editor, admin, 
     other.force_login(outsider.user)
     assert other.get(f"/admin/runtime/webhookdelivery/{delivery.id}/change/").status_code == 302
     # an operator sends a finished delivery again
-    with _commits(execute=True):
+    with commits(execute=True):
         client.post(
             "/admin/runtime/webhookdelivery/", {"action": "redeliver", "_selected_action": [str(delivery.id)]}
         )
