@@ -40,12 +40,13 @@ class AgentCorsMiddleware:
     """CORS for browser clients of the Agent Server API on other origins (`ATRIUM_CORS_ORIGINS`).
 
     Exposes the headers the SDKs read (Content-Location for `onCreated`/reconnects, Location for SSE
-    auto-reconnect, pagination) and allows credentials only for listed origins, never for `*`.
+    auto-reconnect, pagination, Retry-After on a 429) and allows credentials only for listed origins,
+    never for `*`.
     """
 
     sync_capable = False
     async_capable = True
-    EXPOSE = "Content-Location, Location, X-Pagination-Next, X-Pagination-Total"
+    EXPOSE = "Content-Location, Location, X-Pagination-Next, X-Pagination-Total, Retry-After"
 
     def __init__(self, get_response: Callable[[HttpRequest], Awaitable[HttpResponseBase]]) -> None:
         self.get_response = get_response

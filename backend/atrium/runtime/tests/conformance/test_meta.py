@@ -45,6 +45,12 @@ async def test_cors_for_browser_clients(stack: LiveStack, http: httpx.AsyncClien
     assert response.headers["access-control-allow-origin"] == CORS_ORIGIN
     assert response.headers["access-control-allow-credentials"] == "true"
     exposed = {h.strip().lower() for h in response.headers["access-control-expose-headers"].split(",")}
-    assert {"content-location", "location", "x-pagination-next", "x-pagination-total"} <= exposed
+    assert {
+        "content-location",
+        "location",
+        "x-pagination-next",
+        "x-pagination-total",
+        "retry-after",
+    } <= exposed
     other = await http.post("/threads/search", json={"limit": 1}, headers={"Origin": "http://elsewhere.test"})
     assert "access-control-allow-origin" not in other.headers
