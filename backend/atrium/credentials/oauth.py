@@ -25,6 +25,7 @@ from atrium.audit.services import audit_record
 from atrium.core.errors import NotFoundError, ValidationFailedError
 from atrium.core.tenancy import Role, Scope, current_scope, scoped
 from atrium.credentials import oauth_client, vault
+from atrium.credentials.consent import consent_completed
 from atrium.credentials.models import (
     ConnectionStatus,
     OAuthAuthorization,
@@ -153,6 +154,8 @@ def oauth_callback_complete(
         _connection_store(
             provider=authorization.provider, user_id=user_id, token=token, asked=authorization.scopes
         )
+        if authorization.resume_thread_id is not None:
+            consent_completed(authorization)
     return authorization
 
 

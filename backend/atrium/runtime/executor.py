@@ -26,6 +26,7 @@ from atrium.assistants.graphs import registry
 from atrium.credentials.selectors import workspace_secrets_for_org
 from atrium.runtime import checkpoints
 from atrium.runtime.auth_user import AuthUser
+from atrium.runtime.credentials_port import CREDENTIALS_CONFIGURABLE, RuntimeCredentials
 from atrium.runtime.engine import (
     FinalState,
     ProtocolEvent,
@@ -234,6 +235,10 @@ async def execute(claim: RunClaim) -> tuple[RunResult, list[ProtocolEvent]]:
                 config["configurable"][SECRETS_CONFIGURABLE] = await workspace_secrets_for_org(
                     conn, org_id=claim.org_id
                 )
+            # The user's tokens at outside services, asked for by tools at call time (never in state).
+            config["configurable"][CREDENTIALS_CONFIGURABLE] = RuntimeCredentials(
+                user_id=claim.user_id, org_id=claim.org_id, role=claim.user_role, thread_id=claim.thread_id
+            )
             # Graph factories see the assistant's settings (its context) in their config, as graphs whose
             # structure depends on settings (the deep agent's middleware stack) need them to build.
             factory_config = {**config, "configurable": {**claim.context, **config["configurable"]}}

@@ -2,7 +2,8 @@
 
 Authorization code with PKCE (S256, required), refresh tokens that rotate on every use (a reused,
 already-rotated refresh token revokes the whole grant, as careful providers do), RFC 7009
-revocation. The consent page approves at once for `user`, so a test plays the browser with one GET.
+revocation. The consent page approves at once for `user`, so a test plays the browser with one GET;
+`/userinfo` is a protected resource answering `{"sub": user}` to a valid bearer token.
 Every refresh is counted, so tests can tell how many reached the provider.
 """
 
@@ -296,6 +297,13 @@ def serve(server: LoopbackAuthorizationServer) -> tuple[str, ThreadingHTTPServer
             self.wfile.write(data)
 
         def do_GET(self) -> None:
+            if urlsplit(self.path).path == "/userinfo":  # a protected resource
+                bearer = (self.headers.get("authorization") or "").removeprefix("Bearer ")
+                if bearer and bearer in server.valid_access_tokens():
+                    self._answer((200, {"sub": server.user}, [("content-type", "application/json")]))
+                else:
+                    self._answer((401, {"error": "invalid_token"}, [("content-type", "application/json")]))
+                return
             if urlsplit(self.path).path != "/authorize":
                 self._answer((404, {"error": "not_found"}, []))
                 return

@@ -22,6 +22,7 @@ SECRETS_CONFIGURABLE = "__atrium_secrets"
 # Client config keys the server owns: never taken from a request (§3 "cannot spoof").
 RESERVED_CONFIGURABLE = (
     SECRETS_CONFIGURABLE,
+    "__atrium_credentials",
     "thread_id",
     "run_id",
     "graph_id",

@@ -227,6 +227,7 @@ def live_stack(
         "ATRIUM_CORS_ORIGINS": CORS_ORIGIN,
         "ATRIUM_WEBHOOK_BACKOFF_SECONDS": "0.2",
         "OPENAI_BASE_URL": fake_provider.url,
+        "ATRIUM_PUBLIC_URL": base_url,  # OAuth providers send users back to this server
         "PYTHONUNBUFFERED": "1",
     }
     env.pop("OPENAI_API_KEY", None)  # the key must come from the org's workspace secrets

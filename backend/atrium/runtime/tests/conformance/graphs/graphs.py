@@ -10,6 +10,8 @@ Each is the smallest graph that exercises one part of the protocol (agent-protoc
   ``tools`` whose tool runs a compiled subgraph (the deepagents shape ``useStream`` expects).
 * ``failing``: raises ``ValueError("kaboom")``.
 * ``inspect``: returns what the server put in its run config (ids, the user, forwarded headers).
+* ``connected``: calls a protected resource (``url``) as the user at ``provider``, with a token asked
+  for at call time (consent interrupts the run when there is none).
 * ``slow``: ``n`` supersteps (default 15), each sleeping ``delay`` seconds (default 0.2) and writing
   the custom event ``{"tick": i}``; for cancel, join, reconnect and double-texting.
 """
@@ -207,3 +209,29 @@ _inspect_graph.add_node("inspect", _inspect)
 _inspect_graph.add_edge(START, "inspect")
 _inspect_graph.add_edge("inspect", END)
 inspect = _inspect_graph.compile()
+
+
+class ConnectedState(TypedDict, total=False):
+    provider: str
+    url: str
+    answer: str
+
+
+async def _call_resource(state: ConnectedState, config: RunnableConfig) -> dict[str, Any]:
+    """Act for the user at an outside service: the token comes from the runtime at call time."""
+    import httpx
+
+    from atrium_agents.auth import OAuthRequirement, provider_token
+
+    token = await provider_token(config, OAuthRequirement(state["provider"], ("read",)))
+    async with httpx.AsyncClient(timeout=10) as client:
+        response = await client.get(state["url"], headers={"Authorization": token.authorization()})
+    response.raise_for_status()
+    return {"answer": str(response.json()["sub"])}
+
+
+_connected = StateGraph(ConnectedState)
+_connected.add_node("call_resource", _call_resource)
+_connected.add_edge(START, "call_resource")
+_connected.add_edge("call_resource", END)
+connected = _connected.compile()
