@@ -1,5 +1,5 @@
 import { api, send } from "./client";
-import type { LoginIn, Me } from "./types";
+import type { LoginIn, Me, SsoProvider } from "./types";
 
 export function fetchMe(signal?: AbortSignal): Promise<Me> {
   return api.get<Me>("/api/v1/me", signal);
@@ -11,4 +11,8 @@ export function login(credentials: LoginIn): Promise<Me> {
 
 export function logout(): Promise<void> {
   return send("/api/v1/auth/logout", { method: "POST" });
+}
+
+export function listSsoProviders(signal?: AbortSignal): Promise<SsoProvider[]> {
+  return api.get<SsoProvider[]>("/api/v1/auth/oidc/providers", signal);
 }

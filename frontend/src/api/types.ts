@@ -47,3 +47,10 @@ export interface Artifact {
   size: number;
   modified_at: string | null;
 }
+
+/** An OpenID Connect provider the login page offers ("Sign in with <name>"). */
+export interface SsoProvider {
+  slug: string;
+  name: string;
+  login_url: string;
+}

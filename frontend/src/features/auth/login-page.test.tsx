@@ -77,3 +77,31 @@ describe("signing in", () => {
     });
   });
 });
+
+describe("single sign-on", () => {
+  it("offers each configured provider, carrying where the visitor was going", async () => {
+    mockFetch({
+      "GET /api/v1/me": notAuthenticated,
+      "GET /api/v1/auth/oidc/providers": () =>
+        json([{ slug: "corp", name: "Corp SSO", login_url: "/api/v1/auth/oidc/corp/login" }]),
+    });
+    renderApp("/login?next=%2Fo%2Fdemo");
+
+    const link = await screen.findByRole("link", { name: "Sign in with Corp SSO" });
+    expect(link).toHaveAttribute("href", "/api/v1/auth/oidc/corp/login?next=%2Fo%2Fdemo");
+  });
+
+  it("shows no provider section when none is configured", async () => {
+    const { calls } = mockFetch({
+      "GET /api/v1/me": notAuthenticated,
+      "GET /api/v1/auth/oidc/providers": () => json([]),
+    });
+    renderApp("/login");
+
+    expect(await screen.findByRole("heading", { name: "Sign in" })).toBeInTheDocument();
+    await waitFor(() => {
+      expect(calls.some((call) => call.url === "/api/v1/auth/oidc/providers")).toBe(true);
+    });
+    expect(screen.queryByRole("link", { name: /Sign in with/ })).not.toBeInTheDocument();
+  });
+});

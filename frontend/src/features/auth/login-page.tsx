@@ -6,6 +6,7 @@ import { Button } from "../../components/ui/button";
 import { TextField } from "../../components/ui/text-field";
 import { safeNextPath } from "../../lib/safe-next-path";
 import { useSession } from "./session-context";
+import { SsoButtons } from "./sso-buttons";
 
 export function LoginPage() {
   const { session, signIn } = useSession();
@@ -75,6 +76,7 @@ export function LoginPage() {
             {pending ? "Signing in…" : "Sign in"}
           </Button>
         </form>
+        <SsoButtons next={safeNextPath(searchParams.get("next"))} />
       </div>
     </main>
   );
