@@ -28,6 +28,8 @@ RUN uv sync --frozen --no-dev \
     && find backend agents -type d -name tests -prune -exec rm -rf {} +
 
 FROM python:3.11.14-slim-bookworm AS runtime
+# bubblewrap: the sandbox provider of agents that run code (docs/sandboxes.md, "Deploying").
+RUN apt-get update && apt-get install -y --no-install-recommends bubblewrap && rm -rf /var/lib/apt/lists/*
 RUN groupadd --system --gid 10001 atrium \
     && useradd --system --uid 10001 --gid atrium --home-dir /app --no-create-home --shell /usr/sbin/nologin atrium
 ENV PATH=/opt/venv/bin:$PATH PYTHONUNBUFFERED=1 PYTHONDONTWRITEBYTECODE=1 HOME=/tmp XDG_CACHE_HOME=/tmp/.cache \
