@@ -31,6 +31,9 @@ class _Handler(BaseHTTPRequestHandler):
         self.server.seen.append({k.lower(): v for k, v in self.headers.items()})
         ok = self.headers.get("X-Api-Key") == KEY
         body = b"forecast: sunny\n" if ok else b"missing or wrong key\n"
+        if self.path == "/echo":  # a careless API that repeats the request's headers
+            key, encoding = self.headers.get("X-Api-Key"), self.headers.get("Accept-Encoding")
+            body = f"you sent {key} and {encoding}\n".encode()
         self.send_response(200 if ok else 401)
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
@@ -206,3 +209,26 @@ async def test_the_agent_calls_the_service_through_the_proxy_with_workspace_secr
 def test_egress_rules_are_checked_with_the_assistants_settings():
     with pytest.raises(ValueError, match="needs both 'header' and 'value'"):
         Context(sandbox="thread", sandbox_egress=[{"host": "x.com", "header": "X-Key"}])
+
+
+def test_a_key_the_upstream_echoes_is_masked_before_it_reaches_the_sandbox(
+    sandbox: BubblewrapSandbox, service: KeyedService
+):
+    # when: the API repeats the key in its answer (over curl, which asks for compressed answers)
+    port = service.server_address[1]
+    result = sandbox.execute(f"curl -sS --compressed http://127.0.0.1:{port}/echo", egress=_policy())
+
+    # then: the bytes are overwritten in place, and the answer was not compressed so they could be
+    assert result.output == f"you sent {'*' * len(KEY)} and None\n"
+    assert [seen["x-api-key"] for seen in service.seen] == [KEY]
+
+
+def test_the_masker_catches_a_secret_split_across_reads():
+    from atrium_agents.sandbox.egress import _Masker
+
+    masker = _Masker([b"sk-secret", b"other-key"])
+    stream = [b"a sk-se", b"cret b oth", b"er-k", b"ey c sk-secre"]
+
+    out = b"".join(masker.feed(chunk) for chunk in stream) + masker.flush()
+
+    assert out == b"a ********* b ********* c sk-secre"

@@ -16,7 +16,8 @@ value resolved from the workspace's secrets, replacing any header of that name t
 rule with ``tls`` sends them upstream over HTTPS, so code asks for ``http://`` and the wire is
 encrypted. ``CONNECT`` (what clients do for ``https://``) is tunnelled to a listed host unchanged: the
 proxy cannot add headers inside TLS it does not terminate. The secret values never enter the sandbox:
-not its environment, files, or the bytes the proxy relays to it, unless the upstream echoes them.
+not its environment or files; and should an upstream echo one in its answer, the proxy overwrites it
+with ``*`` (asking for an uncompressed answer so it can) before relaying.
 """
 
 from __future__ import annotations
@@ -135,6 +136,12 @@ class EgressPolicy:
 
         return [(name, _REFERENCE.sub(resolve, value)) for name, value in rule.headers]
 
+    def secret_values(self, rule: EgressRule) -> list[bytes]:
+        """The values of the secrets the rule's headers reference (longest first, for masking)."""
+        names = {name for _, value in rule.headers for name in _REFERENCE.findall(value)}
+        values = {self.secrets[name].encode() for name in names if len(self.secrets.get(name, "")) >= 4}
+        return sorted(values, key=len, reverse=True)
+
 
 class EgressProxy:
     """One proxy on a unix socket, for the length of one command (a context manager).
@@ -202,14 +209,15 @@ class EgressProxy:
             parts = head.split("\r\n", 1)[0].split(" ") if head is not None else []
             if head is None or len(parts) != 3:
                 return _answer(client, 400, "malformed request")
+            masks: list[bytes] = []
             if parts[0] == "CONNECT":
                 upstream = self._tunnel(client, parts[1])
             else:
-                upstream = self._forward(client, head, parts)
+                upstream, masks = self._forward(client, head, parts)
             if upstream is not None:
                 upstream.sendall(rest)
                 upstream.settimeout(_IDLE_TIMEOUT)
-                _relay(client, upstream)
+                _relay(client, upstream, masks)
         except OSError as exc:
             with contextlib.suppress(OSError):
                 _answer(client, 502, f"upstream unreachable: {type(exc).__name__}")
@@ -233,27 +241,33 @@ class EgressProxy:
         logger.info("egress CONNECT %s:%s", host, port)
         return upstream
 
-    def _forward(self, client: socket.socket, head: str, parts: list[str]) -> socket.socket | None:
-        """``METHOD http://host/path``: to a listed host, with the rule's headers set."""
+    def _forward(
+        self, client: socket.socket, head: str, parts: list[str]
+    ) -> tuple[socket.socket | None, list[bytes]]:
+        """``METHOD http://host/path``: to a listed host, with the rule's headers set. Also returns the
+        secret values used, which are masked in the response should the upstream echo them."""
         method, target, version = parts
         url = urlsplit(target)
         if url.scheme != "http" or not url.hostname:
             _answer(client, 400, "send absolute http:// URLs (https:// goes through CONNECT)")
-            return None
+            return None, []
         rule = self._policy.rule_for(url.hostname)
         if rule is None:
             _answer(client, 403, f"egress to {url.hostname} is not allowed")
-            return None
+            return None, []
         try:
             injected = self._policy.headers_for(rule)
         except KeyError as missing:
             _answer(client, 502, f"secret {missing.args[0]} is not set in this workspace")
-            return None
+            return None, []
+        masks = self._policy.secret_values(rule)
         port = url.port or (443 if rule.tls else 80)
         upstream = socket.create_connection((url.hostname, port), timeout=_CONNECT_TIMEOUT)
         if rule.tls:
             upstream = ssl.create_default_context().wrap_socket(upstream, server_hostname=url.hostname)
         dropped = {name.lower() for name, _ in injected} | _HOP_BY_HOP | {"host"}
+        if masks:
+            dropped.add("accept-encoding")  # an uncompressed answer, so an echoed secret can be masked
         kept = [line for line in head.split("\r\n")[1:] if _header_name(line) not in dropped]
         host = url.hostname if url.port is None else f"{url.hostname}:{url.port}"
         path = (url.path or "/") + (f"?{url.query}" if url.query else "")
@@ -261,7 +275,7 @@ class EgressProxy:
         lines += [f"{name}: {value}" for name, value in injected] + ["Connection: close"]
         upstream.sendall(("\r\n".join(lines) + "\r\n\r\n").encode("latin-1"))
         logger.info("egress %s %s://%s%s", method, "https" if rule.tls else "http", host, url.path)
-        return upstream
+        return upstream, masks
 
 
 def _header_name(line: str) -> str:
@@ -286,20 +300,50 @@ def _answer(sock: socket.socket, status: int, message: str) -> None:
     sock.sendall(head.encode() + b"Connection: close\r\n\r\n" + body)
 
 
-def _relay(a: socket.socket, b: socket.socket) -> None:
-    """Copy both ways until either side closes."""
+def _relay(a: socket.socket, b: socket.socket, masks: list[bytes]) -> None:
+    """Copy both ways until either side closes; what ``b`` sends has each of ``masks`` overwritten."""
 
-    def pump(src: socket.socket, dst: socket.socket) -> None:
+    def pump(src: socket.socket, dst: socket.socket, masks: list[bytes]) -> None:
+        masker = _Masker(masks)
         with contextlib.suppress(OSError):
             while chunk := src.recv(65536):
-                dst.sendall(chunk)
+                dst.sendall(masker.feed(chunk))
+            dst.sendall(masker.flush())
         with contextlib.suppress(OSError):
             dst.shutdown(socket.SHUT_WR)
 
-    other = threading.Thread(target=pump, args=(a, b), daemon=True)
+    other = threading.Thread(target=pump, args=(a, b, []), daemon=True)
     other.start()
-    pump(b, a)
+    pump(b, a, masks)
     other.join(timeout=_DRAIN_SECONDS)  # then the caller closes both, which ends the other pump
+
+
+class _Masker:
+    """Overwrites secrets in a byte stream with ``*`` of the same length (so HTTP framing, whether
+    Content-Length or chunked, stays valid), holding back just enough bytes to catch a secret split
+    across two reads."""
+
+    def __init__(self, masks: list[bytes]) -> None:
+        self._masks = masks
+        self._keep = max((len(m) for m in masks), default=1) - 1
+        self._pending = b""
+
+    def feed(self, chunk: bytes) -> bytes:
+        if not self._masks:
+            return chunk
+        data = self._mask(self._pending + chunk)
+        cut = max(0, len(data) - self._keep)
+        self._pending = data[cut:]
+        return data[:cut]
+
+    def flush(self) -> bytes:
+        data, self._pending = self._mask(self._pending), b""
+        return data
+
+    def _mask(self, data: bytes) -> bytes:
+        for mask in self._masks:
+            data = data.replace(mask, b"*" * len(mask))
+        return data
 
 
 # Runs inside the sandbox (python3 -I): listens on the sandbox's loopback, then forks into the
