@@ -16,8 +16,10 @@ def redirect_uri_for(provider_id: uuid.UUID | str) -> str:
 
 
 def connections_page_for(authorization: OAuthAuthorization) -> str:
-    """Where the browser lands after a consent: the thread that waited for it, else the connections page."""
+    """Where the browser lands after a consent (web app routes): the conversation that waited for it,
+    else the connections page."""
     org = authorization.provider.org.slug
+    connected = f"connected={authorization.provider.slug}"
     if authorization.resume_thread_id is not None:
-        return f"/?org={org}&thread={authorization.resume_thread_id}&connected={authorization.provider.slug}"
-    return f"/connections?org={org}&connected={authorization.provider.slug}"
+        return f"/o/{org}/t/{authorization.resume_thread_id}?{connected}"
+    return f"/o/{org}/connections?{connected}"

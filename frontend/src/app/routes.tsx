@@ -2,6 +2,7 @@ import type { RouteObject } from "react-router";
 import { Loading } from "../components/ui/loading";
 import { NotFound } from "../components/ui/not-found";
 import { AssistantsPage } from "../features/assistants/assistants-page";
+import { ConnectionsPage } from "../features/connections/connections-page";
 import { LoginPage } from "../features/auth/login-page";
 import { MemoryPage } from "../features/memory/memory-page";
 import { RequireSession } from "../features/auth/require-session";
@@ -42,6 +43,7 @@ export const routes: RouteObject[] = [
                 ],
               },
               { path: "memory", element: <MemoryPage /> },
+              { path: "connections", element: <ConnectionsPage /> },
             ],
           },
         ],

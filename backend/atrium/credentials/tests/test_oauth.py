@@ -96,7 +96,7 @@ def test_consent_with_pkce_stores_the_users_tokens_sealed(idp, viewer, client_fo
     landed = _callback(client, back.headers["location"])
     # then they land on the connections page, with a connection holding the provider's token
     assert landed.status_code == 302
-    assert landed["Location"] == f"/connections?org=acme&connected={provider.slug}"
+    assert landed["Location"] == f"/o/acme/connections?connected={provider.slug}"
     connection = _connection(viewer)
     assert connection.status == ConnectionStatus.ACTIVE
     assert connection.scopes == ["read", "write"]

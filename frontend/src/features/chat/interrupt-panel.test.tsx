@@ -68,4 +68,21 @@ describe("InterruptPanel", () => {
 
     expect(onRespond).toHaveBeenCalledWith("Oslo", "int-1");
   });
+
+  it("shows a Connect card for a consent request, linking to the provider", () => {
+    const { onRespond } = setup(false, {
+      type: "oauth_consent",
+      provider: "github",
+      provider_name: "GitHub",
+      scopes: ["repo"],
+      authorization_url: "https://github.example/authorize?state=s",
+      reason: "not_connected",
+    });
+
+    expect(screen.getByRole("heading", { name: "Connect GitHub" })).toBeInTheDocument();
+    expect(screen.getByRole("link", { name: "Connect GitHub" })).toHaveAttribute("href", "https://github.example/authorize?state=s");
+    expect(screen.getByText("Access asked for: repo")).toBeInTheDocument();
+    expect(screen.queryByRole("button", { name: "Send answer" })).not.toBeInTheDocument();
+    expect(onRespond).not.toHaveBeenCalled();
+  });
 });

@@ -2,6 +2,7 @@ import { useId, useState } from "react";
 import { Alert } from "../../components/ui/alert";
 import { Button } from "../../components/ui/button";
 import { toApiError } from "../../api/errors";
+import { parseConsentRequest, type ConsentRequest } from "../../lib/consent";
 import { buildHitlResponse, parseHitlRequest, type Decision, type HitlRequest } from "../../lib/hitl";
 import { HitlAction } from "./hitl-action";
 import type { ChatInterrupt } from "./stream/chat-stream";
@@ -92,9 +93,40 @@ function FreeformAnswer({ interrupt, readOnly, onRespond }: InterruptPanelProps)
   );
 }
 
+/** The agent needs the user's account at an outside service: consenting resumes the run by itself. */
+function ConnectCard({ consent }: { consent: ConsentRequest }) {
+  return (
+    <div className="stack-sm" data-testid="connect-card">
+      <p>
+        {consent.reason === "refresh_failed" || consent.reason === "needs_consent"
+          ? `Your connection to ${consent.providerName} has expired. Connect it again to continue.`
+          : `To continue, the assistant needs access to your ${consent.providerName} account.`}
+      </p>
+      {consent.scopes.length > 0 ? <p className="muted">Access asked for: {consent.scopes.join(", ")}</p> : null}
+      <div>
+        <a className="button button--primary" href={consent.authorizationUrl}>
+          Connect {consent.providerName}
+        </a>
+      </div>
+      <p className="muted">You come back here afterwards, and the assistant carries on.</p>
+    </div>
+  );
+}
+
 /** The agent stopped to ask: what it wants to do, and the answers the reader may give. */
 export function InterruptPanel(props: InterruptPanelProps) {
   const titleId = useId();
+  const consent = parseConsentRequest(props.interrupt.value);
+  if (consent) {
+    return (
+      <section className="interrupt" aria-labelledby={titleId} data-testid="interrupt">
+        <h2 id={titleId} className="interrupt__title">
+          Connect {consent.providerName}
+        </h2>
+        <ConnectCard consent={consent} />
+      </section>
+    );
+  }
   const request = parseHitlRequest(props.interrupt.value);
   return (
     <section className="interrupt" aria-labelledby={titleId} data-testid="interrupt">

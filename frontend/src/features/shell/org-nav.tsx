@@ -22,6 +22,9 @@ export function OrgNav({ slug }: { slug: string }) {
       <NavLink to={`${base}/memory`} className={({ isActive }) => className(isActive)}>
         Memory
       </NavLink>
+      <NavLink to={`${base}/connections`} className={({ isActive }) => className(isActive)}>
+        Connections
+      </NavLink>
     </nav>
   );
 }

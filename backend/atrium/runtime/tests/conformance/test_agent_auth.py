@@ -127,7 +127,7 @@ def test_an_expired_grant_interrupts_for_consent_and_the_run_resumes_by_itself(
 
     # when the user consents
     landed = _consent(stack, request["authorization_url"])
-    assert landed.headers["location"].endswith(f"&thread={tid}&connected={provider['slug']}")
+    assert landed.headers["location"].endswith(f"/t/{tid}?connected={provider['slug']}")
 
     # then the platform resumed the run, which called the resource with a valid new token
     runs = client.runs.list(tid)
