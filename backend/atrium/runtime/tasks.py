@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import sys
+import threading
 from typing import Any
 
 from celery import shared_task
@@ -28,6 +30,8 @@ from atrium.runtime.services.webhooks import webhook_deliver
 logger = logging.getLogger(__name__)
 # A tick left in the queue longer than this is dropped: a newer one has been sent meanwhile.
 CRONS_TICK_EXPIRES = 30
+# Set by a warm shutdown of this worker process.
+_shutting_down = threading.Event()
 
 
 @shared_task(
@@ -43,6 +47,13 @@ def execute_run(run_id: str) -> None:
     nothing)."""
     from atrium.runtime.executor import FENCED, execute, publish_end, worker_loop
 
+    if _shutting_down.is_set():
+        # The warm shutdown began while this task was starting (see `_drain_on_shutdown`): leave the
+        # run to another worker rather than start it here.
+        from atrium.runtime.dispatch import enqueue_run
+
+        enqueue_run(run_id)
+        return
     try:
         claim = run_claim(run_id=run_id, worker_id=execute_run.request.hostname or "worker")
     except RunsAtCapacityError:
@@ -107,9 +118,13 @@ def _drain_on_shutdown(sig: Any = None, how: str = "", exitcode: Any = None, **k
     waits for the tasks, so each hand-back is committed before the process exits."""
     if how != "Warm":
         return  # a cold shutdown does not wait: the leases expire and the sweeper reclaims the runs
-    from atrium.runtime.executor import drain_on_shutdown
-
-    drain_on_shutdown(float(settings.ATRIUM_SHUTDOWN_GRACE_SECONDS))
+    _shutting_down.set()
+    # Only a process that has run a graph has the executor loaded. Importing it here would race a task
+    # thread importing it at this moment ("partially initialized module"); such a task sees the flag.
+    executor = sys.modules.get("atrium.runtime.executor")
+    drain = getattr(executor, "drain_on_shutdown", None)
+    if drain is not None:
+        drain(float(settings.ATRIUM_SHUTDOWN_GRACE_SECONDS))
 
 
 @shared_task(name="atrium.runtime.threads_expire", acks_late=True, ignore_result=True)
