@@ -18,6 +18,8 @@ django.setup(set_prefix=False)
 from django.conf import settings  # noqa: E402
 from django.core.handlers.asgi import ASGIHandler  # noqa: E402
 
+from config.observability import traced_asgi  # noqa: E402
+
 
 class AgentASGIHandler(ASGIHandler):
     def load_middleware(self, is_async: bool = False) -> None:
@@ -34,8 +36,12 @@ site = ASGIHandler()
 agent = AgentASGIHandler()
 
 
-async def application(scope: dict[str, Any], receive: Any, send: Any) -> None:
+async def route(scope: dict[str, Any], receive: Any, send: Any) -> None:
     if scope["type"] == "http" and scope["path"].startswith("/agent/"):
         await agent(scope, receive, send)
     else:
         await site(scope, receive, send)
+
+
+# With OTEL_EXPORTER_OTLP_ENDPOINT set, a server span per request (config/observability.py).
+application = traced_asgi(route)

@@ -39,6 +39,7 @@ from atrium.runtime.engine import (
     stream_run_v1,
 )
 from atrium.runtime.engine.state import interrupt_dict
+from atrium.runtime.engine.tracing import GraphTracingHandler, tracing_active
 from atrium.runtime.models import RunStatus
 from atrium.runtime.persistence import persistence
 from atrium.runtime.redaction import run_kwargs_scrub
@@ -222,6 +223,8 @@ async def execute(claim: RunClaim) -> tuple[RunResult, list[ProtocolEvent]]:
         async with stores.pool.connection() as conn:
             resume = await run_has_checkpoint(conn, run_id=claim.run_id, thread_id=claim.thread_id)
     config = _config_for(claim, resume=resume)
+    if tracing_active():  # model and tool calls as spans under the task's span
+        config["callbacks"] = [GraphTracingHandler()]
     control = RunControl()
     publisher = RunPublisher(claim.run_id, claim.thread_id, get_redis())
     terminal: list[ProtocolEvent] = []
@@ -326,6 +329,9 @@ async def execute(claim: RunClaim) -> tuple[RunResult, list[ProtocolEvent]]:
             return RunResult(status=FENCED), []
 
         outcome = stream.outcome
+        if outcome is not None and outcome.status == "error" and isinstance(outcome.error, BaseException):
+            # Clients see only a public message; the operator's log gets the traceback.
+            logger.warning("run %s failed in graph %s", claim.run_id, claim.graph_id, exc_info=outcome.error)
         if not v2_run and final.seen:
             last_values["values"] = final.values
         # The run-scoped counters are not checkpointed: the last root values are where they are seen.

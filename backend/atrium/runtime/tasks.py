@@ -12,8 +12,10 @@ from celery.signals import worker_shutting_down
 from django.conf import settings
 from django.db import connection
 
+from atrium.core.logs import bind_log_ids
 from atrium.core.tenancy import system_scope
 from atrium.runtime.dispatch import RUNS_QUEUE
+from atrium.runtime.metrics import record_run_end
 from atrium.runtime.services.cleanup import threads_expire as expire_threads
 from atrium.runtime.services.crons import cron_tick
 from atrium.runtime.services.execution import (
@@ -63,6 +65,7 @@ def execute_run(run_id: str) -> None:
         return
     if claim is None:
         return
+    bind_log_ids(thread_id=claim.thread_id, org_id=claim.org_id)  # until the task ends (task_postrun)
     # Give the Django connection back to the pool while the graph runs (on its own pool): a task thread
     # must not hold one for the length of a run, or a few long runs would starve every other task.
     connection.close()
@@ -71,6 +74,9 @@ def execute_run(run_id: str) -> None:
     if outcome.status == FENCED:
         return  # another worker owns the run now
     status = run_finish(claim=claim, outcome=outcome)
+    if status and status not in ("drained", "rollback"):
+        record_run_end(run_id=run_id, status=status)
+        logger.info("run %s ended %s (attempt %s)", run_id, status, claim.attempt)
     if status and status != "drained":
         if status == "rollback":
             loop.run(publish_end(claim, terminal, "interrupted"))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from atrium.core.logs import logging_config
 from config.env import (
     database_from_url,
     env_bool,
@@ -48,6 +49,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "atrium.core.middleware.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "atrium.core.middleware.TenancyScopeMiddleware",
@@ -61,6 +63,7 @@ MIDDLEWARE = [
 
 # The Agent Server API's handler (config.asgi): native-async middleware only, for its hot paths.
 AGENT_MIDDLEWARE = [
+    "atrium.core.middleware.RequestIdMiddleware",
     "atrium.core.agent_middleware.AgentCorsMiddleware",
     "atrium.core.middleware.TenancyScopeMiddleware",
     "atrium.core.agent_middleware.LazySessionUserMiddleware",
@@ -224,14 +227,14 @@ ATRIUM_PORT = env_int("ATRIUM_PORT", 8000)
 ATRIUM_RUNTIME_POOL_SIZE = env_int("ATRIUM_RUNTIME_POOL_SIZE", 20)
 ATRIUM_GRAPHS = env_path("ATRIUM_GRAPHS", REPO_DIR / "agents" / "langgraph.json")
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "root": {"handlers": ["console"], "level": env_str("ATRIUM_LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
-}
+# /metrics (atrium/core/health.py): a scraper sends `Authorization: Bearer <token>`; unset, only
+# loopback clients may scrape.
+ATRIUM_METRICS_TOKEN = env_str("ATRIUM_METRICS_TOKEN", "")
+
+# Logs (atrium/core/logs.py): `text` or `json` lines carrying request, org, run and thread ids, with
+# anything credential-like scrubbed. Celery's processes use the same configuration.
+ATRIUM_LOG_FORMAT = env_str("ATRIUM_LOG_FORMAT", "text")
+LOGGING = logging_config(level=env_str("ATRIUM_LOG_LEVEL", "INFO"), fmt=ATRIUM_LOG_FORMAT)
 
 # Single sign-on for the web app (OpenID Connect, atrium/accounts/oidc.py): a JSON list of providers,
 # each {"slug", "name", "issuer", "client_id", "client_secret", "scopes"?, "org"?, "role"?,

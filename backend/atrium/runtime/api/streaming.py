@@ -4,14 +4,22 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import datetime
 
 from django.http import StreamingHttpResponse
 
+from atrium.core.metrics import stream_clients
 from atrium.runtime.engine import HEARTBEAT, dumps, format_event
-from atrium.runtime.streams import last_run_event_id, read_run_events, run_events_exist, wait_run_end
+from atrium.runtime.streams import (
+    get_redis,
+    last_run_event_id,
+    read_run_events,
+    run_events_exist,
+    wait_run_end,
+)
 
 logger = logging.getLogger(__name__)
 HEARTBEAT_MS = 5000
@@ -116,8 +124,23 @@ async def thread_sse_events(
                 yield HEARTBEAT
 
 
+async def _counted(body: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
+    """The stream, held in the `atrium_stream_clients` gauge while open (renewed as chunks pass)."""
+    client, member = get_redis(), stream_clients.new_member()
+    renew_at = 0.0
+    try:
+        async for chunk in body:
+            now = time.monotonic()
+            if now >= renew_at:
+                await stream_clients.aenter(member, client)
+                renew_at = now + stream_clients.ttl / 3
+            yield chunk
+    finally:
+        await stream_clients.aleave(member, client)
+
+
 def sse_response(body: AsyncIterator[bytes], *, headers: dict[str, str]) -> StreamingHttpResponse:
-    response = StreamingHttpResponse(body, content_type="text/event-stream; charset=utf-8")
+    response = StreamingHttpResponse(_counted(body), content_type="text/event-stream; charset=utf-8")
     response["Cache-Control"] = "no-store"
     response["X-Accel-Buffering"] = "no"
     for key, value in headers.items():

@@ -12,7 +12,9 @@ One stack serves the whole session:
 * Redis is the same server as `REDIS_URL`, on its own logical database (flushed at start), so a
   developer's worker on the same Redis can never take the suite's runs;
 * graphs come from `graphs/langgraph.json` (`ATRIUM_GRAPHS`); it also names the shipped `echo` and
-  `agent` graphs by their files in `agents/`.
+  `agent` graphs by their files in `agents/`;
+* the processes log JSON at INFO into files of `log_dir`, and export their traces over OTLP/HTTP to a
+  loopback receiver in this process (`stack.otlp`), so tests can read both.
 
 Each process runs in its own process group and is killed as a group at the end.
 """
@@ -25,10 +27,12 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlsplit, urlunsplit
@@ -47,6 +51,68 @@ START_TIMEOUT = 90.0
 CORS_ORIGIN = "http://browser.conformance.test"
 
 
+class OtlpReceiver:
+    """A loopback OTLP/HTTP trace receiver: keeps every span the live processes export."""
+
+    def __init__(self) -> None:
+        self.requests: list[bytes] = []
+        self.lock = threading.Lock()
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                if self.path == "/v1/traces":
+                    with receiver.lock:
+                        receiver.requests.append(body)
+                self.send_response(200)
+                self.send_header("Content-Type", "application/x-protobuf")
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.endpoint = f"http://127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def spans(self) -> list[dict[str, Any]]:
+        """Every span received so far, flattened: name, ids (hex), service, attributes."""
+        from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
+
+        with self.lock:
+            bodies = list(self.requests)
+        spans = []
+        for body in bodies:
+            request = ExportTraceServiceRequest()
+            request.ParseFromString(body)
+            for resource_spans in request.resource_spans:
+                resource = {a.key: a.value.string_value for a in resource_spans.resource.attributes}
+                for scope_spans in resource_spans.scope_spans:
+                    for span in scope_spans.spans:
+                        spans.append(
+                            {
+                                "name": span.name,
+                                "trace_id": span.trace_id.hex(),
+                                "span_id": span.span_id.hex(),
+                                "parent_id": span.parent_span_id.hex(),
+                                "service": resource.get("service.name", ""),
+                                "attributes": {a.key: _any_value(a.value) for a in span.attributes},
+                            }
+                        )
+        return spans
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def _any_value(value: Any) -> Any:
+    kind = value.WhichOneof("value")
+    return getattr(value, kind) if kind else None
+
+
 @dataclass(frozen=True)
 class LiveStack:
     """Where the server listens (`url` is the Agent Server API root) and who may call it."""
@@ -55,6 +121,7 @@ class LiveStack:
     url: str
     keys: dict[str, str]
     log_dir: Path
+    otlp: OtlpReceiver = field(default_factory=OtlpReceiver)
 
     def client(self, who: str = "editor", **kwargs: Any) -> LangGraphClient:
         kwargs.setdefault("timeout", httpx.Timeout(30.0, connect=5.0))
@@ -223,7 +290,8 @@ def live_stack(
         "REDIS_URL": redis_url,
         "ATRIUM_GRAPHS": str(GRAPHS_FILE),
         "ATRIUM_DB_POOL": "false",
-        "ATRIUM_LOG_LEVEL": "WARNING",
+        "ATRIUM_LOG_LEVEL": "INFO",
+        "ATRIUM_LOG_FORMAT": "json",
         "ATRIUM_CORS_ORIGINS": CORS_ORIGIN,
         "ATRIUM_WEBHOOK_BACKOFF_SECONDS": "0.2",
         "OPENAI_BASE_URL": fake_provider.url,
@@ -231,7 +299,10 @@ def live_stack(
         "PYTHONUNBUFFERED": "1",
     }
     env.pop("OPENAI_API_KEY", None)  # the key must come from the org's workspace secrets
-    stack = LiveStack(base_url=base_url, url=f"{base_url}/agent", keys=keys, log_dir=log_dir)
+    otlp = OtlpReceiver()
+    env["OTEL_EXPORTER_OTLP_ENDPOINT"] = otlp.endpoint
+    env["OTEL_BSP_SCHEDULE_DELAY"] = "200"  # export spans within 0.2 s
+    stack = LiveStack(base_url=base_url, url=f"{base_url}/agent", keys=keys, log_dir=log_dir, otlp=otlp)
     web = _start(
         "web",
         [
@@ -282,6 +353,7 @@ def live_stack(
     finally:
         _stop(web)
         _stop(worker)
+        otlp.close()
         with django_db_blocker.unblock():
             _wait_disconnected(db_settings["NAME"])
             if own_databases is not None:
