@@ -165,7 +165,8 @@ def _redis_url(url: str, db: int) -> str:
 
 
 def _seed() -> dict[str, str]:
-    """Two orgs. `a` has an admin, an editor, a second editor and a viewer; `b` an editor."""
+    """Three orgs. `a` has an admin, an editor, a second editor and a viewer; `b` an editor; `fuzz` an
+    admin whose org the OpenAPI fuzzing may fill and change at will, away from everyone else's."""
     from atrium.accounts.services import user_get_or_create
     from atrium.core.tenancy import Role, Scope, scoped
     from atrium.orgs.services import api_key_create, membership_ensure, org_ensure
@@ -177,8 +178,12 @@ def _seed() -> dict[str, str]:
         "editor2": ("a", Role.EDITOR),
         "viewer": ("a", Role.VIEWER),
         "other": ("b", Role.EDITOR),
+        "fuzz": ("fuzz", Role.ADMIN),
     }
-    orgs = {name: org_ensure(slug=f"conf-{name}-{suffix}", name=f"Conformance {name}") for name in ("a", "b")}
+    orgs = {
+        name: org_ensure(slug=f"conf-{name}-{suffix}", name=f"Conformance {name}")
+        for name in ("a", "b", "fuzz")
+    }
     keys = {}
     for who, (org_name, role) in people.items():
         org = orgs[org_name]
