@@ -56,6 +56,8 @@ class OtlpReceiver:
 
     def __init__(self) -> None:
         self.requests: list[bytes] = []
+        self.parsed: list[dict[str, Any]] = []  # spans of requests[:self.seen], parsed once
+        self.seen = 0
         self.lock = threading.Lock()
         receiver = self
 
@@ -82,9 +84,9 @@ class OtlpReceiver:
         from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 
         with self.lock:
-            bodies = list(self.requests)
-        spans = []
-        for body in bodies:
+            bodies, start = list(self.requests), self.seen
+        spans: list[dict[str, Any]] = []
+        for body in bodies[start:]:
             request = ExportTraceServiceRequest()
             request.ParseFromString(body)
             for resource_spans in request.resource_spans:
@@ -101,7 +103,11 @@ class OtlpReceiver:
                                 "attributes": {a.key: _any_value(a.value) for a in span.attributes},
                             }
                         )
-        return spans
+        with self.lock:
+            if self.seen == start:
+                self.parsed.extend(spans)
+                self.seen = len(bodies)
+            return list(self.parsed)
 
     def close(self) -> None:
         self.server.shutdown()
