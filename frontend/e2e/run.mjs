@@ -19,6 +19,7 @@ import { chromium } from "playwright-core";
 import { agentUnavailable, config } from "./support.mjs";
 import { tests as authTests } from "./tests/auth.mjs";
 import { tests as chatTests } from "./tests/chat.mjs";
+import { tests as connectionsTests } from "./tests/connections.mjs";
 
 /**
  * @typedef {object} E2ETest
@@ -29,7 +30,7 @@ import { tests as chatTests } from "./tests/chat.mjs";
  */
 
 /** @type {E2ETest[]} */
-const allTests = [...authTests, ...chatTests];
+const allTests = [...authTests, ...chatTests, ...connectionsTests];
 
 const CHROMIUM_ARGS = [
   "--headless",

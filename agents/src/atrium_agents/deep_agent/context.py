@@ -22,6 +22,7 @@ from typing import Any, Literal, Required, get_args
 
 from typing_extensions import TypedDict
 
+from atrium_agents.deep_agent.connected_apis import ConnectedApiSpec, validate_specs
 from atrium_agents.deep_agent.prompts import SYSTEM_PROMPT
 from atrium_agents.models.factory import parse_model_spec
 from atrium_agents.sandbox.egress import EgressRuleSpec, parse_rules
@@ -97,6 +98,11 @@ class Context:
     the proxy adds (``{"host": "api.example.com", "header": "Authorization", "value": "Bearer
     ${EXAMPLE_KEY}", "tls": true}``; ``${NAME}`` is a workspace secret). Empty: no network at all."""
 
+    connected_apis: list[ConnectedApiSpec] = field(default_factory=list)
+    """Outside APIs the agent may read as the user (``call_connected_api``), each granted by one of the
+    org's OAuth providers: ``{"name", "provider", "base_url", "scopes"}``. Without a grant the run asks
+    the user to connect."""
+
     def __post_init__(self) -> None:
         parse_model_spec(self.model)
         if self.fallback_model:
@@ -117,6 +123,7 @@ class Context:
             if rule["type"] not in BUILTIN_PII_TYPES and not rule.get("pattern"):
                 raise ValueError(f"PII type {rule['type']!r} is not built in and needs a 'pattern'")
         parse_rules(self.sandbox_egress)
+        validate_specs(self.connected_apis)
         for name, value, allowed in (
             ("user_memory", self.user_memory, get_args(MemoryAccess)),
             ("assistant_memory", self.assistant_memory, get_args(MemoryAccess)),

@@ -26,6 +26,7 @@ from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.graph.state import CompiledStateGraph
 from langgraph.store.base import BaseStore
 
+from atrium_agents.deep_agent.connected_apis import connected_api_tools
 from atrium_agents.deep_agent.context import Context
 from atrium_agents.deep_agent.guardrails import build_guardrails
 from atrium_agents.deep_agent.memory import build_backend, build_permissions, memory_sources
@@ -155,7 +156,7 @@ def build_agent(
 
     graph = create_deep_agent(
         model=make_chat_model(settings.model, secrets=secrets),
-        tools=TOOLS,
+        tools=[*TOOLS, *connected_api_tools(settings.connected_apis)],
         system_prompt=system_prompt,
         middleware=[*guardrails(), *([SandboxFilesMiddleware(sandbox, settings)] if sandbox else [])],
         subagents=build_subagents(guardrails),
