@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from typing import Any
+from urllib.parse import urlencode
+
 from authlib.integrations.base_client.errors import OAuthError
 from django.contrib.auth import login, logout
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
@@ -95,8 +98,19 @@ def sso_login(request: HttpRequest, slug: str, next: str = "/") -> HttpResponse:
 
 @router.get("/auth/oidc/{slug}/callback", auth=None, include_in_schema=False)
 def sso_callback(request: HttpRequest, slug: str) -> HttpResponse:
-    """The provider's answer: a verified ID token signs in (and maybe creates) the user."""
+    """The provider's answer: a verified ID token signs in (and maybe creates) the user.
+
+    The browser is mid-navigation here, so a refusal sends it back to the login page with the reason
+    (`/login?sso_error=...`) instead of showing it a JSON error; an unknown provider stays a 404.
+    """
     provider, client = oidc.provider_get(slug)
+    try:
+        return _sso_complete(request, provider, client)
+    except AtriumError as exc:
+        return HttpResponseRedirect("/login?" + urlencode({"sso_error": exc.message}))
+
+
+def _sso_complete(request: HttpRequest, provider: oidc.OidcProvider, client: Any) -> HttpResponse:
     try:
         token = client.authorize_access_token(request)
     except OAuthError as exc:

@@ -91,6 +91,16 @@ describe("single sign-on", () => {
     expect(link).toHaveAttribute("href", "/api/v1/auth/oidc/corp/login?next=%2Fo%2Fdemo");
   });
 
+  it("shows why a single sign-on attempt was refused", async () => {
+    mockFetch({
+      "GET /api/v1/me": notAuthenticated,
+      "GET /api/v1/auth/oidc/providers": () => json([]),
+    });
+    renderApp("/login?sso_error=No%20Atrium%20account%20matches%20this%20sign-in.");
+
+    expect(await screen.findByRole("alert")).toHaveTextContent("No Atrium account matches this sign-in.");
+  });
+
   it("shows no provider section when none is configured", async () => {
     const { calls } = mockFetch({
       "GET /api/v1/me": notAuthenticated,

@@ -35,6 +35,8 @@ export function LoginPage() {
   }
 
   const signedOut = session.status === "anonymous" && session.reason === "signed_out";
+  // Set by the single sign-on callback when the provider's answer did not sign anyone in.
+  const ssoError = searchParams.get("sso_error");
 
   return (
     <main className="login">
@@ -43,6 +45,7 @@ export function LoginPage() {
         <h1 className="login__title">Sign in</h1>
         {signedOut && !error ? <Alert tone="info">You have been logged out.</Alert> : null}
         {error ? <Alert>{error}</Alert> : null}
+        {ssoError && !error ? <Alert>{ssoError}</Alert> : null}
         <form
           className="login__form"
           onSubmit={(event) => {
