@@ -29,6 +29,8 @@ export default defineConfig({
     include: ["src/**/*.test.{ts,tsx}"],
     setupFiles: ["src/test/setup.ts"],
     restoreMocks: true,
+    // Generous: a loaded CI machine renders slowly; a hung test still fails, just later.
+    testTimeout: 30_000,
     unstubGlobals: true,
   },
 });

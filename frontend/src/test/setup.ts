@@ -1,6 +1,10 @@
 import "@testing-library/jest-dom/vitest";
-import { cleanup } from "@testing-library/react";
+import { cleanup, configure } from "@testing-library/react";
 import { afterEach } from "vitest";
+
+// findBy*/waitFor give up after 1 s by default; the first render of a page that lazy-loads its
+// modules can take longer on a loaded CI machine. Waiting longer never slows a passing test.
+configure({ asyncUtilTimeout: 5000 });
 
 // jsdom does no layout, so it has no scrolling; the chat keeps its end in view with this.
 Element.prototype.scrollIntoView = function scrollIntoView() {
