@@ -40,6 +40,7 @@ from atrium.runtime.engine import (
 )
 from atrium.runtime.engine.state import interrupt_dict
 from atrium.runtime.engine.tracing import GraphTracingHandler, tracing_active
+from atrium.runtime.fencing import FencedSaver, is_fenced
 from atrium.runtime.models import RunStatus
 from atrium.runtime.persistence import persistence
 from atrium.runtime.redaction import run_kwargs_scrub
@@ -89,10 +90,7 @@ class WorkerLoop:
                     if message.get("type") != "message":
                         continue
                     body = json.loads(message["data"])
-                    task = self.active.get(body["run_id"])
-                    if task is not None and not task.done():
-                        self.cancel_actions[body["run_id"]] = body["action"]
-                        task.cancel()
+                    self.cancel_run(body["run_id"], body["action"])
             except asyncio.CancelledError:
                 raise
             except Exception:  # Redis went away: listen again once it is back
@@ -116,12 +114,16 @@ class WorkerLoop:
         timer.daemon = True
         timer.start()
 
+    def cancel_run(self, run_id: str, action: str) -> None:
+        """Stop a run executing here: `interrupt` or `rollback` (a cancel), or FENCED."""
+        task = self.active.get(run_id)
+        if task is not None and not task.done() and run_id not in self.cancel_actions:
+            self.cancel_actions[run_id] = action
+            task.cancel()
+
     def stop_fenced(self, run_id: str) -> None:
         """The run's lease is no longer ours (the sweeper gave it to another worker): stop at once."""
-        task = self.active.get(run_id)
-        if task is not None and not task.done():
-            self.cancel_actions[run_id] = FENCED
-            task.cancel()
+        self.cancel_run(run_id, FENCED)
 
 
 _loop: WorkerLoop | None = None
@@ -248,7 +250,14 @@ async def execute(claim: RunClaim) -> tuple[RunResult, list[ProtocolEvent]]:
             graph = await registry().get_graph(
                 claim.graph_id,
                 factory_config,  # type: ignore[arg-type]
-                checkpointer=stores.checkpointer,  # type: ignore[arg-type]
+                # Checkpoint writes hold the attempt's fence: once another worker owns the run, this
+                # attempt's writes are refused and it stops (fencing.py).
+                checkpointer=FencedSaver(  # type: ignore[arg-type]
+                    stores.checkpointer,
+                    run_id=claim.run_id,
+                    fence=claim.fence,
+                    on_fenced=lambda: wl.stop_fenced(claim.run_id),
+                ),
                 store=store,
                 context=claim.context,
                 exit_stack=stack,
@@ -289,7 +298,11 @@ async def execute(claim: RunClaim) -> tuple[RunResult, list[ProtocolEvent]]:
         last_values: dict[str, Any] = {}
 
         async def pump() -> None:
+            if claim.cancel_action:
+                return  # cancelled while its worker was gone: end it here without running a step
             async for event in stream:
+                if wl.cancel_actions.get(claim.run_id) == FENCED:
+                    return  # another worker owns the run: publish nothing more
                 if isinstance(event, RunEvent):
                     if event.event == "metadata" and claim.attempt == 1:
                         continue  # published by the web process when the run was created
@@ -320,6 +333,10 @@ async def execute(claim: RunClaim) -> tuple[RunResult, list[ProtocolEvent]]:
             wl.controls.pop(claim.run_id, None)
             queue.put_nowait(None)
         await publishing
+        # A stop that landed as the graph returned (the pump saw it first) counts too.
+        cancelled_action = cancelled_action or wl.cancel_actions.pop(claim.run_id, "") or claim.cancel_action
+        if cancelled_action != FENCED and stream.outcome is not None and is_fenced(stream.outcome.error):
+            cancelled_action = FENCED
         if cancelled_action == FENCED:
             logger.warning(
                 "run %s was reclaimed by another worker; stopped (fence %s)",
@@ -404,13 +421,15 @@ async def _heartbeat(wl: WorkerLoop, claim: RunClaim, pool: Any) -> None:
         await asyncio.sleep(interval)
         try:
             async with pool.connection() as conn:
-                ours = await run_lease_renew(conn, run_id=claim.run_id, fence=claim.fence)
+                cancel = await run_lease_renew(conn, run_id=claim.run_id, fence=claim.fence)
         except Exception:
             logger.warning("lease renewal of run %s failed; retrying", claim.run_id, exc_info=True)
             continue
-        if not ours:
+        if cancel is None:
             wl.stop_fenced(claim.run_id)
             return
+        if cancel:  # cancelled, and its message on the control channel did not arrive
+            wl.cancel_run(claim.run_id, cancel)
 
 
 async def publish_end(

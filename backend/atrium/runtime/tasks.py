@@ -8,7 +8,7 @@ import threading
 from typing import Any
 
 from celery import shared_task
-from celery.signals import worker_shutting_down
+from celery.signals import worker_ready, worker_shutting_down
 from django.conf import settings
 from django.db import connection
 
@@ -24,8 +24,6 @@ from atrium.runtime.services.execution import (
     run_finish,
     temporary_thread_delete,
 )
-from atrium.runtime.services.recovery import runs_reconcile as reconcile_pending
-from atrium.runtime.services.recovery import runs_sweep as sweep_leases
 from atrium.runtime.services.sandboxes import sandboxes_expire as expire_sandboxes
 from atrium.runtime.services.webhooks import webhook_deliver
 
@@ -94,17 +92,13 @@ def crons_tick() -> int:
         return cron_tick()
 
 
-@shared_task(name="atrium.runtime.runs_sweep", acks_late=True, ignore_result=True)
-def runs_sweep() -> dict[str, int]:
-    """Reclaim runs whose worker stopped renewing its lease (beat sends this every few seconds; any
-    number may run at once). No retry: the next beat is one."""
-    return sweep_leases()
+@worker_ready.connect
+def _start_watchdog(**kwargs: Any) -> None:
+    """Every worker process sweeps expired leases and reconciles the queue on a thread of its own
+    (`watchdog.py`), so recovery never waits behind runs for a task slot."""
+    from atrium.runtime.watchdog import watchdog_start
 
-
-@shared_task(name="atrium.runtime.runs_reconcile", acks_late=True, ignore_result=True)
-def runs_reconcile() -> int:
-    """Re-enqueue runs pending in Postgres whose broker message may be lost (beat)."""
-    return reconcile_pending()
+    watchdog_start()
 
 
 @shared_task(name="atrium.runtime.deliver_webhook", bind=True, acks_late=True, ignore_result=True)

@@ -142,11 +142,11 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env_int("ATRIUM_BROKER_VISIBILITY_TIMEOUT", 3600)}
 
 # Run leases (docs/reliability.md): a worker renews its run's lease every ATRIUM_RUN_HEARTBEAT_SECONDS
-# while the fence is still its own; the sweeper reclaims a run whose lease has lapsed. Death to reclaim
-# is at most lease + sweep interval.
+# while the fence is still its own; the sweeper (a thread in every worker process, `watchdog.py`)
+# reclaims a run whose lease has lapsed. Death to reclaim is at most lease + sweep interval.
 ATRIUM_RUN_LEASE_SECONDS = env_int("ATRIUM_RUN_LEASE_SECONDS", 8)
 ATRIUM_RUN_HEARTBEAT_SECONDS = env_int("ATRIUM_RUN_HEARTBEAT_SECONDS", 2)
-ATRIUM_RUN_SWEEP_SECONDS = env_int("ATRIUM_RUN_SWEEP_SECONDS", 2)
+ATRIUM_RUN_SWEEP_SECONDS = env_int("ATRIUM_RUN_SWEEP_SECONDS", 1)
 # Claims a run may take (first run, reclaims after a lost lease, hand-backs at shutdown) before a lost
 # lease ends it `error` instead of another try.
 ATRIUM_RUN_MAX_ATTEMPTS = env_int("ATRIUM_RUN_MAX_ATTEMPTS", 3)
@@ -169,11 +169,6 @@ ATRIUM_SANDBOX_SWEEP_SECONDS = env_int("ATRIUM_SANDBOX_SWEEP_SECONDS", 300)
 ATRIUM_CRONS_TICK_SECONDS = env_float("ATRIUM_CRONS_TICK_SECONDS", 10.0)
 CELERY_BEAT_SCHEDULE = {
     "crons-tick": {"task": "atrium.runtime.crons_tick", "schedule": ATRIUM_CRONS_TICK_SECONDS},
-    "runs-sweep": {
-        "task": "atrium.runtime.runs_sweep",
-        "schedule": float(ATRIUM_RUN_SWEEP_SECONDS),
-        "options": {"expires": float(ATRIUM_RUN_SWEEP_SECONDS)},
-    },
     "threads-expire": {
         "task": "atrium.runtime.threads_expire",
         "schedule": 60.0,
@@ -183,11 +178,6 @@ CELERY_BEAT_SCHEDULE = {
         "task": "atrium.runtime.sandboxes_expire",
         "schedule": float(ATRIUM_SANDBOX_SWEEP_SECONDS),
         "options": {"expires": float(ATRIUM_SANDBOX_SWEEP_SECONDS)},
-    },
-    "runs-reconcile": {
-        "task": "atrium.runtime.runs_reconcile",
-        "schedule": float(ATRIUM_RUN_RECONCILE_SECONDS),
-        "options": {"expires": float(ATRIUM_RUN_RECONCILE_SECONDS)},
     },
 }
 

@@ -59,6 +59,8 @@ class RunClaim:
     context: dict[str, Any]
     kwargs: dict[str, Any]
     temporary_thread: bool
+    # Set when the run was cancelled while no worker held it (its worker died): end it, run nothing.
+    cancel_action: str = ""
 
 
 def _merge_config(*layers: dict[str, Any]) -> dict[str, Any]:
@@ -104,7 +106,7 @@ UPDATE runtime_run r SET status = 'running', attempt = r.attempt + 1, fence = r.
 WHERE r.id = %(run)s AND r.status = 'pending' AND (r.not_before IS NULL OR r.not_before <= now())
   AND NOT EXISTS (SELECT 1 FROM runtime_run o WHERE o.thread_id = r.thread_id AND o.id <> r.id
                   AND (o.status = 'running' OR (o.status = 'pending' AND o.created_at < r.created_at)))
-RETURNING r.org_id, r.user_id, r.assistant_id, r.attempt, r.fence, r.kwargs
+RETURNING r.org_id, r.user_id, r.assistant_id, r.attempt, r.fence, r.kwargs, r.cancel_action
 """
 _CLAIM_DETAILS = """
 SELECT a.graph_id, a.config, a.context, u.email, m.role
@@ -116,11 +118,12 @@ LEFT JOIN orgs_membership m ON m.org_id = %(org)s AND m.user_id = %(user)s
 
 
 # The heartbeat: extend the lease only while the fence is still ours. No row back means the run was
-# reclaimed (or cancelled, or finished by someone else): the worker must stop executing it.
+# reclaimed (or cancelled, or finished by someone else): the worker must stop executing it. The row
+# carries a cancel requested meanwhile, in case its pub/sub message was lost (Redis restarted).
 _RENEW_LEASE = """
 UPDATE runtime_run SET lease_expires_at = now() + make_interval(secs => %(lease)s)
 WHERE id = %(run)s AND fence = %(fence)s AND status = 'running'
-RETURNING id
+RETURNING cancel_action
 """
 # Whether an earlier attempt of the run got as far as writing a checkpoint (then it resumes from it).
 _HAS_CHECKPOINT = """
@@ -129,13 +132,17 @@ WHERE thread_id = %(thread)s AND checkpoint_ns = '' AND metadata->>'run_id' = %(
 """
 
 
-async def run_lease_renew(conn: Any, *, run_id: str, fence: int) -> bool:
-    """Extend a running run's lease (on the worker's async pool). False: the fence is no longer ours."""
+async def run_lease_renew(conn: Any, *, run_id: str, fence: int) -> str | None:
+    """Extend a running run's lease (on the worker's async pool). None: the fence is no longer ours;
+    otherwise the cancel action requested for the run ("" for none)."""
     async with conn.cursor() as cur:
         await cur.execute(
             _RENEW_LEASE, {"run": run_id, "fence": fence, "lease": settings.ATRIUM_RUN_LEASE_SECONDS}
         )
-        return bool(await cur.fetchone())
+        row = await cur.fetchone()
+        if row is None:
+            return None
+        return str(row["cancel_action"] or "")
 
 
 async def run_has_checkpoint(conn: Any, *, run_id: str, thread_id: str) -> bool:
@@ -170,7 +177,7 @@ def run_claim(*, run_id: str, worker_id: str) -> RunClaim | None:
         claimed = cur.fetchone()
         if claimed is None:
             return None
-        org_id, user_id, assistant_id, attempt, fence, kwargs = claimed
+        org_id, user_id, assistant_id, attempt, fence, kwargs, cancel_action = claimed
         cur.execute(_CLAIM_DETAILS, {"assistant": assistant_id, "org": org_id, "user": user_id})
         graph_id, assistant_config, assistant_context, email, role = cur.fetchone()
     kwargs = _json(kwargs) or {}
@@ -196,6 +203,7 @@ def run_claim(*, run_id: str, worker_id: str) -> RunClaim | None:
         context=context,
         kwargs=kwargs,
         temporary_thread=temporary,
+        cancel_action=cancel_action or "",
     )
 
 

@@ -6,7 +6,9 @@ queries on the rows:
 * the **sweeper** finds `running` runs whose lease lapsed (their worker died, or lost Postgres for
   longer than a lease) and hands them back to `pending` with a new fence, so the old worker's
   heartbeat and finish are refused, then re-enqueues them; past the attempt bound it ends them `error`
-  and settles the thread instead;
+  and settles the thread instead. A run cancelled while its worker was dead is re-enqueued whatever
+  its attempts: the worker that claims it ends it cancelled (`interrupted`, or erased for a rollback)
+  without running a step, through the same code as a live cancel;
 * the **reconciler** re-enqueues `pending` runs that could be claimed but have waited too long: their
   message may have been lost with Redis, or with the prefetch buffer of a killed worker.
 
@@ -20,7 +22,7 @@ import logging
 from typing import Any
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import OperationalError, connection, transaction
 from psycopg.types.json import Jsonb
 
 from atrium.runtime.models import RunStatus, ThreadStatus
@@ -35,10 +37,12 @@ WHERE status = 'running' AND lease_expires_at < now()
 ORDER BY lease_expires_at LIMIT %(limit)s
 """
 _LOCK_THREAD = "SELECT id FROM runtime_thread WHERE id = %(thread)s FOR UPDATE"
+_LOCK_TIMEOUT = "SET LOCAL lock_timeout = '2s'"
 _REQUEUE = """
 UPDATE runtime_run SET status = 'pending', fence = fence + 1, lease_owner = '', lease_expires_at = NULL,
     updated_at = now()
-WHERE id = %(run)s AND status = 'running' AND lease_expires_at < now() AND attempt < %(max_attempts)s
+WHERE id = %(run)s AND status = 'running' AND lease_expires_at < now()
+  AND (attempt < %(max_attempts)s OR cancel_action <> '')
 RETURNING attempt
 """
 _GIVE_UP = """
@@ -82,7 +86,10 @@ def runs_sweep(*, max_attempts: int | None = None) -> dict[str, int]:
         cursor.execute(_EXPIRED, {"limit": BATCH})
         expired = [(str(run), str(thread)) for run, thread in cursor.fetchall()]
     for run_id, thread_id in expired:
-        counts[_sweep_one(run_id=run_id, thread_id=thread_id, max_attempts=max_attempts)] += 1
+        try:
+            counts[_sweep_one(run_id=run_id, thread_id=thread_id, max_attempts=max_attempts)] += 1
+        except OperationalError:  # a lock held past LOCK_TIMEOUT: the next sweep tries again
+            logger.warning("run %s could not be swept now; retrying at the next sweep", run_id, exc_info=True)
     counts.pop("", None)
     return counts
 
@@ -94,6 +101,9 @@ def _sweep_one(*, run_id: str, thread_id: str, max_attempts: int) -> str:
     cursor: Any
     with transaction.atomic(), connection.cursor() as cursor:
         cur = cursor
+        # A worker paused inside a fenced checkpoint write holds a share lock on the run row (fencing.py)
+        # until Postgres ends its idle transaction: wait a little, never the whole sweep.
+        cur.execute(_LOCK_TIMEOUT)
         cur.execute(_LOCK_THREAD, ids)  # the claim's lock order: thread, then run
         cur.execute(_REQUEUE, {**ids, "max_attempts": max_attempts})
         row = cur.fetchone()

@@ -314,3 +314,106 @@ def test_runs_queued_when_redis_restarts_are_not_lost(faults: FaultStack) -> Non
     assert statuses == dict.fromkeys(run_ids, "success"), faults.live.logs()
     for thread_id, _ in created:
         assert _check_thread(faults, thread_id) == (NODES, 0)
+
+
+def _reclaim_logs(stack: FaultStack) -> int:
+    return sum(
+        path.read_text(errors="replace").count("was reclaimed by another worker")
+        for path in stack.log_dir.glob("worker-*.log")
+    )
+
+
+def _owner_index(stack: FaultStack, run_id: str) -> int:
+    owner = _runs(stack, [run_id])[run_id][3]
+    return next(i for i in range(WORKERS) if owner.startswith(stack.worker_name(i) + "@"))
+
+
+def _wait_started(stack: FaultStack, thread_id: str, node: str) -> bool:
+    return wait_until(
+        lambda: stack.sql(
+            "SELECT 1 FROM fault_node_exec WHERE thread_id = %s AND node = %s", (thread_id, node)
+        ),
+        30,
+        interval=0.05,
+    )
+
+
+def test_a_run_cancelled_while_its_worker_is_dead_ends_cancelled(faults: FaultStack) -> None:
+    # given a slow run whose worker is SIGKILLed mid-step
+    client = faults.live.sync_client("editor")
+    thread_id = str(client.threads.create()["thread_id"])
+    config = {"configurable": {"step_seconds": 1.0}}
+    run_id = str(client.runs.create(thread_id, "steps", input={"trace": []}, config=config)["run_id"])
+    assert _wait_started(faults, thread_id, "s2"), faults.live.logs()
+    index = _owner_index(faults, run_id)
+    faults.kill_worker(index)
+    faults.workers[index].wait(timeout=10)
+
+    # when the run is cancelled before any worker took it over
+    client.runs.cancel(thread_id, run_id)
+    faults.start_worker(index)
+    statuses = _wait_terminal(faults, [run_id], 40)
+
+    # then it ends cancelled (interrupted), no later step ran, and the thread takes a new run
+    assert statuses[run_id] == "interrupted", faults.live.logs()
+    executed = {node: len(starts) for node, starts in _executions(faults, thread_id).items()}
+    assert executed == {"s1": 1, "s2": 1}
+    assert client.runs.join(thread_id, run_id)["trace"] == ["s1"]
+    assert client.threads.get(thread_id)["status"] == "interrupted"
+    assert client.runs.wait(thread_id, "steps", input={"trace": []})["trace"] == ["s1", *NODES]
+
+
+def test_a_paused_worker_past_its_lease_writes_no_checkpoint(faults: FaultStack) -> None:
+    # given a slow run whose worker is paused (SIGSTOP) mid-step, long past its lease
+    client = faults.live.sync_client("editor")
+    thread_id = str(client.threads.create()["thread_id"])
+    config = {"configurable": {"step_seconds": 1.0}}
+    run_id = str(client.runs.create(thread_id, "steps", input={"trace": []}, config=config)["run_id"])
+    assert _wait_started(faults, thread_id, "s2"), faults.live.logs()
+    index = _owner_index(faults, run_id)
+    paused_pid = faults.workers[index].pid
+    audit = [
+        "CREATE TABLE IF NOT EXISTS fault_ckpt_write "
+        "(thread_id text, at timestamptz DEFAULT clock_timestamp())",
+        "CREATE OR REPLACE FUNCTION fault_ckpt_audit() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+        "INSERT INTO fault_ckpt_write (thread_id) VALUES (NEW.thread_id); RETURN NEW; END $$",
+        "CREATE TRIGGER fault_ckpt_audit AFTER INSERT OR UPDATE ON checkpoints "
+        "FOR EACH ROW EXECUTE FUNCTION fault_ckpt_audit()",
+        "CREATE TRIGGER fault_ckpt_writes_audit AFTER INSERT OR UPDATE ON checkpoint_writes "
+        "FOR EACH ROW EXECUTE FUNCTION fault_ckpt_audit()",
+    ]
+    for statement in audit:
+        faults.sql(statement)
+    reclaimed_before = _reclaim_logs(faults)
+    faults.kill_worker(index, signal.SIGSTOP)
+    try:
+        # when another worker takes the run over and completes it
+        statuses = _wait_terminal(faults, [run_id], 60)
+        assert statuses[run_id] == "success", faults.live.logs()
+        ended = faults.sql("SELECT clock_timestamp()")[0][0]
+    finally:
+        faults.kill_worker(index, signal.SIGCONT)
+    # and the paused worker wakes up, its step done, and tries to go on
+    assert wait_until(lambda: _reclaim_logs(faults) > reclaimed_before, 20), faults.live.logs()
+    try:
+        late_writes = faults.sql(
+            "SELECT count(*) FROM fault_ckpt_write WHERE thread_id = %s AND at > %s", (thread_id, ended)
+        )
+        late_steps = faults.sql(
+            "SELECT node FROM fault_node_exec WHERE thread_id = %s AND pid = %s AND started_at > %s",
+            (thread_id, paused_pid, ended),
+        )
+    finally:
+        faults.sql("DROP TRIGGER IF EXISTS fault_ckpt_audit ON checkpoints")
+        faults.sql("DROP TRIGGER IF EXISTS fault_ckpt_writes_audit ON checkpoint_writes")
+        faults.sql("DROP TABLE IF EXISTS fault_ckpt_write")
+
+    # then it wrote no checkpoint and ran no further step; the run's state is the no-fault one
+    assert (late_writes, late_steps) == ([(0,)], [])
+    forks = faults.sql(
+        "SELECT parent_checkpoint_id FROM checkpoints WHERE thread_id = %s AND checkpoint_ns = '' "
+        "GROUP BY 1 HAVING count(*) > 1",
+        (thread_id,),
+    )
+    assert forks == []
+    assert _check_thread(faults, thread_id)[0] == NODES
