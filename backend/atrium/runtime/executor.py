@@ -325,14 +325,17 @@ async def execute(claim: RunClaim) -> tuple[RunResult, list[ProtocolEvent]]:
         except asyncio.CancelledError:
             cancelled_action = wl.cancel_actions.pop(claim.run_id, "")
             if not cancelled_action:
+                heartbeat.cancel()
                 publishing.cancel()
                 raise
         finally:
-            heartbeat.cancel()
             wl.active.pop(claim.run_id, None)
             wl.controls.pop(claim.run_id, None)
             queue.put_nowait(None)
-        await publishing
+        try:
+            await publishing  # may wait for Redis to come back: the lease is renewed meanwhile
+        finally:
+            heartbeat.cancel()
         # A stop that landed as the graph returned (the pump saw it first) counts too.
         cancelled_action = cancelled_action or wl.cancel_actions.pop(claim.run_id, "") or claim.cancel_action
         if cancelled_action != FENCED and stream.outcome is not None and is_fenced(stream.outcome.error):

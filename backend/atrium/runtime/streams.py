@@ -12,13 +12,17 @@ Cancellation travels the other way on one pub/sub channel that every worker proc
 from __future__ import annotations
 
 import asyncio
+import logging
+import uuid
 import weakref
-from collections.abc import AsyncIterator, Iterable, Sequence
-from dataclasses import dataclass
-from typing import Any
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
 
 import redis.asyncio as aioredis
 from django.conf import settings
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from atrium.runtime.engine import ProtocolEvent, RunEvent, dumps
 
@@ -29,6 +33,11 @@ RUN_STREAM_TTL_SECONDS = 3600
 THREAD_STREAM_TTL_SECONDS = 7 * 24 * 3600
 THREAD_STREAM_MAXLEN = 20_000
 END_EVENT = "__end__"
+# Redis away (restarting, loading its data, unreachable): worth retrying, nothing is lost meanwhile.
+REDIS_AWAY = (RedisConnectionError, RedisTimeoutError)
+RETRY_MAX_SECONDS = 2.0
+logger = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 def run_events_key(run_id: str) -> str:
@@ -52,23 +61,77 @@ def thread_run_start_key(thread_id: str) -> str:
     return f"{PREFIX}:thread:{thread_id}:run-start"
 
 
-def append_v2_args(thread_id: str, payloads: list[bytes], *, run_start: bool) -> list[Any]:
-    keys = [thread_v2_key(thread_id), thread_seq_key(thread_id), thread_run_start_key(thread_id)]
-    return [APPEND_V2_SCRIPT, 3, *keys, THREAD_STREAM_MAXLEN, "1" if run_start else "0", *payloads]
+def thread_batch_key(thread_id: str) -> str:
+    """The token of the last v2 batch a worker appended: a retried append is applied once."""
+    return f"{PREFIX}:thread:{thread_id}:v2-batch"
+
+
+def append_v2_args(thread_id: str, payloads: list[bytes], *, run_start: bool, token: str = "") -> list[Any]:
+    keys = [
+        thread_v2_key(thread_id),
+        thread_seq_key(thread_id),
+        thread_run_start_key(thread_id),
+        thread_batch_key(thread_id),
+    ]
+    args = [THREAD_STREAM_MAXLEN, "1" if run_start else "0", token, THREAD_STREAM_TTL_SECONDS]
+    return [APPEND_V2_SCRIPT, len(keys), *keys, *args, *payloads]
 
 
 # Appends v2 envelopes with the thread's next sequence numbers, atomically with the counter, so two
-# writers (a worker and a web process appending a cancel) can never interleave or reuse a seq.
+# writers (a worker and a web process appending a cancel) can never interleave or reuse a seq. A batch
+# with a token is skipped if it is the last one applied: the worker's retry after a lost reply.
 APPEND_V2_SCRIPT = """
+if ARGV[3] ~= '' then
+  if redis.call('GET', KEYS[4]) == ARGV[3] then return {} end
+  redis.call('SET', KEYS[4], ARGV[3], 'EX', ARGV[4])
+end
 local ids = {}
-for i = 3, #ARGV do
+for i = 5, #ARGV do
   local seq = redis.call('INCR', KEYS[2])
   redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[1], seq .. '-0', 'd', ARGV[i])
-  if i == 3 and ARGV[2] == '1' then redis.call('SET', KEYS[3], seq) end
+  if i == 5 and ARGV[2] == '1' then redis.call('SET', KEYS[3], seq) end
   ids[#ids + 1] = seq
 end
 return ids
 """
+# Appends a run's v1 events, each stamped `n` = "<publisher>:<number>". Events a retried call already
+# appended (a reply lost when Redis went away after applying them) are skipped: the stream's newest
+# entry says how far this publisher got.
+APPEND_V1_SCRIPT = """
+local done = -1
+local top = redis.call('XREVRANGE', KEYS[1], '+', '-', 'COUNT', 1)
+if #top > 0 then
+  local fields = top[1][2]
+  for i = 1, #fields, 2 do
+    if fields[i] == 'n' then
+      local publisher, n = string.match(fields[i + 1], '^(.+):(%d+)$')
+      if publisher == ARGV[1] then done = tonumber(n) end
+    end
+  end
+end
+local n = tonumber(ARGV[2])
+for i = 3, #ARGV, 2 do
+  if n > done then
+    redis.call('XADD', KEYS[1], '*', 'e', ARGV[i], 'd', ARGV[i + 1], 'n', ARGV[1] .. ':' .. n)
+  end
+  n = n + 1
+end
+return n
+"""
+
+
+async def retrying(what: str, send: Callable[[], Awaitable[T]]) -> T:
+    """Call `send` until Redis answers. Only for idempotent sends: a reply lost with the connection
+    does not say whether Redis applied the command."""
+    delay = 0.1
+    while True:
+        try:
+            return await send()
+        except REDIS_AWAY as exc:
+            logger.warning("%s: Redis is away (%s); retrying in %.1f s", what, exc, delay)
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, RETRY_MAX_SECONDS)
+
 
 _clients: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, aioredis.Redis] = weakref.WeakKeyDictionary()
 
@@ -100,22 +163,22 @@ def v2_envelope(event: ProtocolEvent, seq: int | None = None) -> dict[str, Any]:
 
 @dataclass
 class RunPublisher:
-    """The worker's side: appends one run's events as it executes."""
+    """The worker's side: appends one run's events as it executes.
+
+    Redis going away never loses an event or repeats one: each append is retried until Redis answers,
+    and the scripts skip what an earlier try already applied (the graph keeps running meanwhile; its
+    events queue up in the worker)."""
 
     run_id: str
     thread_id: str
     redis: aioredis.Redis
     _v2_started: bool = False
+    _token: str = field(default_factory=lambda: uuid.uuid4().hex[:12])
+    _numbered: int = 0
+    _batches: int = 0
 
     async def publish(self, v1: Sequence[RunEvent], v2: Sequence[ProtocolEvent]) -> None:
-        pipe = self.redis.pipeline(transaction=False)
-        for event in v1:
-            pipe.xadd(run_events_key(self.run_id), {"e": event.event, "d": dumps(event.data)})
-        if v2:
-            payloads = [dumps(v2_envelope(event)) for event in v2]
-            pipe.eval(*append_v2_args(self.thread_id, payloads, run_start=not self._v2_started))
-            self._v2_started = True
-        await pipe.execute()
+        await self._publish_ordered([*v1, *v2])
 
     async def publish_batched(self, events: asyncio.Queue[Any]) -> None:
         """Drain `events` (RunEvent | ProtocolEvent, then a None sentinel) in as few round trips as the
@@ -132,39 +195,50 @@ class RunPublisher:
                 await self._publish_ordered(batch)
 
     async def _publish_ordered(self, batch: list[Any]) -> None:
-        pipe = self.redis.pipeline(transaction=False)
-        pending_v2: list[bytes] = []
-
-        def flush_v2() -> None:
-            if pending_v2:
-                pipe.eval(*append_v2_args(self.thread_id, list(pending_v2), run_start=not self._v2_started))
-                self._v2_started = True
-                pending_v2.clear()
-
+        v1: list[Any] = []
+        v2: list[bytes] = []
         for event in batch:
             if isinstance(event, RunEvent):
-                pipe.xadd(run_events_key(self.run_id), {"e": event.event, "d": dumps(event.data)})
+                v1 += [event.event, dumps(event.data)]
             else:
-                pending_v2.append(dumps(v2_envelope(event)))
-        flush_v2()
-        await pipe.execute()
+                v2.append(dumps(v2_envelope(event)))
+        first = self._numbered
+        self._numbered += len(v1) // 2
+        run_start = not self._v2_started
+        self._v2_started = self._v2_started or bool(v2)
+        self._batches += 1
+        token = f"{self._token}:{self._batches}"
+
+        async def send() -> None:
+            pipe = self.redis.pipeline(transaction=False)
+            if v1:
+                pipe.eval(APPEND_V1_SCRIPT, 1, run_events_key(self.run_id), self._token, first, *v1)
+            if v2:
+                pipe.eval(*append_v2_args(self.thread_id, v2, run_start=run_start, token=token))
+            await pipe.execute()
+
+        await retrying(f"events of run {self.run_id}", send)
 
     async def finish(self, status: str, *, result: Any = None) -> None:
         """Mark the end for stream readers and waiters. Call after the run's status is committed.
 
         `result` (the /wait body, when known) travels with the marker, so waiters need no database
         read, and still get it when the run row is already gone (a stateless run's thread is deleted
-        right after the run)."""
-        pipe = self.redis.pipeline(transaction=False)
-        pipe.xadd(run_events_key(self.run_id), {"e": END_EVENT, "d": dumps(status)})
-        done = {"s": status} if result is None else {"s": status, "r": dumps(result)}
-        pipe.xadd(run_done_key(self.run_id), done)  # type: ignore[arg-type]
-        pipe.expire(run_events_key(self.run_id), RUN_STREAM_TTL_SECONDS)
-        pipe.expire(run_done_key(self.run_id), RUN_STREAM_TTL_SECONDS)
-        pipe.expire(thread_v2_key(self.thread_id), THREAD_STREAM_TTL_SECONDS)
-        pipe.expire(thread_seq_key(self.thread_id), THREAD_STREAM_TTL_SECONDS)
-        pipe.expire(thread_run_start_key(self.thread_id), THREAD_STREAM_TTL_SECONDS)
-        await pipe.execute()
+        right after the run). A retry may append the marker twice: readers stop at the first."""
+
+        async def send() -> None:
+            pipe = self.redis.pipeline(transaction=False)
+            pipe.xadd(run_events_key(self.run_id), {"e": END_EVENT, "d": dumps(status)})
+            done = {"s": status} if result is None else {"s": status, "r": dumps(result)}
+            pipe.xadd(run_done_key(self.run_id), done)  # type: ignore[arg-type]
+            pipe.expire(run_events_key(self.run_id), RUN_STREAM_TTL_SECONDS)
+            pipe.expire(run_done_key(self.run_id), RUN_STREAM_TTL_SECONDS)
+            pipe.expire(thread_v2_key(self.thread_id), THREAD_STREAM_TTL_SECONDS)
+            pipe.expire(thread_seq_key(self.thread_id), THREAD_STREAM_TTL_SECONDS)
+            pipe.expire(thread_run_start_key(self.thread_id), THREAD_STREAM_TTL_SECONDS)
+            await pipe.execute()
+
+        await retrying(f"end of run {self.run_id}", send)
 
 
 async def append_v2(thread_id: str, events: Iterable[ProtocolEvent]) -> None:
@@ -196,8 +270,18 @@ async def _tail(key: str, *, after: str, block_ms: int) -> AsyncIterator[tuple[s
     time `block_ms` passes with nothing new (the caller's cue to send a heartbeat)."""
     redis = get_redis()
     cursor = after
+    delay = 0.1
     while True:
-        batches: Any = await redis.xread({key: cursor}, count=256, block=block_ms)
+        try:
+            batches: Any = await redis.xread({key: cursor}, count=256, block=block_ms)
+        except REDIS_AWAY:
+            # Redis restarting: keep the client (heartbeats) and read on from the same cursor once it
+            # is back, so nothing is skipped or repeated.
+            yield None
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, RETRY_MAX_SECONDS)
+            continue
+        delay = 0.1
         if not batches:
             yield None
             continue
@@ -239,8 +323,13 @@ class RunEnd:
 
 
 async def wait_run_end(run_id: str, *, block_ms: int) -> RunEnd | None:
-    """How the run ended once the worker marked it done, or None if `block_ms` passed first."""
-    batches: Any = await get_redis().xread({run_done_key(run_id): "0"}, count=1, block=block_ms)
+    """How the run ended once the worker marked it done, or None if `block_ms` passed first (or Redis
+    is away: the caller waits on)."""
+    try:
+        batches: Any = await get_redis().xread({run_done_key(run_id): "0"}, count=1, block=block_ms)
+    except REDIS_AWAY:
+        await asyncio.sleep(min(block_ms / 1000, RETRY_MAX_SECONDS))
+        return None
     if not batches:
         return None
     _, entries = batches[0]

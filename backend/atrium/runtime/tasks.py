@@ -8,7 +8,7 @@ import threading
 from typing import Any
 
 from celery import shared_task
-from celery.signals import worker_ready, worker_shutting_down
+from celery.signals import worker_init, worker_shutting_down
 from django.conf import settings
 from django.db import connection
 
@@ -92,7 +92,7 @@ def crons_tick() -> int:
         return cron_tick()
 
 
-@worker_ready.connect
+@worker_init.connect
 def _start_watchdog(**kwargs: Any) -> None:
     """Every worker process sweeps expired leases and reconciles the queue on a thread of its own
     (`watchdog.py`), so recovery never waits behind runs for a task slot."""

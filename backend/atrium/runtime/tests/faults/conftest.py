@@ -133,13 +133,36 @@ class FaultStack:
             self.redis_process.kill()  # no persistence: everything queued in it is gone
             self.redis_process.wait(timeout=10)
 
+    def restart_redis(self, down_seconds: float) -> None:
+        """A restart that keeps the data (as a deployment with persistence does): save, stop, stay
+        down for `down_seconds`, start again from the saved file."""
+        with contextlib.suppress(redis.RedisError):
+            redis.Redis(port=self.redis_port).shutdown(save=True)
+        assert self.redis_process is not None
+        self.redis_process.wait(timeout=30)
+        time.sleep(down_seconds)
+        self.start_redis()
+        (self.redis_dir / "dump.rdb").unlink()  # a later stop_redis must lose everything again
+
+    def start_web(self, name: str) -> tuple[str, subprocess.Popen[bytes]]:
+        """Another web process on the same stack; returns its base URL."""
+        port = _free_port()
+        args = [sys.executable, "-m", "uvicorn", "config.asgi:application", "--host", "127.0.0.1"]
+        args += ["--port", str(port), "--log-level", "warning", "--no-access-log"]
+        process = _start(name, args, self.env, self.log_dir)
+        base_url = f"http://127.0.0.1:{port}"
+        if not wait_until(lambda: http_ok(f"{base_url}/agent/ok"), 60, interval=0.2):
+            _stop(process)
+            raise RuntimeError(f"web process {name} did not start\n{self.live.logs()}")
+        return base_url, process
+
     def sql(self, query: str, params: Any = None) -> list[tuple[Any, ...]]:
         with psycopg.connect(self.dsn, autocommit=True) as conn:
             cur = conn.execute(query, params)
             return cur.fetchall() if cur.description else []
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="package")
 def faults(
     django_db_setup: None, django_db_blocker: Any, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[FaultStack]:
