@@ -16,6 +16,7 @@ from atrium.core.errors import AtriumError, NotFoundError
 from atrium.core.tenancy import Role, Scope, set_scope
 from atrium.orgs.limits import api_request_allow
 from atrium.orgs.selectors import membership_list_for_user
+from atrium.runtime.db import with_live_connection
 from config.auth import API_KEY_HEADER, SAFE_METHODS, Principal, identify, resolve_org_scope
 from config.custom_auth import atrium_user_for, authenticate, authorize, custom_auth, user_from_scope
 
@@ -88,11 +89,13 @@ class AgentAuth:
             has_credentials = await sync_to_async(_has_atrium_credentials, thread_sensitive=False)(request)
             if not has_credentials:
                 handler_user = await authenticate(handlers, request)
-                user = await sync_to_async(atrium_user_for, thread_sensitive=False)(handler_user)
+                user = await sync_to_async(with_live_connection(atrium_user_for), thread_sensitive=False)(
+                    handler_user
+                )
                 principal = Principal(user=user)
-        principal, scope = await sync_to_async(_resolve_counted, thread_sensitive=False)(
-            request, principal=principal
-        )
+        principal, scope = await sync_to_async(
+            with_live_connection(_resolve_counted), thread_sensitive=False
+        )(request, principal=principal)
         scope.require(required_role(request))
         if handlers is not None:
             scope = await authorize(

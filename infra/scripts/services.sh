@@ -3,6 +3,8 @@
 #   services.sh start  [DIR]   start (initialising on first use) and print the env file path
 #   services.sh stop   [DIR]   stop both
 #   services.sh status [DIR]
+#   services.sh restart-postgres [DIR] [SECONDS]   stop PostgreSQL (fast: every session ends), stay down
+#                                                  SECONDS (default 2), start it again (fault tests)
 # DIR defaults to .data/ in the repo. Ports: ATRIUM_PG_PORT (54329) and ATRIUM_REDIS_PORT (63799),
 # or "auto" for free ports (tests). Connection URLs are written to DIR/services.env.
 set -euo pipefail
@@ -24,6 +26,12 @@ pick_port() {  # pick_port NAME DEFAULT
   echo "$requested"
 }
 
+pg_start() {  # pg_start MODE PORT
+  run_unprivileged "$1" "$(pg_bindir)/pg_ctl" -D "$SVC_DIR/pg" -l "$SVC_DIR/pg.log" -w -t 60 \
+    -o "-p $2 -k $SVC_DIR -c listen_addresses=127.0.0.1 -c max_connections=200 -c fsync=${ATRIUM_PG_FSYNC:-on}" \
+    start >/dev/null
+}
+
 start() {
   ensure_apt_packages redis-server:redis-server
   local bindir; bindir=$(pg_bindir)
@@ -42,9 +50,7 @@ start() {
   fi
   if ! run_unprivileged "$mode" "$bindir/pg_ctl" -D "$SVC_DIR/pg" status >/dev/null 2>&1; then
     log "starting PostgreSQL on 127.0.0.1:$pgp"
-    run_unprivileged "$mode" "$bindir/pg_ctl" -D "$SVC_DIR/pg" -l "$SVC_DIR/pg.log" -w -t 60 \
-      -o "-p $pgp -k $SVC_DIR -c listen_addresses=127.0.0.1 -c max_connections=200 -c fsync=${ATRIUM_PG_FSYNC:-on}" \
-      start >/dev/null
+    pg_start "$mode" "$pgp"
   fi
   "$bindir/psql" -h 127.0.0.1 -p "$pgp" -U atrium -d postgres -tAc "select 1 from pg_database where datname='atrium'" \
     | grep -q 1 || "$bindir/createdb" -h 127.0.0.1 -p "$pgp" -U atrium atrium
@@ -78,6 +84,15 @@ stop() {
   fi
 }
 
+restart_postgres() {
+  local mode; mode=$(cat "$SVC_DIR/mode" 2>/dev/null || echo self)
+  local bindir; bindir=$(pg_bindir)
+  [ -f "$SVC_DIR/pg/postmaster.opts" ] || die "no PostgreSQL under $SVC_DIR"
+  run_unprivileged "$mode" "$bindir/pg_ctl" -D "$SVC_DIR/pg" -m fast -w stop >/dev/null
+  sleep "${1:-2}"
+  pg_start "$mode" "$(pg_port)"
+}
+
 status() {
   local pgp rp; pgp=$(pg_port || true); rp=$(redis_port || true)
   if [ -n "$pgp" ] && pg_isready -h 127.0.0.1 -p "$pgp" >/dev/null 2>&1; then echo "postgres: up on $pgp"; else echo "postgres: down"; fi
@@ -88,5 +103,6 @@ case $cmd in
   start) start ;;
   stop) stop ;;
   status) status ;;
-  *) die "usage: services.sh start|stop|status [DIR]" ;;
+  restart-postgres) restart_postgres "${3:-2}" ;;
+  *) die "usage: services.sh start|stop|status|restart-postgres [DIR]" ;;
 esac

@@ -6,12 +6,18 @@ connection poolers); these helpers give it connections to the same database Djan
 
 from __future__ import annotations
 
-from typing import Any
+import functools
+import select
+from collections.abc import Callable
+from typing import Any, ParamSpec, TypeVar
 
-from django.db import connections
+import psycopg
+from django.db import connection, connections
 from psycopg.conninfo import make_conninfo
 from psycopg.rows import dict_row
 
+P = ParamSpec("P")
+T = TypeVar("T")
 CONNECTION_KWARGS: dict[str, Any] = {"autocommit": True, "prepare_threshold": None, "row_factory": dict_row}
 
 
@@ -26,3 +32,38 @@ def conninfo(alias: str = "default") -> str:
         "port": settings.get("PORT") or None,
     }
     return make_conninfo("", **{k: v for k, v in params.items() if v})
+
+
+def server_closed(conn: psycopg.Connection[Any] | psycopg.AsyncConnection[Any]) -> bool:
+    """Whether the server hung up on an idle connection, without a round trip. An idle connection
+    has nothing to read; if its socket is readable, the server closed it (a restart sends each client
+    a FATAL message, then hangs up)."""
+    if conn.closed or conn.broken:
+        return True
+    readable, _, _ = select.select([conn.fileno()], [], [], 0)
+    return bool(readable)
+
+
+async def check_idle(conn: psycopg.AsyncConnection[Any]) -> None:
+    """The runtime pool's check at checkout: raising makes the pool drop a connection the server
+    closed and hand out a fresh one, so a Postgres restart fails no request or run beyond the
+    statement that was in flight."""
+    if server_closed(conn):
+        await conn.close()  # closed, so the pool discards it instead of taking it back as idle
+        raise psycopg.OperationalError("the server closed the connection")
+
+
+def with_live_connection(fn: Callable[P, T]) -> Callable[P, T]:
+    """Run `fn` on this thread's Django connection, replaced first if the server closed it. The API
+    runs its sync calls on executor threads that keep their connection between requests (no request
+    signals reach them), so after a Postgres restart each would otherwise fail one request."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> T:
+        raw = connection.connection
+        if raw is not None and server_closed(raw):
+            raw.close()  # closed first, so a pool takes it back as dead rather than idle
+            connection.close()
+        return fn(*args, **kwargs)
+
+    return wrapper

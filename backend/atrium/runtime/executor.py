@@ -19,6 +19,7 @@ import typing
 from collections.abc import Coroutine
 from typing import Any, TypeVar
 
+import psycopg
 from django.conf import settings
 from langgraph.runtime import RunControl
 
@@ -40,7 +41,7 @@ from atrium.runtime.engine import (
 )
 from atrium.runtime.engine.state import interrupt_dict
 from atrium.runtime.engine.tracing import GraphTracingHandler, tracing_active
-from atrium.runtime.fencing import FencedSaver, is_fenced
+from atrium.runtime.fencing import FencedSaver, RunFencedError, caused_by
 from atrium.runtime.models import RunStatus
 from atrium.runtime.persistence import persistence
 from atrium.runtime.redaction import run_kwargs_scrub
@@ -306,6 +307,12 @@ async def execute(claim: RunClaim) -> tuple[RunResult, list[ProtocolEvent]]:
                 if isinstance(event, RunEvent):
                     if event.event == "metadata" and claim.attempt == 1:
                         continue  # published by the web process when the run was created
+                    if (
+                        event.event == "error"
+                        and stream.outcome
+                        and _postgres_lost(claim, stream.outcome.error)
+                    ):
+                        continue  # not the run's end: it is handed back and resumes
                     queue.put_nowait(event)
                 elif event.is_run_terminal:
                     terminal.append(event)
@@ -338,7 +345,11 @@ async def execute(claim: RunClaim) -> tuple[RunResult, list[ProtocolEvent]]:
             heartbeat.cancel()
         # A stop that landed as the graph returned (the pump saw it first) counts too.
         cancelled_action = cancelled_action or wl.cancel_actions.pop(claim.run_id, "") or claim.cancel_action
-        if cancelled_action != FENCED and stream.outcome is not None and is_fenced(stream.outcome.error):
+        if (
+            cancelled_action != FENCED
+            and stream.outcome is not None
+            and caused_by(stream.outcome.error, RunFencedError)
+        ):
             cancelled_action = FENCED
         if cancelled_action == FENCED:
             logger.warning(
@@ -349,6 +360,12 @@ async def execute(claim: RunClaim) -> tuple[RunResult, list[ProtocolEvent]]:
             return RunResult(status=FENCED), []
 
         outcome = stream.outcome
+        if outcome is not None and _postgres_lost(claim, outcome.error):
+            # Postgres went away mid-step (a restart): not the graph's fault. Hand the run back; it
+            # resumes from its last checkpoint once Postgres answers (no state read: it may be down).
+            logger.warning("run %s lost Postgres mid-step; handing it back", claim.run_id)
+            await stores.pool.check()
+            return RunResult(status="drained"), []
         if outcome is not None and outcome.status == "error" and isinstance(outcome.error, BaseException):
             # Clients see only a public message; the operator's log gets the traceback.
             logger.warning("run %s failed in graph %s", claim.run_id, claim.graph_id, exc_info=outcome.error)
@@ -414,6 +431,11 @@ async def execute(claim: RunClaim) -> tuple[RunResult, list[ProtocolEvent]]:
         return RunResult(status=RunStatus.SUCCESS, result=result, **base), terminal
 
 
+def _postgres_lost(claim: RunClaim, error: BaseException | None) -> bool:
+    """An attempt that failed because Postgres was unreachable (within the attempt bound)."""
+    return claim.attempt < settings.ATRIUM_RUN_MAX_ATTEMPTS and caused_by(error, psycopg.OperationalError)
+
+
 async def _heartbeat(wl: WorkerLoop, claim: RunClaim, pool: Any) -> None:
     """Renew the run's lease every few seconds while the fence is ours: one small UPDATE per interval
     per running run, nothing per step. A refused renewal means the run was reclaimed: stop it. A failed
@@ -423,7 +445,7 @@ async def _heartbeat(wl: WorkerLoop, claim: RunClaim, pool: Any) -> None:
     while True:
         await asyncio.sleep(interval)
         try:
-            async with pool.connection() as conn:
+            async with pool.connection(timeout=interval) as conn:
                 cancel = await run_lease_renew(conn, run_id=claim.run_id, fence=claim.fence)
         except Exception:
             logger.warning("lease renewal of run %s failed; retrying", claim.run_id, exc_info=True)

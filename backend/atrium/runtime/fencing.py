@@ -20,16 +20,23 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
+import psycopg
 from langgraph.checkpoint.postgres import _ainternal
 from langgraph.checkpoint.postgres.aio import AsyncPostgresSaver
 from psycopg import AsyncCursor
 from psycopg.rows import DictRow, dict_row
 
-# The share lock conflicts with the fence-changing UPDATE; a paused holder could keep it (and so
-# stall the sweeper) forever, so the transaction ends itself if left idle.
+# Pipelined ahead of the writes in their transaction, so fencing costs no extra round trip: it fails
+# the transaction (division by zero: no held row) instead of returning a row to look at. The share
+# lock conflicts with the fence-changing UPDATE; a paused holder could keep it (and so stall the
+# sweeper) forever, so the transaction ends itself if left idle.
 _HOLD_FENCE = """
-SELECT set_config('idle_in_transaction_session_timeout', '5s', true) FROM runtime_run
-WHERE id = %(run)s::uuid AND fence = %(fence)s AND status = 'running' FOR SHARE
+SELECT set_config('idle_in_transaction_session_timeout', '5s', true), 1 / (
+    SELECT count(*) FROM (
+        SELECT 1 FROM runtime_run
+        WHERE id = %(run)s::uuid AND fence = %(fence)s AND status = 'running' FOR SHARE
+    ) held
+)::int
 """
 
 
@@ -55,24 +62,26 @@ class FencedSaver(AsyncPostgresSaver):
             async with super()._cursor(pipeline=False) as cur:
                 yield cur
             return
-        async with (
-            self.lock,
-            _ainternal.get_connection(self.conn) as conn,
-            conn.transaction(),
-            conn.cursor(binary=True, row_factory=dict_row) as cur,
-        ):
-            await cur.execute(_HOLD_FENCE, {"run": self.run_id, "fence": self.fence})
-            if await cur.fetchone() is None:
-                self.on_fenced()
-                raise RunFencedError(f"run {self.run_id} is no longer held at fence {self.fence}")
-            yield cur
+        try:
+            async with (
+                self.lock,
+                _ainternal.get_connection(self.conn) as conn,
+                conn.pipeline(),
+                conn.transaction(),
+                conn.cursor(binary=True, row_factory=dict_row) as cur,
+            ):
+                await cur.execute(_HOLD_FENCE, {"run": self.run_id, "fence": self.fence})
+                yield cur
+        except psycopg.errors.DivisionByZero as exc:
+            self.on_fenced()
+            raise RunFencedError(f"run {self.run_id} is no longer held at fence {self.fence}") from exc
 
 
-def is_fenced(error: Any) -> bool:
-    """Whether an attempt's error (or what caused it) is a refused checkpoint write."""
+def caused_by(error: Any, kind: type[BaseException] | tuple[type[BaseException], ...]) -> bool:
+    """Whether an attempt's error, or what caused it, is of `kind` (graphs wrap the errors they meet)."""
     seen = 0
     while isinstance(error, BaseException) and seen < 10:
-        if isinstance(error, RunFencedError):
+        if isinstance(error, kind):
             return True
         error = error.__cause__ or error.__context__
         seen += 1

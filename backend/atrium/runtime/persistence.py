@@ -12,8 +12,9 @@ from langgraph.store.postgres.aio import AsyncPostgresStore
 from psycopg import AsyncConnection
 from psycopg.rows import DictRow
 from psycopg_pool import AsyncConnectionPool
+from psycopg_pool.base import AttemptWithBackoff
 
-from atrium.runtime.db import CONNECTION_KWARGS, conninfo
+from atrium.runtime.db import CONNECTION_KWARGS, check_idle, conninfo
 
 
 @dataclass(frozen=True)
@@ -21,6 +22,21 @@ class Persistence:
     pool: AsyncConnectionPool[AsyncConnection[DictRow]]
     checkpointer: AsyncPostgresSaver
     store: AsyncPostgresStore
+
+
+# After Postgres comes back from a restart, the pool must reconnect within a second or so: runs and
+# their lease renewals wait on it, and a lease is only a few seconds long.
+RECONNECT_MAX_DELAY = 1.0
+
+
+class _Pool(AsyncConnectionPool[AsyncConnection[DictRow]]):
+    """psycopg_pool retries a failed connection with a doubling delay (1, 2, 4, 8 s...): after a short
+    outage the pool could stay empty for seconds while Postgres already answers. Cap the delay."""
+
+    async def _add_connection(self, attempt: AttemptWithBackoff | None, growing: bool = False) -> None:
+        if attempt is not None:
+            attempt.delay = min(attempt.delay, RECONNECT_MAX_DELAY / attempt.DELAY_BACKOFF)
+        await super()._add_connection(attempt, growing=growing)
 
 
 # Keyed by the loop object itself (weakly): a pool belongs to the loop that opened it, and an entry
@@ -37,11 +53,12 @@ async def persistence() -> Persistence:
     lock = _locks.setdefault(loop, asyncio.Lock())
     async with lock:
         if loop not in _by_loop:
-            pool: AsyncConnectionPool[AsyncConnection[DictRow]] = AsyncConnectionPool(
+            pool: AsyncConnectionPool[AsyncConnection[DictRow]] = _Pool(
                 conninfo(),
                 min_size=1,
                 max_size=settings.ATRIUM_RUNTIME_POOL_SIZE,
                 kwargs=CONNECTION_KWARGS,
+                check=check_idle,
                 open=False,
             )
             await pool.open()

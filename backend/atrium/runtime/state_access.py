@@ -10,6 +10,7 @@ from asgiref.sync import sync_to_async
 
 from atrium.assistants.graphs import registry
 from atrium.assistants.models import Assistant
+from atrium.runtime.db import with_live_connection
 from atrium.runtime.engine import checkpoint_config, dumps, empty_thread_state, thread_state
 from atrium.runtime.engine.parts import CompiledGraph
 from atrium.runtime.engine.state import interrupt_dict
@@ -22,7 +23,9 @@ async def graph_for(thread: Thread) -> CompiledGraph | None:
     if not thread.graph_id or thread.graph_id not in registry():
         return None
     stores = await persistence()
-    settings = await sync_to_async(_assistant_context, thread_sensitive=False)(thread.assistant_id)
+    settings = await sync_to_async(with_live_connection(_assistant_context), thread_sensitive=False)(
+        thread.assistant_id
+    )
     config = {
         "configurable": {
             **settings,
@@ -116,7 +119,7 @@ async def state_update(
     config = await graph.aupdate_state(_base_config(thread, checkpoint), values, as_node=as_node)  # type: ignore[arg-type]
     snapshot = await graph.aget_state({"configurable": {"thread_id": str(thread.id)}})
     interrupts = {t.id: [interrupt_dict(i) for i in t.interrupts] for t in snapshot.tasks if t.interrupts}
-    await sync_to_async(thread_record_state, thread_sensitive=False)(
+    await sync_to_async(with_live_connection(thread_record_state), thread_sensitive=False)(
         thread_id=str(thread.id),
         values=jsonable(snapshot.values),
         next_nodes=list(snapshot.next),

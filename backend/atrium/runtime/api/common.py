@@ -11,6 +11,7 @@ from asgiref.sync import sync_to_async
 from django.http import HttpRequest, HttpResponse
 
 from atrium.core.errors import ValidationFailedError
+from atrium.runtime.db import with_live_connection
 from atrium.runtime.engine import dumps
 
 T = TypeVar("T")
@@ -19,7 +20,7 @@ T = TypeVar("T")
 def call(fn: Callable[..., T]) -> Callable[..., Awaitable[T]]:
     """Run a sync service or selector off the event loop, in parallel with other requests' calls
     (each gets its own thread and database connection from the pool)."""
-    return sync_to_async(fn, thread_sensitive=False)
+    return sync_to_async(with_live_connection(fn), thread_sensitive=False)
 
 
 def json_response(data: Any, *, status: int = 200, headers: dict[str, str] | None = None) -> HttpResponse:

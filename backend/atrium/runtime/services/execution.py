@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import copy
 import json
+import logging
+import time
 from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import InterfaceError, OperationalError, connection, transaction
 from psycopg.types.json import Jsonb
 
 from atrium.orgs.limits import org_limits
@@ -18,6 +20,8 @@ from atrium.runtime.models import ACTIVE_RUN_STATUSES, Run, RunStatus, Thread, T
 # The configurable key under which a run's graph gets its org's workspace secrets (name -> value), filled
 # by the executor at run time. LangGraph never copies `__` keys into checkpoint metadata.
 SECRETS_CONFIGURABLE = "__atrium_secrets"
+
+logger = logging.getLogger(__name__)
 
 # Client config keys the server owns: never taken from a request (§3 "cannot spoof").
 RESERVED_CONFIGURABLE = (
@@ -271,9 +275,42 @@ WHERE id = %(thread)s
 """
 
 
+# Postgres away when an attempt ends (restarting): keep trying for about a minute before leaving the
+# run to its lease (the sweeper then hands it to a worker that finds it complete at its checkpoint).
+FINISH_TRIES = 15
+_FINISHED_HERE = """
+SELECT status FROM runtime_run WHERE id = %(run)s AND fence = %(fence)s AND status <> 'running'
+"""
+
+
 def run_finish(*, claim: RunClaim, outcome: RunResult) -> str | None:
     """Record the end of an attempt. Returns the status written ("" when fenced off: another worker
-    owns the run now), and enqueues the thread's next pending run after commit."""
+    owns the run now), and enqueues the thread's next pending run after commit. Retried while
+    Postgres is unreachable."""
+    delay = 0.2
+    for attempt in range(FINISH_TRIES):
+        try:
+            status = _run_finish_once(claim=claim, outcome=outcome)
+            if status == "" and attempt > 0:
+                # An earlier try may have committed before its connection died: the run still carries
+                # this attempt's fence (only a takeover changes it), so the status is ours.
+                with connection.cursor() as cur:
+                    cur.execute(_FINISHED_HERE, {"run": claim.run_id, "fence": claim.fence})
+                    row = cur.fetchone()
+                if row is not None:
+                    return "drained" if outcome.status == "drained" else str(row[0])
+            return status
+        except (OperationalError, InterfaceError):
+            connection.close()
+            if attempt == FINISH_TRIES - 1:
+                raise
+            logger.warning("finishing run %s: Postgres unreachable; retrying in %.1f s", claim.run_id, delay)
+            time.sleep(delay)
+            delay = min(delay * 2, 5.0)
+    return ""
+
+
+def _run_finish_once(*, claim: RunClaim, outcome: RunResult) -> str | None:
     from atrium.runtime import dispatch
 
     status = outcome.status

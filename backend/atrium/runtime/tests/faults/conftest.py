@@ -19,6 +19,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 import psycopg
@@ -37,6 +38,7 @@ from atrium.runtime.tests.conformance.conftest import (
 )
 
 GRAPHS_FILE = Path(__file__).resolve().parent / "graphs" / "langgraph.json"
+REPO_DIR = Path(__file__).resolve().parents[5]
 WORKERS = 3
 EXEC_TABLE = """
 CREATE TABLE IF NOT EXISTS fault_node_exec (
@@ -143,6 +145,19 @@ class FaultStack:
         time.sleep(down_seconds)
         self.start_redis()
         (self.redis_dir / "dump.rdb").unlink()  # a later stop_redis must lose everything again
+
+    def restart_postgres(self, down_seconds: float) -> None:
+        """Restart the test's own PostgreSQL (fast shutdown: every session is cut), staying down for
+        `down_seconds`. Skips when the database is not one `infra/scripts/services.sh` started here."""
+        data_dir = Path(os.environ.get("ATRIUM_DATA_DIR") or REPO_DIR / ".data")
+        port_file = data_dir / "services" / "pg.port"
+        port = urlsplit(self.dsn).port
+        if not port_file.is_file() or port_file.read_text().strip() != str(port):
+            pytest.skip("PostgreSQL was not started by infra/scripts/services.sh for this run")
+        script = REPO_DIR / "infra" / "scripts" / "services.sh"
+        subprocess.run(
+            ["bash", str(script), "restart-postgres", str(data_dir), str(down_seconds)], check=True
+        )
 
     def start_web(self, name: str) -> tuple[str, subprocess.Popen[bytes]]:
         """Another web process on the same stack; returns its base URL."""

@@ -15,7 +15,7 @@ from langgraph.graph import END, START, StateGraph
 from psycopg_pool import AsyncConnectionPool
 
 from atrium.runtime.db import CONNECTION_KWARGS, conninfo
-from atrium.runtime.fencing import FencedSaver, RunFencedError, is_fenced
+from atrium.runtime.fencing import FencedSaver, RunFencedError, caused_by
 from atrium.runtime.models import Run, RunStatus, Thread
 
 _BUMP = "UPDATE runtime_run SET fence = fence + 1 WHERE id = %s"
@@ -86,7 +86,7 @@ def test_checkpoint_writes_are_refused_once_the_fence_moves(org: Any) -> None:
     assert after == written
     assert stops != []  # the attempt was told to stop (once per refused write)
     assert isinstance(error, RunFencedError)
-    assert is_fenced(error)
+    assert caused_by(error, RunFencedError)
 
 
 @pytest.mark.django_db(transaction=True)
@@ -101,9 +101,11 @@ def test_the_fence_cannot_move_while_a_checkpoint_write_is_in_flight(org: Any) -
             # given a checkpoint write in flight (its transaction open)
             # when the sweeper tries to move the fence meanwhile, it has to wait for the write
             async with (
-                saver._cursor(pipeline=True),
+                saver._cursor(pipeline=True) as cur,
                 await psycopg.AsyncConnection.connect(conninfo(), autocommit=True) as other,
             ):
+                await cur.execute("SELECT 1")
+                await cur.fetchone()  # the pipeline is sent: the write holds the fence now
                 await other.execute("SET lock_timeout = '200ms'")
                 try:
                     await other.execute(_BUMP, (run.id,))
