@@ -45,6 +45,7 @@ from atrium.core.errors import (
     PermissionDeniedError,
     ServiceUnavailableError,
 )
+from atrium.core.health import READINESS_CHECKS
 from atrium.core.metadata_filter import InvalidFilterError, validate_filter
 from atrium.core.tenancy import Narrowing, Scope
 from atrium.runtime.engine import GraphLoadError, import_variable
@@ -214,6 +215,18 @@ def custom_auth() -> CustomAuth | None:
             code="auth_unavailable",
         )
     return loaded
+
+
+def _loaded_ok() -> bool | None:
+    """For `/readyz`: None without custom auth, else whether the module loaded."""
+    try:
+        loaded = _load()
+    except GraphLoadError:  # the graphs file itself is unreadable: reported where graphs are used
+        return None
+    return None if loaded is None else not isinstance(loaded, _LoadFailure)
+
+
+READINESS_CHECKS["auth_handlers"] = _loaded_ok
 
 
 def reset() -> None:

@@ -1,7 +1,8 @@
 """Operator endpoints: liveness, readiness and Prometheus metrics, outside the APIs and their auth.
 
 `/healthz` answers 200 while the process serves requests (it touches nothing else), `/readyz` 200 only
-when Postgres and Redis both answer (503 naming what failed otherwise), so an orchestrator restarts a
+when Postgres and Redis both answer and every registered check passes (503 naming what failed
+otherwise), so an orchestrator restarts a
 wedged process on the first and holds traffic from one that cannot work on the second. `/metrics` is
 for the operator's scraper: with `ATRIUM_METRICS_TOKEN` set it needs `Authorization: Bearer <token>`;
 without, it answers loopback clients only.
@@ -12,6 +13,7 @@ from __future__ import annotations
 import hmac
 import ipaddress
 import logging
+from collections.abc import Callable
 
 import redis
 from django.conf import settings
@@ -48,9 +50,19 @@ def _redis_ok() -> bool:
         return False
 
 
+# Readiness checks of upper layers, by name: each answers ok (True), failed (False), or None when it
+# does not apply to this deployment (left out of the answer). E.g. `auth_handlers`: the Agent Server
+# API's custom auth module loaded (config.custom_auth), without which every API request is refused.
+READINESS_CHECKS: dict[str, Callable[[], bool | None]] = {}
+
+
 @require_safe
 def readyz(request: HttpRequest) -> HttpResponse:
     checks = {"postgres": _postgres_ok(), "redis": _redis_ok()}
+    for name, check in READINESS_CHECKS.items():
+        outcome = check()
+        if outcome is not None:
+            checks[name] = outcome
     ready = all(checks.values())
     body = {
         "status": "ready" if ready else "unavailable",

@@ -206,8 +206,15 @@ def test_an_auth_module_that_does_not_load_refuses_every_request(
         assert reason in response.json()["detail"]
     with scoped(people["admin"].scope()):
         assert Thread.objects.count() == 0
-    # The health check still answers, so operators see a live process with a refusing API
+    # The process is alive but not ready: orchestrators see why instead of users seeing 503s
     assert Client().get("/agent/ok").status_code == 200
+    ready = Client().get("/readyz")
+    assert (ready.status_code, ready.json()["checks"]["auth_handlers"]) == (503, "failed")
+
+
+def test_readiness_reports_loaded_handlers(people: dict[str, Any]) -> None:
+    ready = Client().get("/readyz")
+    assert (ready.status_code, ready.json()["checks"]["auth_handlers"]) == (200, "ok")
 
 
 def test_every_authenticated_route_has_an_authorization_rule() -> None:
