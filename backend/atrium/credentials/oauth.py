@@ -23,6 +23,7 @@ from django.utils import timezone
 
 from atrium.audit.services import audit_record
 from atrium.core.errors import NotFoundError, ValidationFailedError
+from atrium.core.metrics import token_refreshes
 from atrium.core.tenancy import Role, Scope, current_scope, scoped
 from atrium.credentials import oauth_client, vault
 from atrium.credentials.consent import consent_completed
@@ -295,6 +296,7 @@ def _refresh_single_flight(*, connection_id: uuid.UUID) -> AccessToken | None:
         try:
             token = oauth_client.refresh(connection.provider, refresh_token=refresh_token)
         except ProviderError as exc:
+            token_refreshes.inc(provider=connection.provider.slug, outcome="failed")
             if exc.terminal:
                 _mark(connection, str(exc))
                 return None
@@ -303,8 +305,10 @@ def _refresh_single_flight(*, connection_id: uuid.UUID) -> AccessToken | None:
                 return _usable(connection)  # still valid for a little while
             raise
         if not token.get("access_token"):
+            token_refreshes.inc(provider=connection.provider.slug, outcome="failed")
             _mark(connection, "refresh returned no access token")
             return None
+        token_refreshes.inc(provider=connection.provider.slug, outcome="ok")
         _seal_tokens(connection, token)
         if token.get("scope"):
             connection.scopes = _granted(token, connection.scopes)

@@ -278,3 +278,28 @@ def test_two_workers_refreshing_at_once_make_one_refresh(admin, viewer, client_f
 def _token_for(member, provider: OAuthProvider) -> object:
     with scoped(Scope(user_id=member.user.id, org_id=member.org.id, org_slug="acme", role=member.role)):
         return oauth_token_get(user_id=member.user.id, provider=provider.id, scopes=("read",))
+
+
+def _refreshes(provider: OAuthProvider, outcome: str) -> float:
+    """The provider's `atrium_token_refreshes_total` as a scrape of /metrics reports it."""
+    from django.test import Client
+
+    text = Client().get("/metrics").content.decode()
+    series = f'atrium_token_refreshes_total{{outcome="{outcome}",provider="{provider.slug}"}} '
+    return next((float(line[len(series) :]) for line in text.splitlines() if line.startswith(series)), 0.0)
+
+
+@pytest.mark.django_db
+def test_refreshes_are_counted_in_the_metrics_by_outcome(idp, viewer, client_for):
+    server, provider = idp
+    ok, failed = _refreshes(provider, "ok"), _refreshes(provider, "failed")
+    # given a connection refreshed once, then its grant revoked and refreshed again
+    _callback(client_for("viewer"), _consent(client_for("viewer"), provider))
+    _expire(viewer)
+    assert isinstance(_token(viewer, provider), AccessToken)
+    server.revoke_grants()
+    _expire(viewer)
+    assert isinstance(_token(viewer, provider), ConsentRequired)
+    # then the metrics count one good refresh and one failed one for this provider
+    assert _refreshes(provider, "ok") == ok + 1
+    assert _refreshes(provider, "failed") == failed + 1
