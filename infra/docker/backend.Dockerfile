@@ -49,6 +49,6 @@ USER 10001:10001
 EXPOSE 8000
 # No curl in the image: the interpreter is the probe.
 HEALTHCHECK --interval=10s --timeout=3s --start-period=20s --retries=5 \
-    CMD ["python", "-c", "import sys,urllib.request as u; sys.exit(u.urlopen('http://127.0.0.1:8000/agent/ok', timeout=2).status != 200)"]
+    CMD ["python", "-c", "import sys,urllib.request as u; sys.exit(u.urlopen('http://127.0.0.1:8000/readyz', timeout=2).status != 200)"]
 CMD ["uvicorn", "config.asgi:application", "--host", "0.0.0.0", "--port", "8000", "--loop", "uvloop", "--http", "httptools", \
      "--no-access-log", "--timeout-graceful-shutdown", "5"]
