@@ -8,6 +8,11 @@ Measures, for the trivial `echo` graph and the deep agent (`agent`, offline mode
   - completed runs/s with 1, 8 and 32 concurrent clients, each looping create-thread + wait,
 and the latency of a history fetch (limit 10). The same script measures `langgraph dev` for
 `make bench-compare` (no API key there).
+
+With `--pid NAME=PID` (bench.sh passes the server's processes) the 32-client phase also reports the CPU
+time each process spent per completed run (utime + stime from /proc, children of PID included): unlike
+runs/s it does not depend on what else the machine is running. `--cpu-only GRAPH --runs N` measures just
+that, for a fixed batch of N runs.
 """
 
 from __future__ import annotations
@@ -15,8 +20,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import sys
 import time
+from pathlib import Path
 from typing import Any
 
 from langgraph_sdk import get_client
@@ -78,6 +85,74 @@ async def history_latency(client: Any, graph: str, n: int) -> list[float]:
     return out
 
 
+TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_seconds(pid: int) -> float:
+    """CPU time of a process and its live descendants (a server's worker processes, Postgres backends)."""
+    total = 0
+    for one in [pid, *descendants(pid)]:
+        try:
+            fields = Path(f"/proc/{one}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        # utime, stime, cutime, cstime (fields 14-17; the text after ")" starts at field 3)
+        total += sum(int(v) for v in fields[11:15])
+    return total / TICKS
+
+
+def descendants(pid: int) -> list[int]:
+    found: list[int] = []
+    todo = [pid]
+    while todo:
+        parent = todo.pop()
+        children: list[str] = []
+        try:  # each thread has its own list (uv spawns the interpreter from a worker thread)
+            for task in os.listdir(f"/proc/{parent}/task"):
+                children += Path(f"/proc/{parent}/task/{task}/children").read_text().split()
+        except OSError:
+            continue
+        found += [int(c) for c in children]
+        todo += [int(c) for c in children]
+    return found
+
+
+PIDS: dict[str, int] = {}
+
+
+def cpu_snapshot(pids: dict[str, int]) -> dict[str, float]:
+    return {name: cpu_seconds(pid) for name, pid in pids.items()}
+
+
+def cpu_per_run(before: dict[str, float], client_before: float, runs: int) -> dict[str, float]:
+    """Server CPU ms per run ("total": the processes given with --pid), and this SDK client's own."""
+    after = cpu_snapshot(PIDS)
+    out = {name: round((after[name] - before[name]) * 1000 / runs, 2) for name in before}
+    out["total"] = round(sum(out.values()), 2)
+    out["sdk_client"] = round((time.process_time() - client_before) * 1000 / runs, 2)
+    return out
+
+
+async def batch(make_client: Any, graph: str, clients: int, runs: int) -> dict[str, Any]:
+    """A fixed number of runs by `clients` concurrent loops: wall time and CPU per run."""
+    left = runs
+
+    async def loop() -> None:
+        nonlocal left
+        client = make_client()
+        while left > 0:
+            left -= 1
+            thread = await client.threads.create()
+            await client.runs.wait(thread["thread_id"], graph, input=MESSAGE, context=CONTEXT.get(graph))
+
+    before, client_before = cpu_snapshot(PIDS), time.process_time()
+    started = time.perf_counter()
+    await asyncio.gather(*(loop() for _ in range(clients)))
+    elapsed = time.perf_counter() - started
+    cpu = cpu_per_run(before, client_before, runs)
+    return {"runs": runs, "runs_per_s": round(runs / elapsed, 1), "cpu_ms_per_run": cpu}
+
+
 async def throughput(make_client: Any, graph: str, clients: int, seconds: float) -> float:
     deadline = time.perf_counter() + seconds
     done = 0
@@ -102,7 +177,11 @@ async def main() -> None:
     parser.add_argument("--api-key", default=None)
     parser.add_argument("--quick", action="store_true", help="fewer samples (smoke test of the harness)")
     parser.add_argument("--label", default="atrium")
+    parser.add_argument("--pid", action="append", default=[], help="NAME=PID: report its CPU per run")
+    parser.add_argument("--cpu-only", metavar="GRAPH", help="only a fixed batch of runs at 32 clients")
+    parser.add_argument("--runs", type=int, default=400, help="batch size for --cpu-only")
     args = parser.parse_args()
+    PIDS.update({name: int(pid) for name, pid in (item.split("=", 1) for item in args.pid)})
     n = 10 if args.quick else 60
     seconds = 2.0 if args.quick else 10.0
 
@@ -111,6 +190,12 @@ async def main() -> None:
 
     client = make_client()
     result: dict[str, Any] = {"target": args.label, "durability": "sync"}
+    if args.cpu_only:
+        await wait_latency(client, args.cpu_only, 3)
+        await batch(make_client, args.cpu_only, 32, 64)  # warm-up at concurrency: pools, threads
+        result[args.cpu_only] = {"batch_32_clients": await batch(make_client, args.cpu_only, 32, args.runs)}
+        print(json.dumps(result))
+        return
     for graph, samples in (("echo", n), ("agent", max(5, n // 3))):
         await wait_latency(client, graph, 3)  # warm-up: imports, pools, caches
         waits = await wait_latency(client, graph, samples)
@@ -121,6 +206,9 @@ async def main() -> None:
             "stream_total_ms": summary(total),
             "runs_per_s": {str(c): await throughput(make_client, graph, c, seconds) for c in (1, 8, 32)},
         }
+        if PIDS:
+            runs = 100 if args.quick else 400
+            result[graph]["batch_32_clients"] = await batch(make_client, graph, 32, runs)
         print(f"{graph} done", file=sys.stderr)
     result["history_limit10_ms"] = summary(await history_latency(client, "echo", n))
     print(json.dumps(result))

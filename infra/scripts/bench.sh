@@ -44,5 +44,12 @@ for i in $(seq "$WORKERS"); do
 done
 for _ in $(seq 150); do curl -fsS "http://127.0.0.1:$PORT/agent/ok" >/dev/null 2>&1 && break; sleep 0.2; done
 
-uv run --frozen --quiet python infra/bench/bench.py --url "http://127.0.0.1:$PORT/agent" --api-key "$KEY" "$@" \
+# CPU per completed run is reported for these (each with its child processes).
+cpu=(--pid "web=${pids[0]}")
+for i in $(seq "$WORKERS"); do cpu+=(--pid "worker$i=${pids[$i]}"); done
+if [ -n "${BENCH_DATA:-}" ]; then
+  cpu+=(--pid "postgres=$(head -n1 "$BENCH_DATA/services/pg/postmaster.pid")" --pid "redis=$(cat "$BENCH_DATA/services/redis.pid")")
+fi
+
+uv run --frozen --quiet python infra/bench/bench.py --url "http://127.0.0.1:$PORT/agent" --api-key "$KEY" "${cpu[@]}" "$@" \
   | tee "${ATRIUM_BENCH_OUT:-/dev/null}"

@@ -218,8 +218,14 @@ def assistant_resolve(*, assistant_id: str) -> Assistant:
     The Agent Server API accepts a graph id wherever it takes an assistant id; `useStream` relies on
     that ("agent" means the default assistant of the graph `agent`).
     """
+    return assistant_get(assistant_id=assistant_id_resolve(assistant_id=assistant_id))
+
+
+def assistant_id_resolve(*, assistant_id: str) -> uuid.UUID:
+    """The id `assistant_resolve` would fetch, without fetching it (the run hot path reads the row in
+    its own statement). A graph id must name a registered graph; its default assistant is ensured."""
     try:
-        as_uuid = uuid.UUID(str(assistant_id))
+        return uuid.UUID(str(assistant_id))
     except ValueError:
         if assistant_id not in available_graph_ids():
             raise ValidationFailedError(
@@ -228,5 +234,4 @@ def assistant_resolve(*, assistant_id: str) -> Assistant:
                 code="invalid_assistant",
             ) from None
         assistants_ensure_defaults()
-        return assistant_get(assistant_id=default_assistant_id_for(current_scope().org, assistant_id))
-    return assistant_get(assistant_id=as_uuid)
+        return default_assistant_id_for(current_scope().org, assistant_id)

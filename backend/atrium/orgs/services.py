@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+import time
 from datetime import timedelta
 
 from django.conf import settings
@@ -16,11 +18,22 @@ from atrium.accounts.services import user_get_or_create
 from atrium.audit.services import audit_record
 from atrium.core.errors import ConflictError, NotFoundError, ValidationFailedError
 from atrium.core.tenancy import Role, current_scope
-from atrium.orgs.keys import generate_key, key_matches, parse_prefix, webhook_secret
+from atrium.orgs.keys import generate_key, hash_key, key_matches, parse_prefix, webhook_secret
 from atrium.orgs.models import ApiKey, Membership, Organization, OrgSettings
 
 # last_used_at is informative; writing it on every request would put a row update on the hot path.
 API_KEY_TOUCH_INTERVAL = timedelta(minutes=1)
+# Verified keys, per process, for ATRIUM_API_KEY_CACHE_SECONDS: keyed by the secret's digest (never the
+# secret), holding the key and the membership it acts through. Revoking a key, or changing or removing
+# its membership, clears this process's entries at once and other processes' within the TTL.
+_VERIFIED: dict[str, tuple[float, ApiKey, Membership]] = {}
+_VERIFIED_LOCK = threading.Lock()
+_VERIFIED_MAX = 10_000
+
+
+def api_key_cache_clear() -> None:
+    with _VERIFIED_LOCK:
+        _VERIFIED.clear()
 
 
 def _grant_admin_site(user: User, role: Role) -> None:
@@ -119,6 +132,7 @@ def membership_update_role(*, membership_id: str, role: Role) -> Membership:
             target_id=membership.id,
             data={"email": membership.user.email, "from": previous, "to": Role(role).value},
         )
+    api_key_cache_clear()
     return membership
 
 
@@ -140,6 +154,7 @@ def membership_remove(*, membership_id: str) -> None:
             data={"email": membership.user.email, "role": membership.role, "api_keys_revoked": revoked},
         )
         membership.delete()
+    api_key_cache_clear()
 
 
 def _membership_for_update(membership_id: str) -> Membership:
@@ -192,6 +207,7 @@ def api_key_revoke(*, key_id: str) -> ApiKey:
                 target_id=key.id,
                 data={"name": key.name, "prefix": key.prefix},
             )
+    api_key_cache_clear()
     return key
 
 
@@ -204,6 +220,22 @@ def api_key_authenticate(*, plaintext: str) -> tuple[ApiKey, Membership] | None:
     prefix = parse_prefix(plaintext)
     if prefix is None:
         return None
+    ttl = settings.ATRIUM_API_KEY_CACHE_SECONDS
+    digest = hash_key(plaintext)
+    now_monotonic = time.monotonic()
+    cached = _VERIFIED.get(digest) if ttl > 0 else None
+    if cached is not None and cached[0] > now_monotonic:
+        return cached[1], cached[2]
+    found = _api_key_lookup(plaintext=plaintext, prefix=prefix)
+    if found is not None and ttl > 0:
+        with _VERIFIED_LOCK:
+            if len(_VERIFIED) >= _VERIFIED_MAX:
+                _VERIFIED.clear()
+            _VERIFIED[digest] = (now_monotonic + ttl, *found)
+    return found
+
+
+def _api_key_lookup(*, plaintext: str, prefix: str) -> tuple[ApiKey, Membership] | None:
     key = ApiKey.unscoped.select_related("user").filter(prefix=prefix, revoked_at__isnull=True).first()
     if key is None or not key_matches(plaintext, key.hashed_secret) or not key.user.is_active:
         return None

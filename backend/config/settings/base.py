@@ -213,6 +213,9 @@ ATRIUM_LIMITS_CACHE_SECONDS = env_float("ATRIUM_LIMITS_CACHE_SECONDS", 10.0)
 ATRIUM_CAPACITY_RETRY_SECONDS = env_float("ATRIUM_CAPACITY_RETRY_SECONDS", 1.0)
 
 ATRIUM_PORT = env_int("ATRIUM_PORT", 8000)
+# A verified API key is trusted by the process that verified it for this long (0: check every request):
+# revoking a key or changing its member's role reaches other processes within this delay.
+ATRIUM_API_KEY_CACHE_SECONDS = env_int("ATRIUM_API_KEY_CACHE_SECONDS", 5)
 # Connections of the runtime's own async pool (LangGraph checkpointer and store), per process.
 ATRIUM_RUNTIME_POOL_SIZE = env_int("ATRIUM_RUNTIME_POOL_SIZE", 20)
 ATRIUM_GRAPHS = env_path("ATRIUM_GRAPHS", REPO_DIR / "agents" / "langgraph.json")

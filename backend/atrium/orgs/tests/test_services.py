@@ -1,6 +1,9 @@
 from __future__ import annotations
 
+import time
+
 import pytest
+from django.utils import timezone
 
 from atrium.core.errors import ConflictError, PermissionDeniedError
 from atrium.core.tenancy import Role, scoped
@@ -100,6 +103,48 @@ def test_a_revoked_key_authenticates_nobody(admin, editor):
         key, plaintext = api_key_create(user=editor.user, name="ci")
         api_key_revoke(key_id=str(key.id))
     assert api_key_authenticate(plaintext=plaintext) is None
+
+
+def test_a_verified_key_is_trusted_without_queries_until_its_cache_entry_expires(
+    admin, editor, django_assert_num_queries, settings, monkeypatch
+):
+    settings.ATRIUM_API_KEY_CACHE_SECONDS = 5
+    with scoped(admin.scope()):
+        key, plaintext = api_key_create(user=editor.user, name="ci")
+    assert api_key_authenticate(plaintext=plaintext) is not None
+    with django_assert_num_queries(0):
+        cached = api_key_authenticate(plaintext=plaintext)
+    assert cached is not None
+    assert cached[0].id == key.id
+    # A revocation made by another process (a direct write here) applies once the entry expires.
+    ApiKey.unscoped.filter(id=key.id).update(revoked_at=timezone.now())
+    now = time.monotonic()
+    monkeypatch.setattr(time, "monotonic", lambda: now + 6)
+    assert api_key_authenticate(plaintext=plaintext) is None
+
+
+def test_revoking_a_key_or_demoting_its_member_applies_at_once_in_the_process(admin, editor, settings):
+    settings.ATRIUM_API_KEY_CACHE_SECONDS = 60
+    with scoped(admin.scope()):
+        key, plaintext = api_key_create(user=editor.user, name="ci")
+        assert api_key_authenticate(plaintext=plaintext) is not None
+        membership_update_role(
+            membership_id=str(Membership.objects.get(user=editor.user).id), role=Role.VIEWER
+        )
+        found = api_key_authenticate(plaintext=plaintext)
+        assert found is not None
+        assert found[1].role == Role.VIEWER
+        api_key_revoke(key_id=str(key.id))
+    assert api_key_authenticate(plaintext=plaintext) is None
+
+
+def test_with_no_cache_every_request_looks_the_key_up(admin, editor, django_assert_num_queries, settings):
+    settings.ATRIUM_API_KEY_CACHE_SECONDS = 0
+    with scoped(admin.scope()):
+        _, plaintext = api_key_create(user=editor.user, name="ci")
+    assert api_key_authenticate(plaintext=plaintext) is not None
+    with django_assert_num_queries(2):
+        assert api_key_authenticate(plaintext=plaintext) is not None
 
 
 def test_removing_a_member_revokes_their_keys(admin, editor):
