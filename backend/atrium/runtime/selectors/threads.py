@@ -13,23 +13,12 @@ from atrium.runtime.models import Thread
 
 
 def thread_queryset() -> QuerySet[Thread]:
-    """Every thread the current caller may see: the one place the ownership rule lives (and its SQL
-    form below, for the statements of the run hot path)."""
+    """Every thread the current caller may see: the one place the ownership rule lives."""
     scope = current_scope()
     queryset = scope.narrow(Thread.objects.all(), "threads")
     if scope.has(Role.ADMIN):
         return queryset
     return queryset.filter(owner_id=scope.user_id)
-
-
-def thread_visible_sql(alias: str) -> tuple[str, list[Any]]:
-    """`thread_queryset()`'s rule as a SQL condition on the thread table named `alias`."""
-    scope = current_scope()
-    if scope.system:
-        return "TRUE", []
-    if scope.has(Role.ADMIN):
-        return f"{alias}.org_id = %s", [scope.org]
-    return f"{alias}.org_id = %s AND {alias}.owner_id = %s", [scope.org, scope.user_id]
 
 
 def as_uuid(value: str | uuid.UUID, what: str = "thread") -> uuid.UUID:

@@ -17,17 +17,18 @@ from datetime import timedelta
 from typing import Any
 
 from django.db import IntegrityError, connection, transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 from psycopg.types.json import Jsonb
 
 from atrium.assistants.models import Assistant
-from atrium.assistants.selectors import assistant_get
+from atrium.assistants.selectors import assistant_get, assistant_queryset
 from atrium.assistants.services import assistant_id_resolve
 from atrium.core.errors import AtriumError, ConflictError, NotFoundError
 from atrium.core.tenancy import Role, current_scope
 from atrium.orgs.limits import run_create_allow
 from atrium.runtime.models import ACTIVE_RUN_STATUSES, Run, RunStatus, Thread, ThreadStatus
-from atrium.runtime.selectors.threads import as_uuid, thread_queryset, thread_visible_sql
+from atrium.runtime.selectors.threads import as_uuid, thread_queryset
 from atrium.runtime.services.webhooks import webhook_enqueue, webhook_validate
 
 MULTITASK_STRATEGIES = ("reject", "enqueue", "interrupt", "rollback")
@@ -128,13 +129,13 @@ def _new_thread(
 _INSERT_RUN = """
 WITH a AS (
     SELECT id, graph_id, metadata, jsonb_build_object('graph_id', graph_id, 'assistant_id', id::text) AS ids
-    FROM assistants_assistant WHERE id = %s AND {assistant_visible}
+    FROM assistants_assistant WHERE id IN ({assistant_visible})
 ), t AS (
     UPDATE runtime_thread th SET status = %s, updated_at = clock_timestamp(),
         graph_id = CASE WHEN th.graph_id = '' THEN a.graph_id ELSE th.graph_id END,
         assistant_id = CASE WHEN th.graph_id = '' THEN a.id ELSE th.assistant_id END,
         metadata = CASE WHEN th.graph_id = '' THEN th.metadata || a.ids ELSE th.metadata END
-    FROM a WHERE th.id = %s AND {thread_visible}
+    FROM a WHERE th.id = %s AND th.id IN ({thread_visible})
     RETURNING th.id, th.metadata
 )
 INSERT INTO runtime_run (thread_id, assistant_id, metadata, created_at, updated_at, {columns})
@@ -144,6 +145,11 @@ FROM t, a
 RETURNING metadata, created_at, updated_at
 """
 _INSERT_FIXED = ("thread", "assistant_id", "metadata", "created_at", "updated_at")
+
+
+def _id_subquery(queryset: QuerySet[Any]) -> tuple[str, tuple[Any, ...]]:
+    sql, params = queryset.values("id").query.sql_with_params()
+    return sql, tuple(params)
 
 
 def _insert_run(
@@ -165,16 +171,17 @@ def _insert_run(
         else None,
     )
     fields = [f for f in Run._meta.concrete_fields if f.name not in _INSERT_FIXED]
-    thread_visible, thread_params = thread_visible_sql("th")
+    # What the caller may see comes from the selectors (org, ownership, authorization filters).
+    assistant_visible, assistant_params = _id_subquery(assistant_queryset().filter(id=assistant_id))
+    thread_visible, thread_params = _id_subquery(thread_queryset().filter(id=thread_id))
     sql = _INSERT_RUN.format(
-        assistant_visible="org_id = %s",
+        assistant_visible=assistant_visible,
         thread_visible=thread_visible,
         columns=", ".join(connection.ops.quote_name(str(f.column)) for f in fields),
         values=", ".join(["%s"] * len(fields)),
     )
     params = [
-        assistant_id,
-        scope.org,
+        *assistant_params,
         ThreadStatus.BUSY,
         thread_id,
         *thread_params,
