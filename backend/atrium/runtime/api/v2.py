@@ -16,9 +16,10 @@ from atrium.core.errors import AtriumError, NotFoundError
 from atrium.runtime.api.common import call, json_response
 from atrium.runtime.api.streaming import HEARTBEAT_MS, sse_response
 from atrium.runtime.engine import HEARTBEAT, dumps, format_event
+from atrium.runtime.selectors.runs import run_refs_for_thread
 from atrium.runtime.selectors.threads import thread_get
 from atrium.runtime.services import runs as run_services
-from atrium.runtime.streams import read_thread_v2, thread_current_seq, thread_replay_start
+from atrium.runtime.streams import read_thread_v2, thread_current_seq, thread_replay_start, wait_run_end
 
 router = Router(tags=["threads (v2)"])
 
@@ -138,7 +139,26 @@ def _input_respond(thread_id: uuid.UUID, params: dict[str, Any]) -> dict[str, An
     return {}
 
 
-COMMANDS = {"run.start": _run_start, "input.respond": _input_respond}
+# How long `input.respond` waits for the interrupted run to end. A client sees `input.requested` on the
+# stream before the run that raised it has ended and recorded the interrupt on the thread; an answer in
+# that window waits for the run instead of being refused (the clients wait 5 s for the same settling).
+INTERRUPT_SETTLE_MS = 5_000
+
+
+async def _input_respond_settled(thread_id: uuid.UUID, params: dict[str, Any]) -> dict[str, Any]:
+    try:
+        return await call(_input_respond)(thread_id, params)
+    except CommandError as exc:
+        if exc.code != "no_such_interrupt":
+            raise
+        active = await call(run_refs_for_thread)(thread_id=thread_id, active_only=True)
+        if not active:
+            raise
+        await wait_run_end(active[0][0], block_ms=INTERRUPT_SETTLE_MS)
+        return await call(_input_respond)(thread_id, params)
+
+
+COMMANDS = {"run.start": call(_run_start), "input.respond": _input_respond_settled}
 
 
 @router.post("/threads/{thread_id}/commands")
@@ -168,7 +188,7 @@ async def commands(request: HttpRequest, thread_id: str) -> HttpResponseBase:
     try:
         tid = _thread_uuid(thread_id)
         applied = await thread_current_seq(str(tid))
-        result = await call(handler)(tid, params)
+        result = await handler(tid, params)
     except CommandError as exc:
         return _envelope_error(command_id, exc.code, exc.message)
     except AtriumError as exc:
