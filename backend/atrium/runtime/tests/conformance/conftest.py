@@ -305,6 +305,11 @@ def live_stack(
         "ATRIUM_LOG_FORMAT": "json",
         "ATRIUM_CORS_ORIGINS": CORS_ORIGIN,
         "ATRIUM_WEBHOOK_BACKOFF_SECONDS": "0.2",
+        # Every worker sweeps leases and reconciles the queue. This session-long stack shares the test
+        # database with the fault suite's stacks, which have a Redis of their own: its worker must not
+        # recover their runs (it would wake their waiters on the wrong Redis). No test here needs it.
+        "ATRIUM_RUN_SWEEP_SECONDS": "3600",
+        "ATRIUM_RUN_RECONCILE_SECONDS": "3600",
         "OPENAI_BASE_URL": fake_provider.url,
         "ATRIUM_PUBLIC_URL": base_url,  # OAuth providers send users back to this server
         "PYTHONUNBUFFERED": "1",
