@@ -20,7 +20,16 @@ export ATRIUM_PORT=$PORT DJANGO_SETTINGS_MODULE=config.settings.production ATRIU
 export ATRIUM_SECRET_KEY=${ATRIUM_SECRET_KEY:-bench-$(python3 -c 'import secrets;print(secrets.token_hex(16))')}
 export ATRIUM_VAULT_KEYS=${ATRIUM_VAULT_KEYS:-bench:$(python3 -c 'import base64,secrets;print(base64.urlsafe_b64encode(secrets.token_bytes(32)).decode())')}
 export ATRIUM_SECURE_COOKIES=false ATRIUM_LOG_LEVEL=WARNING
-WORKERS=${ATRIUM_BENCH_WORKERS:-1}
+# One API key drives all the clients: its per-user quotas (default 100 requests/s, 50 runs/s) would
+# cap the measurement, so they are raised. Every request still takes its tokens from the buckets.
+export ATRIUM_RATE_API_PER_MINUTE=${ATRIUM_RATE_API_PER_MINUTE:-6000000}
+export ATRIUM_RATE_API_PER_MINUTE_PER_USER=${ATRIUM_RATE_API_PER_MINUTE_PER_USER:-6000000}
+export ATRIUM_RATE_RUNS_PER_MINUTE=${ATRIUM_RATE_RUNS_PER_MINUTE:-6000000}
+export ATRIUM_RATE_RUNS_PER_MINUTE_PER_USER=${ATRIUM_RATE_RUNS_PER_MINUTE_PER_USER:-6000000}
+# One worker process per core, as deployed (docs/scaling.md): a thread-pool worker runs its graphs on
+# one event loop under one GIL, so a single process cannot use a second core.
+WORKERS=${ATRIUM_BENCH_WORKERS:-$(nproc)}
+CONCURRENCY=${ATRIUM_BENCH_CONCURRENCY:-$(( (48 + WORKERS - 1) / WORKERS ))}
 
 pids=()
 cleanup() {
@@ -39,7 +48,7 @@ KEY=$(cd backend && uv run --frozen --quiet python manage.py create_api_key --or
 pids+=($!)
 for i in $(seq "$WORKERS"); do
   (cd backend && exec setsid uv run --frozen --quiet celery -A config worker -l WARNING -Q default,runs --pool threads \
-    --concurrency "${ATRIUM_BENCH_CONCURRENCY:-48}" -n "bench$i-$$@%h") &
+    --concurrency "$CONCURRENCY" -n "bench$i-$$@%h") &
   pids+=($!)
 done
 for _ in $(seq 150); do curl -fsS "http://127.0.0.1:$PORT/agent/ok" >/dev/null 2>&1 && break; sleep 0.2; done

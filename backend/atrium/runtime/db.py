@@ -1,7 +1,10 @@
 """Connections for LangGraph's Postgres checkpointer and store, from Django's database settings.
 
-LangGraph talks to psycopg directly (autocommit, dict rows, no server-side prepares so it survives
-connection poolers); these helpers give it connections to the same database Django uses.
+LangGraph talks to psycopg directly (autocommit, dict rows); these helpers give it connections to the
+same database Django uses. Its statements are prepared on each connection at first use (the worker
+sends the same few checkpoint statements all day: Postgres then skips parsing and planning them).
+Behind a pooler that cannot keep prepared statements per client (PgBouncer in transaction mode before
+1.21), set ATRIUM_DB_PREPARED_STATEMENTS=false.
 """
 
 from __future__ import annotations
@@ -12,13 +15,18 @@ from collections.abc import Callable
 from typing import Any, ParamSpec, TypeVar
 
 import psycopg
+from django.conf import settings
 from django.db import connection, connections
 from psycopg.conninfo import make_conninfo
 from psycopg.rows import dict_row
 
 P = ParamSpec("P")
 T = TypeVar("T")
-CONNECTION_KWARGS: dict[str, Any] = {"autocommit": True, "prepare_threshold": None, "row_factory": dict_row}
+CONNECTION_KWARGS: dict[str, Any] = {
+    "autocommit": True,
+    "prepare_threshold": 0 if settings.ATRIUM_DB_PREPARED_STATEMENTS else None,
+    "row_factory": dict_row,
+}
 
 
 def conninfo(alias: str = "default") -> str:

@@ -3,11 +3,19 @@
 A worker that is alive but was cut off (paused, partitioned, its event loop stalled) past its lease
 keeps executing until its next heartbeat gets through, while another worker has resumed the run.
 `run_finish` refuses a stale fence; this does the same for every checkpoint write. Each write
-(`aput`, `aput_writes`) runs in one transaction that first takes a share lock on the run row, but
-only while the row still carries the attempt's fence and is `running`. The sweeper and the claim
-change the fence with an UPDATE of that row, which waits for the share lock: a write either commits
-before the fence moves, or sees the new fence and writes nothing. So two attempts of a run never
-both commit checkpoints after a takeover.
+(`aput`, `aput_writes`) first takes a share lock on the run row, but only while the row still carries
+the attempt's fence and is `running`, in the same transaction as its inserts. The sweeper and the
+claim change the fence with an UPDATE of that row, which waits for the share lock: a write either
+commits before the fence moves, or sees the new fence and writes nothing. So two attempts of a run
+never both commit checkpoints after a takeover.
+
+Each write is one statement (one round trip, one implicit transaction, prepared once per pooled
+connection): LangGraph's saver builds its rows as usual, against a cursor that only records them, and
+the recorded INSERTs are sent as data-modifying CTEs over arrays, behind the fence check. With
+`durability="sync"` a run makes two writes per step, so this is the worker's hottest statement: one
+statement instead of a pipelined BEGIN, check, INSERTs and COMMIT halves what Postgres and the client
+spend on it (docs/performance.md). A write the recorder does not recognise is replayed as it came, in
+a fenced transaction, so a change in LangGraph's SQL costs speed, never correctness.
 
 The saver is made per attempt (it knows its run and fence) and shares the process's pool and
 serializer; reads are not fenced.
@@ -16,8 +24,10 @@ serializer; reads are not fenced.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable
+import re
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
 from typing import Any
 
 import psycopg
@@ -26,10 +36,17 @@ from langgraph.checkpoint.postgres.aio import AsyncPostgresSaver
 from psycopg import AsyncCursor
 from psycopg.rows import DictRow, dict_row
 
-# Pipelined ahead of the writes in their transaction, so fencing costs no extra round trip: it fails
-# the transaction (division by zero: no held row) instead of returning a row to look at. The share
-# lock conflicts with the fence-changing UPDATE; a paused holder could keep it (and so stall the
-# sweeper) forever, so the transaction ends itself if left idle.
+# The fence check fails the statement (division by zero: no held row) instead of returning a row to
+# look at, so it costs no extra round trip. The share lock conflicts with the fence-changing UPDATE.
+_FENCE_CTE = """fence AS MATERIALIZED (
+    SELECT 1 / count(*)::int AS held FROM (
+        SELECT 1 FROM runtime_run
+        WHERE id = %(run)s::uuid AND fence = %(fence)s AND status = 'running' FOR SHARE
+    ) held
+)"""
+# For a write that is not recognised: the same check ahead of its statements, in one transaction. A
+# paused holder could keep the share lock (and so stall the sweeper) forever, so the transaction ends
+# itself if left idle.
 _HOLD_FENCE = """
 SELECT set_config('idle_in_transaction_session_timeout', '5s', true), 1 / (
     SELECT count(*) FROM (
@@ -38,10 +55,86 @@ SELECT set_config('idle_in_transaction_session_timeout', '5s', true), 1 / (
     ) held
 )::int
 """
+# LangGraph's checkpoint tables (langgraph.checkpoint.postgres.base.MIGRATIONS): the types their
+# columns take as arrays.
+_COLUMN_TYPES = {
+    "checkpoints": {
+        "thread_id": "text",
+        "checkpoint_ns": "text",
+        "checkpoint_id": "text",
+        "parent_checkpoint_id": "text",
+        "checkpoint": "jsonb",
+        "metadata": "jsonb",
+    },
+    "checkpoint_blobs": {
+        "thread_id": "text",
+        "checkpoint_ns": "text",
+        "channel": "text",
+        "version": "text",
+        "type": "text",
+        "blob": "bytea",
+    },
+    "checkpoint_writes": {
+        "thread_id": "text",
+        "checkpoint_ns": "text",
+        "checkpoint_id": "text",
+        "task_id": "text",
+        "task_path": "text",
+        "idx": "int4",
+        "channel": "text",
+        "type": "text",
+        "blob": "bytea",
+    },
+}
+_INSERT = re.compile(
+    r"^\s*INSERT INTO (?P<table>\w+) \((?P<columns>[\w, ]+)\)\s*VALUES \((?:%s, )*%s\)\s*"
+    r"(?P<conflict>ON CONFLICT \((?P<key>[\w, ]+)\)\s+DO\s+(?:NOTHING|UPDATE\s+SET\s[\w\s=.,]+?));?\s*$",
+    re.S,
+)
 
 
 class RunFencedError(RuntimeError):
     """This attempt no longer owns its run: another worker took it over, or it ended."""
+
+
+@dataclass
+class _Recorder:
+    """Stands in for the cursor of one of LangGraph's write blocks: keeps what it was asked to run."""
+
+    calls: list[tuple[str, list[Sequence[Any]]]] = field(default_factory=list)
+
+    async def execute(self, query: str, params: Sequence[Any]) -> None:
+        self.calls.append((query, [params]))
+
+    async def executemany(self, query: str, params_seq: Sequence[Sequence[Any]]) -> None:
+        self.calls.append((query, list(params_seq)))
+
+
+def one_statement(calls: list[tuple[str, list[Sequence[Any]]]]) -> tuple[str, dict[str, Any]] | None:
+    """The recorded INSERTs as one fenced statement, or None if one of them is not recognised."""
+    ctes, params = [_FENCE_CTE], {}
+    for n, (query, rows) in enumerate(calls):
+        match = _INSERT.match(query)
+        types = _COLUMN_TYPES.get(match["table"]) if match else None
+        if match is None or types is None:
+            return None
+        columns = [c.strip() for c in match["columns"].split(",")]
+        if any(c not in types for c in columns) or any(len(row) != len(columns) for row in rows):
+            return None
+        if re.search(r"DO\s+UPDATE", match["conflict"]):
+            # One statement may not update a row twice; executemany would have let the last row win.
+            key = [columns.index(c.strip()) for c in match["key"].split(",")]
+            rows = list({tuple(row[i] for i in key): row for row in rows}.values())
+        arrays = []
+        for i, column in enumerate(columns):
+            name = f"p{n}_{i}"
+            params[name] = [row[i] for row in rows]
+            arrays.append(f"%({name})s::{types[column]}[]")
+        # Identifiers only from the whitelist above and the matched conflict clause; values are parameters.
+        insert = f"INSERT INTO {match['table']} ({', '.join(columns)}) "
+        source = f"SELECT u.* FROM unnest({', '.join(arrays)}) AS u, fence WHERE fence.held = 1 "  # noqa: S608
+        ctes.append(f"w{n} AS ({insert}{source}{match['conflict']})")
+    return "WITH " + ",\n".join(ctes) + "\nSELECT held FROM fence", params
 
 
 class FencedSaver(AsyncPostgresSaver):
@@ -62,16 +155,20 @@ class FencedSaver(AsyncPostgresSaver):
             async with super()._cursor(pipeline=False) as cur:
                 yield cur
             return
+        recorder = _Recorder()
+        yield recorder  # type: ignore[misc]  # LangGraph's write blocks only execute on their cursor
+        fence = {"run": self.run_id, "fence": self.fence}
         try:
-            async with (
-                self.lock,
-                _ainternal.get_connection(self.conn) as conn,
-                conn.pipeline(),
-                conn.transaction(),
-                conn.cursor(binary=True, row_factory=dict_row) as cur,
-            ):
-                await cur.execute(_HOLD_FENCE, {"run": self.run_id, "fence": self.fence})
-                yield cur
+            async with self.lock, _ainternal.get_connection(self.conn) as conn:
+                statement = one_statement(recorder.calls)
+                if statement is not None:
+                    sql, params = statement
+                    await conn.execute(sql, {**params, **fence})  # type: ignore[arg-type]
+                    return
+                async with conn.transaction(), conn.cursor(binary=True, row_factory=dict_row) as cur:
+                    await cur.execute(_HOLD_FENCE, fence)
+                    for query, rows in recorder.calls:
+                        await cur.executemany(query, rows)
         except psycopg.errors.DivisionByZero as exc:
             self.on_fenced()
             raise RunFencedError(f"run {self.run_id} is no longer held at fence {self.fence}") from exc

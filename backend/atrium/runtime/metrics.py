@@ -1,5 +1,5 @@
-"""The runtime's metrics: runs by status and queue depth (computed at scrape time from Postgres and
-Redis), and each finished run's latency (recorded by the worker that finished it)."""
+"""The runtime's metrics computed at scrape time: runs by status (Postgres) and queue depth (Redis).
+Each finished run's latency is observed by `run_finish`, from the statement that ends the run."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import redis
 from django.db import DatabaseError, connection
 from prometheus_client.core import GaugeMetricFamily, Metric
 
-from atrium.core.metrics import redis_client, register_collector, run_latency
+from atrium.core.metrics import redis_client, register_collector
 from atrium.runtime.dispatch import RUNS_QUEUE
 from atrium.runtime.models import RunStatus
 
@@ -44,22 +44,6 @@ def queue_depth() -> Iterator[Metric]:
         logger.warning("atrium_queue_depth not collected: Redis unavailable")
         return
     yield family
-
-
-def record_run_end(*, run_id: str, status: str) -> None:
-    """Observe a finished run's latency (creation to end), read back from its row."""
-    try:
-        with connection.cursor() as cur:
-            cur.execute(
-                "SELECT extract(epoch FROM ended_at - created_at) FROM runtime_run "
-                "WHERE id = %s AND ended_at IS NOT NULL",
-                [run_id],
-            )
-            row = cur.fetchone()
-    except DatabaseError:
-        return
-    if row is not None and row[0] is not None:
-        run_latency.observe(float(row[0]), status)
 
 
 register_collector(runs_by_status)

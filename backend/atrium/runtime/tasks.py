@@ -15,7 +15,6 @@ from django.db import connection
 from atrium.core.logs import bind_log_ids
 from atrium.core.tenancy import system_scope
 from atrium.runtime.dispatch import RUNS_QUEUE
-from atrium.runtime.metrics import record_run_end
 from atrium.runtime.services.cleanup import threads_expire as expire_threads
 from atrium.runtime.services.crons import cron_tick
 from atrium.runtime.services.execution import (
@@ -73,7 +72,6 @@ def execute_run(run_id: str) -> None:
         return  # another worker owns the run now
     status = run_finish(claim=claim, outcome=outcome)
     if status and status not in ("drained", "rollback"):
-        record_run_end(run_id=run_id, status=status)
         logger.info("run %s ended %s (attempt %s)", run_id, status, claim.attempt)
     if status and status != "drained":
         if status == "rollback":

@@ -218,6 +218,8 @@ ATRIUM_PORT = env_int("ATRIUM_PORT", 8000)
 ATRIUM_API_KEY_CACHE_SECONDS = env_int("ATRIUM_API_KEY_CACHE_SECONDS", 5)
 # Connections of the runtime's own async pool (LangGraph checkpointer and store), per process.
 ATRIUM_RUNTIME_POOL_SIZE = env_int("ATRIUM_RUNTIME_POOL_SIZE", 20)
+# Server-side prepared statements on that pool; off behind a pooler that cannot keep them (runtime/db.py).
+ATRIUM_DB_PREPARED_STATEMENTS = env_bool("ATRIUM_DB_PREPARED_STATEMENTS", True)
 ATRIUM_GRAPHS = env_path("ATRIUM_GRAPHS", REPO_DIR / "agents" / "langgraph.json")
 
 # /metrics (atrium/core/health.py): a scraper sends `Authorization: Bearer <token>`; unset, only

@@ -7,12 +7,14 @@ import json
 import logging
 import time
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from django.conf import settings
 from django.db import InterfaceError, OperationalError, connection, transaction
 from psycopg.types.json import Jsonb
 
+from atrium.core.metrics import run_latency
 from atrium.orgs.limits import org_limits
 from atrium.runtime import checkpoints
 from atrium.runtime.models import ACTIVE_RUN_STATUSES, Run, RunStatus, Thread, ThreadStatus
@@ -262,7 +264,7 @@ UPDATE runtime_run SET status = %(status)s, result = %(result)s, error = %(error
         HAVING max(c.checkpoint_id) IS NOT NULL)),
     lease_owner = '', lease_expires_at = NULL, updated_at = now()
 WHERE id = %(run)s AND fence = %(fence)s AND status = 'running'
-RETURNING id
+RETURNING extract(epoch FROM now() - created_at)
 """
 _FENCED_RUN = "SELECT id FROM runtime_run WHERE id = %(run)s AND fence = %(fence)s AND status = 'running'"
 _NEXT_PENDING = """
@@ -347,8 +349,11 @@ def _run_finish_once(*, claim: RunClaim, outcome: RunResult) -> str | None:
                     "call_counts": Jsonb(outcome.call_counts) if outcome.call_counts is not None else None,
                 },
             )
-            if cur.fetchone() is None:
+            finished = cur.fetchone()
+            if finished is None:
                 return ""
+            # The run's latency (creation to end) for /metrics, once the end is committed.
+            transaction.on_commit(partial(run_latency.observe, float(finished[0]), status))
             if claim.kwargs.get("webhook"):
                 from atrium.runtime.services.webhooks import webhook_enqueue
 

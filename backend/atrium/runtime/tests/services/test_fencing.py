@@ -15,7 +15,7 @@ from langgraph.graph import END, START, StateGraph
 from psycopg_pool import AsyncConnectionPool
 
 from atrium.runtime.db import CONNECTION_KWARGS, conninfo
-from atrium.runtime.fencing import FencedSaver, RunFencedError, caused_by
+from atrium.runtime.fencing import FencedSaver, RunFencedError, caused_by, one_statement
 from atrium.runtime.models import Run, RunStatus, Thread
 
 _BUMP = "UPDATE runtime_run SET fence = fence + 1 WHERE id = %s"
@@ -89,32 +89,172 @@ def test_checkpoint_writes_are_refused_once_the_fence_moves(org: Any) -> None:
     assert caused_by(error, RunFencedError)
 
 
-@pytest.mark.django_db(transaction=True)
-def test_the_fence_cannot_move_while_a_checkpoint_write_is_in_flight(org: Any) -> None:
-    _, run = _running_run(org)
+def _in_flight_write(org: Any, *, mover_commits: bool) -> str:
+    """A checkpoint write that arrives while another worker's fence move is not committed yet."""
+    thread, run = _running_run(org)
+    config = {"configurable": {"thread_id": str(thread.id)}}
 
     async def scenario() -> str:
         pool: AsyncConnectionPool[Any] = AsyncConnectionPool(conninfo(), kwargs=CONNECTION_KWARGS, open=False)
         await pool.open()
         try:
             saver = FencedSaver(AsyncPostgresSaver(pool), run_id=str(run.id), fence=1, on_fenced=lambda: None)
-            # given a checkpoint write in flight (its transaction open)
-            # when the sweeper tries to move the fence meanwhile, it has to wait for the write
-            async with (
-                saver._cursor(pipeline=True) as cur,
-                await psycopg.AsyncConnection.connect(conninfo(), autocommit=True) as other,
-            ):
-                await cur.execute("SELECT 1")
-                await cur.fetchone()  # the pipeline is sent: the write holds the fence now
-                await other.execute("SET lock_timeout = '200ms'")
+            async with await psycopg.AsyncConnection.connect(conninfo()) as mover:
+                await mover.execute(_BUMP, (run.id,))  # the sweeper's UPDATE, its transaction open
+                write = asyncio.ensure_future(_graph(saver).ainvoke({"trace": []}, config))
+                await asyncio.sleep(0.3)
+                blocked = not write.done()  # the write waits for the fence's row
+                await (mover.commit() if mover_commits else mover.rollback())
                 try:
-                    await other.execute(_BUMP, (run.id,))
-                except psycopg.errors.LockNotAvailable:
-                    return "waited"
-                return "moved"
+                    await write
+                except RunFencedError:
+                    return "blocked, then refused" if blocked else "refused"
+                return "blocked, then written" if blocked else "written"
         finally:
             await pool.close()
 
-    assert asyncio.run(scenario()) == "waited"
-    run.refresh_from_db()
-    assert run.fence == 1
+    return asyncio.run(scenario())
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_write_waits_for_a_fence_move_in_flight_and_is_refused_once_it_commits(org: Any) -> None:
+    assert _in_flight_write(org, mover_commits=True) == "blocked, then refused"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_write_goes_through_when_the_fence_move_is_rolled_back(org: Any) -> None:
+    assert _in_flight_write(org, mover_commits=False) == "blocked, then written"
+
+
+class _Wide(TypedDict):
+    trace: Annotated[list[str], operator.add]
+    notes: dict[str, Any]
+    answer: str
+
+
+def _wide_graph(saver: AsyncPostgresSaver) -> Any:
+    """Blobs (a list and a dict channel), a fan-out step (two tasks' writes), an interrupt (the
+    special writes LangGraph upserts) and a resume."""
+    from langgraph.types import interrupt
+
+    builder = StateGraph(_Wide)
+    builder.add_node("left", lambda state: {"trace": ["left"], "notes": {"left": [1, 2]}})
+    builder.add_node("right", lambda state: {"trace": ["right"]})
+    builder.add_node("ask", lambda state: {"answer": interrupt("name?"), "trace": ["ask"]})
+    builder.add_edge(START, "left")
+    builder.add_edge(START, "right")
+    builder.add_edge(["left", "right"], "ask")
+    builder.add_edge("ask", END)
+    return builder.compile(checkpointer=saver)
+
+
+_ROWS = {
+    "checkpoint_blobs": "SELECT checkpoint_ns, channel, split_part(version, '.', 1) AS version, type, blob "
+    "FROM checkpoint_blobs WHERE thread_id = %s",
+    # An interrupt's id derives from its task's id, which derives from the (time-ordered) checkpoint id.
+    "checkpoint_writes": "SELECT checkpoint_ns, task_path, idx, channel, type, "
+    "CASE WHEN channel = '__interrupt__' THEN NULL ELSE blob END AS blob FROM checkpoint_writes "
+    "WHERE thread_id = %s",
+    "checkpoints": "SELECT checkpoint_ns, parent_checkpoint_id IS NULL AS root, "
+    "metadata - 'thread_id' AS metadata, checkpoint->'channel_values' AS channel_values "
+    "FROM checkpoints WHERE thread_id = %s",
+}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_fenced_writes_store_exactly_what_the_stock_saver_stores(org: Any) -> None:
+    """One statement per write must leave the same rows as LangGraph's own statements (ids aside)."""
+    from langgraph.types import Command
+
+    thread, run = _running_run(org)
+    stock_thread = str(uuid.uuid4())
+
+    async def rows(pool: AsyncConnectionPool[Any], thread_id: str) -> dict[str, list[str]]:
+        out = {}
+        async with pool.connection() as conn:
+            for table, query in _ROWS.items():
+                cur = await conn.execute(query, (thread_id,))
+                out[table] = sorted(repr(sorted(row.items())) for row in await cur.fetchall())
+        return out
+
+    async def scenario() -> tuple[dict[str, list[str]], dict[str, list[str]], Any, Any]:
+        pool: AsyncConnectionPool[Any] = AsyncConnectionPool(conninfo(), kwargs=CONNECTION_KWARGS, open=False)
+        await pool.open()
+        try:
+            stock = AsyncPostgresSaver(pool)
+            fenced = FencedSaver(stock, run_id=str(run.id), fence=1, on_fenced=lambda: None)
+            results = []
+            for saver, thread_id in ((stock, stock_thread), (fenced, str(thread.id))):
+                config = {"configurable": {"thread_id": thread_id}}
+                graph = _wide_graph(saver)
+                await graph.ainvoke({"trace": [], "notes": {}, "answer": ""}, config)
+                results.append(await graph.ainvoke(Command(resume="ada"), config))
+            return await rows(pool, stock_thread), await rows(pool, str(thread.id)), *results
+        finally:
+            await pool.close()
+
+    stock_rows, fenced_rows, stock_result, fenced_result = asyncio.run(scenario())
+    assert fenced_result == stock_result
+    assert fenced_result["answer"] == "ada"
+    assert {table: len(found) for table, found in fenced_rows.items()} == {
+        table: len(found) for table, found in stock_rows.items()
+    }
+    assert fenced_rows["checkpoint_blobs"] == stock_rows["checkpoint_blobs"]
+    assert fenced_rows["checkpoint_writes"] == stock_rows["checkpoint_writes"]
+    assert fenced_rows["checkpoints"] == stock_rows["checkpoints"]
+    assert len(fenced_rows["checkpoint_writes"]) > 0
+
+
+def test_langgraphs_write_statements_are_all_merged() -> None:
+    """If LangGraph changes its SQL, writes still work (replayed as they come) but lose the fast path."""
+    from langgraph.checkpoint.postgres import base
+
+    for query, width in (
+        (base.UPSERT_CHECKPOINT_BLOBS_SQL, 6),
+        (base.UPSERT_CHECKPOINTS_SQL, 6),
+        (base.UPSERT_CHECKPOINT_WRITES_SQL, 9),
+        (base.INSERT_CHECKPOINT_WRITES_SQL, 9),
+    ):
+        assert one_statement([(query, [tuple(range(width))])]) is not None, query
+
+
+def test_a_write_the_recorder_does_not_know_is_not_merged() -> None:
+    known = (
+        "INSERT INTO checkpoint_blobs (thread_id, checkpoint_ns, channel, version, type, blob) "
+        "VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT (thread_id, checkpoint_ns, channel, version) DO NOTHING"
+    )
+    row = ("t", "", "c", "1", "json", b"x")
+    assert one_statement([(known, [row])]) is not None
+    assert one_statement([("DELETE FROM checkpoints WHERE thread_id = %s", [("t",)])]) is None
+    assert one_statement([(known.replace("blob)", "blob, extra)"), [(*row, 1)])]) is None  # unknown column
+    assert one_statement([(known.replace("checkpoint_blobs", "other_table"), [row])]) is None
+    assert one_statement([(known, [row[:-1]])]) is None  # a row that does not fit the columns
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_write_the_recorder_does_not_know_still_runs_fenced(org: Any) -> None:
+    thread, run = _running_run(org)
+
+    async def scenario() -> tuple[int, BaseException | None]:
+        pool: AsyncConnectionPool[Any] = AsyncConnectionPool(conninfo(), kwargs=CONNECTION_KWARGS, open=False)
+        await pool.open()
+        try:
+            saver = FencedSaver(AsyncPostgresSaver(pool), run_id=str(run.id), fence=1, on_fenced=lambda: None)
+            unknown = "INSERT INTO checkpoints (thread_id, checkpoint_id, checkpoint) VALUES (%s, %s, '{}')"
+            async with saver._cursor(pipeline=True) as cur:
+                await cur.execute(unknown, (str(thread.id), "one"))
+            async with pool.connection() as conn:
+                await conn.execute(_BUMP, (run.id,))
+            error = None
+            try:
+                async with saver._cursor(pipeline=True) as cur:
+                    await cur.execute(unknown, (str(thread.id), "two"))
+            except RunFencedError as exc:
+                error = exc
+            return await _checkpoint_count(pool, str(thread.id)), error
+        finally:
+            await pool.close()
+
+    written, error = asyncio.run(scenario())
+    assert written == 1
+    assert isinstance(error, RunFencedError)
