@@ -24,6 +24,7 @@ serializer; reads are not fenced.
 from __future__ import annotations
 
 import asyncio
+import functools
 import re
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
@@ -41,7 +42,7 @@ from psycopg.rows import DictRow, dict_row
 _FENCE_CTE = """fence AS MATERIALIZED (
     SELECT 1 / count(*)::int AS held FROM (
         SELECT 1 FROM runtime_run
-        WHERE id = %(run)s::uuid AND fence = %(fence)s AND status = 'running' FOR SHARE
+        WHERE id = %s::uuid AND fence = %s AND status = 'running' FOR SHARE
     ) held
 )"""
 # For a write that is not recognised: the same check ahead of its statements, in one transaction. A
@@ -110,31 +111,70 @@ class _Recorder:
         self.calls.append((query, list(params_seq)))
 
 
-def one_statement(calls: list[tuple[str, list[Sequence[Any]]]]) -> tuple[str, dict[str, Any]] | None:
-    """The recorded INSERTs as one fenced statement, or None if one of them is not recognised."""
-    ctes, params = [_FENCE_CTE], {}
-    for n, (query, rows) in enumerate(calls):
-        match = _INSERT.match(query)
-        types = _COLUMN_TYPES.get(match["table"]) if match else None
-        if match is None or types is None:
-            return None
-        columns = [c.strip() for c in match["columns"].split(",")]
-        if any(c not in types for c in columns) or any(len(row) != len(columns) for row in rows):
-            return None
-        if re.search(r"DO\s+UPDATE", match["conflict"]):
-            # One statement may not update a row twice; executemany would have let the last row win.
-            key = [columns.index(c.strip()) for c in match["key"].split(",")]
-            rows = list({tuple(row[i] for i in key): row for row in rows}.values())
-        arrays = []
-        for i, column in enumerate(columns):
-            name = f"p{n}_{i}"
-            params[name] = [row[i] for row in rows]
-            arrays.append(f"%({name})s::{types[column]}[]")
+# Postgres takes at most 65,535 parameters in one statement.
+MAX_PARAMETERS = 30_000
+
+
+@dataclass(frozen=True)
+class _Shape:
+    """A recognised INSERT of LangGraph's: where it writes, and how it resolves conflicts."""
+
+    table: str
+    columns: tuple[str, ...]
+    types: tuple[str, ...]
+    conflict: str
+    update_key: tuple[int, ...] | None  # the conflict key's positions, when a conflict updates the row
+
+
+@functools.lru_cache(maxsize=64)
+def _shape(query: str) -> _Shape | None:
+    match = _INSERT.match(query)
+    types = _COLUMN_TYPES.get(match["table"]) if match else None
+    if match is None or types is None:
+        return None
+    columns = tuple(c.strip() for c in match["columns"].split(","))
+    if any(c not in types for c in columns):
+        return None
+    key = tuple(columns.index(c.strip()) for c in match["key"].split(","))
+    updates = re.search(r"DO\s+UPDATE", match["conflict"]) is not None
+    column_types = tuple(types[c] for c in columns)
+    return _Shape(match["table"], columns, column_types, match["conflict"], key if updates else None)
+
+
+@functools.lru_cache(maxsize=256)
+def _statement(parts: tuple[tuple[_Shape, int], ...]) -> str:
+    """The fenced statement for these INSERTs of so many rows each (its text is prepared, so it is
+    built once per shape). Rows go in as typed scalar parameters: adapting scalars costs psycopg far
+    less than adapting arrays."""
+    ctes = [_FENCE_CTE]
+    for n, (shape, count) in enumerate(parts):
+        row = "(" + ", ".join(f"%s::{t}" for t in shape.types) + ")"
+        names = ", ".join(shape.columns)
         # Identifiers only from the whitelist above and the matched conflict clause; values are parameters.
-        insert = f"INSERT INTO {match['table']} ({', '.join(columns)}) "
-        source = f"SELECT u.* FROM unnest({', '.join(arrays)}) AS u, fence WHERE fence.held = 1 "  # noqa: S608
-        ctes.append(f"w{n} AS ({insert}{source}{match['conflict']})")
-    return "WITH " + ",\n".join(ctes) + "\nSELECT held FROM fence", params
+        insert = f"INSERT INTO {shape.table} ({names}) SELECT v.* FROM (VALUES {', '.join([row] * count)}) "  # noqa: S608
+        ctes.append(f"w{n} AS ({insert}AS v({names}), fence WHERE fence.held = 1 {shape.conflict})")
+    return "WITH " + ",\n".join(ctes) + "\nSELECT held FROM fence"
+
+
+def one_statement(
+    calls: list[tuple[str, list[Sequence[Any]]]], *, run_id: str, fence: int
+) -> tuple[str, list[Any]] | None:
+    """The recorded INSERTs as one fenced statement, or None if one of them is not recognised."""
+    parts, params = [], [run_id, fence]
+    for query, rows in calls:
+        shape = _shape(query)
+        if shape is None or any(len(row) != len(shape.columns) for row in rows):
+            return None
+        if shape.update_key is not None:
+            # One statement may not update a row twice; executemany would have let the last row win.
+            key = shape.update_key
+            rows = list({tuple(row[i] for i in key): row for row in rows}.values())
+        if rows:
+            parts.append((shape, len(rows)))
+            params += [value for row in rows for value in row]
+    if len(params) > MAX_PARAMETERS:
+        return None  # a very wide step (thousands of writes): its statements are sent as they came
+    return _statement(tuple(parts)), params
 
 
 class FencedSaver(AsyncPostgresSaver):
@@ -160,10 +200,9 @@ class FencedSaver(AsyncPostgresSaver):
         fence = {"run": self.run_id, "fence": self.fence}
         try:
             async with self.lock, _ainternal.get_connection(self.conn) as conn:
-                statement = one_statement(recorder.calls)
+                statement = one_statement(recorder.calls, run_id=self.run_id, fence=self.fence)
                 if statement is not None:
-                    sql, params = statement
-                    await conn.execute(sql, {**params, **fence})  # type: ignore[arg-type]
+                    await conn.execute(*statement)  # type: ignore[arg-type]
                     return
                 async with conn.transaction(), conn.cursor(binary=True, row_factory=dict_row) as cur:
                     await cur.execute(_HOLD_FENCE, fence)

@@ -15,7 +15,7 @@ from langgraph.graph import END, START, StateGraph
 from psycopg_pool import AsyncConnectionPool
 
 from atrium.runtime.db import CONNECTION_KWARGS, conninfo
-from atrium.runtime.fencing import FencedSaver, RunFencedError, caused_by, one_statement
+from atrium.runtime.fencing import MAX_PARAMETERS, FencedSaver, RunFencedError, caused_by, one_statement
 from atrium.runtime.models import Run, RunStatus, Thread
 
 _BUMP = "UPDATE runtime_run SET fence = fence + 1 WHERE id = %s"
@@ -205,6 +205,10 @@ def test_fenced_writes_store_exactly_what_the_stock_saver_stores(org: Any) -> No
     assert len(fenced_rows["checkpoint_writes"]) > 0
 
 
+def _merged(calls: list[tuple[str, list[Any]]]) -> Any:
+    return one_statement(calls, run_id=str(uuid.uuid4()), fence=1)
+
+
 def test_langgraphs_write_statements_are_all_merged() -> None:
     """If LangGraph changes its SQL, writes still work (replayed as they come) but lose the fast path."""
     from langgraph.checkpoint.postgres import base
@@ -215,7 +219,7 @@ def test_langgraphs_write_statements_are_all_merged() -> None:
         (base.UPSERT_CHECKPOINT_WRITES_SQL, 9),
         (base.INSERT_CHECKPOINT_WRITES_SQL, 9),
     ):
-        assert one_statement([(query, [tuple(range(width))])]) is not None, query
+        assert _merged([(query, [tuple(range(width))])]) is not None, query
 
 
 def test_a_write_the_recorder_does_not_know_is_not_merged() -> None:
@@ -224,11 +228,12 @@ def test_a_write_the_recorder_does_not_know_is_not_merged() -> None:
         "VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT (thread_id, checkpoint_ns, channel, version) DO NOTHING"
     )
     row = ("t", "", "c", "1", "json", b"x")
-    assert one_statement([(known, [row])]) is not None
-    assert one_statement([("DELETE FROM checkpoints WHERE thread_id = %s", [("t",)])]) is None
-    assert one_statement([(known.replace("blob)", "blob, extra)"), [(*row, 1)])]) is None  # unknown column
-    assert one_statement([(known.replace("checkpoint_blobs", "other_table"), [row])]) is None
-    assert one_statement([(known, [row[:-1]])]) is None  # a row that does not fit the columns
+    assert _merged([(known, [row])]) is not None
+    assert _merged([("DELETE FROM checkpoints WHERE thread_id = %s", [("t",)])]) is None
+    assert _merged([(known.replace("blob)", "blob, extra)"), [(*row, 1)])]) is None  # unknown column
+    assert _merged([(known.replace("checkpoint_blobs", "other_table"), [row])]) is None
+    assert _merged([(known, [row[:-1]])]) is None  # a row that does not fit the columns
+    assert _merged([(known, [row] * (MAX_PARAMETERS // len(row) + 1))]) is None  # too many for one statement
 
 
 @pytest.mark.django_db(transaction=True)
