@@ -22,6 +22,16 @@ from config.observability import traced_asgi  # noqa: E402
 
 
 class AgentASGIHandler(ASGIHandler):
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        # Django wraps each request in a ThreadSensitiveContext, which starts a thread for the request's
+        # thread-sensitive sync calls and joins it at the end: two thread starts per request. /agent runs
+        # its database work on shared executor threads (thread_sensitive=False, api/common.py); all that
+        # is left thread-sensitive is Django's per-request signal handlers and response.close(), which
+        # touch no connection there and run on asgiref's shared thread instead.
+        if scope["type"] != "http":
+            raise ValueError(f"Django can only handle ASGI/HTTP connections, not {scope['type']}.")
+        await self.handle(scope, receive, send)
+
     def load_middleware(self, is_async: bool = False) -> None:
         # BaseHandler reads settings.MIDDLEWARE; swap in the lean list while this handler builds its chain.
         full = settings.MIDDLEWARE

@@ -64,9 +64,20 @@ DEFAULT_MODEL = os.environ.get("ATRIUM_DEFAULT_MODEL", "")
 FENCED = "fenced"
 
 
+def _new_loop() -> asyncio.AbstractEventLoop:
+    """uvloop when installed (it comes with uvicorn[standard], as the web processes use it): every run
+    of the process shares this loop, and its scheduling, socket waits and thread hand-offs cost about
+    half as much CPU as asyncio's own loop."""
+    try:
+        import uvloop
+    except ImportError:  # pragma: no cover - uvloop is a dependency; plain asyncio works the same
+        return asyncio.new_event_loop()
+    return uvloop.new_event_loop()
+
+
 class WorkerLoop:
     def __init__(self) -> None:
-        self.loop = asyncio.new_event_loop()
+        self.loop = _new_loop()
         self.thread = threading.Thread(target=self.loop.run_forever, name="atrium-runtime-loop", daemon=True)
         self.thread.start()
         self.active: dict[str, asyncio.Task[Any]] = {}

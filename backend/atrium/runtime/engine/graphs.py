@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import importlib
 import importlib.util
 import inspect
@@ -190,6 +191,17 @@ def _factory_arguments(
     factory: GraphFactory, config: RunnableConfig, runtime: Callable[[], Any]
 ) -> dict[str, Any]:
     """Keyword arguments for a factory, from its signature, as the LangGraph CLI classifies them."""
+    try:
+        hash(factory)
+    except TypeError:  # an unhashable callable object: classified on every call
+        parameters = _factory_parameters(factory)
+    else:
+        parameters = _factory_parameters_cached(factory)
+    return {name: (runtime() if rt else config) for name, rt in parameters}
+
+
+def _factory_parameters(factory: GraphFactory) -> tuple[tuple[str, bool], ...]:
+    """A factory's parameters and whether each asks for a ServerRuntime (else a RunnableConfig)."""
     params = list(inspect.signature(factory).parameters.values())
     try:
         hints = typing.get_type_hints(factory, localns={"ServerRuntime": ServerRuntime})
@@ -201,7 +213,11 @@ def _factory_arguments(
             "a graph factory takes nothing, a RunnableConfig, a ServerRuntime, or one of each; "
             f"got parameters {[p.name for p in params]}"
         )
-    return {p.name: (runtime() if rt else config) for p, rt in zip(params, is_runtime, strict=True)}
+    return tuple((p.name, rt) for p, rt in zip(params, is_runtime, strict=True))
+
+
+# Resolving type hints is slow and a factory's signature never changes: once per factory, not per run.
+_factory_parameters_cached = functools.lru_cache(maxsize=256)(_factory_parameters)
 
 
 def _server_runtime(access_context: AccessContext, store: BaseStore | None, context: Any) -> Any:
