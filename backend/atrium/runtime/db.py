@@ -9,9 +9,10 @@ Behind a pooler that cannot keep prepared statements per client (PgBouncer in tr
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import select
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any, ParamSpec, TypeVar
 
 import psycopg
@@ -75,3 +76,17 @@ def with_live_connection(fn: Callable[P, T]) -> Callable[P, T]:
         return fn(*args, **kwargs)
 
     return wrapper
+
+
+@contextlib.contextmanager
+def prepared_cursor() -> Iterator[psycopg.Cursor[Any]]:
+    """A cursor on this thread's Django connection, in its current transaction, for the worker's and
+    the API's hot statements: server-side binding, so Postgres prepares each statement once per
+    connection instead of parsing and planning it on every run (ATRIUM_DB_PREPARED_STATEMENTS).
+    Errors come out as Django's, as from `connection.cursor()`; rows are tuples."""
+    connection.ensure_connection()
+    raw = connection.connection
+    if settings.ATRIUM_DB_PREPARED_STATEMENTS and raw.prepare_threshold is None:
+        raw.prepare_threshold = 0  # only server-binding cursors prepare: Django's own cursors never do
+    with connection.wrap_database_errors, psycopg.Cursor(raw) as cur:
+        yield cur

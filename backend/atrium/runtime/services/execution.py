@@ -17,6 +17,7 @@ from psycopg.types.json import Jsonb
 from atrium.core.metrics import run_latency
 from atrium.orgs.limits import org_limits
 from atrium.runtime import checkpoints
+from atrium.runtime.db import prepared_cursor
 from atrium.runtime.models import ACTIVE_RUN_STATUSES, Run, RunStatus, Thread, ThreadStatus
 
 # The configurable key under which a run's graph gets its org's workspace secrets (name -> value), filled
@@ -166,7 +167,7 @@ def run_claim(*, run_id: str, worker_id: str) -> RunClaim | None:
     RunsAtCapacityError: the org is at its concurrent-run cap; the run stays pending.
     """
     cursor: Any
-    with transaction.atomic(), connection.cursor() as cursor:
+    with transaction.atomic(), prepared_cursor() as cursor:
         cur = cursor
         cur.execute(_LOCK_THREAD, {"run": run_id})
         thread_row = cur.fetchone()
@@ -296,7 +297,7 @@ def run_finish(*, claim: RunClaim, outcome: RunResult) -> str | None:
             if status == "" and attempt > 0:
                 # An earlier try may have committed before its connection died: the run still carries
                 # this attempt's fence (only a takeover changes it), so the status is ours.
-                with connection.cursor() as cur:
+                with prepared_cursor() as cur:
                     cur.execute(_FINISHED_HERE, {"run": claim.run_id, "fence": claim.fence})
                     row = cur.fetchone()
                 if row is not None:
@@ -318,7 +319,7 @@ def _run_finish_once(*, claim: RunClaim, outcome: RunResult) -> str | None:
     status = outcome.status
     ids = {"run": claim.run_id, "fence": claim.fence, "thread": claim.thread_id}
     cursor: Any
-    with transaction.atomic(), connection.cursor() as cursor:
+    with transaction.atomic(), prepared_cursor() as cursor:
         cur = cursor
         cur.execute("SELECT id FROM runtime_thread WHERE id = %(thread)s FOR UPDATE", ids)
         if status == "drained":

@@ -27,6 +27,7 @@ from atrium.assistants.services import assistant_id_resolve
 from atrium.core.errors import AtriumError, ConflictError, NotFoundError
 from atrium.core.tenancy import Role, current_scope
 from atrium.orgs.limits import run_create_allow
+from atrium.runtime.db import prepared_cursor
 from atrium.runtime.models import ACTIVE_RUN_STATUSES, Run, RunStatus, Thread, ThreadStatus
 from atrium.runtime.selectors.threads import as_uuid, thread_queryset
 from atrium.runtime.services.webhooks import webhook_enqueue, webhook_validate
@@ -189,13 +190,12 @@ def _insert_run(
         Jsonb({"cron_id": payload.cron_id} if payload.cron_id else {}),
         *(f.get_db_prep_save(getattr(run, f.attname), connection) for f in fields),
     ]
-    with connection.cursor() as cursor:
+    with prepared_cursor() as cursor:
         cursor.execute(sql, params)
         row = cursor.fetchone()
     if row is None:
         return None
     metadata, run.created_at, run.updated_at = row
-    # Django's cursors hand jsonb back as text (JSONField decodes it; this statement bypasses it).
     run.metadata = json.loads(metadata) if isinstance(metadata, str | bytes) else metadata
     run._state.adding = False
     run._state.db = connection.alias
