@@ -5,9 +5,11 @@ from __future__ import annotations
 import asyncio
 import weakref
 from dataclasses import dataclass
+from typing import Any
 
 from django.conf import settings
 from langgraph.checkpoint.postgres.aio import AsyncPostgresSaver
+from langgraph.store.base import GetOp, ListNamespacesOp, PutOp, SearchOp
 from langgraph.store.postgres.aio import AsyncPostgresStore
 from psycopg import AsyncConnection
 from psycopg.rows import DictRow
@@ -15,6 +17,24 @@ from psycopg_pool import AsyncConnectionPool
 from psycopg_pool.base import AttemptWithBackoff
 
 from atrium.runtime.db import CONNECTION_KWARGS, check_idle, conninfo
+
+
+class _Store(AsyncPostgresStore):
+    """LangGraph's store, without pipeline mode for batches that only read. A pipeline buys nothing for
+    a read (each GET or search waits for its rows before the next is sent) and costs psycopg a sync per
+    statement: the deep agent's memory reads at the start of every run were ~9 % of the worker's CPU."""
+
+    async def _execute_batch(self, grouped_ops: dict[Any, Any], results: list[Any], conn: Any = None) -> None:
+        if PutOp in grouped_ops:
+            await super()._execute_batch(grouped_ops, results, conn)
+            return
+        async with self._cursor(pipeline=False) as cur:
+            if GetOp in grouped_ops:
+                await self._batch_get_ops(grouped_ops[GetOp], results, cur)
+            if SearchOp in grouped_ops:
+                await self._batch_search_ops(grouped_ops[SearchOp], results, cur)
+            if ListNamespacesOp in grouped_ops:
+                await self._batch_list_namespaces_ops(grouped_ops[ListNamespacesOp], results, cur)
 
 
 @dataclass(frozen=True)
@@ -65,7 +85,7 @@ async def persistence() -> Persistence:
             _by_loop[loop] = Persistence(
                 pool=pool,
                 checkpointer=AsyncPostgresSaver(pool),  # type: ignore[arg-type]
-                store=AsyncPostgresStore(pool),  # type: ignore[arg-type]
+                store=_Store(pool),  # type: ignore[arg-type]
             )
     return _by_loop[loop]
 
