@@ -33,6 +33,10 @@ class UnsafeURLError(ValidationFailedError):
     code = "unsafe_url"
 
 
+class UnresolvableURLError(UnsafeURLError):
+    """The URL's host did not resolve (now): a caller may try again later."""
+
+
 @dataclass(frozen=True)
 class Target:
     """A URL whose host was resolved and checked: where to connect, and what to call it."""
@@ -96,10 +100,10 @@ def resolve(url: str, *, allow_private: bool) -> Target:
     try:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except (socket.gaierror, UnicodeError) as exc:
-        raise UnsafeURLError(f"Cannot resolve {host}: {exc}.") from None
+        raise UnresolvableURLError(f"Cannot resolve {host}: {exc}.") from None
     addresses = [ipaddress.ip_address(info[4][0]) for info in infos]
     if not addresses:
-        raise UnsafeURLError(f"Cannot resolve {host}.")
+        raise UnresolvableURLError(f"Cannot resolve {host}.")
     if not allow_private:
         refused = sorted({str(a) for a in addresses if not _is_public(a)})
         if refused:

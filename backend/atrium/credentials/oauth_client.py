@@ -3,21 +3,28 @@ against provider URLs that point into the platform's own network."""
 
 from __future__ import annotations
 
-import ipaddress
-import socket
 from typing import Any
-from urllib.parse import urlparse
 
 import httpx
 from authlib.integrations.base_client.errors import OAuthError
 from authlib.integrations.httpx_client import OAuth2Client
 from django.conf import settings
 
+from atrium.core import http
 from atrium.credentials import vault
 from atrium.credentials.models import OAuthProvider
 from atrium.credentials.oauth_urls import redirect_uri_for
 
 TIMEOUT = 10.0  # seconds, every phase of a provider call
+# Authlib talks through httpx2 when it is installed (another dependency brings it), else httpx: a
+# failed call raises the errors of whichever it uses.
+try:
+    import httpx2
+
+    HTTP_ERRORS: tuple[type[Exception], ...] = (httpx.HTTPError, httpx2.HTTPError)
+except ImportError:  # pragma: no cover - httpx2 is in the lock file
+    HTTP_ERRORS = (httpx.HTTPError,)
+CALL_ERRORS: tuple[type[Exception], ...] = (*HTTP_ERRORS, ValueError)
 # Errors after which the grant is gone: the user has to consent again. Anything else is transient.
 TERMINAL_ERRORS = frozenset({"invalid_grant", "unauthorized_client", "invalid_client", "access_denied"})
 
@@ -31,19 +38,15 @@ class ProviderError(Exception):
 
 
 def _check_destination(url: str) -> None:
-    """Refuse provider URLs resolving to private, loopback or link-local addresses (SSRF), unless
-    the deployment allows them (development, tests, an intranet identity provider)."""
-    if settings.ATRIUM_OAUTH_ALLOW_PRIVATE_HOSTS:
-        return
-    host = urlparse(url).hostname or ""
+    """Refuse provider URLs that are not public http(s) addresses (SSRF), unless the deployment allows
+    private ones (development, tests, an intranet identity provider): the same guard as every outbound
+    request to a user-supplied URL (`core/http.py`)."""
     try:
-        infos = socket.getaddrinfo(host, None)
-    except OSError as exc:
-        raise ProviderError(f"Cannot resolve {host!r}.", terminal=False) from exc
-    for info in infos:
-        address = ipaddress.ip_address(info[4][0])
-        if address.is_private or address.is_loopback or address.is_link_local or address.is_reserved:
-            raise ProviderError(f"{host!r} resolves to a non-public address.", terminal=True)
+        http.resolve(url, allow_private=settings.ATRIUM_OAUTH_ALLOW_PRIVATE_HOSTS)
+    except http.UnresolvableURLError as exc:
+        raise ProviderError(str(exc), terminal=False) from None
+    except http.UnsafeURLError as exc:
+        raise ProviderError(str(exc), terminal=True) from None
 
 
 def client_for(provider: OAuthProvider, *, scopes: list[str] | None = None) -> OAuth2Client:
@@ -83,7 +86,7 @@ def _call(provider: OAuthProvider, url: str, action: str, **kwargs: Any) -> dict
                 token = client.refresh_token(url, **kwargs)
     except OAuthError as exc:
         raise ProviderError(f"{provider.slug}: {exc.error}", terminal=exc.error in TERMINAL_ERRORS) from None
-    except (httpx.HTTPError, ValueError) as exc:
+    except CALL_ERRORS as exc:
         raise ProviderError(f"{provider.slug}: {type(exc).__name__}", terminal=False) from None
     return dict(token)
 
@@ -104,6 +107,6 @@ def revoke(provider: OAuthProvider, *, token: str, hint: str) -> bool:
     try:
         with client_for(provider) as client:
             response = client.revoke_token(provider.revocation_url, token=token, token_type_hint=hint)
-    except httpx.HTTPError:
+    except HTTP_ERRORS:
         return False
     return bool(200 <= response.status_code < 300)
