@@ -40,6 +40,9 @@ from atrium.orgs.models import Membership
 logger = logging.getLogger(__name__)
 
 AUTHORIZATION_TTL = timedelta(minutes=10)
+# How long a consent in flight is kept after it expired (used or not) before beat deletes it: its
+# sealed PKCE verifier is no use to anyone by then.
+AUTHORIZATION_KEEP = timedelta(hours=1)
 REFRESH_MARGIN = timedelta(seconds=60)
 REFRESH_JITTER_SECONDS = 30.0
 
@@ -361,3 +364,11 @@ def oauth_connection_disconnect(*, connection_id: uuid.UUID) -> None:
         return
     if not revoked:
         logger.warning("revocation at %s did not succeed for connection %s", provider.slug, connection_id)
+
+
+def oauth_authorizations_expire() -> int:
+    """Delete consents in flight that expired over AUTHORIZATION_KEEP ago, in every org (beat).
+    Returns how many were deleted."""
+    cutoff = timezone.now() - AUTHORIZATION_KEEP
+    deleted, _ = OAuthAuthorization.unscoped.filter(expires_at__lt=cutoff).delete()
+    return deleted

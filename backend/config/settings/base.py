@@ -179,6 +179,11 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": float(ATRIUM_SANDBOX_SWEEP_SECONDS),
         "options": {"expires": float(ATRIUM_SANDBOX_SWEEP_SECONDS)},
     },
+    "oauth-authorizations-expire": {
+        "task": "atrium.credentials.oauth_authorizations_expire",
+        "schedule": 600.0,
+        "options": {"expires": 600.0},
+    },
 }
 
 # The vault's key-encryption keys, `id:base64key,...`: the first wraps new secrets, all unwrap
