@@ -1,7 +1,5 @@
-import { Alert } from "../../components/ui/alert";
-import { Button } from "../../components/ui/button";
+import { QueryList } from "../../components/query-list";
 import { EmptyState } from "../../components/ui/empty-state";
-import { Loading } from "../../components/ui/loading";
 import { useCurrentMembership } from "../orgs/current-org-context";
 import { AssistantCard } from "./assistant-card";
 import { useAssistants } from "./use-assistants";
@@ -21,36 +19,29 @@ export function AssistantsPage() {
         </h1>
       </header>
 
-      {assistants.status === "loading" ? <Loading label="Loading assistants…" /> : null}
-
-      {assistants.status === "error" ? (
-        <div className="stack">
-          <Alert>{assistants.error.message}</Alert>
-          <div>
-            <Button onClick={assistants.reload}>Try again</Button>
-          </div>
-        </div>
-      ) : null}
-
-      {assistants.status === "success" && assistants.data.length === 0 ? (
-        <EmptyState title="No assistants yet">
-          <p>
-            {role === "viewer"
-              ? "When an editor or admin adds an assistant to this organisation, it will appear here."
-              : "Assistants you add to this organisation will appear here."}
-          </p>
-        </EmptyState>
-      ) : null}
-
-      {assistants.status === "success" && assistants.data.length > 0 ? (
-        <ul className="assistant-list" aria-label="Assistants">
-          {assistants.data.map((assistant) => (
-            <li key={assistant.id}>
-              <AssistantCard assistant={assistant} orgSlug={org.slug} />
-            </li>
-          ))}
-        </ul>
-      ) : null}
+      <QueryList
+        query={assistants}
+        loadingLabel="Loading assistants…"
+        empty={
+          <EmptyState title="No assistants yet">
+            <p>
+              {role === "viewer"
+                ? "When an editor or admin adds an assistant to this organisation, it will appear here."
+                : "Assistants you add to this organisation will appear here."}
+            </p>
+          </EmptyState>
+        }
+      >
+        {(list) => (
+          <ul className="assistant-list" aria-label="Assistants">
+            {list.map((assistant) => (
+              <li key={assistant.id}>
+                <AssistantCard assistant={assistant} orgSlug={org.slug} />
+              </li>
+            ))}
+          </ul>
+        )}
+      </QueryList>
     </section>
   );
 }

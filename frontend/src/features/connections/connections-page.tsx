@@ -3,10 +3,10 @@ import { useSearchParams } from "react-router";
 import { disconnect, listMyConnections, type Connection } from "../../api/connections";
 import { toApiError } from "../../api/errors";
 import { useApiQuery } from "../../api/use-api-query";
+import { QueryList } from "../../components/query-list";
 import { Alert } from "../../components/ui/alert";
 import { Button } from "../../components/ui/button";
 import { EmptyState } from "../../components/ui/empty-state";
-import { Loading } from "../../components/ui/loading";
 import { formatDate } from "../../lib/format-date";
 import { useMe } from "../auth/session-context";
 import { useCurrentMembership } from "../orgs/current-org-context";
@@ -52,58 +52,54 @@ export function ConnectionsPage() {
       </header>
       {connected ? <p role="status">Connected {connected}.</p> : null}
       {error ? <Alert>{error}</Alert> : null}
-      {items.status === "loading" ? <Loading label="Loading connections…" /> : null}
-      {items.status === "error" ? (
-        <div className="stack">
-          <Alert>{items.error.message}</Alert>
-          <div>
-            <Button onClick={items.reload}>Try again</Button>
-          </div>
-        </div>
-      ) : null}
-      {items.status === "success" && items.data.length === 0 ? (
-        <EmptyState title="No connections">
-          <p>When an assistant needs one of your accounts, it asks you to connect it in the conversation.</p>
-        </EmptyState>
-      ) : null}
-      {items.status === "success" && items.data.length > 0 ? (
-        <ul className="memory-list" aria-label="Your connections">
-          {items.data.map((connection) => (
-            <li key={connection.id} className="memory-file" data-testid="connection">
-              <div className="memory-file__header">
-                <div>
-                  <strong>{connection.provider_name}</strong>{" "}
-                  <span className="muted">
-                    {STATUS_LABELS[connection.status]} · {connection.scopes.join(", ") || "no scopes"} · since{" "}
-                    {formatDate(connection.created_at)}
-                  </span>
+      <QueryList
+        query={items}
+        loadingLabel="Loading connections…"
+        empty={
+          <EmptyState title="No connections">
+            <p>When an assistant needs one of your accounts, it asks you to connect it in the conversation.</p>
+          </EmptyState>
+        }
+      >
+        {(list) => (
+          <ul className="memory-list" aria-label="Your connections">
+            {list.map((connection) => (
+              <li key={connection.id} className="memory-file" data-testid="connection">
+                <div className="memory-file__header">
+                  <div>
+                    <strong>{connection.provider_name}</strong>{" "}
+                    <span className="muted">
+                      {STATUS_LABELS[connection.status]} · {connection.scopes.join(", ") || "no scopes"} · since{" "}
+                      {formatDate(connection.created_at)}
+                    </span>
+                  </div>
+                  {confirmId !== connection.id ? (
+                    <button
+                      type="button"
+                      className="link-button link-button--danger"
+                      aria-label={`Revoke ${connection.provider_name}`}
+                      onClick={() => { setConfirmId(connection.id); }}
+                    >
+                      Revoke
+                    </button>
+                  ) : null}
                 </div>
-                {confirmId !== connection.id ? (
-                  <button
-                    type="button"
-                    className="link-button link-button--danger"
-                    aria-label={`Revoke ${connection.provider_name}`}
-                    onClick={() => { setConfirmId(connection.id); }}
-                  >
-                    Revoke
-                  </button>
+                {confirmId === connection.id ? (
+                  <div className="memory-file__confirm" role="group" aria-label={`Revoke ${connection.provider_name}?`}>
+                    <p>Assistants will have to ask you to connect again before they use it.</p>
+                    <Button variant="ghost" onClick={() => { setConfirmId(null); }}>
+                      Keep it
+                    </Button>
+                    <Button variant="danger" onClick={() => void revoke(connection)}>
+                      Revoke
+                    </Button>
+                  </div>
                 ) : null}
-              </div>
-              {confirmId === connection.id ? (
-                <div className="memory-file__confirm" role="group" aria-label={`Revoke ${connection.provider_name}?`}>
-                  <p>Assistants will have to ask you to connect again before they use it.</p>
-                  <Button variant="ghost" onClick={() => { setConfirmId(null); }}>
-                    Keep it
-                  </Button>
-                  <Button variant="danger" onClick={() => void revoke(connection)}>
-                    Revoke
-                  </Button>
-                </div>
-              ) : null}
-            </li>
-          ))}
-        </ul>
-      ) : null}
+              </li>
+            ))}
+          </ul>
+        )}
+      </QueryList>
     </section>
   );
 }

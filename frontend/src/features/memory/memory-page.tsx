@@ -3,10 +3,10 @@ import { deleteStoreItem, searchStoreItems } from "../../api/agent";
 import type { StoreItem } from "../../api/agent-types";
 import { toApiError } from "../../api/errors";
 import { useApiQuery } from "../../api/use-api-query";
+import { QueryList } from "../../components/query-list";
 import { Alert } from "../../components/ui/alert";
 import { Button } from "../../components/ui/button";
 import { EmptyState } from "../../components/ui/empty-state";
-import { Loading } from "../../components/ui/loading";
 import { formatDate } from "../../lib/format-date";
 import { memoryContent, memoryNamespaces, memoryPath, mergeMemoryItems } from "../../lib/memory-files";
 import { useMe } from "../auth/session-context";
@@ -52,72 +52,68 @@ export function MemoryPage() {
         <p className="muted">What the assistant has written down about you in its /memories/ folder.</p>
       </header>
       {error ? <Alert>{error}</Alert> : null}
-      {items.status === "loading" ? <Loading label="Loading memory…" /> : null}
-      {items.status === "error" ? (
-        <div className="stack">
-          <Alert>{items.error.message}</Alert>
-          <div>
-            <Button onClick={items.reload}>Try again</Button>
-          </div>
-        </div>
-      ) : null}
-      {items.status === "success" && items.data.length === 0 ? (
-        <EmptyState title="Nothing remembered yet">
-          <p>Ask the assistant to remember something, and its notes will show up here.</p>
-        </EmptyState>
-      ) : null}
-      {items.status === "success" && items.data.length > 0 ? (
-        <ul className="memory-list" aria-label="Memory files">
-          {items.data.map((item) => {
-            const open = openKey === item.key;
-            return (
-              <li key={item.key} className="memory-file" data-testid="memory-file">
-                <div className="memory-file__header">
-                  <button
-                    type="button"
-                    className="memory-file__toggle"
-                    aria-expanded={open}
-                    onClick={() => {
-                      setOpenKey(open ? null : item.key);
-                    }}
-                  >
-                    <code>{memoryPath(item.key)}</code>
-                  </button>
-                  {item.updated_at ? (
-                    <time className="muted" dateTime={item.updated_at}>
-                      {formatDate(item.updated_at)}
-                    </time>
-                  ) : null}
-                  {!readOnly && confirmKey !== item.key ? (
+      <QueryList
+        query={items}
+        loadingLabel="Loading memory…"
+        empty={
+          <EmptyState title="Nothing remembered yet">
+            <p>Ask the assistant to remember something, and its notes will show up here.</p>
+          </EmptyState>
+        }
+      >
+        {(list) => (
+          <ul className="memory-list" aria-label="Memory files">
+            {list.map((item) => {
+              const open = openKey === item.key;
+              return (
+                <li key={item.key} className="memory-file" data-testid="memory-file">
+                  <div className="memory-file__header">
                     <button
                       type="button"
-                      className="link-button link-button--danger"
-                      aria-label={`Delete ${memoryPath(item.key)}`}
+                      className="memory-file__toggle"
+                      aria-expanded={open}
                       onClick={() => {
-                        setConfirmKey(item.key);
+                        setOpenKey(open ? null : item.key);
                       }}
                     >
-                      Delete
+                      <code>{memoryPath(item.key)}</code>
                     </button>
-                  ) : null}
-                </div>
-                {confirmKey === item.key ? (
-                  <div className="memory-file__confirm" role="group" aria-label={`Delete ${memoryPath(item.key)}?`}>
-                    <p>The assistant will forget everything in this file.</p>
-                    <Button variant="ghost" onClick={() => { setConfirmKey(null); }}>
-                      Keep it
-                    </Button>
-                    <Button variant="danger" onClick={() => void remove(item)}>
-                      Delete
-                    </Button>
+                    {item.updated_at ? (
+                      <time className="muted" dateTime={item.updated_at}>
+                        {formatDate(item.updated_at)}
+                      </time>
+                    ) : null}
+                    {!readOnly && confirmKey !== item.key ? (
+                      <button
+                        type="button"
+                        className="link-button link-button--danger"
+                        aria-label={`Delete ${memoryPath(item.key)}`}
+                        onClick={() => {
+                          setConfirmKey(item.key);
+                        }}
+                      >
+                        Delete
+                      </button>
+                    ) : null}
                   </div>
-                ) : null}
-                {open ? <pre className="code-block memory-file__content">{memoryContent(item.value) || "(empty file)"}</pre> : null}
-              </li>
-            );
-          })}
-        </ul>
-      ) : null}
+                  {confirmKey === item.key ? (
+                    <div className="memory-file__confirm" role="group" aria-label={`Delete ${memoryPath(item.key)}?`}>
+                      <p>The assistant will forget everything in this file.</p>
+                      <Button variant="ghost" onClick={() => { setConfirmKey(null); }}>
+                        Keep it
+                      </Button>
+                      <Button variant="danger" onClick={() => void remove(item)}>
+                        Delete
+                      </Button>
+                    </div>
+                  ) : null}
+                  {open ? <pre className="code-block memory-file__content">{memoryContent(item.value) || "(empty file)"}</pre> : null}
+                </li>
+              );
+            })}
+          </ul>
+        )}
+      </QueryList>
     </section>
   );
 }
