@@ -176,6 +176,16 @@ class FaultStack:
             cur = conn.execute(query, params)
             return cur.fetchall() if cur.description else []
 
+    def node_started(self, thread_id: str, node: str, timeout: float = 30) -> bool:
+        """Wait until a fault graph's `node` has begun executing on the thread (fault_node_exec)."""
+        return wait_until(
+            lambda: self.sql(
+                "SELECT 1 FROM fault_node_exec WHERE thread_id = %s AND node = %s", (thread_id, node)
+            ),
+            timeout,
+            interval=0.05,
+        )
+
 
 @pytest.fixture(scope="package")
 def faults(

@@ -88,16 +88,6 @@ def _start_run(stack: FaultStack, step_seconds: float) -> tuple[str, str]:
     return thread_id, str(run["run_id"])
 
 
-def _started(stack: FaultStack, thread_id: str, node: str) -> bool:
-    return wait_until(
-        lambda: stack.sql(
-            "SELECT 1 FROM fault_node_exec WHERE thread_id = %s AND node = %s", (thread_id, node)
-        ),
-        30,
-        interval=0.05,
-    )
-
-
 def _assert_exactly_once_in_order(events: list[Event]) -> None:
     ids = [event.id for event in events]
     assert len(set(ids)) == len(ids), f"an event came twice: {ids}"
@@ -124,7 +114,7 @@ def test_a_stream_survives_a_redis_restart_mid_run(faults: FaultStack) -> None:
     reader.start()
     try:
         # when Redis restarts (down for two seconds) while the run is mid-way
-        assert _started(faults, thread_id, "s2"), faults.live.logs()
+        assert faults.node_started(thread_id, "s2"), faults.live.logs()
         faults.restart_redis(down_seconds=2.0)
         reader.join(timeout=60)
     finally:

@@ -342,24 +342,19 @@ def _owner_index(stack: FaultStack, run_id: str) -> int:
     return next(i for i in range(WORKERS) if owner.startswith(stack.worker_name(i) + "@"))
 
 
-def _wait_started(stack: FaultStack, thread_id: str, node: str) -> bool:
-    return wait_until(
-        lambda: stack.sql(
-            "SELECT 1 FROM fault_node_exec WHERE thread_id = %s AND node = %s", (thread_id, node)
-        ),
-        30,
-        interval=0.05,
-    )
+def _slow_run_mid_step(stack: FaultStack) -> tuple[Any, str, str, int]:
+    """A slow run of `steps` caught in its second step: (client, thread id, run id, owner's index)."""
+    client = stack.live.sync_client("editor")
+    thread_id = str(client.threads.create()["thread_id"])
+    config = {"configurable": {"step_seconds": 1.0}}
+    run_id = str(client.runs.create(thread_id, "steps", input={"trace": []}, config=config)["run_id"])
+    assert stack.node_started(thread_id, "s2"), stack.live.logs()
+    return client, thread_id, run_id, _owner_index(stack, run_id)
 
 
 def test_a_run_cancelled_while_its_worker_is_dead_ends_cancelled(faults: FaultStack) -> None:
     # given a slow run whose worker is SIGKILLed mid-step
-    client = faults.live.sync_client("editor")
-    thread_id = str(client.threads.create()["thread_id"])
-    config = {"configurable": {"step_seconds": 1.0}}
-    run_id = str(client.runs.create(thread_id, "steps", input={"trace": []}, config=config)["run_id"])
-    assert _wait_started(faults, thread_id, "s2"), faults.live.logs()
-    index = _owner_index(faults, run_id)
+    client, thread_id, run_id, index = _slow_run_mid_step(faults)
     faults.kill_worker(index)
     faults.workers[index].wait(timeout=10)
 
@@ -379,12 +374,7 @@ def test_a_run_cancelled_while_its_worker_is_dead_ends_cancelled(faults: FaultSt
 
 def test_a_paused_worker_past_its_lease_writes_no_checkpoint(faults: FaultStack) -> None:
     # given a slow run whose worker is paused (SIGSTOP) mid-step, long past its lease
-    client = faults.live.sync_client("editor")
-    thread_id = str(client.threads.create()["thread_id"])
-    config = {"configurable": {"step_seconds": 1.0}}
-    run_id = str(client.runs.create(thread_id, "steps", input={"trace": []}, config=config)["run_id"])
-    assert _wait_started(faults, thread_id, "s2"), faults.live.logs()
-    index = _owner_index(faults, run_id)
+    _, thread_id, run_id, index = _slow_run_mid_step(faults)
     paused_pid = faults.workers[index].pid
     audit = [
         "CREATE TABLE IF NOT EXISTS fault_ckpt_write "
