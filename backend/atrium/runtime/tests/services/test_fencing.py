@@ -161,9 +161,11 @@ _ROWS = {
 }
 
 
+@pytest.mark.parametrize("durability", ["sync", "async"])
 @pytest.mark.django_db(transaction=True)
-def test_fenced_writes_store_exactly_what_the_stock_saver_stores(org: Any) -> None:
-    """One statement per write must leave the same rows as LangGraph's own statements (ids aside)."""
+def test_fenced_writes_store_exactly_what_the_stock_saver_stores(org: Any, durability: str) -> None:
+    """Writes merged into one statement must leave the same rows as LangGraph's own statements (ids
+    aside), whether a step's writes join its checkpoint (`sync`) or the checkpoints trail (`async`)."""
     from langgraph.types import Command
 
     thread, run = _running_run(org)
@@ -187,8 +189,8 @@ def test_fenced_writes_store_exactly_what_the_stock_saver_stores(org: Any) -> No
             for saver, thread_id in ((stock, stock_thread), (fenced, str(thread.id))):
                 config = {"configurable": {"thread_id": thread_id}}
                 graph = _wide_graph(saver)
-                await graph.ainvoke({"trace": [], "notes": {}, "answer": ""}, config)
-                results.append(await graph.ainvoke(Command(resume="ada"), config))
+                await graph.ainvoke({"trace": [], "notes": {}, "answer": ""}, config, durability=durability)
+                results.append(await graph.ainvoke(Command(resume="ada"), config, durability=durability))
             return await rows(pool, stock_thread), await rows(pool, str(thread.id)), *results
         finally:
             await pool.close()
@@ -233,7 +235,8 @@ def test_a_write_the_recorder_does_not_know_is_not_merged() -> None:
     assert _merged([(known.replace("blob)", "blob, extra)"), [(*row, 1)])]) is None  # unknown column
     assert _merged([(known.replace("checkpoint_blobs", "other_table"), [row])]) is None
     assert _merged([(known, [row[:-1]])]) is None  # a row that does not fit the columns
-    assert _merged([(known, [row] * (MAX_PARAMETERS // len(row) + 1))]) is None  # too many for one statement
+    too_many = [(*row[:3], str(n), *row[4:]) for n in range(MAX_PARAMETERS // len(row) + 1)]
+    assert _merged([(known, too_many)]) is None  # too many for one statement
 
 
 @pytest.mark.django_db(transaction=True)
@@ -263,3 +266,126 @@ def test_a_write_the_recorder_does_not_know_still_runs_fenced(org: Any) -> None:
     written, error = asyncio.run(scenario())
     assert written == 1
     assert isinstance(error, RunFencedError)
+
+
+async def _open_pool() -> AsyncConnectionPool[Any]:
+    pool: AsyncConnectionPool[Any] = AsyncConnectionPool(conninfo(), kwargs=CONNECTION_KWARGS, open=False)
+    await pool.open()
+    return pool
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_steps_writes_go_out_with_the_checkpoint_that_follows_them(org: Any) -> None:
+    """START -> a -> b with durability="sync" (the runtime's default): four checkpoints and three
+    tasks' writes. Each task's writes join the checkpoint that follows: four statements, not seven."""
+    thread, run = _running_run(org)
+
+    async def scenario() -> tuple[list[str], int, int]:
+        pool = await _open_pool()
+        try:
+            saver = FencedSaver(AsyncPostgresSaver(pool), run_id=str(run.id), fence=1, on_fenced=lambda: None)
+            config = {"configurable": {"thread_id": str(thread.id)}}
+            result = await _graph(saver).ainvoke({"trace": []}, config, durability="sync")
+            async with pool.connection() as conn:
+                cur = await conn.execute(
+                    "SELECT count(*) AS n FROM checkpoint_writes WHERE thread_id = %s", (str(thread.id),)
+                )
+                row = await cur.fetchone()
+            return result["trace"], saver.statements, int(row["n"])  # type: ignore[index]
+        finally:
+            await pool.close()
+
+    trace, statements, writes = asyncio.run(scenario())
+    assert trace == ["a", "b"]
+    assert writes == 5  # __start__, a and b; the first two also route to the next node
+    assert statements == 4
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_finished_tasks_writes_do_not_wait_for_a_slower_task_of_its_step(org: Any) -> None:
+    """A crash while a step's slow task runs must not cost the writes of the task that finished."""
+    thread, run = _running_run(org)
+    thread_id = str(thread.id)
+
+    async def scenario() -> tuple[bool, list[str]]:
+        pool = await _open_pool()
+        release = asyncio.Event()
+
+        async def slow(state: _State) -> dict[str, Any]:
+            await release.wait()
+            return {"trace": ["slow"]}
+
+        builder = StateGraph(_State)
+        builder.add_node("fast", lambda state: {"trace": ["fast"]})
+        builder.add_node("slow", slow)
+        builder.add_edge(START, "fast")
+        builder.add_edge(START, "slow")
+        builder.add_edge(["fast", "slow"], END)
+        try:
+            saver = FencedSaver(AsyncPostgresSaver(pool), run_id=str(run.id), fence=1, on_fenced=lambda: None)
+            graph = builder.compile(checkpointer=saver)
+            running = asyncio.ensure_future(
+                graph.ainvoke({"trace": []}, {"configurable": {"thread_id": thread_id}}, durability="sync")
+            )
+            saved_early = False
+            for _ in range(100):  # while `slow` waits, `fast`'s writes reach Postgres
+                async with pool.connection() as conn:
+                    cur = await conn.execute(
+                        "SELECT count(*) AS n FROM checkpoint_writes w"
+                        " JOIN checkpoints c USING (thread_id, checkpoint_id)"
+                        " WHERE w.thread_id = %s AND c.metadata->>'step' = '0' AND w.channel = 'trace'",
+                        (thread_id,),
+                    )
+                    row = await cur.fetchone()
+                if row and row["n"]:
+                    saved_early = not running.done()
+                    break
+                await asyncio.sleep(0.05)
+            release.set()
+            result = await running
+            return saved_early, sorted(result["trace"])
+        finally:
+            await pool.close()
+
+    saved_early, trace = asyncio.run(scenario())
+    assert trace == ["fast", "slow"]
+    assert saved_early
+
+
+def test_rows_one_statement_would_write_twice_are_merged_as_running_them_in_turn_would() -> None:
+    from langgraph.checkpoint.postgres import base
+
+    def write(idx: int, blob: bytes) -> tuple[Any, ...]:
+        return ("t", "", "c1", "task", "", idx, "ch", "bytes", blob)
+
+    # do nothing on conflict: the first row stays
+    statement = _merged(
+        [
+            (base.INSERT_CHECKPOINT_WRITES_SQL, [write(0, b"first")]),
+            (base.INSERT_CHECKPOINT_WRITES_SQL, [write(0, b"second"), write(1, b"other")]),
+        ]
+    )
+    assert statement is not None
+    assert b"first" in statement[1]
+    assert b"second" not in statement[1]
+    assert b"other" in statement[1]
+    # update on conflict: the last row wins
+    statement = _merged(
+        [
+            (base.UPSERT_CHECKPOINT_WRITES_SQL, [write(-3, b"first")]),
+            (base.UPSERT_CHECKPOINT_WRITES_SQL, [write(-3, b"second")]),
+        ]
+    )
+    assert statement is not None
+    assert b"second" in statement[1]
+    assert b"first" not in statement[1]
+    # one row under two kinds of INSERT: not merged (the writes run in turn, in one transaction)
+    assert (
+        _merged(
+            [
+                (base.INSERT_CHECKPOINT_WRITES_SQL, [write(-3, b"a")]),
+                (base.UPSERT_CHECKPOINT_WRITES_SQL, [write(-3, b"b")]),
+            ]
+        )
+        is None
+    )
