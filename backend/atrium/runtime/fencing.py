@@ -11,10 +11,10 @@ never both commit checkpoints after a takeover.
 
 Each write is one statement (one round trip, one implicit transaction, prepared once per pooled
 connection): LangGraph's saver builds its rows as usual, against a cursor that only records them, and
-the recorded INSERTs are sent as data-modifying CTEs over arrays, behind the fence check. With
-`durability="sync"` a run makes two writes per step, so this is the worker's hottest statement: one
-statement instead of a pipelined BEGIN, check, INSERTs and COMMIT halves what Postgres and the client
-spend on it (docs/performance.md). A write the recorder does not recognise is replayed as it came, in
+the recorded INSERTs are sent as data-modifying CTEs over scalar VALUES, behind the fence check. With
+`durability="sync"` every step writes, so this is the worker's hottest statement: one statement
+instead of a pipelined BEGIN, check, INSERTs and COMMIT halves what Postgres and the client spend on
+it (docs/performance.md). A write the recorder does not recognise is replayed as it came, in
 a fenced transaction, so a change in LangGraph's SQL costs speed, never correctness.
 
 Writes that arrive together go out together. With `durability="sync"` a step's last task hands
@@ -23,8 +23,7 @@ follows (`aput`): the first to be ready waits for the other writes already begun
 rows) and sends them all in one statement, so a step costs one round trip and one commit instead of
 two. A write never waits for one that has not begun: the writes of a task that ends while others of its
 step still run go out at once, as before, so a crash never costs a finished task's writes. All of a
-batch commits or none of it, which is what a crash between the two separate statements could
-otherwise leave half done.
+batch commits or none of it, where a crash between two separate statements could leave one of them.
 
 The saver is made per attempt (it knows its run and fence) and shares the process's pool and
 serializer; reads are not fenced.

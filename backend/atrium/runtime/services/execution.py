@@ -92,35 +92,41 @@ SELECT t.id, t.config, t.temporary, t.graph_id, t.org_id FROM runtime_thread t
 WHERE t.id = (SELECT thread_id FROM runtime_run WHERE id = %(run)s) FOR UPDATE OF t
 """
 # The org's concurrent-run cap: claims of one org are serialised by an advisory lock (taken after the
-# thread's row lock, the one fixed order), then its running runs are counted. Only a pending run is
-# turned away, so a redelivered message of a running or finished run never loops.
+# thread's row lock, the one fixed order), then its running runs are counted (in `_CLAIM`).
 _LOCK_ORG = "SELECT pg_advisory_xact_lock(hashtextextended(%(org)s::text, 7001))"
-_AT_CAPACITY = """
-SELECT EXISTS (SELECT 1 FROM runtime_run WHERE id = %(run)s AND status = 'pending')
-   AND (SELECT count(*) FROM runtime_run WHERE org_id = %(org)s AND status = 'running') >= %(cap)s
-"""
-# Claimable: pending, due, and nothing running or queued ahead on the thread (FIFO). Run under the
-# thread lock, in a statement of its own, so it sees every claim committed before the lock was granted.
+# Claimable: pending, due, and nothing running or queued ahead on the thread (FIFO); not when the org
+# is at its cap (`%(cap)s` 0: no cap). Run under the thread's lock (and the org's, with a cap), in a
+# statement of its own, so it sees every claim committed before the locks were granted. Only a pending
+# run is turned away for the cap, so a redelivered message of a running or finished run never loops.
+# One statement with what the worker needs of the assistant and the user.
 _CLAIM = """
-UPDATE runtime_run r SET status = 'running', attempt = r.attempt + 1, fence = r.fence + 1,
-    lease_owner = %(worker)s, lease_expires_at = now() + make_interval(secs => %(lease)s),
-    started_at = coalesce(r.started_at, now()), updated_at = now(),
-    checkpoint_start = CASE WHEN r.attempt = 0 THEN coalesce(r.kwargs -> 'checkpoint', (
-        SELECT jsonb_build_object('thread_id', r.thread_id::text, 'checkpoint_ns', '',
-                                  'checkpoint_id', max(c.checkpoint_id))
-        FROM checkpoints c WHERE c.thread_id = r.thread_id::text AND c.checkpoint_ns = ''
-        HAVING max(c.checkpoint_id) IS NOT NULL)) ELSE r.checkpoint_start END
-WHERE r.id = %(run)s AND r.status = 'pending' AND (r.not_before IS NULL OR r.not_before <= now())
-  AND NOT EXISTS (SELECT 1 FROM runtime_run o WHERE o.thread_id = r.thread_id AND o.id <> r.id
-                  AND (o.status = 'running' OR (o.status = 'pending' AND o.created_at < r.created_at)))
-RETURNING r.org_id, r.user_id, r.assistant_id, r.attempt, r.fence, r.kwargs, r.cancel_action
-"""
-_CLAIM_DETAILS = """
-SELECT a.graph_id, a.config, a.context, u.email, m.role
-FROM (SELECT 1) one
-LEFT JOIN assistants_assistant a ON a.id = %(assistant)s AND a.org_id = %(org)s
-LEFT JOIN accounts_user u ON u.id = %(user)s
-LEFT JOIN orgs_membership m ON m.org_id = %(org)s AND m.user_id = %(user)s
+WITH busy AS (
+    SELECT CASE WHEN %(cap)s::int > 0 THEN
+        EXISTS (SELECT 1 FROM runtime_run WHERE id = %(run)s AND status = 'pending')
+        AND (SELECT count(*) FROM runtime_run WHERE org_id = %(org)s AND status = 'running') >= %(cap)s::int
+    ELSE false END AS at_capacity
+), claimed AS (
+    UPDATE runtime_run r SET status = 'running', attempt = r.attempt + 1, fence = r.fence + 1,
+        lease_owner = %(worker)s, lease_expires_at = now() + make_interval(secs => %(lease)s),
+        started_at = coalesce(r.started_at, now()), updated_at = now(),
+        checkpoint_start = CASE WHEN r.attempt = 0 THEN coalesce(r.kwargs -> 'checkpoint', (
+            SELECT jsonb_build_object('thread_id', r.thread_id::text, 'checkpoint_ns', '',
+                                      'checkpoint_id', max(c.checkpoint_id))
+            FROM checkpoints c WHERE c.thread_id = r.thread_id::text AND c.checkpoint_ns = ''
+            HAVING max(c.checkpoint_id) IS NOT NULL)) ELSE r.checkpoint_start END
+    WHERE r.id = %(run)s AND r.status = 'pending' AND (r.not_before IS NULL OR r.not_before <= now())
+      AND NOT (SELECT at_capacity FROM busy)
+      AND NOT EXISTS (SELECT 1 FROM runtime_run o WHERE o.thread_id = r.thread_id AND o.id <> r.id
+                      AND (o.status = 'running' OR (o.status = 'pending' AND o.created_at < r.created_at)))
+    RETURNING r.org_id, r.user_id, r.assistant_id, r.attempt, r.fence, r.kwargs, r.cancel_action
+)
+SELECT busy.at_capacity, c.org_id, c.user_id, c.assistant_id, c.attempt, c.fence, c.kwargs, c.cancel_action,
+       a.graph_id, a.config, a.context, u.email, m.role
+FROM busy
+LEFT JOIN claimed c ON true
+LEFT JOIN assistants_assistant a ON a.id = c.assistant_id AND a.org_id = c.org_id
+LEFT JOIN accounts_user u ON u.id = c.user_id
+LEFT JOIN orgs_membership m ON m.org_id = c.org_id AND m.user_id = c.user_id
 """
 
 
@@ -177,16 +183,23 @@ def run_claim(*, run_id: str, worker_id: str) -> RunClaim | None:
         cap = org_limits(org_id=org_id).max_concurrent_runs
         if cap > 0:
             cur.execute(_LOCK_ORG, {"org": org_id})
-            cur.execute(_AT_CAPACITY, {"run": run_id, "org": org_id, "cap": cap})
-            if cur.fetchone()[0]:
-                raise RunsAtCapacityError(f"org {org_id} runs {cap} runs at once; run {run_id} waits")
-        cur.execute(_CLAIM, {"run": run_id, "worker": worker_id, "lease": settings.ATRIUM_RUN_LEASE_SECONDS})
-        claimed = cur.fetchone()
-        if claimed is None:
-            return None
-        org_id, user_id, assistant_id, attempt, fence, kwargs, cancel_action = claimed
-        cur.execute(_CLAIM_DETAILS, {"assistant": assistant_id, "org": org_id, "user": user_id})
-        graph_id, assistant_config, assistant_context, email, role = cur.fetchone()
+        cur.execute(
+            _CLAIM,
+            {
+                "run": run_id,
+                "org": org_id,
+                "cap": max(cap, 0),
+                "worker": worker_id,
+                "lease": settings.ATRIUM_RUN_LEASE_SECONDS,
+            },
+        )
+        at_capacity, *claimed = cur.fetchone()
+        if at_capacity:
+            raise RunsAtCapacityError(f"org {org_id} runs {cap} runs at once; run {run_id} waits")
+        org_id, user_id, assistant_id, attempt, fence, kwargs, cancel_action, *details = claimed
+        if attempt is None:
+            return None  # not this worker's to run now
+        graph_id, assistant_config, assistant_context, email, role = details
     kwargs = _json(kwargs) or {}
     request_config = copy.deepcopy(kwargs.get("config") or {})
     configurable = {
@@ -255,7 +268,9 @@ def call_counts_of(values: Any) -> dict[str, Any] | None:
     return counts
 
 
-_FINISH_RUN = """
+# How an attempt's run ends (fenced: no row when another worker owns the run now): recorded, or erased
+# by a rollback. Either is one CTE of `_FINISH`.
+_END_RUN = """
 UPDATE runtime_run SET status = %(status)s, result = %(result)s, error = %(error)s, ended_at = now(),
     call_counts = %(call_counts)s,
     checkpoint_end = coalesce(%(checkpoint_end)s, (
@@ -265,17 +280,28 @@ UPDATE runtime_run SET status = %(status)s, result = %(result)s, error = %(error
         HAVING max(c.checkpoint_id) IS NOT NULL)),
     lease_owner = '', lease_expires_at = NULL, updated_at = now()
 WHERE id = %(run)s AND fence = %(fence)s AND status = 'running'
-RETURNING extract(epoch FROM now() - created_at)
+RETURNING extract(epoch FROM now() - created_at)::float8 AS latency
 """
-_FENCED_RUN = "SELECT id FROM runtime_run WHERE id = %(run)s AND fence = %(fence)s AND status = 'running'"
-_NEXT_PENDING = """
-SELECT id FROM runtime_run WHERE thread_id = %(thread)s AND status = 'pending' ORDER BY created_at LIMIT 1
+_ERASE_RUN = """
+DELETE FROM runtime_run WHERE id = %(run)s AND fence = %(fence)s AND status = 'running'
+RETURNING NULL::float8 AS latency
 """
-_FINISH_THREAD = """
-UPDATE runtime_thread SET values = %(values)s, next = %(next)s, interrupts = %(interrupts)s,
-    error = %(error)s, status = %(status)s, state_updated_at = now(), updated_at = now()
-WHERE id = %(thread)s
+# The run's end, the thread's state, and the thread's next pending run (whose message the worker
+# sends), in one statement under the thread's lock: it sees every run created before the lock.
+_FINISH = """
+WITH ended AS ({end}),
+next_run AS (
+    SELECT id FROM runtime_run WHERE thread_id = %(thread)s::uuid AND status = 'pending'
+    ORDER BY created_at LIMIT 1
+), settled AS (
+    UPDATE runtime_thread SET values = %(values)s, next = %(next)s, interrupts = %(interrupts)s,
+        error = %(thread_error)s, state_updated_at = now(), updated_at = now(),
+        status = CASE WHEN EXISTS (SELECT 1 FROM next_run) THEN %(busy)s ELSE %(thread_status)s END
+    WHERE id = %(thread)s::uuid AND EXISTS (SELECT 1 FROM ended)
+)
+SELECT ended.latency, (SELECT id FROM next_run) AS next_id FROM ended
 """
+_FINISH_STATEMENTS = {"end": _FINISH.format(end=_END_RUN), "erase": _FINISH.format(end=_ERASE_RUN)}
 
 
 # Postgres away when an attempt ends (restarting): keep trying for about a minute before leaving the
@@ -333,60 +359,46 @@ def _run_finish_once(*, claim: RunClaim, outcome: RunResult) -> str | None:
                 return ""
             transaction.on_commit(lambda: dispatch.enqueue_run(claim.run_id), robust=True)
             return status
-        if status == "rollback":
-            cur.execute(_FENCED_RUN, ids)
-            if cur.fetchone() is None:
-                return ""
-            cur.execute("DELETE FROM runtime_run WHERE id = %(run)s", ids)
-        else:
-            cur.execute(
-                _FINISH_RUN,
-                {
-                    **ids,
-                    "status": status,
-                    "result": Jsonb(outcome.result),
-                    "error": Jsonb(outcome.error) if outcome.error is not None else None,
-                    "checkpoint_end": Jsonb(outcome.checkpoint_end) if outcome.checkpoint_end else None,
-                    "call_counts": Jsonb(outcome.call_counts) if outcome.call_counts is not None else None,
-                },
-            )
-            finished = cur.fetchone()
-            if finished is None:
-                return ""
-            # The run's latency (creation to end) for /metrics, once the end is committed.
-            transaction.on_commit(partial(run_latency.observe, float(finished[0]), status))
-            if claim.kwargs.get("webhook"):
-                from atrium.runtime.services.webhooks import webhook_enqueue
-
-                webhook_enqueue(run_id=claim.run_id, values=outcome.values)
-        cur.execute(_NEXT_PENDING, ids)
-        pending = cur.fetchone()
         error = outcome.error if status == RunStatus.ERROR else None
         # For a rollback the worker erased the run's checkpoints first; the outcome holds the head's state.
         next_nodes = outcome.next or []
         interrupts = outcome.interrupts or {}
-        if pending is not None:
-            thread_status = ThreadStatus.BUSY
-        elif error:
+        if error:
             thread_status = ThreadStatus.ERROR
         elif next_nodes or interrupts:
             thread_status = ThreadStatus.INTERRUPTED
         else:
             thread_status = ThreadStatus.IDLE
         cur.execute(
-            _FINISH_THREAD,
+            _FINISH_STATEMENTS["erase" if status == "rollback" else "end"],
             {
-                "thread": claim.thread_id,
+                **ids,
+                "status": status,
+                "result": Jsonb(outcome.result),
+                "error": Jsonb(outcome.error) if outcome.error is not None else None,
+                "checkpoint_end": Jsonb(outcome.checkpoint_end) if outcome.checkpoint_end else None,
+                "call_counts": Jsonb(outcome.call_counts) if outcome.call_counts is not None else None,
                 "values": Jsonb(outcome.values),
                 "next": Jsonb(next_nodes),
                 "interrupts": Jsonb(interrupts),
-                "error": Jsonb(error) if error is not None else None,
-                "status": thread_status.value,
+                "thread_error": Jsonb(error) if error is not None else None,
+                "thread_status": thread_status.value,
+                "busy": ThreadStatus.BUSY.value,
             },
         )
-        if pending is not None:
-            next_id = str(pending[0])
-            transaction.on_commit(lambda: dispatch.enqueue_run(next_id), robust=True)
+        finished = cur.fetchone()
+        if finished is None:
+            return ""  # fenced off
+        latency, next_id = finished
+        if latency is not None:
+            # The run's latency (creation to end) for /metrics, once the end is committed.
+            transaction.on_commit(partial(run_latency.observe, float(latency), status))
+        if status != "rollback" and claim.kwargs.get("webhook"):
+            from atrium.runtime.services.webhooks import webhook_enqueue
+
+            webhook_enqueue(run_id=claim.run_id, values=outcome.values)
+        if next_id is not None:
+            transaction.on_commit(lambda: dispatch.enqueue_run(str(next_id)), robust=True)
     return status
 
 
