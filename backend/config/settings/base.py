@@ -129,6 +129,10 @@ X_FRAME_OPTIONS = "DENY"
 
 REDIS_URL = env_str("REDIS_URL", "redis://127.0.0.1:63799/0")
 CELERY_BROKER_URL = REDIS_URL
+if REDIS_URL.startswith("redis://"):
+    # kombu's Redis transport, kept from exiting a worker when Redis restarts (atrium/core/broker.py).
+    # TLS (rediss://) and Sentinel URLs keep kombu's own transports, which set up their connections.
+    CELERY_BROKER_TRANSPORT = "atrium.core.broker:Transport"
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True

@@ -126,6 +126,10 @@ def test_a_stream_survives_a_redis_restart_mid_run(faults: FaultStack) -> None:
     status = faults.sql("SELECT status FROM runtime_run WHERE id = %s", (run_id,))
     assert status == [("success",)], faults.live.logs()
     _assert_exactly_once_in_order(events)
+    # and every worker process lived through it (the one holding the run's unacknowledged message
+    # used to exit on kombu's AttributeError: atrium/core/broker.py)
+    assert all(worker.poll() is None for worker in faults.workers.values()), faults.live.logs()
+    assert "Unrecoverable error" not in faults.live.logs(2000)
 
 
 def test_a_client_resumes_its_stream_on_another_web_process_when_its_own_dies(faults: FaultStack) -> None:
