@@ -10,7 +10,7 @@ from typing import Any
 
 def ratios(ours: Any, theirs: Any) -> Any:
     if isinstance(ours, dict) and isinstance(theirs, dict):
-        skip = ("n", "target", "durability")
+        skip = ("n", "target", "durability", "runs_per_s_windows")
         return {k: ratios(ours[k], theirs[k]) for k in ours if k in theirs and k not in skip}
     if isinstance(ours, int | float) and isinstance(theirs, int | float) and theirs:
         return round(ours / theirs, 3)
