@@ -46,7 +46,11 @@ from atrium.runtime.tests.conformance.fake_provider import FakeProvider, start_f
 
 BACKEND_DIR = Path(__file__).resolve().parents[4]
 GRAPHS_FILE = Path(__file__).resolve().parent / "graphs" / "langgraph.json"
-REDIS_DB = int(os.environ.get("ATRIUM_CONFORMANCE_REDIS_DB", "11"))
+# Under pytest-xdist each worker starts its own live stack: each gets its own Redis database, or the
+# stacks' workers would share one `runs` queue and take each other's runs (then find no such run).
+XDIST_INDEX = int(os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw") or 0)
+# Counting down from 11 (the beat test counts up from 12; the unit tests use 0).
+REDIS_DB = int(os.environ.get("ATRIUM_CONFORMANCE_REDIS_DB", "11")) - XDIST_INDEX
 START_TIMEOUT = 90.0
 CORS_ORIGIN = "http://browser.conformance.test"
 

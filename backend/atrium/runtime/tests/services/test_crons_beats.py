@@ -19,9 +19,10 @@ from django.utils import timezone
 from atrium.core.tenancy import scoped
 from atrium.runtime.models import Cron, Run
 from atrium.runtime.services.crons import cron_create
-from atrium.runtime.tests.conformance.conftest import _database_url, _redis_url, _start, _stop
+from atrium.runtime.tests.conformance.conftest import XDIST_INDEX, _database_url, _redis_url, _start, _stop
 
-REDIS_DB = int(os.environ.get("ATRIUM_BEATS_TEST_REDIS_DB", "12"))
+# One Redis database per pytest-xdist worker (see conformance/conftest.py).
+REDIS_DB = int(os.environ.get("ATRIUM_BEATS_TEST_REDIS_DB", "12")) + XDIST_INDEX
 SENT = re.compile(r"Sending due task crons-tick")
 
 
