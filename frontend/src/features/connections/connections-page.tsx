@@ -3,9 +3,9 @@ import { useSearchParams } from "react-router";
 import { disconnect, listMyConnections, type Connection } from "../../api/connections";
 import { toApiError } from "../../api/errors";
 import { useApiQuery } from "../../api/use-api-query";
+import { InlineConfirm } from "../../components/inline-confirm";
 import { QueryList } from "../../components/query-list";
 import { Alert } from "../../components/ui/alert";
-import { Button } from "../../components/ui/button";
 import { EmptyState } from "../../components/ui/empty-state";
 import { formatDate } from "../../lib/format-date";
 import { useMe } from "../auth/session-context";
@@ -85,15 +85,13 @@ export function ConnectionsPage() {
                   ) : null}
                 </div>
                 {confirmId === connection.id ? (
-                  <div className="memory-file__confirm" role="group" aria-label={`Revoke ${connection.provider_name}?`}>
-                    <p>Assistants will have to ask you to connect again before they use it.</p>
-                    <Button variant="ghost" onClick={() => { setConfirmId(null); }}>
-                      Keep it
-                    </Button>
-                    <Button variant="danger" onClick={() => void revoke(connection)}>
-                      Revoke
-                    </Button>
-                  </div>
+                  <InlineConfirm
+                    label={`Revoke ${connection.provider_name}?`}
+                    message="Assistants will have to ask you to connect again before they use it."
+                    confirmText="Revoke"
+                    onKeep={() => { setConfirmId(null); }}
+                    onConfirm={() => void revoke(connection)}
+                  />
                 ) : null}
               </li>
             ))}

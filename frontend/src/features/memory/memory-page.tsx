@@ -3,9 +3,9 @@ import { deleteStoreItem, searchStoreItems } from "../../api/agent";
 import type { StoreItem } from "../../api/agent-types";
 import { toApiError } from "../../api/errors";
 import { useApiQuery } from "../../api/use-api-query";
+import { InlineConfirm } from "../../components/inline-confirm";
 import { QueryList } from "../../components/query-list";
 import { Alert } from "../../components/ui/alert";
-import { Button } from "../../components/ui/button";
 import { EmptyState } from "../../components/ui/empty-state";
 import { formatDate } from "../../lib/format-date";
 import { memoryContent, memoryNamespaces, memoryPath, mergeMemoryItems } from "../../lib/memory-files";
@@ -97,15 +97,13 @@ export function MemoryPage() {
                     ) : null}
                   </div>
                   {confirmKey === item.key ? (
-                    <div className="memory-file__confirm" role="group" aria-label={`Delete ${memoryPath(item.key)}?`}>
-                      <p>The assistant will forget everything in this file.</p>
-                      <Button variant="ghost" onClick={() => { setConfirmKey(null); }}>
-                        Keep it
-                      </Button>
-                      <Button variant="danger" onClick={() => void remove(item)}>
-                        Delete
-                      </Button>
-                    </div>
+                    <InlineConfirm
+                      label={`Delete ${memoryPath(item.key)}?`}
+                      message="The assistant will forget everything in this file."
+                      confirmText="Delete"
+                      onKeep={() => { setConfirmKey(null); }}
+                      onConfirm={() => void remove(item)}
+                    />
                   ) : null}
                   {open ? <pre className="code-block memory-file__content">{memoryContent(item.value) || "(empty file)"}</pre> : null}
                 </li>
