@@ -16,7 +16,10 @@ A metric update never raises: losing a sample is better than failing the request
 
 from __future__ import annotations
 
+import atexit
+import bisect
 import logging
+import os
 import threading
 import time
 import uuid
@@ -82,22 +85,40 @@ class Counter:
 
 
 class Histogram:
+    """Observations are counted in the process and added to the shared figures in Redis by a
+    background flush every FLUSH_SECONDS (one pipeline for everything observed meanwhile), so a hot
+    path (each run's end) pays no Redis round trip. A process killed outright loses at most that
+    last second of samples."""
+
     def __init__(self, name: str, documentation: str, buckets: tuple[float, ...], label: str) -> None:
         self.name, self.documentation, self.buckets, self.label = name, documentation, buckets, label
         self.key = f"{PREFIX}histogram:{name}"
+        # label value -> observations per bucket (the last one +Inf), then their sum; not yet in Redis
+        self._pending: dict[str, list[float]] = {}
+        self._lock = threading.Lock()
         _metrics.append(self)
 
     def observe(self, value: float, label_value: str) -> None:
-        def write() -> None:
-            pipe = redis_client().pipeline(transaction=False)
-            for bound in self.buckets:
-                if value <= bound:
-                    pipe.hincrby(self.key, f"{label_value}|{bound}", 1)
-            pipe.hincrby(self.key, f"{label_value}|+Inf", 1)
-            pipe.hincrbyfloat(self.key, f"{label_value}|sum", value)
-            pipe.execute()
+        with self._lock:
+            row = self._pending.get(label_value)
+            if row is None:
+                row = self._pending[label_value] = [0] * (len(self.buckets) + 2)
+            row[bisect.bisect_left(self.buckets, value)] += 1  # the first bucket with value <= bound
+            row[-1] += value
+        _flusher.ensure_running()
 
-        _safe(write, self.name)
+    def flush(self, pipe: Any) -> None:
+        """Queue the pending observations on `pipe`, as Redis keeps them: cumulative bucket counts."""
+        with self._lock:
+            pending, self._pending = self._pending, {}
+        for label_value, row in pending.items():
+            cumulative = 0
+            for bound, count in zip(self.buckets, row, strict=False):
+                cumulative += int(count)
+                if cumulative:
+                    pipe.hincrby(self.key, f"{label_value}|{bound}", cumulative)
+            pipe.hincrby(self.key, f"{label_value}|+Inf", cumulative + int(row[-2]))
+            pipe.hincrbyfloat(self.key, f"{label_value}|sum", row[-1])
 
     def collect(self, client: redis.Redis) -> Iterator[Metric]:
         family = HistogramMetricFamily(self.name, self.documentation, labels=[self.label])
@@ -149,8 +170,51 @@ def register_collector(collect: Callable[[], Iterable[Metric]]) -> None:
         _collectors.append(collect)
 
 
+FLUSH_SECONDS = 1.0
+
+
+def flush() -> None:
+    """Send this process's pending observations to Redis (the flusher does so every FLUSH_SECONDS)."""
+    pipe = redis_client().pipeline(transaction=False)
+    for metric in _metrics:
+        if isinstance(metric, Histogram):
+            metric.flush(pipe)
+    if len(pipe):
+        _safe(pipe.execute, "flush")
+
+
+class _Flusher:
+    """One daemon thread per process that flushes the histograms; started by the first observation
+    (and again in a forked child, which does not inherit threads)."""
+
+    def __init__(self) -> None:
+        self.pid = 0
+        self.lock = threading.Lock()
+
+    def ensure_running(self) -> None:
+        if self.pid == os.getpid():
+            return
+        with self.lock:
+            if self.pid != os.getpid():
+                threading.Thread(target=self._loop, name="atrium-metrics-flush", daemon=True).start()
+                self.pid = os.getpid()
+
+    def _loop(self) -> None:
+        while True:
+            time.sleep(FLUSH_SECONDS)
+            try:
+                flush()
+            except Exception:  # never let the thread die: the next flush sends what is pending
+                logger.warning("metrics flush failed", exc_info=True)
+
+
+_flusher = _Flusher()
+atexit.register(flush)
+
+
 class _Scrape(Collector):
     def collect(self) -> Iterator[Metric]:
+        flush()  # this process's own recent observations count too
         client = redis_client()
         for metric in _metrics:
             try:
@@ -169,6 +233,9 @@ def registry() -> CollectorRegistry:
 
 
 def reset_for_tests() -> None:
+    for metric in _metrics:
+        if isinstance(metric, Histogram):
+            metric._pending.clear()
     client = redis_client()
     for key in client.scan_iter(f"{PREFIX}*"):
         client.delete(key)

@@ -1,13 +1,13 @@
 """Reads on workspace secrets, OAuth providers and connections. Nothing here returns a secret
-except `workspace_secrets_for_org`, which is for the agent runtime only."""
+except `workspace_secrets_unseal`, which is for the agent runtime only (it reads the sealed values
+with a run's claim)."""
 
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from collections.abc import Iterable
 
 from django.db.models import QuerySet
-from psycopg.rows import tuple_row
 
 from atrium.core.errors import NotFoundError
 from atrium.core.tenancy import Role, current_scope
@@ -46,18 +46,10 @@ def oauth_connection_list_for_user() -> QuerySet[OAuthConnection]:
     return OAuthConnection.objects.filter(user_id=user_id).select_related("provider", "user")
 
 
-_SECRETS_SQL = "SELECT name, sealed_value FROM credentials_workspacesecret WHERE org_id = %s"
-
-
-async def workspace_secrets_for_org(conn: Any, *, org_id: str) -> dict[str, str]:
-    """The org's workspace secrets in plain text, for the agent runtime at run time.
-
-    Reads over the runtime's own async connection (`conn`, a psycopg AsyncConnection) since it runs
-    on the worker's event loop; the org is explicit because the runtime is an entry point."""
-    async with conn.cursor(row_factory=tuple_row) as cur:
-        await cur.execute(_SECRETS_SQL, (org_id,))
-        rows = await cur.fetchall()
+def workspace_secrets_unseal(*, org_id: str, sealed: Iterable[tuple[str, bytes]]) -> dict[str, str]:
+    """(name, sealed value) rows of an org's workspace secrets, as the runtime reads them with a run's
+    claim (`atrium_run_claim`), in plain text."""
     return {
-        name: vault.unseal(bytes(sealed), aad=aad_workspace_secret(org_id=str(org_id), name=name))
-        for name, sealed in rows
+        name: vault.unseal(bytes(value), aad=aad_workspace_secret(org_id=str(org_id), name=name))
+        for name, value in sealed
     }

@@ -24,7 +24,6 @@ from django.conf import settings
 from langgraph.runtime import RunControl
 
 from atrium.assistants.graphs import registry
-from atrium.credentials.selectors import workspace_secrets_for_org
 from atrium.runtime import checkpoints
 from atrium.runtime.auth_user import AuthUser
 from atrium.runtime.credentials_port import CREDENTIALS_CONFIGURABLE, RuntimeCredentials
@@ -263,13 +262,10 @@ async def execute(claim: RunClaim) -> tuple[RunResult, list[ProtocolEvent]]:
     kwargs = claim.kwargs
     async with contextlib.AsyncExitStack() as stack:
         try:
-            # The org's workspace secrets, for the graph factory (model keys) and tools at call time.
-            # Private to the run: not in checkpoints (a `__` key), nor in stream events (the engine
-            # drops `__` keys from the configs it streams).
-            async with stores.pool.connection() as conn:
-                config["configurable"][SECRETS_CONFIGURABLE] = await workspace_secrets_for_org(
-                    conn, org_id=claim.org_id
-                )
+            # The org's workspace secrets (read with the claim), for the graph factory (model keys) and
+            # tools at call time. Private to the run: not in checkpoints (a `__` key), nor in stream
+            # events (the engine drops `__` keys from the configs it streams).
+            config["configurable"][SECRETS_CONFIGURABLE] = dict(claim.secrets)
             # The user's tokens at outside services, asked for by tools at call time (never in state).
             config["configurable"][CREDENTIALS_CONFIGURABLE] = RuntimeCredentials(
                 user_id=claim.user_id, org_id=claim.org_id, role=claim.user_role, thread_id=claim.thread_id

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import json
 import logging
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
 
@@ -15,7 +16,7 @@ from django.db import InterfaceError, OperationalError, connection, transaction
 from psycopg.types.json import Jsonb
 
 from atrium.core.metrics import run_latency
-from atrium.orgs.limits import org_limits
+from atrium.credentials.selectors import workspace_secrets_unseal
 from atrium.runtime import checkpoints
 from atrium.runtime.db import prepared_cursor
 from atrium.runtime.models import ACTIVE_RUN_STATUSES, Run, RunStatus, Thread, ThreadStatus
@@ -68,6 +69,9 @@ class RunClaim:
     temporary_thread: bool
     # Set when the run was cancelled while no worker held it (its worker died): end it, run nothing.
     cancel_action: str = ""
+    # The org's workspace secrets in plain text (name -> value), read with the claim: for the graph
+    # factory and tools, never for logs (not in the repr).
+    secrets: dict[str, str] = field(default_factory=dict, repr=False)
 
 
 def _merge_config(*layers: dict[str, Any]) -> dict[str, Any]:
@@ -85,49 +89,14 @@ def _merge_config(*layers: dict[str, Any]) -> dict[str, Any]:
     return merged
 
 
-# The claim and finish are the worker's hot path: a few lean statements instead of ORM round trips
-# (the ORM version spent more CPU in Python than the graph run itself). Same rules, in SQL.
-_LOCK_THREAD = """
-SELECT t.id, t.config, t.temporary, t.graph_id, t.org_id FROM runtime_thread t
-WHERE t.id = (SELECT thread_id FROM runtime_run WHERE id = %(run)s) FOR UPDATE OF t
-"""
-# The org's concurrent-run cap: claims of one org are serialised by an advisory lock (taken after the
-# thread's row lock, the one fixed order), then its running runs are counted (in `_CLAIM`).
-_LOCK_ORG = "SELECT pg_advisory_xact_lock(hashtextextended(%(org)s::text, 7001))"
-# Claimable: pending, due, and nothing running or queued ahead on the thread (FIFO); not when the org
-# is at its cap (`%(cap)s` 0: no cap). Run under the thread's lock (and the org's, with a cap), in a
-# statement of its own, so it sees every claim committed before the locks were granted. Only a pending
-# run is turned away for the cap, so a redelivered message of a running or finished run never loops.
-# One statement with what the worker needs of the assistant and the user.
-_CLAIM = """
-WITH busy AS (
-    SELECT CASE WHEN %(cap)s::int > 0 THEN
-        EXISTS (SELECT 1 FROM runtime_run WHERE id = %(run)s AND status = 'pending')
-        AND (SELECT count(*) FROM runtime_run WHERE org_id = %(org)s AND status = 'running') >= %(cap)s::int
-    ELSE false END AS at_capacity
-), claimed AS (
-    UPDATE runtime_run r SET status = 'running', attempt = r.attempt + 1, fence = r.fence + 1,
-        lease_owner = %(worker)s, lease_expires_at = now() + make_interval(secs => %(lease)s),
-        started_at = coalesce(r.started_at, now()), updated_at = now(),
-        checkpoint_start = CASE WHEN r.attempt = 0 THEN coalesce(r.kwargs -> 'checkpoint', (
-            SELECT jsonb_build_object('thread_id', r.thread_id::text, 'checkpoint_ns', '',
-                                      'checkpoint_id', max(c.checkpoint_id))
-            FROM checkpoints c WHERE c.thread_id = r.thread_id::text AND c.checkpoint_ns = ''
-            HAVING max(c.checkpoint_id) IS NOT NULL)) ELSE r.checkpoint_start END
-    WHERE r.id = %(run)s AND r.status = 'pending' AND (r.not_before IS NULL OR r.not_before <= now())
-      AND NOT (SELECT at_capacity FROM busy)
-      AND NOT EXISTS (SELECT 1 FROM runtime_run o WHERE o.thread_id = r.thread_id AND o.id <> r.id
-                      AND (o.status = 'running' OR (o.status = 'pending' AND o.created_at < r.created_at)))
-    RETURNING r.org_id, r.user_id, r.assistant_id, r.attempt, r.fence, r.kwargs, r.cancel_action
-)
-SELECT busy.at_capacity, c.org_id, c.user_id, c.assistant_id, c.attempt, c.fence, c.kwargs, c.cancel_action,
-       a.graph_id, a.config, a.context, u.email, m.role
-FROM busy
-LEFT JOIN claimed c ON true
-LEFT JOIN assistants_assistant a ON a.id = c.assistant_id AND a.org_id = c.org_id
-LEFT JOIN accounts_user u ON u.id = c.user_id
-LEFT JOIN orgs_membership m ON m.org_id = c.org_id AND m.user_id = c.user_id
-"""
+# The claim and finish are the worker's hot path: each is one call of a Postgres function, in
+# autocommit (migration 0007 holds them, ADR 0016). A claim locks the thread's row, then the org's cap
+# lock (when the org has a cap), then claims in a statement of its own, so it sees every claim committed
+# before the locks were granted. Claimable: pending, due, and nothing running or queued ahead on the
+# thread (FIFO); not when the org is at its cap. Only a pending run is turned away for the cap, so a
+# redelivered message of a running or finished run never loops. It returns what the worker needs of the
+# assistant and the user, and the org's sealed workspace secrets.
+_CLAIM = "SELECT * FROM atrium_run_claim(%(run)s, %(worker)s, %(lease)s, %(default_cap)s)"
 
 
 # The heartbeat: extend the lease only while the fence is still ours. No row back means the run was
@@ -172,34 +141,25 @@ def run_claim(*, run_id: str, worker_id: str) -> RunClaim | None:
     the same thread is running or queued ahead (it will enqueue this one when it finishes).
     RunsAtCapacityError: the org is at its concurrent-run cap; the run stays pending.
     """
-    cursor: Any
-    with transaction.atomic(), prepared_cursor() as cursor:
-        cur = cursor
-        cur.execute(_LOCK_THREAD, {"run": run_id})
-        thread_row = cur.fetchone()
-        if thread_row is None:
-            return None
-        thread_id, thread_config, temporary, thread_graph, org_id = thread_row
-        cap = org_limits(org_id=org_id).max_concurrent_runs
-        if cap > 0:
-            cur.execute(_LOCK_ORG, {"org": org_id})
-        cur.execute(
-            _CLAIM,
-            {
-                "run": run_id,
-                "org": org_id,
-                "cap": max(cap, 0),
-                "worker": worker_id,
-                "lease": settings.ATRIUM_RUN_LEASE_SECONDS,
-            },
-        )
-        at_capacity, *claimed = cur.fetchone()
-        if at_capacity:
-            raise RunsAtCapacityError(f"org {org_id} runs {cap} runs at once; run {run_id} waits")
-        org_id, user_id, assistant_id, attempt, fence, kwargs, cancel_action, *details = claimed
-        if attempt is None:
-            return None  # not this worker's to run now
-        graph_id, assistant_config, assistant_context, email, role = details
+    params = {
+        "run": run_id,
+        "worker": worker_id,
+        "lease": float(settings.ATRIUM_RUN_LEASE_SECONDS),
+        "default_cap": max(settings.ATRIUM_MAX_CONCURRENT_RUNS, 0),
+    }
+    # Outside a transaction (the task's case) the claim commits in its one round trip.
+    with prepared_cursor() as cur:
+        cur.execute(_CLAIM, params)
+        row = cur.fetchone()
+    if row is None:
+        return None  # no such run
+    (at_capacity, thread_id, thread_config, temporary, thread_graph, org_id, user_id, assistant_id,
+     attempt, fence, kwargs, cancel_action, graph_id, assistant_config, assistant_context, email, role,
+     secret_names, secret_values) = row  # fmt: skip
+    if at_capacity:
+        raise RunsAtCapacityError(f"org {org_id} is at its concurrent-run cap; run {run_id} waits")
+    if attempt is None:
+        return None  # not this worker's to run now
     kwargs = _json(kwargs) or {}
     request_config = copy.deepcopy(kwargs.get("config") or {})
     configurable = {
@@ -224,6 +184,9 @@ def run_claim(*, run_id: str, worker_id: str) -> RunClaim | None:
         kwargs=kwargs,
         temporary_thread=temporary,
         cancel_action=cancel_action or "",
+        secrets=workspace_secrets_unseal(
+            org_id=str(org_id), sealed=zip(secret_names or (), secret_values or (), strict=True)
+        ),
     )
 
 
@@ -268,40 +231,14 @@ def call_counts_of(values: Any) -> dict[str, Any] | None:
     return counts
 
 
-# How an attempt's run ends (fenced: no row when another worker owns the run now): recorded, or erased
-# by a rollback. Either is one CTE of `_FINISH`.
-_END_RUN = """
-UPDATE runtime_run SET status = %(status)s, result = %(result)s, error = %(error)s, ended_at = now(),
-    call_counts = %(call_counts)s,
-    checkpoint_end = coalesce(%(checkpoint_end)s, (
-        SELECT jsonb_build_object('thread_id', %(thread)s::text, 'checkpoint_ns', '',
-                                  'checkpoint_id', max(c.checkpoint_id))
-        FROM checkpoints c WHERE c.thread_id = %(thread)s::text AND c.checkpoint_ns = ''
-        HAVING max(c.checkpoint_id) IS NOT NULL)),
-    lease_owner = '', lease_expires_at = NULL, updated_at = now()
-WHERE id = %(run)s AND fence = %(fence)s AND status = 'running'
-RETURNING extract(epoch FROM now() - created_at)::float8 AS latency
-"""
-_ERASE_RUN = """
-DELETE FROM runtime_run WHERE id = %(run)s AND fence = %(fence)s AND status = 'running'
-RETURNING NULL::float8 AS latency
-"""
-# The run's end, the thread's state, and the thread's next pending run (whose message the worker
-# sends), in one statement under the thread's lock: it sees every run created before the lock.
+# The run's end (or its erasure, for a rollback), the thread's state and the thread's next pending
+# run (whose message the worker sends), under the thread's lock: one call (migration 0007). No row
+# back: fenced off, another worker owns the run now.
 _FINISH = """
-WITH ended AS ({end}),
-next_run AS (
-    SELECT id FROM runtime_run WHERE thread_id = %(thread)s::uuid AND status = 'pending'
-    ORDER BY created_at LIMIT 1
-), settled AS (
-    UPDATE runtime_thread SET values = %(values)s, next = %(next)s, interrupts = %(interrupts)s,
-        error = %(thread_error)s, state_updated_at = now(), updated_at = now(),
-        status = CASE WHEN EXISTS (SELECT 1 FROM next_run) THEN %(busy)s ELSE %(thread_status)s END
-    WHERE id = %(thread)s::uuid AND EXISTS (SELECT 1 FROM ended)
-)
-SELECT ended.latency, (SELECT id FROM next_run) AS next_id FROM ended
+SELECT * FROM atrium_run_finish(%(run)s, %(fence)s, %(thread)s, %(erase)s, %(status)s, %(result)s,
+    %(error)s, %(checkpoint_end)s, %(call_counts)s, %(values)s, %(next)s, %(interrupts)s,
+    %(thread_error)s, %(thread_status)s, %(busy)s)
 """
-_FINISH_STATEMENTS = {"end": _FINISH.format(end=_END_RUN), "erase": _FINISH.format(end=_ERASE_RUN)}
 
 
 # Postgres away when an attempt ends (restarting): keep trying for about a minute before leaving the
@@ -345,55 +282,57 @@ def _run_finish_once(*, claim: RunClaim, outcome: RunResult) -> str | None:
     status = outcome.status
     ids = {"run": claim.run_id, "fence": claim.fence, "thread": claim.thread_id}
     cursor: Any
-    with transaction.atomic(), prepared_cursor() as cursor:
-        cur = cursor
-        cur.execute("SELECT id FROM runtime_thread WHERE id = %(thread)s FOR UPDATE", ids)
-        if status == "drained":
-            cur.execute(
+    if status == "drained":
+        with transaction.atomic(), prepared_cursor() as cursor:
+            cursor.execute("SELECT id FROM runtime_thread WHERE id = %(thread)s FOR UPDATE", ids)
+            cursor.execute(
                 "UPDATE runtime_run SET status = 'pending', lease_owner = '', lease_expires_at = NULL, "
                 "updated_at = now() WHERE id = %(run)s AND fence = %(fence)s AND status = 'running' "
                 "RETURNING id",
                 ids,
             )
-            if cur.fetchone() is None:
+            if cursor.fetchone() is None:
                 return ""
             transaction.on_commit(lambda: dispatch.enqueue_run(claim.run_id), robust=True)
-            return status
-        error = outcome.error if status == RunStatus.ERROR else None
-        # For a rollback the worker erased the run's checkpoints first; the outcome holds the head's state.
-        next_nodes = outcome.next or []
-        interrupts = outcome.interrupts or {}
-        if error:
-            thread_status = ThreadStatus.ERROR
-        elif next_nodes or interrupts:
-            thread_status = ThreadStatus.INTERRUPTED
-        else:
-            thread_status = ThreadStatus.IDLE
-        cur.execute(
-            _FINISH_STATEMENTS["erase" if status == "rollback" else "end"],
-            {
-                **ids,
-                "status": status,
-                "result": Jsonb(outcome.result),
-                "error": Jsonb(outcome.error) if outcome.error is not None else None,
-                "checkpoint_end": Jsonb(outcome.checkpoint_end) if outcome.checkpoint_end else None,
-                "call_counts": Jsonb(outcome.call_counts) if outcome.call_counts is not None else None,
-                "values": Jsonb(outcome.values),
-                "next": Jsonb(next_nodes),
-                "interrupts": Jsonb(interrupts),
-                "thread_error": Jsonb(error) if error is not None else None,
-                "thread_status": thread_status.value,
-                "busy": ThreadStatus.BUSY.value,
-            },
-        )
-        finished = cur.fetchone()
+        return status
+    error = outcome.error if status == RunStatus.ERROR else None
+    # For a rollback the worker erased the run's checkpoints first; the outcome holds the head's state.
+    next_nodes = outcome.next or []
+    interrupts = outcome.interrupts or {}
+    if error:
+        thread_status = ThreadStatus.ERROR
+    elif next_nodes or interrupts:
+        thread_status = ThreadStatus.INTERRUPTED
+    else:
+        thread_status = ThreadStatus.IDLE
+    params = {
+        **ids,
+        "erase": status == "rollback",
+        "status": status,
+        "result": Jsonb(outcome.result),
+        "error": Jsonb(outcome.error) if outcome.error is not None else None,
+        "checkpoint_end": Jsonb(outcome.checkpoint_end) if outcome.checkpoint_end else None,
+        "call_counts": Jsonb(outcome.call_counts) if outcome.call_counts is not None else None,
+        "values": Jsonb(outcome.values),
+        "next": Jsonb(next_nodes),
+        "interrupts": Jsonb(interrupts),
+        "thread_error": Jsonb(error) if error is not None else None,
+        "thread_status": thread_status.value,
+        "busy": ThreadStatus.BUSY.value,
+    }
+    webhook = status != "rollback" and bool(claim.kwargs.get("webhook"))
+    # Without a webhook delivery to record with it, the finish commits in its one round trip; the
+    # `on_commit` callbacks below then run at once.
+    with transaction.atomic() if webhook else contextlib.nullcontext(), prepared_cursor() as cursor:
+        cursor.execute(_FINISH, params)
+        finished = cursor.fetchone()
         if finished is None:
             return ""  # fenced off
         latency, next_id = finished
         if latency is not None:
             # The run's latency (creation to end) for /metrics, once the end is committed.
             transaction.on_commit(partial(run_latency.observe, float(latency), status))
-        if status != "rollback" and claim.kwargs.get("webhook"):
+        if webhook:
             from atrium.runtime.services.webhooks import webhook_enqueue
 
             webhook_enqueue(run_id=claim.run_id, values=outcome.values)

@@ -78,6 +78,20 @@ def test_the_task_offers_a_waiting_run_again_after_a_pause(editor, settings, sen
 
 
 @pytest.mark.django_db
+def test_an_org_without_settings_gets_the_deployment_cap(editor, settings):
+    settings.ATRIUM_MAX_CONCURRENT_RUNS = 1
+    assert not OrgSettings.unscoped.filter(org=editor.org).exists()
+    first, second = new_run(editor), new_run(editor)
+    assert run_claim(run_id=str(first.id), worker_id="w1") is not None
+    with pytest.raises(RunsAtCapacityError):
+        run_claim(run_id=str(second.id), worker_id="w2")
+    # and a blank field of its settings row means the deployment's cap too
+    OrgSettings.unscoped.create(org=editor.org, max_concurrent_runs=None)
+    with pytest.raises(RunsAtCapacityError):
+        run_claim(run_id=str(second.id), worker_id="w2")
+
+
+@pytest.mark.django_db
 def test_zero_means_no_cap(editor):
     cap(editor.org, 0)
     runs = [new_run(editor) for _ in range(3)]
