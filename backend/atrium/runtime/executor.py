@@ -52,7 +52,7 @@ from atrium.runtime.services.execution import (
     run_has_checkpoint,
     run_lease_renew,
 )
-from atrium.runtime.streams import CONTROL_CHANNEL, RunPublisher, get_redis
+from atrium.runtime.streams import CONTROL_CHANNEL, EventBatches, RunPublisher, get_redis
 from atrium.runtime.tenant_store import TenantStore
 
 logger = logging.getLogger(__name__)
@@ -320,7 +320,7 @@ async def execute(claim: RunClaim) -> tuple[RunResult, list[ProtocolEvent]]:
             control.request_drain("shutdown")
         cancelled_action = ""
 
-        queue: asyncio.Queue[Any] = asyncio.Queue()
+        queue = EventBatches()
         last_values: dict[str, Any] = {}
 
         async def pump() -> None:
@@ -338,16 +338,17 @@ async def execute(claim: RunClaim) -> tuple[RunResult, list[ProtocolEvent]]:
                         and _postgres_lost(claim, stream.outcome.error)
                     ):
                         continue  # not the run's end: it is handed back and resumes
-                    queue.put_nowait(event)
+                    queue.put(event)
                 elif event.is_run_terminal:
                     terminal.append(event)
                 else:
                     if not event.namespace and event.method in ("values", "checkpoints"):
                         last_values[event.method] = event.data
-                    queue.put_nowait(event)
+                    queue.put(event)
 
-        # Publishing runs beside the graph: events that pile up during one Redis round trip go out
-        # together in the next, so a chatty run costs few round trips and never waits on Redis per event.
+        # Publishing runs beside the graph: events that pile up during one Redis round trip (or the
+        # few milliseconds a batch lingers, streams.PUBLISH_LINGER_SECONDS) go out together in the
+        # next, so a run costs few round trips and never waits on Redis per event.
         publishing = asyncio.ensure_future(publisher.publish_batched(queue))
         task = asyncio.ensure_future(pump())
         wl.active[claim.run_id] = task
@@ -363,7 +364,7 @@ async def execute(claim: RunClaim) -> tuple[RunResult, list[ProtocolEvent]]:
         finally:
             wl.active.pop(claim.run_id, None)
             wl.controls.pop(claim.run_id, None)
-            queue.put_nowait(None)
+            queue.close()
         try:
             await publishing  # may wait for Redis to come back: the lease is renewed meanwhile
         finally:
@@ -488,6 +489,4 @@ async def publish_end(
     # The run's first v2 event was published by `execute`: the terminal one must not move the
     # thread's replay start (where a new stream begins) to the end of the run.
     publisher = RunPublisher(claim.run_id, claim.thread_id, get_redis(), _v2_started=True)
-    if terminal:
-        await publisher.publish([], terminal)
-    await publisher.finish(status, result=result)
+    await publisher.finish(status, result=result, terminal=terminal)

@@ -12,6 +12,7 @@ Cancellation travels the other way on one pub/sub channel that every worker proc
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import uuid
 import weakref
@@ -66,58 +67,100 @@ def thread_batch_key(thread_id: str) -> str:
     return f"{PREFIX}:thread:{thread_id}:v2-batch"
 
 
-def append_v2_args(thread_id: str, payloads: list[bytes], *, run_start: bool, token: str = "") -> list[Any]:
-    keys = [
-        thread_v2_key(thread_id),
-        thread_seq_key(thread_id),
-        thread_run_start_key(thread_id),
-        thread_batch_key(thread_id),
-    ]
-    args = [THREAD_STREAM_MAXLEN, "1" if run_start else "0", token, THREAD_STREAM_TTL_SECONDS]
-    return [APPEND_V2_SCRIPT, len(keys), *keys, *args, *payloads]
-
-
 # Appends v2 envelopes with the thread's next sequence numbers, atomically with the counter, so two
 # writers (a worker and a web process appending a cancel) can never interleave or reuse a seq. A batch
 # with a token is skipped if it is the last one applied: the worker's retry after a lost reply.
-APPEND_V2_SCRIPT = """
-if ARGV[3] ~= '' then
-  if redis.call('GET', KEYS[4]) == ARGV[3] then return {} end
-  redis.call('SET', KEYS[4], ARGV[3], 'EX', ARGV[4])
+_LUA_APPEND_V2 = """
+local function append_v2(stream, seq_key, start_key, batch_key, maxlen, run_start, token, ttl, argv, first)
+  if token ~= '' then
+    if redis.call('GET', batch_key) == token then return {} end
+    redis.call('SET', batch_key, token, 'EX', ttl)
+  end
+  local ids = {}
+  for i = first, #argv do
+    local seq = redis.call('INCR', seq_key)
+    redis.call('XADD', stream, 'MAXLEN', '~', maxlen, seq .. '-0', 'd', argv[i])
+    if i == first and run_start == '1' then redis.call('SET', start_key, seq) end
+    ids[#ids + 1] = seq
+  end
+  return ids
 end
-local ids = {}
-for i = 5, #ARGV do
-  local seq = redis.call('INCR', KEYS[2])
-  redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[1], seq .. '-0', 'd', ARGV[i])
-  if i == 5 and ARGV[2] == '1' then redis.call('SET', KEYS[3], seq) end
-  ids[#ids + 1] = seq
-end
-return ids
 """
 # Appends a run's v1 events, each stamped `n` = "<publisher>:<number>". Events a retried call already
 # appended (a reply lost when Redis went away after applying them) are skipped: the stream's newest
 # entry says how far this publisher got.
-APPEND_V1_SCRIPT = """
-local done = -1
-local top = redis.call('XREVRANGE', KEYS[1], '+', '-', 'COUNT', 1)
-if #top > 0 then
-  local fields = top[1][2]
-  for i = 1, #fields, 2 do
-    if fields[i] == 'n' then
-      local publisher, n = string.match(fields[i + 1], '^(.+):(%d+)$')
-      if publisher == ARGV[1] then done = tonumber(n) end
+_LUA_APPEND_V1 = """
+local function append_v1(stream, publisher, n, argv, first, last)
+  local done = -1
+  local top = redis.call('XREVRANGE', stream, '+', '-', 'COUNT', 1)
+  if #top > 0 then
+    local fields = top[1][2]
+    for i = 1, #fields, 2 do
+      if fields[i] == 'n' then
+        local by, number = string.match(fields[i + 1], '^(.+):(%d+)$')
+        if by == publisher then done = tonumber(number) end
+      end
     end
   end
-end
-local n = tonumber(ARGV[2])
-for i = 3, #ARGV, 2 do
-  if n > done then
-    redis.call('XADD', KEYS[1], '*', 'e', ARGV[i], 'd', ARGV[i + 1], 'n', ARGV[1] .. ':' .. n)
+  for i = first, last, 2 do
+    if n > done then
+      redis.call('XADD', stream, '*', 'e', argv[i], 'd', argv[i + 1], 'n', publisher .. ':' .. n)
+    end
+    n = n + 1
   end
-  n = n + 1
 end
-return n
 """
+_V2_KEYS = (thread_v2_key, thread_seq_key, thread_run_start_key, thread_batch_key)
+# KEYS: the thread's v2 stream, seq, run start, batch token. ARGV: maxlen, run start ('1'/'0'), batch
+# token, token TTL, then the envelopes.
+APPEND_V2_SCRIPT = (
+    _LUA_APPEND_V2
+    + """
+return append_v2(KEYS[1], KEYS[2], KEYS[3], KEYS[4], ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV, 5)
+"""
+)
+# A worker's batch, v1 and v2 in one call. KEYS: the run's v1 stream, then the v2 keys. ARGV:
+# publisher, its first event number, the number of v1 events k, the v2 arguments (maxlen, run start,
+# token, TTL), k (name, data) pairs, then the v2 envelopes.
+PUBLISH_SCRIPT = (
+    _LUA_APPEND_V1
+    + _LUA_APPEND_V2
+    + """
+local k = tonumber(ARGV[3])
+if k > 0 then append_v1(KEYS[1], ARGV[1], tonumber(ARGV[2]), ARGV, 8, 7 + 2 * k) end
+if #ARGV > 7 + 2 * k then
+  append_v2(KEYS[2], KEYS[3], KEYS[4], KEYS[5], ARGV[4], ARGV[5], ARGV[6], ARGV[7], ARGV, 8 + 2 * k)
+end
+return k
+"""
+)
+
+
+def _v2_args(run_start: bool, token: str) -> list[Any]:
+    return [THREAD_STREAM_MAXLEN, "1" if run_start else "0", token, THREAD_STREAM_TTL_SECONDS]
+
+
+def append_v2_args(thread_id: str, payloads: list[bytes], *, run_start: bool, token: str = "") -> list[Any]:
+    """`eval` arguments appending v2 envelopes to a thread's stream (outside a worker's batches)."""
+    keys = [key(thread_id) for key in _V2_KEYS]
+    return [APPEND_V2_SCRIPT, len(keys), *keys, *_v2_args(run_start, token), *payloads]
+
+
+def publish_args(
+    run_id: str,
+    thread_id: str,
+    v1: list[Any],
+    v2: list[bytes],
+    *,
+    publisher: str,
+    first: int,
+    run_start: bool,
+    token: str,
+) -> list[Any]:
+    """`eval` arguments appending a worker's batch: v1 (name, data) pairs flattened, then v2 envelopes."""
+    keys = [run_events_key(run_id), *(key(thread_id) for key in _V2_KEYS)]
+    args = [publisher, first, len(v1) // 2, *_v2_args(run_start, token)]
+    return [PUBLISH_SCRIPT, len(keys), *keys, *args, *v1, *v2]
 
 
 async def retrying(what: str, send: Callable[[], Awaitable[T]]) -> T:
@@ -161,6 +204,46 @@ def v2_envelope(event: ProtocolEvent, seq: int | None = None) -> dict[str, Any]:
     return envelope
 
 
+# How long the first event of a batch waits for more before going to Redis. A run's steps emit their
+# events a millisecond or so apart (each waits on its checkpoint write): sent one step at a time they
+# cost a Redis round trip each, the biggest share of a short run's publishing. Streams see events at
+# most this much later; a run's end is never held back (closing the batches flushes them at once).
+PUBLISH_LINGER_SECONDS = 0.010
+
+
+class EventBatches:
+    """A run's events on their way from its graph to Redis, taken in batches: whatever came in while
+    the previous batch was in flight, and what comes within the linger after the first."""
+
+    def __init__(self) -> None:
+        self._items: list[Any] = []
+        self._ready = asyncio.Event()
+        self._closed = asyncio.Event()
+
+    def put(self, event: Any) -> None:
+        self._items.append(event)
+        self._ready.set()
+
+    def close(self) -> None:
+        """No more events: the batch being gathered goes at once, and `take` then returns None."""
+        self._closed.set()
+        self._ready.set()
+
+    async def take(self, linger: float = 0.0) -> list[Any] | None:
+        await self._ready.wait()
+        if linger > 0 and not self._closed.is_set():
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(linger):
+                    await self._closed.wait()
+        batch, self._items = self._items, []
+        if not batch and self._closed.is_set():
+            return None
+        self._ready.clear()
+        if self._closed.is_set():
+            self._ready.set()  # the next `take` returns None without waiting
+        return batch
+
+
 @dataclass
 class RunPublisher:
     """The worker's side: appends one run's events as it executes.
@@ -180,21 +263,21 @@ class RunPublisher:
     async def publish(self, v1: Sequence[RunEvent], v2: Sequence[ProtocolEvent]) -> None:
         await self._publish_ordered([*v1, *v2])
 
-    async def publish_batched(self, events: asyncio.Queue[Any]) -> None:
-        """Drain `events` (RunEvent | ProtocolEvent, then a None sentinel) in as few round trips as the
-        producer allows: whatever accumulated while the previous pipeline was in flight goes in the next."""
-        done = False
-        while not done:
-            batch = [await events.get()]
-            while not events.empty():
-                batch.append(events.get_nowait())
-            if batch[-1] is None:
-                batch.pop()
-                done = True
-            if batch:
-                await self._publish_ordered(batch)
+    async def publish_batched(self, events: EventBatches) -> None:
+        """Send `events` (RunEvent | ProtocolEvent) until it is closed, a batch per round trip."""
+        while (batch := await events.take(PUBLISH_LINGER_SECONDS)) is not None:
+            await self._publish_ordered(batch)
 
     async def _publish_ordered(self, batch: list[Any]) -> None:
+        args = self._batch_args(batch)
+
+        async def send() -> None:
+            await self.redis.eval(*args)
+
+        await retrying(f"events of run {self.run_id}", send)
+
+    def _batch_args(self, batch: Sequence[Any]) -> list[Any]:
+        """The `eval` arguments appending `batch` (numbered on from the previous batch)."""
         v1: list[Any] = []
         v2: list[bytes] = []
         for event in batch:
@@ -208,26 +291,32 @@ class RunPublisher:
         self._v2_started = self._v2_started or bool(v2)
         self._batches += 1
         token = f"{self._token}:{self._batches}"
+        return publish_args(
+            self.run_id,
+            self.thread_id,
+            v1,
+            v2,
+            publisher=self._token,
+            first=first,
+            run_start=run_start,
+            token=token,
+        )
 
-        async def send() -> None:
-            pipe = self.redis.pipeline(transaction=False)
-            if v1:
-                pipe.eval(APPEND_V1_SCRIPT, 1, run_events_key(self.run_id), self._token, first, *v1)
-            if v2:
-                pipe.eval(*append_v2_args(self.thread_id, v2, run_start=run_start, token=token))
-            await pipe.execute()
-
-        await retrying(f"events of run {self.run_id}", send)
-
-    async def finish(self, status: str, *, result: Any = None) -> None:
-        """Mark the end for stream readers and waiters. Call after the run's status is committed.
+    async def finish(
+        self, status: str, *, result: Any = None, terminal: Sequence[ProtocolEvent] = ()
+    ) -> None:
+        """Mark the end for stream readers and waiters, after the `terminal` v2 events (in the same
+        round trip). Call after the run's status is committed.
 
         `result` (the /wait body, when known) travels with the marker, so waiters need no database
         read, and still get it when the run row is already gone (a stateless run's thread is deleted
         right after the run). A retry may append the marker twice: readers stop at the first."""
+        events = self._batch_args(terminal) if terminal else None
 
         async def send() -> None:
             pipe = self.redis.pipeline(transaction=False)
+            if events is not None:
+                pipe.eval(*events)
             pipe.xadd(run_events_key(self.run_id), {"e": END_EVENT, "d": dumps(status)})
             done = {"s": status} if result is None else {"s": status, "r": dumps(result)}
             pipe.xadd(run_done_key(self.run_id), done)  # type: ignore[arg-type]
