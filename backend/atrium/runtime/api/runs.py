@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from typing import Annotated, Any
 
@@ -15,11 +16,19 @@ from atrium.core.tenancy import current_scope, scoped
 from atrium.runtime.api.common import call, json_response, no_content, path_uuid, query_list, truthy
 from atrium.runtime.api.schemas import CancelManyIn, RunCreateIn
 from atrium.runtime.api.serializers import run_out, select_fields
-from atrium.runtime.api.streaming import guard_disconnect, sse_events, sse_response, wait_body
+from atrium.runtime.api.streaming import (
+    HEARTBEAT_MS,
+    detach,
+    guard_disconnect,
+    sse_events,
+    sse_response,
+    wait_body,
+)
+from atrium.runtime.engine import dumps
 from atrium.runtime.models import ACTIVE_RUN_STATUSES, Run
 from atrium.runtime.selectors.runs import run_get, run_get_any, run_list
 from atrium.runtime.services import runs as services
-from atrium.runtime.streams import last_run_event_id, parse_last_event_id
+from atrium.runtime.streams import last_run_event_id, parse_last_event_id, wait_run_end
 
 router = Router(tags=["runs"])
 FORWARDED_HEADER_EXCLUDES = ("x-api-key", "x-tenant-id", "x-service-key", "x-csrftoken", "x-atrium-org")
@@ -121,16 +130,26 @@ def _stream(run: Run, payload: RunCreateIn, *, stateless: bool) -> StreamingHttp
     return sse_response(body, headers=_locations(run, stateless=stateless, tail="stream"))
 
 
-def _wait(run: Run, *, stateless: bool) -> StreamingHttpResponse:
-    response = StreamingHttpResponse(
-        wait_body(str(run.id), _result_loader(run.id)), content_type="application/json"
-    )
-    locations = _locations(run, stateless=False, tail="join")
+async def _wait(run: Run, *, stateless: bool, cancel_on_disconnect: bool) -> HttpResponseBase:
+    """The `/wait` and `/join` answer. A run that ends before the first heartbeat is due (most do)
+    gets a plain JSON response; a longer one a chunked body that keeps the connection alive with a
+    newline every heartbeat until its result (valid leading JSON whitespace, as the reference)."""
+    headers = _locations(run, stateless=False, tail="join")
     if stateless:
-        locations["Content-Location"] = f"/runs/{run.id}"
-    for key, value in locations.items():
-        response[key] = value
-    return response
+        headers["Content-Location"] = f"/runs/{run.id}"
+    try:
+        end = await wait_run_end(str(run.id), block_ms=HEARTBEAT_MS)
+    except asyncio.CancelledError:  # the client went away
+        if cancel_on_disconnect:
+            detach(_cancel_later(run.thread_id, run.id)())
+        raise
+    if end is not None:
+        body = end.result if end.result is not None else dumps(await _result_of(run.id))
+        return HttpResponse(body, content_type="application/json", headers=headers)
+    waiting = wait_body(str(run.id), _result_loader(run.id), heartbeat_first=True)
+    if cancel_on_disconnect:
+        waiting = guard_disconnect(waiting, _cancel_later(run.thread_id, run.id))
+    return StreamingHttpResponse(waiting, content_type="application/json", headers=headers)
 
 
 @router.post("/threads/{thread_id}/runs")
@@ -148,7 +167,8 @@ async def run_stream(request: HttpRequest, thread_id: str, payload: RunCreateIn)
 
 @router.post("/threads/{thread_id}/runs/wait")
 async def run_wait(request: HttpRequest, thread_id: str, payload: RunCreateIn) -> HttpResponseBase:
-    return _wait(await _create(request, thread_id, payload), stateless=False)
+    run = await _create(request, thread_id, payload)
+    return await _wait(run, stateless=False, cancel_on_disconnect=payload.on_disconnect == "cancel")
 
 
 @router.get("/threads/{thread_id}/runs")
@@ -199,7 +219,9 @@ async def run_join(request: HttpRequest, thread_id: str, run_id: str) -> HttpRes
     run = await call(run_get)(thread_id=path_uuid(thread_id, "thread"), run_id=path_uuid(run_id, "run"))
     if run.status not in ACTIVE_RUN_STATUSES:
         return json_response(run.result)
-    return _wait(run, stateless=False)
+    return await _wait(
+        run, stateless=False, cancel_on_disconnect=truthy(request.GET.get("cancel_on_disconnect"))
+    )
 
 
 async def _join_stream(request: HttpRequest, run: Run, *, stateless: bool) -> HttpResponseBase:
@@ -228,7 +250,8 @@ async def stateless_stream(request: HttpRequest, payload: RunCreateIn) -> HttpRe
 
 @router.post("/runs/wait")
 async def stateless_wait(request: HttpRequest, payload: RunCreateIn) -> HttpResponseBase:
-    return _wait(await _create(request, None, payload), stateless=True)
+    run = await _create(request, None, payload)
+    return await _wait(run, stateless=True, cancel_on_disconnect=payload.on_disconnect == "cancel")
 
 
 @router.post("/runs")

@@ -6,8 +6,9 @@ import asyncio
 import logging
 import time
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from datetime import datetime
+from typing import Any
 
 from django.http import StreamingHttpResponse
 
@@ -148,6 +149,17 @@ def sse_response(body: AsyncIterator[bytes], *, headers: dict[str, str]) -> Stre
     return response
 
 
+_detached: set[asyncio.Task[Any]] = set()
+
+
+def detach(coro: Coroutine[Any, Any, Any]) -> None:
+    """Run `coro` to its end on the loop, past the request that started it (the loop keeps only a
+    weak reference to a task: this set holds it until it is done)."""
+    task = asyncio.get_running_loop().create_task(coro)
+    _detached.add(task)
+    task.add_done_callback(_detached.discard)
+
+
 async def guard_disconnect(body: AsyncIterator[bytes], on_disconnect: object) -> AsyncIterator[bytes]:
     """Run `on_disconnect` (a coroutine factory) if the client goes away before the stream ends."""
     finished = False
@@ -157,11 +169,16 @@ async def guard_disconnect(body: AsyncIterator[bytes], on_disconnect: object) ->
         finished = True
     finally:
         if not finished and callable(on_disconnect):
-            asyncio.get_running_loop().create_task(on_disconnect())
+            detach(on_disconnect())
 
 
-async def wait_body(run_id: str, load_result: object) -> AsyncIterator[bytes]:
-    """Newlines while the run is going (valid leading JSON whitespace), then its result."""
+async def wait_body(
+    run_id: str, load_result: object, *, heartbeat_first: bool = False
+) -> AsyncIterator[bytes]:
+    """Newlines while the run is going (valid leading JSON whitespace), then its result.
+    `heartbeat_first`: the caller already waited one heartbeat interval."""
+    if heartbeat_first:
+        yield b"\n"
     while True:
         end = await wait_run_end(run_id, block_ms=HEARTBEAT_MS)
         if end is not None:
