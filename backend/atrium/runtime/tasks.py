@@ -14,7 +14,7 @@ from django.db import connection
 
 from atrium.core.logs import bind_log_ids
 from atrium.core.tenancy import system_scope
-from atrium.runtime.dispatch import RUNS_QUEUE
+from atrium.runtime.dispatch import EXECUTE_RUN, RUNS_QUEUE
 from atrium.runtime.services.cleanup import threads_expire as expire_threads
 from atrium.runtime.services.crons import cron_tick
 from atrium.runtime.services.execution import (
@@ -34,7 +34,7 @@ _shutting_down = threading.Event()
 
 
 @shared_task(
-    name="atrium.runtime.execute_run",
+    name=EXECUTE_RUN,
     queue=RUNS_QUEUE,
     acks_late=True,
     reject_on_worker_lost=True,
