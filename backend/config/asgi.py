@@ -32,6 +32,17 @@ class AgentASGIHandler(ASGIHandler):
             raise ValueError(f"Django can only handle ASGI/HTTP connections, not {scope['type']}.")
         await self.handle(scope, receive, send)
 
+    async def send_response(self, response: Any, send: Any) -> None:
+        # The body's length, as Django's CommonMiddleware (not on this lean path) would add it: without
+        # it uvicorn frames every answer as chunks, which each client then has to take apart.
+        if (
+            not response.streaming
+            and response.status_code not in (204, 304)
+            and "Content-Length" not in response
+        ):
+            response["Content-Length"] = str(len(response.content))
+        await super().send_response(response, send)
+
     def load_middleware(self, is_async: bool = False) -> None:
         # BaseHandler reads settings.MIDDLEWARE; swap in the lean list while this handler builds its chain.
         full = settings.MIDDLEWARE
