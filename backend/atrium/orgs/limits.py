@@ -1,9 +1,10 @@
-"""An org's quotas: API request and run-creation rates (per org and per member) and the concurrent-run
-cap. Values come from the org's `OrgSettings` row (edited in the Django admin) or, where it leaves one
-blank, from the deployment's `ATRIUM_RATE_*` / `ATRIUM_MAX_CONCURRENT_RUNS` settings; 0 is unlimited.
+"""An org's rate limits: API requests and run creations per minute, per org and per member. Values
+come from the org's `OrgSettings` row (edited in the Django admin) or, where it leaves one blank, from
+the deployment's `ATRIUM_RATE_*` settings; 0 is unlimited.
 
 They are read on every request, so each process keeps them for `ATRIUM_LIMITS_CACHE_SECONDS`: an
-admin's change applies everywhere within that time.
+admin's change applies everywhere within that time. (The concurrent-run cap, from the same row or
+`ATRIUM_MAX_CONCURRENT_RUNS`, is read by the worker's claim itself: `atrium_run_claim`.)
 """
 
 from __future__ import annotations
@@ -25,7 +26,6 @@ class OrgLimits:
     api_per_minute_per_user: int
     runs_per_minute: int
     runs_per_minute_per_user: int
-    max_concurrent_runs: int
 
 
 _cache: dict[uuid.UUID, tuple[float, OrgLimits]] = {}
@@ -51,7 +51,6 @@ def org_limits(*, org_id: uuid.UUID) -> OrgLimits:
         runs_per_minute_per_user=pick(
             "runs_per_minute_per_user", settings.ATRIUM_RATE_RUNS_PER_MINUTE_PER_USER
         ),
-        max_concurrent_runs=pick("max_concurrent_runs", settings.ATRIUM_MAX_CONCURRENT_RUNS),
     )
     _cache[org_id] = (now + settings.ATRIUM_LIMITS_CACHE_SECONDS, limits)
     return limits

@@ -71,7 +71,6 @@ def test_unset_values_come_from_the_settings_and_zero_is_unlimited(org, settings
     limit(org, runs_per_minute=0)
     limits = org_limits(org_id=org.id)
     assert (limits.runs_per_minute, limits.runs_per_minute_per_user) == (0, 7)
-    assert limits.max_concurrent_runs == settings.ATRIUM_MAX_CONCURRENT_RUNS
 
 
 def test_run_creation_has_its_own_limit(editor, monkeypatch):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import json
+import threading
 import uuid
 from typing import Any
 
@@ -17,13 +18,16 @@ from atrium.runtime.tasks import execute_run
 
 
 def _normalised(message: dict[str, Any]) -> dict[str, Any]:
-    """The message with its per-message ids replaced and its body decoded."""
+    """The message with its per-message (and per-sender) ids replaced and its body decoded."""
     message = json.loads(json.dumps(message))
     message["body"] = json.loads(base64.b64decode(message["body"]))
     for key in ("id", "root_id"):
         message["headers"][key] = "<task id>"
     message["properties"]["correlation_id"] = "<task id>"
     message["properties"]["delivery_tag"] = "<tag>"
+    # Celery's per-thread oid, for replies (none with ignore_result): any thread's will do.
+    uuid.UUID(message["properties"]["reply_to"])
+    message["properties"]["reply_to"] = "<sender oid>"
     return message
 
 
@@ -33,6 +37,11 @@ def test_a_run_message_is_what_apply_async_sends(monkeypatch):
     monkeypatch.setattr(
         kombu_redis.Channel, "_put", lambda self, queue, message, **kw: sent.append((queue, message))
     )
+    # the sender's details cached by another thread, as in a web process's executor threads
+    dispatch._sender.cache_clear()
+    elsewhere = threading.Thread(target=dispatch.run_message, args=(run_id,))
+    elsewhere.start()
+    elsewhere.join()
     execute_run.apply_async(args=(run_id,), **dispatch._STRAIGHT_TO_RUNS_QUEUE)
     [(queue, theirs)] = sent
 
