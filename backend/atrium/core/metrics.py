@@ -1,8 +1,9 @@
 """Prometheus metrics that hold across processes and hosts.
 
 Web processes, Celery workers and beat are separate processes (often on separate hosts), so counters
-and histograms live in Redis, not in process memory: incrementing is one Redis command, and whichever
-web process answers `/metrics` reports the whole deployment's totals. Figures that Postgres or Redis
+and histograms live in Redis, not in process memory: incrementing a counter is one Redis command, a
+histogram's observations reach Redis within a second (`Histogram`), and whichever web process answers
+`/metrics` reports the whole deployment's totals. Figures that Postgres or Redis
 already know (runs by status, queue depth) are computed at scrape time by collectors registered with
 `register_collector` (see atrium/runtime/metrics.py).
 
