@@ -1,14 +1,18 @@
 """The ASGI entry point's /agent handler, driven as a server would: whole JSON answers carry their
-length (so they are not sent as chunks), body-less ones none, and streams stay streams."""
+length (so they are not sent as chunks), body-less ones none, and streams stay streams; Django's own
+request-signal receivers run on the loop, any other keeps Django's hop."""
 
 from __future__ import annotations
 
 import asyncio
+import threading
 from typing import Any
 
 import pytest
+from django.core import signals
 
 from atrium.runtime.tests.agent_api import agent_loop
+from config import asgi
 from config.asgi import application
 
 
@@ -59,3 +63,51 @@ def test_agent_json_answers_carry_their_length(agent_loop, editor, api_key_for):
     status, headers, body = _request(agent_loop, "GET", "/agent/no-such-thing", [(b"x-api-key", key)])
     assert status == 404
     assert headers["content-length"] == str(len(body))
+
+
+def _recorder(seen: list[str]):
+    def receiver(sender: Any, **kwargs: Any) -> None:
+        seen.append(threading.current_thread().name)
+
+    return receiver
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures(agent_loop.__name__)
+def test_django_own_request_signal_receivers_run_on_the_loop(agent_loop, editor, api_key_for, monkeypatch):
+    """While only Django's own receivers listen, the request signals and a whole answer's close() run
+    on the event loop's thread: no hop to asgiref's shared thread."""
+    seen: list[str] = []
+    receiver = _recorder(seen)
+    monkeypatch.setattr(asgi, "LOOP_SAFE_RECEIVERS", asgi.LOOP_SAFE_RECEIVERS | {receiver})
+    signals.request_started.connect(receiver)
+    signals.request_finished.connect(receiver)
+    try:
+        status, _, _ = _request(
+            agent_loop, "GET", "/agent/info", [(b"x-api-key", api_key_for(editor).encode())]
+        )
+    finally:
+        signals.request_started.disconnect(receiver)
+        signals.request_finished.disconnect(receiver)
+    assert status == 200
+    assert seen == ["agent-api-test-loop", "agent-api-test-loop"]  # started, then finished
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures(agent_loop.__name__)
+def test_other_request_signal_receivers_keep_djangos_hop(agent_loop, editor, api_key_for):
+    """A receiver the handler does not know may block: it runs off the loop, as Django runs it."""
+    seen: list[str] = []
+    receiver = _recorder(seen)
+    signals.request_started.connect(receiver)
+    signals.request_finished.connect(receiver)
+    try:
+        status, _, _ = _request(
+            agent_loop, "GET", "/agent/info", [(b"x-api-key", api_key_for(editor).encode())]
+        )
+    finally:
+        signals.request_started.disconnect(receiver)
+        signals.request_finished.disconnect(receiver)
+    assert status == 200
+    assert len(seen) == 2
+    assert "agent-api-test-loop" not in seen
