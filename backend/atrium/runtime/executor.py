@@ -22,8 +22,10 @@ from typing import Any, TypeVar
 import psycopg
 from django.conf import settings
 from langgraph.runtime import RunControl
+from psycopg_pool import PoolTimeout
 
 from atrium.assistants.graphs import registry
+from atrium.core.logs import bind_log_ids
 from atrium.runtime import checkpoints
 from atrium.runtime.auth_user import AuthUser
 from atrium.runtime.credentials_port import CREDENTIALS_CONFIGURABLE, RuntimeCredentials
@@ -48,7 +50,11 @@ from atrium.runtime.services.execution import (
     SECRETS_CONFIGURABLE,
     RunClaim,
     RunResult,
+    RunsAtCapacityError,
     call_counts_of,
+    finishes_in_one_statement,
+    run_claim_async,
+    run_finish_async,
     run_has_checkpoint,
     run_lease_renew,
 )
@@ -481,6 +487,65 @@ async def _heartbeat(wl: WorkerLoop, claim: RunClaim, pool: Any) -> None:
             return
         if cancel:  # cancelled, and its message on the control channel did not arrive
             wl.cancel_run(claim.run_id, cancel)
+
+
+@dataclasses.dataclass
+class Attempt:
+    """What `attempt` did with a run's message. `claim` None: not this worker's to run now. `status`
+    None with a claim: the end is left to the task thread (`run_finish`: a hand-back, a webhook to
+    record, or Postgres failed the finish here); `tried` then says whether a finish was sent."""
+
+    claim: RunClaim | None = None
+    at_capacity: bool = False
+    outcome: RunResult | None = None
+    terminal: list[ProtocolEvent] = dataclasses.field(default_factory=list)
+    status: str | None = None
+    tried: bool = False
+
+
+async def attempt(run_id: str, worker_id: str) -> Attempt:
+    """Claim, execute and finish a run, and publish its end, in one hand-off to the worker's loop: the
+    task thread waits once, and the claim and finish go through the loop's pool (no Django
+    connection taken for the run)."""
+    stores = await persistence()
+    try:
+        async with stores.pool.connection() as conn:
+            claim = await run_claim_async(conn, run_id=run_id, worker_id=worker_id)
+    except RunsAtCapacityError:
+        return Attempt(at_capacity=True)
+    if claim is None:
+        return Attempt()
+    bind_log_ids(thread_id=claim.thread_id, org_id=claim.org_id)  # this coroutine's context only
+    outcome, terminal = await execute(claim)
+    done = Attempt(claim=claim, outcome=outcome, terminal=terminal)
+    if outcome.status == FENCED:
+        done.status = FENCED  # another worker owns the run now
+        return done
+    if not finishes_in_one_statement(claim=claim, outcome=outcome):
+        return done
+    try:
+        async with stores.pool.connection() as conn:
+            done.tried = True
+            done.status = await run_finish_async(conn, claim=claim, outcome=outcome)
+    except (psycopg.Error, PoolTimeout):
+        logger.warning("finishing run %s failed here; the task thread retries", run_id, exc_info=True)
+        done.status = None
+        return done
+    await publish_outcome(claim, done.status, outcome, terminal)
+    return done
+
+
+async def publish_outcome(
+    claim: RunClaim, status: str, outcome: RunResult, terminal: list[ProtocolEvent]
+) -> None:
+    """The run's end for its streams and waiters, once `status` is committed (nothing when fenced
+    off or handed back)."""
+    if not status or status == "drained":
+        return
+    if status == "rollback":
+        await publish_end(claim, terminal, "interrupted")
+    else:
+        await publish_end(claim, terminal, status, result=outcome.result)
 
 
 async def publish_end(

@@ -10,19 +10,13 @@ from typing import Any
 from celery import shared_task
 from celery.signals import worker_init, worker_shutting_down
 from django.conf import settings
-from django.db import connection
 
 from atrium.core.logs import bind_log_ids
 from atrium.core.tenancy import system_scope
 from atrium.runtime.dispatch import EXECUTE_RUN, RUNS_QUEUE
 from atrium.runtime.services.cleanup import threads_expire as expire_threads
 from atrium.runtime.services.crons import cron_tick
-from atrium.runtime.services.execution import (
-    RunsAtCapacityError,
-    run_claim,
-    run_finish,
-    temporary_thread_delete,
-)
+from atrium.runtime.services.execution import run_finish, temporary_thread_delete
 from atrium.runtime.services.sandboxes import sandboxes_expire as expire_sandboxes
 from atrium.runtime.services.webhooks import webhook_deliver
 
@@ -44,7 +38,7 @@ def execute_run(run_id: str) -> None:
     """Execute one run. Redelivery is harmless: only a pending run can be claimed, and a claimed run
     holds a fenced lease (a second copy of the message, or a worker that lost the lease, records
     nothing)."""
-    from atrium.runtime.executor import FENCED, execute, publish_end, worker_loop
+    from atrium.runtime.executor import FENCED, attempt, publish_outcome, worker_loop
 
     if _shutting_down.is_set():
         # The warm shutdown began while this task was starting (see `_drain_on_shutdown`): leave the
@@ -53,31 +47,26 @@ def execute_run(run_id: str) -> None:
 
         enqueue_run(run_id)
         return
-    try:
-        claim = run_claim(run_id=run_id, worker_id=execute_run.request.hostname or "worker")
-    except RunsAtCapacityError:
+    # Claim, graph, finish and the end's events run on the worker's loop, in one hand-off.
+    loop = worker_loop()
+    done = loop.run(attempt(run_id, execute_run.request.hostname or "worker"))
+    if done.at_capacity:
         from atrium.runtime.dispatch import enqueue_run
 
         enqueue_run(run_id, delay=settings.ATRIUM_CAPACITY_RETRY_SECONDS)
         return
-    if claim is None:
+    claim, outcome = done.claim, done.outcome
+    if claim is None or outcome is None or done.status == FENCED:
         return
     bind_log_ids(thread_id=claim.thread_id, org_id=claim.org_id)  # until the task ends (task_postrun)
-    # Give the Django connection back to the pool while the graph runs (on its own pool): a task thread
-    # must not hold one for the length of a run, or a few long runs would starve every other task.
-    connection.close()
-    loop = worker_loop()
-    outcome, terminal = loop.run(execute(claim))
-    if outcome.status == FENCED:
-        return  # another worker owns the run now
-    status = run_finish(claim=claim, outcome=outcome)
+    status = done.status
+    if status is None:
+        # A hand-back, a webhook delivery to record with the end, or Postgres failed the finish on the
+        # loop: the thread's finish (one transaction, retried while Postgres is away).
+        status = run_finish(claim=claim, outcome=outcome, tried=done.tried)
+        loop.run(publish_outcome(claim, status or "", outcome, done.terminal))
     if status and status not in ("drained", "rollback"):
         logger.info("run %s ended %s (attempt %s)", run_id, status, claim.attempt)
-    if status and status != "drained":
-        if status == "rollback":
-            loop.run(publish_end(claim, terminal, "interrupted"))
-        else:
-            loop.run(publish_end(claim, terminal, status, result=outcome.result))
     if claim.temporary_thread and claim.kwargs.get("on_completion", "delete") == "delete":
         temporary_thread_delete(thread_id=claim.thread_id)
 

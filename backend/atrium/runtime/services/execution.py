@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import copy
 import json
@@ -13,6 +14,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import InterfaceError, OperationalError, connection, transaction
+from psycopg.rows import tuple_row
 from psycopg.types.json import Jsonb
 
 from atrium.core.metrics import run_latency
@@ -134,6 +136,15 @@ async def run_has_checkpoint(conn: Any, *, run_id: str, thread_id: str) -> bool:
         return bool(await cur.fetchone())
 
 
+def _claim_params(run_id: str, worker_id: str) -> dict[str, Any]:
+    return {
+        "run": run_id,
+        "worker": worker_id,
+        "lease": float(settings.ATRIUM_RUN_LEASE_SECONDS),
+        "default_cap": max(settings.ATRIUM_MAX_CONCURRENT_RUNS, 0),
+    }
+
+
 def run_claim(*, run_id: str, worker_id: str) -> RunClaim | None:
     """Take a pending run for execution, or None if it is not this worker's to run now.
 
@@ -141,16 +152,20 @@ def run_claim(*, run_id: str, worker_id: str) -> RunClaim | None:
     the same thread is running or queued ahead (it will enqueue this one when it finishes).
     RunsAtCapacityError: the org is at its concurrent-run cap; the run stays pending.
     """
-    params = {
-        "run": run_id,
-        "worker": worker_id,
-        "lease": float(settings.ATRIUM_RUN_LEASE_SECONDS),
-        "default_cap": max(settings.ATRIUM_MAX_CONCURRENT_RUNS, 0),
-    }
     # Outside a transaction (the task's case) the claim commits in its one round trip.
     with prepared_cursor() as cur:
-        cur.execute(_CLAIM, params)
-        row = cur.fetchone()
+        cur.execute(_CLAIM, _claim_params(run_id, worker_id))
+        return _claimed(run_id, cur.fetchone())
+
+
+async def run_claim_async(conn: Any, *, run_id: str, worker_id: str) -> RunClaim | None:
+    """`run_claim` on a connection of the worker's async pool (autocommit), from its event loop."""
+    async with conn.cursor(row_factory=tuple_row) as cur:
+        await cur.execute(_CLAIM, _claim_params(run_id, worker_id))
+        return _claimed(run_id, await cur.fetchone())
+
+
+def _claimed(run_id: str, row: Any) -> RunClaim | None:
     if row is None:
         return None  # no such run
     (at_capacity, thread_id, thread_config, temporary, thread_graph, org_id, user_id, assistant_id,
@@ -249,15 +264,16 @@ SELECT status FROM runtime_run WHERE id = %(run)s AND fence = %(fence)s AND stat
 """
 
 
-def run_finish(*, claim: RunClaim, outcome: RunResult) -> str | None:
+def run_finish(*, claim: RunClaim, outcome: RunResult, tried: bool = False) -> str | None:
     """Record the end of an attempt. Returns the status written ("" when fenced off: another worker
     owns the run now), and enqueues the thread's next pending run after commit. Retried while
-    Postgres is unreachable."""
+    Postgres is unreachable. `tried`: an earlier try (`run_finish_async`) failed with its connection,
+    so it may have committed."""
     delay = 0.2
     for attempt in range(FINISH_TRIES):
         try:
             status = _run_finish_once(claim=claim, outcome=outcome)
-            if status == "" and attempt > 0:
+            if status == "" and (attempt > 0 or tried):
                 # An earlier try may have committed before its connection died: the run still carries
                 # this attempt's fence (only a takeover changes it), so the status is ours.
                 with prepared_cursor() as cur:
@@ -274,6 +290,62 @@ def run_finish(*, claim: RunClaim, outcome: RunResult) -> str | None:
             time.sleep(delay)
             delay = min(delay * 2, 5.0)
     return ""
+
+
+def finishes_in_one_statement(*, claim: RunClaim, outcome: RunResult) -> bool:
+    """Whether the attempt's end is the finish function alone: not a hand-back (`drained`), and no
+    webhook delivery to record with it in one transaction."""
+    return outcome.status != "drained" and (outcome.status == "rollback" or not claim.kwargs.get("webhook"))
+
+
+async def run_finish_async(conn: Any, *, claim: RunClaim, outcome: RunResult) -> str:
+    """`run_finish` for an attempt that `finishes_in_one_statement`, on a connection of the worker's
+    async pool (autocommit), from its event loop. One try: a connection error propagates, and the
+    caller finishes with `run_finish(tried=True)`."""
+    from atrium.runtime import dispatch
+
+    async with conn.cursor(row_factory=tuple_row) as cur:
+        await cur.execute(_FINISH, _finish_params(claim, outcome))
+        finished = await cur.fetchone()
+    if finished is None:
+        return ""  # fenced off
+    latency, next_id = finished
+    if latency is not None:
+        run_latency.observe(float(latency), outcome.status)
+    if next_id is not None:
+        await asyncio.to_thread(dispatch.enqueue_run, str(next_id))
+    return outcome.status
+
+
+def _finish_params(claim: RunClaim, outcome: RunResult) -> dict[str, Any]:
+    status = outcome.status
+    error = outcome.error if status == RunStatus.ERROR else None
+    # For a rollback the worker erased the run's checkpoints first; the outcome holds the head's state.
+    next_nodes = outcome.next or []
+    interrupts = outcome.interrupts or {}
+    if error:
+        thread_status = ThreadStatus.ERROR
+    elif next_nodes or interrupts:
+        thread_status = ThreadStatus.INTERRUPTED
+    else:
+        thread_status = ThreadStatus.IDLE
+    return {
+        "run": claim.run_id,
+        "fence": claim.fence,
+        "thread": claim.thread_id,
+        "erase": status == "rollback",
+        "status": status,
+        "result": Jsonb(outcome.result),
+        "error": Jsonb(outcome.error) if outcome.error is not None else None,
+        "checkpoint_end": Jsonb(outcome.checkpoint_end) if outcome.checkpoint_end else None,
+        "call_counts": Jsonb(outcome.call_counts) if outcome.call_counts is not None else None,
+        "values": Jsonb(outcome.values),
+        "next": Jsonb(next_nodes),
+        "interrupts": Jsonb(interrupts),
+        "thread_error": Jsonb(error) if error is not None else None,
+        "thread_status": thread_status.value,
+        "busy": ThreadStatus.BUSY.value,
+    }
 
 
 def _run_finish_once(*, claim: RunClaim, outcome: RunResult) -> str | None:
@@ -295,32 +367,8 @@ def _run_finish_once(*, claim: RunClaim, outcome: RunResult) -> str | None:
                 return ""
             transaction.on_commit(lambda: dispatch.enqueue_run(claim.run_id), robust=True)
         return status
-    error = outcome.error if status == RunStatus.ERROR else None
-    # For a rollback the worker erased the run's checkpoints first; the outcome holds the head's state.
-    next_nodes = outcome.next or []
-    interrupts = outcome.interrupts or {}
-    if error:
-        thread_status = ThreadStatus.ERROR
-    elif next_nodes or interrupts:
-        thread_status = ThreadStatus.INTERRUPTED
-    else:
-        thread_status = ThreadStatus.IDLE
-    params = {
-        **ids,
-        "erase": status == "rollback",
-        "status": status,
-        "result": Jsonb(outcome.result),
-        "error": Jsonb(outcome.error) if outcome.error is not None else None,
-        "checkpoint_end": Jsonb(outcome.checkpoint_end) if outcome.checkpoint_end else None,
-        "call_counts": Jsonb(outcome.call_counts) if outcome.call_counts is not None else None,
-        "values": Jsonb(outcome.values),
-        "next": Jsonb(next_nodes),
-        "interrupts": Jsonb(interrupts),
-        "thread_error": Jsonb(error) if error is not None else None,
-        "thread_status": thread_status.value,
-        "busy": ThreadStatus.BUSY.value,
-    }
-    webhook = status != "rollback" and bool(claim.kwargs.get("webhook"))
+    params = _finish_params(claim, outcome)
+    webhook = not finishes_in_one_statement(claim=claim, outcome=outcome)
     # Without a webhook delivery to record with it, the finish commits in its one round trip; the
     # `on_commit` callbacks below then run at once.
     with transaction.atomic() if webhook else contextlib.nullcontext(), prepared_cursor() as cursor:

@@ -63,7 +63,18 @@ def test_a_run_over_the_cap_waits_pending_until_a_slot_frees(editor, outsider):
     assert run_claim(run_id=str(second.id), worker_id="w2") is not None
 
 
-@pytest.mark.django_db
+@pytest.fixture
+def worker_loop_closed_after():
+    """The task runs on this process's worker loop; its pool must let go of the test database."""
+    from atrium.runtime.executor import worker_loop
+    from atrium.runtime.persistence import close_persistence
+
+    yield
+    worker_loop().run(close_persistence())
+
+
+@pytest.mark.django_db(transaction=True)  # the task claims on the worker loop's own connection
+@pytest.mark.usefixtures("worker_loop_closed_after")
 def test_the_task_offers_a_waiting_run_again_after_a_pause(editor, settings, sent):
     from atrium.runtime.tasks import execute_run
 
