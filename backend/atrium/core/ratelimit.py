@@ -12,13 +12,16 @@ platform from a noisy tenant; it must not turn a Redis hiccup into an outage of 
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import math
+import weakref
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
 import redis
+import redis.asyncio
 from django.conf import settings
 
 from atrium.core.errors import AtriumError
@@ -89,17 +92,53 @@ def _script() -> Any:
     return client.register_script(_TAKE)
 
 
-def take(buckets: list[Bucket]) -> float:
-    """Take one token from every bucket, or none. Returns 0 when taken, else the seconds until all
-    buckets have a token again. Buckets with a limit of 0 are unlimited and skipped."""
+# One async client per event loop: asyncio Redis connections belong to the loop that opened them.
+_async_scripts: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Any] = weakref.WeakKeyDictionary()
+
+
+def _async_script() -> Any:
+    loop = asyncio.get_running_loop()
+    script = _async_scripts.get(loop)
+    if script is None:
+        client = redis.asyncio.Redis.from_url(
+            settings.REDIS_URL, socket_timeout=1.0, socket_connect_timeout=1.0
+        )
+        script = _async_scripts[loop] = client.register_script(_TAKE)
+    return script
+
+
+def _script_call(buckets: list[Bucket]) -> tuple[list[str], list[float]] | None:
+    """The script's keys and arguments for `buckets`; None when all are unlimited (limit 0)."""
     active = [b for b in buckets if b.limit > 0]
     if not active:
-        return 0.0
+        return None
     args: list[float] = []
     for bucket in active:
         args += [bucket.limit, bucket.limit / bucket.period]
+    return [f"atrium:rl:{b.key}" for b in active], args
+
+
+def take(buckets: list[Bucket]) -> float:
+    """Take one token from every bucket, or none. Returns 0 when taken, else the seconds until all
+    buckets have a token again. Buckets with a limit of 0 are unlimited and skipped."""
+    call = _script_call(buckets)
+    if call is None:
+        return 0.0
     try:
-        wait = _script()(keys=[f"atrium:rl:{b.key}" for b in active], args=args)
+        wait = _script()(keys=call[0], args=call[1])
+    except redis.RedisError:
+        logger.warning("rate limiter unavailable; request let through", exc_info=True)
+        return 0.0
+    return float(wait)
+
+
+async def atake(buckets: list[Bucket]) -> float:
+    """`take` from async code, on the running loop's own connection."""
+    call = _script_call(buckets)
+    if call is None:
+        return 0.0
+    try:
+        wait = await _async_script()(keys=call[0], args=call[1])
     except redis.RedisError:
         logger.warning("rate limiter unavailable; request let through", exc_info=True)
         return 0.0

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 
-from atrium.core.ratelimit import Bucket, RateLimitedError, retry_seconds, take
+from atrium.core.ratelimit import Bucket, RateLimitedError, atake, retry_seconds, take
 from atrium.core.tenancy import Scope
 from atrium.orgs.selectors import org_settings_get
 
@@ -64,11 +64,20 @@ def org_limits_forget(*, org_id: uuid.UUID | None = None) -> None:
         _cache.pop(org_id, None)
 
 
-def _enforce(scope: Scope, kind: str, *, org_limit: int, user_limit: int, what: str) -> None:
+def org_limits_cached(*, org_id: uuid.UUID) -> OrgLimits | None:
+    """The org's limits if this process holds them (no database read), else None."""
+    cached = _cache.get(org_id)
+    return cached[1] if cached is not None and cached[0] > time.monotonic() else None
+
+
+def _buckets(scope: Scope, kind: str, *, org_limit: int, user_limit: int) -> list[Bucket]:
     buckets = [Bucket(f"{kind}:org:{scope.org}", org_limit)]
     if scope.user_id is not None:
         buckets.append(Bucket(f"{kind}:user:{scope.org}:{scope.user_id}", user_limit))
-    wait = take(buckets)
+    return buckets
+
+
+def _refuse_if_waiting(wait: float, *, org_limit: int, user_limit: int, what: str) -> None:
     if wait > 0:
         seconds = retry_seconds(wait)
         limits = [f"{user_limit} per member"] if user_limit else []
@@ -78,6 +87,11 @@ def _enforce(scope: Scope, kind: str, *, org_limit: int, user_limit: int, what: 
             f"Retry after {seconds} s.",
             retry_after=seconds,
         )
+
+
+def _enforce(scope: Scope, kind: str, *, org_limit: int, user_limit: int, what: str) -> None:
+    wait = take(_buckets(scope, kind, org_limit=org_limit, user_limit=user_limit))
+    _refuse_if_waiting(wait, org_limit=org_limit, user_limit=user_limit, what=what)
 
 
 def api_request_allow(scope: Scope) -> None:
@@ -92,6 +106,15 @@ def api_request_allow(scope: Scope) -> None:
         user_limit=limits.api_per_minute_per_user,
         what="API requests",
     )
+
+
+async def api_request_allow_async(scope: Scope, limits: OrgLimits) -> None:
+    """`api_request_allow` from async code, with the org's limits at hand (`org_limits_cached`)."""
+    if scope.system or scope.org_id is None:
+        return
+    org_limit, user_limit = limits.api_per_minute, limits.api_per_minute_per_user
+    wait = await atake(_buckets(scope, "api", org_limit=org_limit, user_limit=user_limit))
+    _refuse_if_waiting(wait, org_limit=org_limit, user_limit=user_limit, what="API requests")
 
 
 def run_create_allow(scope: Scope) -> None:

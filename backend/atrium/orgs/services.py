@@ -220,19 +220,28 @@ def api_key_authenticate(*, plaintext: str) -> tuple[ApiKey, Membership] | None:
     prefix = parse_prefix(plaintext)
     if prefix is None:
         return None
+    cached = api_key_cached(plaintext=plaintext)
+    if cached is not None:
+        return cached
     ttl = settings.ATRIUM_API_KEY_CACHE_SECONDS
-    digest = hash_key(plaintext)
-    now_monotonic = time.monotonic()
-    cached = _VERIFIED.get(digest) if ttl > 0 else None
-    if cached is not None and cached[0] > now_monotonic:
-        return cached[1], cached[2]
     found = _api_key_lookup(plaintext=plaintext, prefix=prefix)
     if found is not None and ttl > 0:
         with _VERIFIED_LOCK:
             if len(_VERIFIED) >= _VERIFIED_MAX:
                 _VERIFIED.clear()
-            _VERIFIED[digest] = (now_monotonic + ttl, *found)
+            _VERIFIED[hash_key(plaintext)] = (time.monotonic() + ttl, *found)
     return found
+
+
+def api_key_cached(*, plaintext: str) -> tuple[ApiKey, Membership] | None:
+    """`api_key_authenticate`'s answer if this process verified the key within the cache's TTL (no
+    database read), else None."""
+    if settings.ATRIUM_API_KEY_CACHE_SECONDS <= 0:
+        return None
+    cached = _VERIFIED.get(hash_key(plaintext))
+    if cached is not None and cached[0] > time.monotonic():
+        return cached[1], cached[2]
+    return None
 
 
 def _api_key_lookup(*, plaintext: str, prefix: str) -> tuple[ApiKey, Membership] | None:

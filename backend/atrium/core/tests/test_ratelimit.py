@@ -3,11 +3,13 @@ several buckets taken all or none."""
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 
 import pytest
 
-from atrium.core.ratelimit import Bucket, RateLimitedError, retry_seconds, take
+from atrium.core import ratelimit
+from atrium.core.ratelimit import Bucket, RateLimitedError, atake, retry_seconds, take
 
 
 def fresh(limit: int, period: float = 60.0) -> Bucket:
@@ -53,3 +55,21 @@ def test_buckets_of_any_period(period):
     assert take([bucket]) == 0.0
     assert take([bucket]) == 0.0
     assert 0 < take([bucket]) <= period / 2
+
+
+def test_async_takes_share_the_buckets_of_sync_ones():
+    bucket = fresh(3)
+    assert asyncio.run(atake([bucket])) == 0.0
+    assert [take([bucket]) for _ in range(2)] == [0.0, 0.0]
+    assert asyncio.run(atake([bucket])) > 0
+    assert asyncio.run(atake([Bucket(f"test:{uuid.uuid4()}", 0)])) == 0.0  # unlimited
+
+
+def test_without_redis_requests_are_let_through(settings):
+    settings.REDIS_URL = "redis://127.0.0.1:1/0"  # nothing listens there
+    ratelimit._script.cache_clear()
+    try:
+        assert take([fresh(1)]) == 0.0
+        assert asyncio.run(atake([fresh(1)])) == 0.0
+    finally:
+        ratelimit._script.cache_clear()

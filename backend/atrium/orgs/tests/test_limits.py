@@ -7,7 +7,7 @@ import pytest
 from django.test import Client
 
 from atrium.core.ratelimit import RateLimitedError
-from atrium.core.tenancy import scoped
+from atrium.core.tenancy import Role, Scope, scoped
 from atrium.orgs.limits import org_limits, org_limits_forget
 from atrium.orgs.models import OrgSettings
 from atrium.runtime.tests.agent_api import agent_loop, send
@@ -128,3 +128,32 @@ def test_an_admin_edits_the_limits_in_the_django_admin(admin, outsider):
     assert org_limits(org_id=admin.org.id).api_per_minute_per_user == 9
     # an admin of another org cannot reach it
     assert session(outsider).get(f"/admin/orgs/orgsettings/{row.id}/change/").status_code == 302
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures(agent_loop.__name__)
+def test_a_key_verified_lately_is_limited_and_revoked_without_leaving_the_loop(
+    editor, api_key_for, monkeypatch
+):
+    from atrium.orgs.models import ApiKey
+    from atrium.orgs.services import api_key_revoke
+
+    limit(editor.org, api_requests_per_minute_per_user=3)
+    key = api_key_for(editor)
+    client = Client(headers={"x-api-key": key})
+    # the first request verifies the key and reads the org's limits from the database
+    assert send(client, "POST", "/threads/search", {}).status_code == 200
+
+    def no_hop(*args, **kwargs):
+        raise AssertionError("authentication left the event loop")
+
+    # from now on both are in this process's memory: authentication never hops to a thread for them
+    monkeypatch.setattr("config.agent_auth.sync_to_async", no_hop)
+    statuses = [send(client, "POST", "/threads/search", {}).status_code for _ in range(3)]
+    assert statuses == [200, 200, 429]  # the bucket is the one the first request took from
+    monkeypatch.undo()
+    # revoking the key forgets it at once
+    org = editor.org
+    with scoped(Scope(user_id=None, org_id=org.id, org_slug=org.slug, role=Role.ADMIN)):
+        api_key_revoke(key_id=str(ApiKey.unscoped.get(user=editor.user).id))
+    assert send(client, "POST", "/threads/search", {}).status_code == 401
