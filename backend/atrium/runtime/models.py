@@ -33,6 +33,9 @@ class Thread(OrgOwnedModel):
     """A conversation. Its state is the latest checkpoint; `values` caches it for listing and search."""
 
     id = models.UUIDField(primary_key=True, default=uuid7, editable=False)
+    # No index of its own: `thread_org_owner_created` leads with the org (one index less to update on
+    # each of a run's writes to its thread).
+    org = models.ForeignKey("orgs.Organization", on_delete=models.CASCADE, related_name="+", db_index=False)
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -72,7 +75,8 @@ class Run(OrgOwnedModel):
     """
 
     id = models.UUIDField(primary_key=True, default=uuid7, editable=False)
-    thread = models.ForeignKey(Thread, on_delete=models.CASCADE, related_name="runs")
+    # No index of its own: `run_thread_status_created` leads with the thread.
+    thread = models.ForeignKey(Thread, on_delete=models.CASCADE, related_name="runs", db_index=False)
     assistant_id = models.UUIDField()
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
