@@ -65,11 +65,27 @@ def test_agent_json_answers_carry_their_length(agent_loop, editor, api_key_for):
     assert headers["content-length"] == str(len(body))
 
 
-def _recorder(seen: list[str]):
+def _threads_of_request_signals(
+    loop: asyncio.AbstractEventLoop, key: str, monkeypatch: pytest.MonkeyPatch, *, known: bool
+) -> list[str]:
+    """GET /agent/info with a receiver of both request signals recording the thread it runs on;
+    `known`: the receiver counts as one of Django's own."""
+    seen: list[str] = []
+
     def receiver(sender: Any, **kwargs: Any) -> None:
         seen.append(threading.current_thread().name)
 
-    return receiver
+    if known:
+        monkeypatch.setattr(asgi, "LOOP_SAFE_RECEIVERS", asgi.LOOP_SAFE_RECEIVERS | {receiver})
+    signals.request_started.connect(receiver)
+    signals.request_finished.connect(receiver)
+    try:
+        status, _, _ = _request(loop, "GET", "/agent/info", [(b"x-api-key", key.encode())])
+    finally:
+        signals.request_started.disconnect(receiver)
+        signals.request_finished.disconnect(receiver)
+    assert status == 200
+    return seen
 
 
 @pytest.mark.django_db(transaction=True)
@@ -77,37 +93,14 @@ def _recorder(seen: list[str]):
 def test_django_own_request_signal_receivers_run_on_the_loop(agent_loop, editor, api_key_for, monkeypatch):
     """While only Django's own receivers listen, the request signals and a whole answer's close() run
     on the event loop's thread: no hop to asgiref's shared thread."""
-    seen: list[str] = []
-    receiver = _recorder(seen)
-    monkeypatch.setattr(asgi, "LOOP_SAFE_RECEIVERS", asgi.LOOP_SAFE_RECEIVERS | {receiver})
-    signals.request_started.connect(receiver)
-    signals.request_finished.connect(receiver)
-    try:
-        status, _, _ = _request(
-            agent_loop, "GET", "/agent/info", [(b"x-api-key", api_key_for(editor).encode())]
-        )
-    finally:
-        signals.request_started.disconnect(receiver)
-        signals.request_finished.disconnect(receiver)
-    assert status == 200
+    seen = _threads_of_request_signals(agent_loop, api_key_for(editor), monkeypatch, known=True)
     assert seen == ["agent-api-test-loop", "agent-api-test-loop"]  # started, then finished
 
 
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.usefixtures(agent_loop.__name__)
-def test_other_request_signal_receivers_keep_djangos_hop(agent_loop, editor, api_key_for):
+def test_other_request_signal_receivers_keep_djangos_hop(agent_loop, editor, api_key_for, monkeypatch):
     """A receiver the handler does not know may block: it runs off the loop, as Django runs it."""
-    seen: list[str] = []
-    receiver = _recorder(seen)
-    signals.request_started.connect(receiver)
-    signals.request_finished.connect(receiver)
-    try:
-        status, _, _ = _request(
-            agent_loop, "GET", "/agent/info", [(b"x-api-key", api_key_for(editor).encode())]
-        )
-    finally:
-        signals.request_started.disconnect(receiver)
-        signals.request_finished.disconnect(receiver)
-    assert status == 200
+    seen = _threads_of_request_signals(agent_loop, api_key_for(editor), monkeypatch, known=False)
     assert len(seen) == 2
     assert "agent-api-test-loop" not in seen

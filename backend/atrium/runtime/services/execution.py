@@ -313,7 +313,10 @@ async def run_finish_async(conn: Any, *, claim: RunClaim, outcome: RunResult) ->
     if latency is not None:
         run_latency.observe(float(latency), outcome.status)
     if next_id is not None:
-        await asyncio.to_thread(dispatch.enqueue_run, str(next_id))
+        try:
+            await asyncio.to_thread(dispatch.enqueue_run, str(next_id))
+        except Exception:  # as `on_commit(robust=True)` in `run_finish`: the reconciler sends it later
+            logger.exception("could not enqueue run %s, next on thread %s", next_id, claim.thread_id)
     return outcome.status
 
 
