@@ -67,10 +67,11 @@ def _resolve_in_memory(request: HttpRequest) -> tuple[Principal, Scope, OrgLimit
     if found is None:
         return None
     key, membership = found
-    principal = Principal(user=key.user, api_key=key, key_membership=membership)
-    scope = resolve_org_scope(principal, request.META.get(ORG_HEADER) or None)
     limits = org_limits_cached(org_id=membership.org_id)
-    return None if limits is None else (principal, scope, limits)
+    if limits is None:
+        return None
+    principal = Principal(user=key.user, api_key=key, key_membership=membership)
+    return principal, resolve_org_scope(principal, request.META.get(ORG_HEADER) or None), limits
 
 
 def required_role(request: HttpRequest) -> Role:

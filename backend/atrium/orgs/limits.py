@@ -32,10 +32,9 @@ _cache: dict[uuid.UUID, tuple[float, OrgLimits]] = {}
 
 
 def org_limits(*, org_id: uuid.UUID) -> OrgLimits:
-    now = time.monotonic()
-    cached = _cache.get(org_id)
-    if cached is not None and cached[0] > now:
-        return cached[1]
+    cached = org_limits_cached(org_id=org_id)
+    if cached is not None:
+        return cached
     row = org_settings_get(org_id=org_id)
 
     def pick(field: str, default: int) -> int:
@@ -52,7 +51,7 @@ def org_limits(*, org_id: uuid.UUID) -> OrgLimits:
             "runs_per_minute_per_user", settings.ATRIUM_RATE_RUNS_PER_MINUTE_PER_USER
         ),
     )
-    _cache[org_id] = (now + settings.ATRIUM_LIMITS_CACHE_SECONDS, limits)
+    _cache[org_id] = (time.monotonic() + settings.ATRIUM_LIMITS_CACHE_SECONDS, limits)
     return limits
 
 
