@@ -14,6 +14,9 @@ from atrium.core.tenancy import Role, Scope, scoped
 from atrium.orgs.models import Organization
 from atrium.orgs.services import api_key_create, membership_ensure
 
+# The live stack (a real uvicorn and Celery worker) is one per session, for every suite that uses it.
+pytest_plugins = ["atrium.runtime.tests.live_stack"]
+
 PASSWORD = "a-long-test-password"
 
 
