@@ -1,4 +1,4 @@
-"""A live stack for the conformance and security suites: a real uvicorn and a real Celery worker on the test database.
+"""A live stack for the conformance and security suites: a real uvicorn and Celery worker on the test DB.
 
 The official clients talk to it over HTTP exactly as they would to any deployment, so every row of
 agent-protocol.md is checked end to end (web process → Postgres/Redis → worker → back to the client).
