@@ -53,7 +53,13 @@ def admin(org: Organization) -> Member:
 
 @pytest.fixture
 def editor(org: Organization) -> Member:
-    return _member(org, "editor@acme.test", Role.EDITOR)
+    """A builder (the role was called editor): configures agents and uses them."""
+    return _member(org, "editor@acme.test", Role.BUILDER)
+
+
+@pytest.fixture
+def end_user(org: Organization) -> Member:
+    return _member(org, "user@acme.test", Role.END_USER)
 
 
 @pytest.fixture
@@ -68,8 +74,10 @@ def outsider(other_org: Organization) -> Member:
 
 
 @pytest.fixture
-def members(admin: Member, editor: Member, viewer: Member, outsider: Member) -> dict[str, Member]:
-    return {"admin": admin, "editor": editor, "viewer": viewer, "other_org": outsider}
+def members(
+    admin: Member, editor: Member, end_user: Member, viewer: Member, outsider: Member
+) -> dict[str, Member]:
+    return {"admin": admin, "editor": editor, "end_user": end_user, "viewer": viewer, "other_org": outsider}
 
 
 @pytest.fixture

@@ -2,7 +2,7 @@
 
 An API key belongs to one org. A session user names the org with the `X-Atrium-Org` header (the web
 app sends it); a user with a single membership may omit it. Then the scope is set exactly as for the
-control plane (config.auth), and the role rule is the same: safe methods need viewer, writes editor.
+control plane (config.auth); safe methods need `Permission.READ`, writes `Permission.USE_AGENTS`.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from asgiref.sync import sync_to_async
 from django.http import HttpRequest
 
 from atrium.core.errors import AtriumError, NotFoundError
-from atrium.core.tenancy import Role, Scope, set_scope
+from atrium.core.tenancy import Permission, Scope, set_scope
 from atrium.orgs.limits import OrgLimits, api_request_allow, api_request_allow_async, org_limits_cached
 from atrium.orgs.selectors import membership_list_for_user
 from atrium.orgs.services import api_key_cached
@@ -48,7 +48,7 @@ def _resolve(request: HttpRequest, *, principal: Principal | None = None) -> tup
 
 
 # JSON-RPC endpoints (MCP, A2A) mix reads and writes in one POST: viewers get through the door, and the
-# run services they call require the editor role themselves.
+# run services they call require USE_AGENTS themselves.
 JSON_RPC_PATHS = re.compile(r"/(mcp|a2a/[^/]+)$")
 
 
@@ -74,14 +74,16 @@ def _resolve_in_memory(request: HttpRequest) -> tuple[Principal, Scope, OrgLimit
     return principal, resolve_org_scope(principal, request.META.get(ORG_HEADER) or None), limits
 
 
-def required_role(request: HttpRequest) -> Role:
+def required_permission(request: HttpRequest) -> Permission:
+    """The door's check; services check what their domain needs on top (configuring an assistant
+    needs CONFIGURE_AGENTS, deleting a run MANAGE_ORG)."""
     if request.method in SAFE_METHODS:
-        return Role.VIEWER
+        return Permission.READ
     if request.method == "POST" and request.path.endswith(READ_ONLY_POSTS):
-        return Role.VIEWER
+        return Permission.READ
     if request.method == "POST" and JSON_RPC_PATHS.search(request.path):
-        return Role.VIEWER
-    return Role.EDITOR
+        return Permission.READ
+    return Permission.USE_AGENTS
 
 
 def _has_atrium_credentials(request: HttpRequest) -> bool:
@@ -102,7 +104,7 @@ class AgentAuth:
         if handlers is None and (known := _resolve_in_memory(request)) is not None:
             # A key this process verified lately: no database read, so no hop off the loop.
             await api_request_allow_async(known[1], known[2])
-            known[1].require(required_role(request))
+            known[1].require(required_permission(request))
             set_scope(known[1])
             return known[0]
         handler_user = None
@@ -118,7 +120,7 @@ class AgentAuth:
         principal, scope = await sync_to_async(
             with_live_connection(_resolve_counted), thread_sensitive=False
         )(request, principal=principal)
-        scope.require(required_role(request))
+        scope.require(required_permission(request))
         if handlers is not None:
             scope = await authorize(
                 handlers, request, scope, handler_user or user_from_scope(scope, principal.user)

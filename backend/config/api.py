@@ -15,7 +15,7 @@ from atrium.audit.api import router as audit_router
 from atrium.core.errors import DATA_ERRORS, AtriumError, data_error_message
 from atrium.core.parsers import StrictJSONParser
 from atrium.core.ratelimit import RateLimitedError
-from atrium.core.tenancy import Role
+from atrium.core.tenancy import Permission
 from atrium.credentials.api import callback_router, member_router
 from atrium.credentials.api import org_router as credentials_router
 from atrium.orgs.api import org_router, user_router
@@ -36,14 +36,14 @@ api = NinjaAPI(
 api.add_router("", accounts_router, auth=UserAuth())
 api.add_router("/orgs", user_router, auth=UserAuth())
 api.add_router("/orgs/{org}", org_router, auth=OrgAuth())
-api.add_router("/orgs/{org}", assistants_router, auth=OrgAuth())
-api.add_router("/orgs/{org}", audit_router, auth=OrgAuth(role=Role.ADMIN))
+api.add_router("/orgs/{org}", assistants_router, auth=OrgAuth(write=Permission.CONFIGURE_AGENTS))
+api.add_router("/orgs/{org}", audit_router, auth=OrgAuth(Permission.MANAGE_ORG))
 api.add_router("/orgs/{org}", credentials_router, auth=OrgAuth())
 # A member's own connections and consents: any role, writes included.
-api.add_router("/orgs/{org}", member_router, auth=OrgAuth(Role.VIEWER))
+api.add_router("/orgs/{org}", member_router, auth=OrgAuth(Permission.READ))
 api.add_router("/oauth", callback_router, auth=UserAuth())
 # Files agents produced in a thread's sandbox: the thread's owner only (404 for anyone else).
-api.add_router("/orgs/{org}", artifacts_router, auth=OrgAuth(Role.VIEWER))
+api.add_router("/orgs/{org}", artifacts_router, auth=OrgAuth(Permission.READ))
 
 
 def _error(request: HttpRequest, status: int, message: str, code: str, **extra: object) -> HttpResponse:

@@ -9,8 +9,9 @@ membership in the org named by the URL (`{org}`) or bound to the API key:
 - a member past the org's API rate limits   -> 429 with Retry-After (atrium.orgs.limits);
 - otherwise the scope is set for the rest of the request.
 
-Unless an operation asks for more, safe methods need the viewer role and unsafe ones the editor
-role, so a new endpoint that forgets to declare a role is still closed to viewers.
+Unless a router asks for another permission, safe methods need `Permission.READ` and unsafe ones
+`Permission.MANAGE_ORG`, so a new endpoint that forgets to declare one is open to admins only; the
+services check the permission their domain needs again (`scope.require`).
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from ninja.utils import check_csrf
 
 from atrium.accounts.models import User
 from atrium.core.errors import NotAuthenticatedError, NotFoundError, PermissionDeniedError
-from atrium.core.tenancy import Role, Scope, set_scope
+from atrium.core.tenancy import Permission, Role, Scope, set_scope
 from atrium.orgs.limits import api_request_allow
 from atrium.orgs.models import ApiKey, Membership
 from atrium.orgs.selectors import membership_for_user_in_org
@@ -87,17 +88,24 @@ class UserAuth:
 
 
 class OrgAuth:
-    """A member of the org in the URL (`org` path parameter) with at least `role`."""
+    """A member of the org in the URL (`org` path parameter) holding `permission` (by default READ
+    for safe methods and MANAGE_ORG for others)."""
 
-    def __init__(self, role: Role | None = None) -> None:
-        self.role = role
+    def __init__(self, permission: Permission | None = None, *, write: Permission | None = None) -> None:
+        self.permission = permission
+        self.write = write
 
     def __call__(self, request: HttpRequest) -> Principal:
         principal = identify(request)
         match = request.resolver_match
         org_slug = match.kwargs.get("org") if match is not None else None
         scope = resolve_org_scope(principal, org_slug)
-        required = self.role or (Role.VIEWER if request.method in SAFE_METHODS else Role.EDITOR)
+        if self.permission is not None:
+            required = self.permission
+        elif request.method in SAFE_METHODS:
+            required = Permission.READ
+        else:
+            required = self.write or Permission.MANAGE_ORG
         scope.require(required)
         api_request_allow(scope)
         set_scope(scope)

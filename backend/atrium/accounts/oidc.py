@@ -17,7 +17,7 @@ from authlib.integrations.django_client import OAuth
 from django.conf import settings
 
 from atrium.core.errors import NotFoundError
-from atrium.core.tenancy import Role
+from atrium.core.tenancy import Role, role_from_setting
 
 TIMEOUT_SECONDS = 10
 
@@ -31,7 +31,7 @@ class OidcProvider:
     client_secret: str = field(repr=False)
     scopes: str = "openid email profile"
     org: str | None = None
-    role: Role = Role.VIEWER
+    role: Role = Role.END_USER
     create_users: bool = False
     allowed_domains: tuple[str, ...] = ()
 
@@ -54,7 +54,7 @@ def _parse(entry: Any) -> OidcProvider:
         client_secret=str(entry["client_secret"]),
         scopes=str(entry.get("scopes") or "openid email profile"),
         org=entry.get("org") or None,
-        role=Role(entry.get("role") or Role.VIEWER),
+        role=role_from_setting(entry.get("role") or Role.END_USER),
         create_users=bool(entry.get("create_users", False)),
         allowed_domains=tuple(str(d).lower() for d in entry.get("allowed_domains") or ()),
     )

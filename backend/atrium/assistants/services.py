@@ -13,7 +13,7 @@ from atrium.assistants.graphs import available_graph_ids, context_errors, defaul
 from atrium.assistants.models import Assistant, AssistantVersion
 from atrium.assistants.selectors import assistant_get
 from atrium.core.errors import ConflictError, NotFoundError, ValidationFailedError
-from atrium.core.tenancy import Role, current_scope
+from atrium.core.tenancy import Permission, current_scope
 
 _VERSIONED_FIELDS = ("graph_id", "name", "description", "config", "context", "metadata")
 
@@ -115,7 +115,7 @@ def assistant_create(
     if_exists: str = "raise",
 ) -> Assistant:
     scope = current_scope()
-    scope.require(Role.EDITOR)
+    scope.require(Permission.CONFIGURE_AGENTS)
     _check_graph(graph_id)
     values = {"config": config or {}, "context": context or {}, "metadata": metadata or {}}
     for field, value in values.items():
@@ -156,7 +156,7 @@ def assistant_update(
 ) -> Assistant:
     """Apply a partial update as a new version. `metadata` is shallow-merged, the others replace."""
     scope = current_scope()
-    scope.require(Role.EDITOR)
+    scope.require(Permission.CONFIGURE_AGENTS)
     if graph_id is not None:
         _check_graph(graph_id)
     for field, value in (("config", config), ("context", context), ("metadata", metadata)):
@@ -187,7 +187,7 @@ def assistant_update(
 
 def assistant_set_latest(*, assistant_id: uuid.UUID | str, version: int) -> Assistant:
     scope = current_scope()
-    scope.require(Role.EDITOR)
+    scope.require(Permission.CONFIGURE_AGENTS)
     with transaction.atomic():
         assistant = _assistant_for_update(assistant_id)
         snapshot = AssistantVersion.objects.filter(assistant=assistant, version=version).first()
@@ -202,7 +202,7 @@ def assistant_set_latest(*, assistant_id: uuid.UUID | str, version: int) -> Assi
 
 def assistant_delete(*, assistant_id: uuid.UUID | str) -> None:
     scope = current_scope()
-    scope.require(Role.EDITOR)
+    scope.require(Permission.CONFIGURE_AGENTS)
     assistant = assistant_get(assistant_id=assistant_id)
     assistant.delete()
 

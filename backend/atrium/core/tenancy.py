@@ -17,6 +17,7 @@ import uuid
 from collections.abc import Iterator, Mapping
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from django.db import models
@@ -29,21 +30,60 @@ if TYPE_CHECKING:
 
 
 class Role(models.TextChoices):
-    """Membership roles, weakest first. viewer reads; editor changes; admin manages the org."""
+    """Membership roles. They are not one ladder: each is a set of `Permission`s (`ROLE_PERMISSIONS`).
+
+    viewer monitors read-only; end_user uses the agents (the default for new members); builder
+    configures agents within the policy admins set, and uses them; admin manages the org.
+    """
 
     VIEWER = "viewer", "Viewer"
-    EDITOR = "editor", "Editor"
+    END_USER = "end_user", "End user"
+    BUILDER = "builder", "Builder"
     ADMIN = "admin", "Admin"
 
-    @property
-    def rank(self) -> int:
-        return _ROLE_RANK[self]
 
-    def allows(self, required: Role) -> bool:
-        return self.rank >= required.rank
+class Permission(StrEnum):
+    """What a member may do. Every check names one of these, never a role."""
+
+    READ = "read"
+    """See the org, its members and assistants."""
+    USE_AGENTS = "use_agents"
+    """Chat: own threads and runs, own memory, own connections, on assistants open to them."""
+    CONFIGURE_AGENTS = "configure_agents"
+    """Create and change assistants, crons and webhooks, within the org's policy."""
+    MANAGE_ORG = "manage_org"
+    """Members, API keys, workspace secrets, OAuth providers, policy; every thread of the org."""
 
 
-_ROLE_RANK = {Role.VIEWER: 1, Role.EDITOR: 2, Role.ADMIN: 3}
+ROLE_PERMISSIONS: Mapping[Role, frozenset[Permission]] = {
+    Role.VIEWER: frozenset({Permission.READ}),
+    Role.END_USER: frozenset({Permission.READ, Permission.USE_AGENTS}),
+    Role.BUILDER: frozenset({Permission.READ, Permission.USE_AGENTS, Permission.CONFIGURE_AGENTS}),
+    Role.ADMIN: frozenset(Permission),
+}
+
+_PERMISSION_WORDS = {
+    Permission.READ: "read this organisation",
+    Permission.USE_AGENTS: "use agents",
+    Permission.CONFIGURE_AGENTS: "configure agents (the builder role)",
+    Permission.MANAGE_ORG: "manage the organisation (the admin role)",
+}
+
+
+# Names operators may still write in settings and commands: `editor` was the builder role's old name.
+LEGACY_ROLE_NAMES: Mapping[str, Role] = {"editor": Role.BUILDER}
+
+
+def role_from_setting(value: str) -> Role:
+    """A role named in a setting or a command line, old names included; ValueError otherwise."""
+    return LEGACY_ROLE_NAMES.get(value) or Role(value)
+
+
+def role_permissions(role: Role | str | None) -> frozenset[Permission]:
+    """The permissions of `role`; an unknown or missing role has none (fails closed)."""
+    if role is None or role not in Role.values:
+        return frozenset()
+    return ROLE_PERMISSIONS[Role(role)]
 
 
 _M = TypeVar("_M", bound=models.Model)
@@ -77,13 +117,9 @@ class Scope:
     system: bool = False
     narrowing: Narrowing | None = None
 
-    def require(self, required: Role) -> None:
-        if self.system:
-            return
-        if self.role is None or not self.role.allows(required):
-            raise PermissionDeniedError(
-                f"This action needs the {required.label.lower()} role in this organisation."
-            )
+    def require(self, required: Permission) -> None:
+        if not self.has(required):
+            raise PermissionDeniedError(f"You may not {_PERMISSION_WORDS[required]} here.")
 
     @property
     def org(self) -> uuid.UUID:
@@ -92,8 +128,12 @@ class Scope:
             raise ScopeMissingError("This operation needs an organisation scope.")
         return self.org_id
 
-    def has(self, required: Role) -> bool:
-        return self.system or (self.role is not None and self.role.allows(required))
+    def has(self, required: Permission) -> bool:
+        return self.system or required in role_permissions(self.role)
+
+    @property
+    def permissions(self) -> frozenset[Permission]:
+        return frozenset(Permission) if self.system else role_permissions(self.role)
 
     def narrow(self, queryset: QuerySet[_M], resource: str) -> QuerySet[_M]:
         """`queryset` less the rows an authorization handler's filter excludes for `resource`."""

@@ -10,13 +10,13 @@ from collections.abc import Iterable
 from django.db.models import QuerySet
 
 from atrium.core.errors import NotFoundError
-from atrium.core.tenancy import Role, current_scope
+from atrium.core.tenancy import Permission, current_scope
 from atrium.credentials import vault
 from atrium.credentials.models import OAuthConnection, OAuthProvider, WorkspaceSecret, aad_workspace_secret
 
 
 def workspace_secret_list() -> QuerySet[WorkspaceSecret]:
-    current_scope().require(Role.ADMIN)
+    current_scope().require(Permission.MANAGE_ORG)
     return WorkspaceSecret.objects.all().defer("sealed_value")
 
 
@@ -34,7 +34,7 @@ def oauth_provider_get(*, provider_id: uuid.UUID) -> OAuthProvider:
 
 def oauth_connection_list_for_org() -> QuerySet[OAuthConnection]:
     """Every connection of the org (admins see which exist, never the tokens)."""
-    current_scope().require(Role.ADMIN)
+    current_scope().require(Permission.MANAGE_ORG)
     return OAuthConnection.objects.select_related("provider", "user")
 
 

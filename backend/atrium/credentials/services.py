@@ -11,7 +11,7 @@ from django.db import IntegrityError, transaction
 
 from atrium.audit.services import audit_record
 from atrium.core.errors import ConflictError, NotFoundError, ValidationFailedError
-from atrium.core.tenancy import Role, current_scope
+from atrium.core.tenancy import Permission, current_scope
 from atrium.credentials import vault
 from atrium.credentials.models import (
     SECRET_NAME_PATTERN,
@@ -36,7 +36,7 @@ def _check_secret_value(value: str, *, field: str) -> None:
 def workspace_secret_set(*, name: str, value: str, description: str = "") -> WorkspaceSecret:
     """Create or replace the current org's secret `name` (admins)."""
     scope = current_scope()
-    scope.require(Role.ADMIN)
+    scope.require(Permission.MANAGE_ORG)
     if not _SECRET_NAME.match(name):
         raise ValidationFailedError(
             "name: upper-case letters, digits and underscores, starting with a letter (e.g. OPENAI_API_KEY).",
@@ -63,7 +63,7 @@ def workspace_secret_set(*, name: str, value: str, description: str = "") -> Wor
 
 def workspace_secret_delete(*, name: str) -> None:
     scope = current_scope()
-    scope.require(Role.ADMIN)
+    scope.require(Permission.MANAGE_ORG)
     with transaction.atomic():
         deleted, _ = WorkspaceSecret.objects.filter(name=name).delete()
         if not deleted:
@@ -101,7 +101,7 @@ def oauth_provider_create(
     default_scopes: Iterable[str] = (),
 ) -> OAuthProvider:
     scope = current_scope()
-    scope.require(Role.ADMIN)
+    scope.require(Permission.MANAGE_ORG)
     provider = OAuthProvider(
         org_id=scope.org,
         slug=slug,
@@ -147,7 +147,7 @@ def oauth_provider_update(
 ) -> OAuthProvider:
     """Change a provider; `client_secret=""` removes the secret (a public client)."""
     scope = current_scope()
-    scope.require(Role.ADMIN)
+    scope.require(Permission.MANAGE_ORG)
     with transaction.atomic():
         provider = OAuthProvider.objects.select_for_update().filter(id=provider_id).first()
         if provider is None:
@@ -186,7 +186,7 @@ def oauth_provider_update(
 
 def oauth_provider_delete(*, provider_id: uuid.UUID) -> None:
     scope = current_scope()
-    scope.require(Role.ADMIN)
+    scope.require(Permission.MANAGE_ORG)
     with transaction.atomic():
         deleted, _ = OAuthProvider.objects.filter(id=provider_id).delete()
         if not deleted:

@@ -33,7 +33,7 @@ class UserRefOut(Schema):
 
 class MemberIn(Schema):
     email: str = Field(min_length=3, max_length=254)
-    role: Role = Role.VIEWER
+    role: Role = Role.END_USER
     name: str = Field(default="", max_length=200)
 
 

@@ -8,7 +8,7 @@ from django.db.models import QuerySet
 
 from atrium.accounts.models import User
 from atrium.core.errors import NotFoundError
-from atrium.core.tenancy import Role, current_scope
+from atrium.core.tenancy import Permission, current_scope
 from atrium.orgs.models import ApiKey, Membership, Organization, OrgSettings
 
 
@@ -36,7 +36,7 @@ def membership_list() -> QuerySet[Membership]:
 
 def api_key_list() -> QuerySet[ApiKey]:
     """Keys are managed by admins; the list shows who holds which key, so it is admin-only too."""
-    current_scope().require(Role.ADMIN)
+    current_scope().require(Permission.MANAGE_ORG)
     return ApiKey.objects.select_related("user").order_by("-created_at")
 
 

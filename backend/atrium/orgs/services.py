@@ -17,7 +17,7 @@ from atrium.accounts.models import User
 from atrium.accounts.services import user_get_or_create
 from atrium.audit.services import audit_record
 from atrium.core.errors import ConflictError, NotFoundError, ValidationFailedError
-from atrium.core.tenancy import Role, current_scope
+from atrium.core.tenancy import Permission, Role, current_scope
 from atrium.orgs.keys import generate_key, hash_key, key_matches, parse_prefix, webhook_secret
 from atrium.orgs.models import ApiKey, Membership, Organization, OrgSettings
 
@@ -65,7 +65,7 @@ def org_create(*, creator: User, name: str, slug: str | None = None) -> Organiza
 
 def org_update(*, name: str) -> Organization:
     scope = current_scope()
-    scope.require(Role.ADMIN)
+    scope.require(Permission.MANAGE_ORG)
     org = Organization.objects.get(id=scope.org)
     with transaction.atomic():
         org.name = name.strip() or org.name
@@ -91,7 +91,7 @@ def membership_ensure(*, org: Organization, user: User, role: Role) -> Membershi
 def membership_add(*, email: str, role: Role, name: str = "") -> Membership:
     """Add a person to the current org, creating their account (without a password) if needed."""
     scope = current_scope()
-    scope.require(Role.ADMIN)
+    scope.require(Permission.MANAGE_ORG)
     user, _ = user_get_or_create(email=email, name=name)
     try:
         with transaction.atomic():
@@ -116,7 +116,7 @@ def _lock_admins() -> list[Membership]:
 
 def membership_update_role(*, membership_id: str, role: Role) -> Membership:
     scope = current_scope()
-    scope.require(Role.ADMIN)
+    scope.require(Permission.MANAGE_ORG)
     with transaction.atomic():
         admins = _lock_admins()
         membership = _membership_for_update(membership_id)
@@ -138,7 +138,7 @@ def membership_update_role(*, membership_id: str, role: Role) -> Membership:
 
 def membership_remove(*, membership_id: str) -> None:
     scope = current_scope()
-    scope.require(Role.ADMIN)
+    scope.require(Permission.MANAGE_ORG)
     with transaction.atomic():
         admins = _lock_admins()
         membership = _membership_for_update(membership_id)
@@ -167,7 +167,7 @@ def _membership_for_update(membership_id: str) -> Membership:
 def api_key_create(*, user: User, name: str) -> tuple[ApiKey, str]:
     """Create a key acting as `user` in the current org. The plaintext is returned once, never stored."""
     scope = current_scope()
-    scope.require(Role.ADMIN)
+    scope.require(Permission.MANAGE_ORG)
     if not Membership.objects.filter(user=user).exists():
         raise ValidationFailedError(
             f"{user.email} is not a member of this organisation.", code="not_a_member"
@@ -192,7 +192,7 @@ def api_key_create(*, user: User, name: str) -> tuple[ApiKey, str]:
 
 def api_key_revoke(*, key_id: str) -> ApiKey:
     scope = current_scope()
-    scope.require(Role.ADMIN)
+    scope.require(Permission.MANAGE_ORG)
     try:
         key = ApiKey.objects.get(id=key_id)
     except (ApiKey.DoesNotExist, ValueError, DjangoValidationError) as exc:
@@ -275,7 +275,7 @@ def org_webhook_secret(*, org_id: str, generation: int) -> str:
 def org_webhook_secret_reveal() -> str:
     """The org's webhook signing secret, for an admin configuring a receiver. Every read is audited."""
     scope = current_scope()
-    scope.require(Role.ADMIN)
+    scope.require(Permission.MANAGE_ORG)
     with transaction.atomic():
         row = org_settings_ensure()
         audit_record(action="webhook_secret.read", target_type="org", target_id=scope.org)
@@ -285,7 +285,7 @@ def org_webhook_secret_reveal() -> str:
 def org_webhook_secret_rotate() -> str:
     """Replace the org's webhook signing secret; deliveries signed from now on use the new one."""
     scope = current_scope()
-    scope.require(Role.ADMIN)
+    scope.require(Permission.MANAGE_ORG)
     with transaction.atomic():
         row = org_settings_ensure()
         OrgSettings.objects.filter(id=row.id).update(

@@ -22,7 +22,7 @@ def test_member_and_key_changes_are_recorded_with_their_actor(admin):
     with scoped(admin.scope()):
         # when they add a member, change their role, give them a key, revoke it and remove them
         membership = services.membership_add(email="new@acme.test", role=Role.VIEWER)
-        services.membership_update_role(membership_id=str(membership.id), role=Role.EDITOR)
+        services.membership_update_role(membership_id=str(membership.id), role=Role.BUILDER)
         key, plaintext = services.api_key_create(user=membership.user, name="ci")
         services.api_key_revoke(key_id=str(key.id))
         services.membership_remove(membership_id=str(membership.id))

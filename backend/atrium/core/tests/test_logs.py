@@ -29,7 +29,7 @@ def a_record(message: str, *args: object) -> logging.LogRecord:
 
 def test_a_json_line_carries_the_contexts_ids_and_the_scopes_org():
     org = uuid.uuid4()
-    with scoped(Scope(user_id=1, org_id=org, role=Role.EDITOR)), log_ids(request_id="req-1", run_id="r1"):
+    with scoped(Scope(user_id=1, org_id=org, role=Role.BUILDER)), log_ids(request_id="req-1", run_id="r1"):
         line = JSONFormatter().format(a_record("claimed %s", "r1"))
     entry = json.loads(line)
     assert entry["message"] == "claimed r1"

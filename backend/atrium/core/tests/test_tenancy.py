@@ -35,15 +35,15 @@ def test_the_system_scope_sees_every_org(admin, outsider):
 
 
 def test_roles_are_ordered_viewer_editor_admin():
-    assert Role.ADMIN.allows(Role.EDITOR)
-    assert Role.EDITOR.allows(Role.VIEWER)
-    assert not Role.VIEWER.allows(Role.EDITOR)
-    assert not Role.EDITOR.allows(Role.ADMIN)
+    assert Role.ADMIN.allows(Role.BUILDER)
+    assert Role.BUILDER.allows(Role.VIEWER)
+    assert not Role.VIEWER.allows(Role.BUILDER)
+    assert not Role.BUILDER.allows(Role.ADMIN)
 
 
 def test_scope_require_raises_for_a_weaker_role(viewer):
     with pytest.raises(PermissionDeniedError):
-        viewer.scope().require(Role.EDITOR)
+        viewer.scope().require(Role.BUILDER)
     viewer.scope().require(Role.VIEWER)
 
 

@@ -36,10 +36,10 @@ def test_org_create_with_a_taken_slug_is_a_conflict_and_writes_nothing(admin):
 
 def test_membership_add_creates_the_user_without_a_password(admin):
     with scoped(admin.scope()):
-        membership = membership_add(email="New.Person@Acme.test", role=Role.EDITOR)
+        membership = membership_add(email="New.Person@Acme.test", role=Role.BUILDER)
     assert membership.user.email == "new.person@acme.test"
     assert membership.user.has_usable_password() is False
-    assert membership.role == Role.EDITOR
+    assert membership.role == Role.BUILDER
 
 
 def test_membership_add_twice_is_a_conflict(admin, editor):
@@ -89,7 +89,7 @@ def test_api_key_authenticates_as_its_membership(admin, editor):
     found = api_key_authenticate(plaintext=plaintext)
     assert found is not None
     assert found[0].id == key.id
-    assert found[1].role == Role.EDITOR
+    assert found[1].role == Role.BUILDER
     assert ApiKey.unscoped.get(id=key.id).last_used_at is not None
 
 

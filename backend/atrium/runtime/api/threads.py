@@ -10,7 +10,7 @@ from ninja import Router
 from pydantic import Field
 
 from atrium.core.errors import NotFoundError, ValidationFailedError
-from atrium.core.tenancy import current_scope, scoped
+from atrium.core.tenancy import Permission, current_scope, scoped
 from atrium.runtime import state_access
 from atrium.runtime.api.common import (
     call,
@@ -183,9 +183,9 @@ async def _state_at(thread: Thread, checkpoint: dict[str, Any], *, subgraphs: bo
 
 @router.post("/threads/{thread_id}/state")
 async def state_update(request: HttpRequest, thread_id: str, payload: StateUpdateIn) -> HttpResponse:
-    from atrium.core.tenancy import Role, current_scope
+    from atrium.core.tenancy import current_scope
 
-    current_scope().require(Role.EDITOR)
+    current_scope().require(Permission.USE_AGENTS)
     thread = await call(thread_get)(thread_id=path_uuid(thread_id))
     checkpoint = payload.checkpoint or (
         {"checkpoint_id": payload.checkpoint_id} if payload.checkpoint_id else None

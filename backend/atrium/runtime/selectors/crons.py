@@ -9,7 +9,7 @@ from django.db.models import QuerySet
 
 from atrium.assistants.graphs import available_graph_ids, default_assistant_id_for
 from atrium.core.errors import NotFoundError, ValidationFailedError
-from atrium.core.tenancy import Role, current_scope
+from atrium.core.tenancy import Permission, current_scope
 from atrium.runtime.models import Cron
 
 SORT_FIELDS = {
@@ -27,7 +27,7 @@ def cron_queryset() -> QuerySet[Cron]:
     """Every cron the current caller may see: the one place the ownership rule lives."""
     scope = current_scope()
     queryset = scope.narrow(Cron.objects.all(), "crons")
-    if scope.has(Role.ADMIN):
+    if scope.has(Permission.MANAGE_ORG):
         return queryset
     if scope.user_id is None:
         return queryset.none()

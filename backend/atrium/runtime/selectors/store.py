@@ -24,7 +24,7 @@ from typing import Any, Literal, TypeVar
 from langgraph.store.base import Item, SearchItem
 
 from atrium.core.errors import NotFoundError, ValidationFailedError
-from atrium.core.tenancy import Role, Scope, current_scope
+from atrium.core.tenancy import Permission, Scope, current_scope
 from atrium.runtime.persistence import persistence
 from atrium.runtime.tenant_store import TenantStore
 
@@ -57,19 +57,19 @@ def namespace_access(namespace: Sequence[str], *, scope: Scope) -> NamespaceAcce
     """
     org_id = str(scope.org)
     if not namespace or namespace[0] != ORG_LABEL:
-        return NamespaceAccess(read=scope.has(Role.VIEWER), write=scope.has(Role.EDITOR))
+        return NamespaceAccess(read=scope.has(Permission.READ), write=scope.has(Permission.USE_AGENTS))
     if len(namespace) < 2 or namespace[1] != org_id:
         return FOREIGN
     rest = namespace[2:]
     if len(rest) >= 2 and rest[0] == USER_LABEL:
         own = scope.user_id is not None and rest[1] == str(scope.user_id)
         return NamespaceAccess(
-            read=(own and scope.has(Role.VIEWER)) or scope.has(Role.ADMIN),
-            write=own and scope.has(Role.EDITOR),
+            read=(own and scope.has(Permission.READ)) or scope.has(Permission.MANAGE_ORG),
+            write=own and scope.has(Permission.USE_AGENTS),
         )
     if len(rest) >= 2 and rest[0] == ASSISTANT_LABEL:
-        return NamespaceAccess(read=scope.has(Role.VIEWER), write=scope.has(Role.EDITOR))
-    return NamespaceAccess(read=scope.has(Role.VIEWER), write=scope.has(Role.ADMIN))
+        return NamespaceAccess(read=scope.has(Permission.READ), write=scope.has(Permission.CONFIGURE_AGENTS))
+    return NamespaceAccess(read=scope.has(Permission.READ), write=scope.has(Permission.MANAGE_ORG))
 
 
 def subtree_visibility(prefix: Sequence[str], *, scope: Scope) -> Visibility:
@@ -78,7 +78,7 @@ def subtree_visibility(prefix: Sequence[str], *, scope: Scope) -> Visibility:
     Readability only varies across orgs (`("org", <id>)`) and across users (`(..., "user", <id>)`), so
     a prefix that fixes both is uniform.
     """
-    if not scope.has(Role.VIEWER):
+    if not scope.has(Permission.READ):
         return "none"
     org_id = str(scope.org)
     if not prefix or tuple(prefix) == (ORG_LABEL,):
@@ -88,7 +88,7 @@ def subtree_visibility(prefix: Sequence[str], *, scope: Scope) -> Visibility:
     if prefix[1] != org_id:
         return "none"
     if len(prefix) == 2 or (len(prefix) == 3 and prefix[2] == USER_LABEL):
-        return "all" if scope.has(Role.ADMIN) else "some"
+        return "all" if scope.has(Permission.MANAGE_ORG) else "some"
     return "all" if namespace_access(prefix, scope=scope).read else "none"
 
 

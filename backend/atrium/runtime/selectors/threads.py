@@ -8,7 +8,7 @@ from typing import Any
 from django.db.models import QuerySet
 
 from atrium.core.errors import NotFoundError
-from atrium.core.tenancy import Role, current_scope
+from atrium.core.tenancy import Permission, current_scope
 from atrium.runtime.models import Thread
 
 
@@ -16,7 +16,7 @@ def thread_queryset() -> QuerySet[Thread]:
     """Every thread the current caller may see: the one place the ownership rule lives."""
     scope = current_scope()
     queryset = scope.narrow(Thread.objects.all(), "threads")
-    if scope.has(Role.ADMIN):
+    if scope.has(Permission.MANAGE_ORG):
         return queryset
     return queryset.filter(owner_id=scope.user_id)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 
 from atrium.core.errors import AtriumError
-from atrium.core.tenancy import Role, current_scope
+from atrium.core.tenancy import Permission, current_scope
 from atrium.credentials.models import OAuthAuthorization
 from atrium.runtime.credentials_port import CONSENT_INTERRUPT
 from atrium.runtime.models import Run
@@ -22,7 +22,7 @@ def run_resume_after_consent(authorization: OAuthAuthorization) -> Run | None:
     Nothing happens when the thread is not the user's, or no longer waits for this provider (already
     resumed, answered otherwise, deleted). Never raises: the consent itself succeeded either way."""
     scope = current_scope()
-    if not scope.has(Role.EDITOR) or authorization.resume_thread_id is None:
+    if not scope.has(Permission.USE_AGENTS) or authorization.resume_thread_id is None:
         return None
     thread = (
         thread_queryset().filter(id=authorization.resume_thread_id, owner_id=authorization.user_id).first()

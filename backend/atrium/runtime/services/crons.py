@@ -25,7 +25,7 @@ from django.utils import timezone as dj_timezone
 
 from atrium.assistants.services import assistant_resolve
 from atrium.core.errors import AtriumError, NotFoundError, PermissionDeniedError, ValidationFailedError
-from atrium.core.tenancy import Role, Scope, current_scope, scoped
+from atrium.core.tenancy import Permission, Role, Scope, current_scope, scoped
 from atrium.orgs.models import Membership
 from atrium.runtime.models import Cron, CronCompletion, Run
 from atrium.runtime.selectors.crons import cron_get
@@ -131,7 +131,7 @@ def cron_create(
 ) -> Cron:
     """A cron acting as the caller: on `thread_id` when given, else on a new thread per tick."""
     scope = current_scope()
-    scope.require(Role.EDITOR)
+    scope.require(Permission.CONFIGURE_AGENTS)
     if scope.user_id is None:
         raise PermissionDeniedError("A cron acts as a user; this caller has none.")
     schedule = validated_schedule(schedule)
@@ -180,7 +180,7 @@ def cron_update(
     `payload` key replaces that run-create field (a null removes it). Changing the schedule, the
     timezone or re-enabling recomputes the next tick from now."""
     scope = current_scope()
-    scope.require(Role.EDITOR)
+    scope.require(Permission.CONFIGURE_AGENTS)
     changes = payload or {}
     unknown = sorted(set(changes) - set(PAYLOAD_FIELDS))
     if unknown:
@@ -225,7 +225,7 @@ def cron_update(
 
 def cron_delete(*, cron_id: str | uuid.UUID) -> None:
     scope = current_scope()
-    scope.require(Role.EDITOR)
+    scope.require(Permission.CONFIGURE_AGENTS)
     with transaction.atomic():
         cron_get(cron_id=cron_id).delete()
 

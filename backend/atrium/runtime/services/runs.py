@@ -25,7 +25,7 @@ from atrium.assistants.models import Assistant
 from atrium.assistants.selectors import assistant_get, assistant_queryset
 from atrium.assistants.services import assistant_id_resolve
 from atrium.core.errors import AtriumError, ConflictError, NotFoundError
-from atrium.core.tenancy import Role, Scope, current_scope
+from atrium.core.tenancy import Permission, Scope, current_scope
 from atrium.orgs.limits import run_create_allow
 from atrium.runtime.db import prepared_cursor
 from atrium.runtime.models import ACTIVE_RUN_STATUSES, Run, RunStatus, Thread, ThreadStatus
@@ -229,7 +229,7 @@ def _insert_run(
 
 def run_create(*, thread_id: uuid.UUID | str | None, payload: RunCreate, stateless: bool = False) -> Run:
     scope = current_scope()
-    scope.require(Role.EDITOR)
+    scope.require(Permission.USE_AGENTS)
     _validate(payload, stateless=stateless)
     run_create_allow(scope)
     assistant_id = assistant_id_resolve(assistant_id=payload.assistant_id)
@@ -331,7 +331,7 @@ def run_cancel(
 ) -> Run | None:
     """Cancel one run. Returns the run (None if rolled back while pending: it no longer exists)."""
     scope = current_scope()
-    scope.require(Role.EDITOR)
+    scope.require(Permission.USE_AGENTS)
     with transaction.atomic():
         thread = _locked_thread(as_uuid(thread_id))
         if thread is None:
@@ -359,7 +359,7 @@ def run_retry(*, run_id: uuid.UUID | str) -> Run:
     request, from the checkpoint the old run started from. It is refused (409) while the thread is
     busy rather than queued behind work a user started since."""
     scope = current_scope()
-    scope.require(Role.EDITOR)
+    scope.require(Permission.USE_AGENTS)
     run = Run.objects.filter(id=as_uuid(run_id, "run")).first()
     if run is None:
         raise NotFoundError("Run not found.")
@@ -398,7 +398,7 @@ def run_cancel_many(
     *, thread_id: str | None, run_ids: list[str] | None, status: str | None, action: str
 ) -> int:
     scope = current_scope()
-    scope.require(Role.EDITOR)
+    scope.require(Permission.USE_AGENTS)
     runs = Run.objects.filter(status__in=ACTIVE_RUN_STATUSES, thread__in=thread_queryset())
     if thread_id is not None:
         runs = runs.filter(thread_id=as_uuid(thread_id), id__in=[as_uuid(r, "run") for r in run_ids or []])
@@ -414,7 +414,7 @@ def run_cancel_many(
 def run_delete(*, thread_id: uuid.UUID | str, run_id: uuid.UUID | str) -> None:
     """Only admins delete runs (editors may cancel them)."""
     scope = current_scope()
-    scope.require(Role.ADMIN)
+    scope.require(Permission.MANAGE_ORG)
     with transaction.atomic():
         thread = _locked_thread(as_uuid(thread_id))
         run = Run.objects.filter(thread=thread, id=as_uuid(run_id, "run")).first() if thread else None

@@ -11,7 +11,7 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from atrium.core.errors import AtriumError, ConflictError, NotFoundError
-from atrium.core.tenancy import Role, current_scope
+from atrium.core.tenancy import Permission, current_scope
 from atrium.runtime import checkpoints
 from atrium.runtime.db import prepared_cursor
 from atrium.runtime.models import ACTIVE_RUN_STATUSES, Run, Thread
@@ -55,7 +55,7 @@ def thread_create(
 ) -> tuple[Thread, bool]:
     """Create a thread owned by the caller. Returns (thread, created)."""
     scope = current_scope()
-    scope.require(Role.EDITOR)
+    scope.require(Permission.USE_AGENTS)
     metadata = dict(metadata or {})
     if thread_id is not None:
         existing = thread_queryset().filter(id=thread_id).first()
@@ -110,7 +110,7 @@ def thread_update(
     *, thread_id: str | uuid.UUID, metadata: dict[str, Any] | None = None, ttl: Any = None
 ) -> Thread:
     scope = current_scope()
-    scope.require(Role.EDITOR)
+    scope.require(Permission.USE_AGENTS)
     with transaction.atomic():
         thread = thread_queryset().select_for_update().filter(id=as_uuid(thread_id)).first()
         if thread is None:
@@ -128,7 +128,7 @@ def thread_update(
 
 def thread_delete(*, thread_id: str | uuid.UUID) -> None:
     scope = current_scope()
-    scope.require(Role.EDITOR)
+    scope.require(Permission.USE_AGENTS)
     with transaction.atomic():
         thread = thread_get(thread_id=thread_id)
         active = list(
@@ -149,7 +149,7 @@ def thread_delete(*, thread_id: str | uuid.UUID) -> None:
 def thread_state_patch(*, thread_id: str | uuid.UUID, metadata: dict[str, Any]) -> None:
     """Merge metadata into the head checkpoint's metadata (JS `patchState`)."""
     scope = current_scope()
-    scope.require(Role.EDITOR)
+    scope.require(Permission.USE_AGENTS)
     thread = thread_get(thread_id=thread_id)
     if not checkpoints.patch_head_metadata(thread_id=str(thread.id), metadata=metadata):
         raise NotFoundError(f"Thread {thread_id} has no state yet.")
@@ -157,7 +157,7 @@ def thread_state_patch(*, thread_id: str | uuid.UUID, metadata: dict[str, Any]) 
 
 def thread_copy(*, thread_id: str | uuid.UUID) -> Thread:
     scope = current_scope()
-    scope.require(Role.EDITOR)
+    scope.require(Permission.USE_AGENTS)
     source = thread_get(thread_id=thread_id)
     with transaction.atomic():
         copy = Thread.objects.create(
@@ -179,7 +179,7 @@ def thread_copy(*, thread_id: str | uuid.UUID) -> Thread:
 
 def thread_prune(*, thread_ids: list[str], strategy: str) -> int:
     scope = current_scope()
-    scope.require(Role.EDITOR)
+    scope.require(Permission.USE_AGENTS)
     if strategy not in TTL_STRATEGIES:
         raise AtriumError(f"strategy must be one of {list(TTL_STRATEGIES)}.", code="invalid_strategy")
     count = 0

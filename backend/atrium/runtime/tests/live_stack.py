@@ -175,8 +175,8 @@ def _redis_url(url: str, db: int) -> str:
 
 
 def _seed() -> dict[str, str]:
-    """Three orgs. `a` has an admin, an editor, a second editor and a viewer; `b` an editor; `fuzz` an
-    admin whose org the OpenAPI fuzzing may fill and change at will, away from everyone else's."""
+    """Three orgs. `a` has an admin, two builders (`editor`, `editor2`), two end users (`enduser`,
+    `enduser2`) and a viewer; `b` a builder (`other`); `fuzz` an admin whose org the OpenAPI fuzzing may fill and change at will, away from everyone else's."""
     from atrium.accounts.services import user_get_or_create
     from atrium.core.tenancy import Role, Scope, scoped
     from atrium.orgs.services import api_key_create, membership_ensure, org_ensure
@@ -184,10 +184,12 @@ def _seed() -> dict[str, str]:
     suffix = uuid.uuid4().hex[:8]
     people = {
         "admin": ("a", Role.ADMIN),
-        "editor": ("a", Role.EDITOR),
-        "editor2": ("a", Role.EDITOR),
+        "editor": ("a", Role.BUILDER),
+        "editor2": ("a", Role.BUILDER),
+        "enduser": ("a", Role.END_USER),
+        "enduser2": ("a", Role.END_USER),
         "viewer": ("a", Role.VIEWER),
-        "other": ("b", Role.EDITOR),
+        "other": ("b", Role.BUILDER),
         "fuzz": ("fuzz", Role.ADMIN),
     }
     orgs = {

@@ -12,7 +12,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from atrium.accounts.services import user_get_or_create
 from atrium.core.errors import AtriumError
-from atrium.core.tenancy import Role, Scope, scoped
+from atrium.core.tenancy import LEGACY_ROLE_NAMES, Role, Scope, role_from_setting, scoped
 from atrium.orgs.selectors import membership_for_user_in_org
 from atrium.orgs.services import api_key_create, membership_ensure, org_ensure
 
@@ -26,8 +26,8 @@ class Command(BaseCommand):
         parser.add_argument(
             "--role",
             default=None,
-            choices=[r.value for r in Role],
-            help="Set the member's role (default: keep it, or viewer for a new member)",
+            choices=[*Role.values, *LEGACY_ROLE_NAMES],
+            help="Set the member's role (default: keep it, or end_user for a new member)",
         )
         parser.add_argument("--name", default="", help="A label for the key")
 
@@ -36,9 +36,10 @@ class Command(BaseCommand):
             org = org_ensure(slug=options["org"], name=options["org"])
             user, _ = user_get_or_create(email=options["email"])
             existing = membership_for_user_in_org(user_id=user.id, org_slug=org.slug)
-            role = (
-                Role(options["role"]) if options["role"] else Role(existing.role if existing else Role.VIEWER)
-            )
+            if options["role"]:
+                role = role_from_setting(options["role"])
+            else:
+                role = Role(existing.role) if existing else Role.END_USER
             membership_ensure(org=org, user=user, role=role)
             # An operator command is an entry point: it acts as an admin of that org.
             with scoped(Scope(user_id=None, org_id=org.id, org_slug=org.slug, role=Role.ADMIN)):

@@ -13,7 +13,8 @@ from atrium.orgs.services import membership_ensure, org_ensure
 
 DEMO_USERS = (
     ("admin@demo.local", Role.ADMIN),
-    ("editor@demo.local", Role.EDITOR),
+    ("builder@demo.local", Role.BUILDER),
+    ("user@demo.local", Role.END_USER),
     ("viewer@demo.local", Role.VIEWER),
 )
 

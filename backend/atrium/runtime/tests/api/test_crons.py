@@ -68,8 +68,8 @@ def cron(client_for) -> dict[str, Any]:
 @pytest.fixture
 def editor2(org) -> Member:
     user = user_create(email="editor2@acme.test", password="a-long-test-password")
-    membership_ensure(org=org, user=user, role=Role.EDITOR)
-    return Member(user=user, org=org, role=Role.EDITOR)
+    membership_ensure(org=org, user=user, role=Role.BUILDER)
+    return Member(user=user, org=org, role=Role.BUILDER)
 
 
 # --- wire shape and validation -------------------------------------------------------------------

@@ -27,8 +27,8 @@ NOW = datetime(2026, 1, 15, 12, 0, tzinfo=UTC)
 @pytest.fixture
 def editor2(org) -> Member:
     user = user_create(email="editor2@acme.test", password="a-long-test-password")
-    membership_ensure(org=org, user=user, role=Role.EDITOR)
-    return Member(user=user, org=org, role=Role.EDITOR)
+    membership_ensure(org=org, user=user, role=Role.BUILDER)
+    return Member(user=user, org=org, role=Role.BUILDER)
 
 
 @pytest.fixture

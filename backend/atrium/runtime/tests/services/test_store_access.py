@@ -37,7 +37,7 @@ NOTHING = NamespaceAccess(read=False, write=False)
 
 @pytest.mark.parametrize(
     ("role", "expected"),
-    [(Role.VIEWER, READ_ONLY), (Role.EDITOR, READ_WRITE), (Role.ADMIN, READ_WRITE)],
+    [(Role.VIEWER, READ_ONLY), (Role.BUILDER, READ_WRITE), (Role.ADMIN, READ_WRITE)],
 )
 def test_own_user_memory_is_read_by_its_user_and_written_from_editor_up(role, expected):
     assert namespace_access(ns("org", ORG_ID, "user", str(ME), "memories"), scope=scope(role)) == expected
@@ -46,7 +46,7 @@ def test_own_user_memory_is_read_by_its_user_and_written_from_editor_up(role, ex
 
 @pytest.mark.parametrize(
     ("role", "expected"),
-    [(Role.VIEWER, NOTHING), (Role.EDITOR, NOTHING), (Role.ADMIN, READ_ONLY)],
+    [(Role.VIEWER, NOTHING), (Role.BUILDER, NOTHING), (Role.ADMIN, READ_ONLY)],
 )
 def test_another_users_memory_is_hidden_except_that_admins_read_it(role, expected):
     namespace = ns("org", ORG_ID, "user", str(SOMEONE), "memories")
@@ -55,7 +55,7 @@ def test_another_users_memory_is_hidden_except_that_admins_read_it(role, expecte
 
 @pytest.mark.parametrize(
     ("role", "expected"),
-    [(Role.VIEWER, READ_ONLY), (Role.EDITOR, READ_ONLY), (Role.ADMIN, READ_WRITE)],
+    [(Role.VIEWER, READ_ONLY), (Role.BUILDER, READ_ONLY), (Role.ADMIN, READ_WRITE)],
 )
 def test_org_memory_is_read_by_members_and_written_by_admins(role, expected):
     assert namespace_access(ns("org", ORG_ID, "memories"), scope=scope(role)) == expected
@@ -66,7 +66,7 @@ def test_org_memory_is_read_by_members_and_written_by_admins(role, expected):
 
 @pytest.mark.parametrize(
     ("role", "expected"),
-    [(Role.VIEWER, READ_ONLY), (Role.EDITOR, READ_WRITE), (Role.ADMIN, READ_WRITE)],
+    [(Role.VIEWER, READ_ONLY), (Role.BUILDER, READ_WRITE), (Role.ADMIN, READ_WRITE)],
 )
 def test_assistant_memory_and_the_shared_store_are_read_by_viewers_and_written_by_editors(role, expected):
     assert namespace_access(ns("org", ORG_ID, "assistant", "a1", "memories"), scope=scope(role)) == expected
@@ -74,7 +74,7 @@ def test_assistant_memory_and_the_shared_store_are_read_by_viewers_and_written_b
     assert namespace_access(ns("orgs", ORG_ID), scope=scope(role)) == expected
 
 
-@pytest.mark.parametrize("role", [Role.VIEWER, Role.EDITOR, Role.ADMIN])
+@pytest.mark.parametrize("role", [Role.VIEWER, Role.BUILDER, Role.ADMIN])
 def test_a_namespace_naming_another_org_or_none_is_foreign(role):
     assert namespace_access(ns("org", str(OTHER_ORG), "memories"), scope=scope(role)) == FOREIGN
     assert namespace_access(ns("org", str(OTHER_ORG), "user", str(ME)), scope=scope(role)) == FOREIGN
@@ -97,10 +97,10 @@ def test_the_rule_fails_closed_without_an_org_or_a_role():
         ((), Role.ADMIN, "some"),  # could hold namespaces naming another org
         (("org",), Role.ADMIN, "some"),
         (("org", ORG_ID), Role.ADMIN, "all"),
-        (("org", ORG_ID), Role.EDITOR, "some"),  # other users' memories live under it
-        (("org", ORG_ID, "user"), Role.EDITOR, "some"),
+        (("org", ORG_ID), Role.BUILDER, "some"),  # other users' memories live under it
+        (("org", ORG_ID, "user"), Role.BUILDER, "some"),
         (("org", ORG_ID, "user", str(ME)), Role.VIEWER, "all"),
-        (("org", ORG_ID, "user", str(SOMEONE)), Role.EDITOR, "none"),
+        (("org", ORG_ID, "user", str(SOMEONE)), Role.BUILDER, "none"),
         (("org", ORG_ID, "user", str(SOMEONE), "memories"), Role.ADMIN, "all"),
         (("org", ORG_ID, "memories"), Role.VIEWER, "all"),
         (("org", ORG_ID, "assistant"), Role.VIEWER, "all"),
