@@ -176,7 +176,8 @@ def _redis_url(url: str, db: int) -> str:
 
 def _seed() -> dict[str, str]:
     """Three orgs. `a` has an admin, two builders (`editor`, `editor2`), two end users (`enduser`,
-    `enduser2`) and a viewer; `b` a builder (`other`); `fuzz` an admin whose org the OpenAPI fuzzing may fill and change at will, away from everyone else's."""
+    `enduser2`) and a viewer; `b` a builder (`other`); `fuzz` an admin whose org the OpenAPI fuzzing
+    may fill and change at will, away from everyone else's."""
     from atrium.accounts.services import user_get_or_create
     from atrium.core.tenancy import Role, Scope, scoped
     from atrium.orgs.services import api_key_create, membership_ensure, org_ensure
