@@ -20,6 +20,7 @@ from atrium.accounts.schemas import CsrfOut, LoginIn, MeOut, SsoProviderOut
 from atrium.accounts.selectors import user_authenticate
 from atrium.accounts.services import external_identity_user
 from atrium.core.errors import AtriumError, PermissionDeniedError
+from atrium.core.tenancy import role_permissions
 from atrium.orgs.selectors import membership_list_for_user
 from atrium.orgs.services import sso_membership_ensure
 
@@ -33,7 +34,10 @@ def me_payload(user: User) -> dict[str, object]:
         "name": user.name,
         "is_staff": user.is_staff,
         "is_superuser": user.is_superuser,
-        "memberships": [{"org": m.org, "role": m.role} for m in membership_list_for_user(user=user)],
+        "memberships": [
+            {"org": m.org, "role": m.role, "permissions": sorted(role_permissions(m.role))}
+            for m in membership_list_for_user(user=user)
+        ],
     }
 
 

@@ -5,7 +5,7 @@ import uuid
 from ninja import Schema
 from pydantic import Field
 
-from atrium.core.tenancy import Role
+from atrium.core.tenancy import Permission, Role
 
 
 class LoginIn(Schema):
@@ -22,6 +22,9 @@ class OrgRefOut(Schema):
 class MembershipRefOut(Schema):
     org: OrgRefOut
     role: Role
+    permissions: list[Permission] = Field(
+        description="What this role may do here; the web app shows each member only what they can do."
+    )
 
 
 class MeOut(Schema):
