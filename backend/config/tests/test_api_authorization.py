@@ -51,7 +51,7 @@ MATRIX: list[tuple[str, str, dict[str, Any] | None, dict[str, int]]] = [
     ("patch", "/api/v1/orgs/acme", {"name": "Renamed"}, admins(200)),
     ("get", "/api/v1/orgs/acme/members", None, everyone(200)),
     ("post", "/api/v1/orgs/acme/members", {"email": "new@acme.test", "role": "viewer"}, admins(200)),
-    ("patch", "/api/v1/orgs/acme/members/{member}", {"role": "editor"}, admins(200)),
+    ("patch", "/api/v1/orgs/acme/members/{member}", {"role": "builder"}, admins(200)),
     ("delete", "/api/v1/orgs/acme/members/{member}", None, admins(204)),
     ("get", "/api/v1/orgs/acme/api-keys", None, admins(200)),
     ("post", "/api/v1/orgs/acme/api-keys", {"name": "ci"}, admins(200)),

@@ -23,7 +23,11 @@ def test_login_starts_a_session_and_returns_me(admin):
     body = response.json()
     assert body["email"] == "admin@acme.test"
     assert body["memberships"] == [
-        {"org": {"id": str(admin.org.id), "slug": "acme", "name": "Acme"}, "role": "admin"}
+        {
+            "org": {"id": str(admin.org.id), "slug": "acme", "name": "Acme"},
+            "role": "admin",
+            "permissions": ["configure_agents", "manage_org", "read", "use_agents"],
+        }
     ]
     assert client.get("/api/v1/me").status_code == 200
 

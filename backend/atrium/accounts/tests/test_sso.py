@@ -93,7 +93,7 @@ def test_an_existing_member_is_linked_by_verified_email_and_keeps_their_role(
     sign_in(client, idp, Person(sub="e-1", email="editor@acme.test"))
     me = client.get("/api/v1/me").json()
     assert me["id"] == editor.user.id
-    assert Membership.unscoped.get(user=editor.user).role == "editor"
+    assert Membership.unscoped.get(user=editor.user).role == "builder"
     assert ExternalIdentity.objects.get(user=editor.user).subject == "e-1"
 
 

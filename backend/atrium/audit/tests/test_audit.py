@@ -37,7 +37,7 @@ def test_member_and_key_changes_are_recorded_with_their_actor(admin):
     ]
     events = list(AuditEvent.unscoped.order_by("created_at"))
     assert {e.org_id for e in events} == {admin.org.id}
-    assert events[1].data == {"email": "new@acme.test", "from": "viewer", "to": "editor"}
+    assert events[1].data == {"email": "new@acme.test", "from": "viewer", "to": "builder"}
     assert events[2].data == {"name": "ci", "prefix": key.prefix, "user": "new@acme.test"}
     assert events[4].target_id == str(membership.id)
     # and the key's secret is in none of them

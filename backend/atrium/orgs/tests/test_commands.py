@@ -22,7 +22,7 @@ def test_create_api_key_provisions_org_user_membership_and_prints_the_key_last(d
     assert (membership.org.slug, membership.user.email, membership.role) == (
         "demo",
         "alice@demo.local",
-        "editor",
+        "builder",  # the old name an operator may still type
     )
 
 
@@ -39,7 +39,8 @@ def test_seed_demo_is_idempotent_and_lets_the_users_log_in(db, client):
     roles = dict(Membership.unscoped.filter(org__slug="demo").values_list("user__email", "role"))
     assert roles == {
         "admin@demo.local": "admin",
-        "editor@demo.local": "editor",
+        "builder@demo.local": "builder",
+        "user@demo.local": "end_user",
         "viewer@demo.local": "viewer",
     }
     assert client.login(username="viewer@demo.local", password="atrium-demo")

@@ -30,7 +30,7 @@ import sys
 import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -383,24 +383,31 @@ def live_stack(
                 teardown_databases(own_databases, verbosity=0)
 
 
-@pytest.fixture
-def stack(live_stack: LiveStack) -> LiveStack:
+def _stack(live_stack: LiveStack) -> LiveStack:
     return live_stack
 
 
-@pytest.fixture
-def client(live_stack: LiveStack) -> LangGraphClient:
-    """The Python SDK's async client, as an editor of org `a`."""
+def _client(live_stack: LiveStack) -> LangGraphClient:
+    """The Python SDK's async client, as a builder (`editor`) of org `a`."""
     return live_stack.client("editor")
 
 
-@pytest.fixture
-async def http(live_stack: LiveStack) -> Any:
-    """A raw HTTP client on the API root, as the editor, for what the SDKs hide (status, headers)."""
+async def _http(live_stack: LiveStack) -> AsyncIterator[Any]:
+    """A raw HTTP client on the API root, as the builder, for what the SDKs hide (status, headers)."""
     async with httpx.AsyncClient(
         base_url=live_stack.url, headers=live_stack.headers("editor"), timeout=30
     ) as c:
         yield c
+
+
+# The suites' shorthands (`stack`, `client`, `http`), for the conftests of the suites that use the live
+# stack to take with `stack, client, http = SUITE_FIXTURES`: a tuple, so this plugin does not register
+# them for the whole session, where `client` would shadow pytest-django's.
+SUITE_FIXTURES = (
+    pytest.fixture(name="stack")(_stack),
+    pytest.fixture(name="client")(_client),
+    pytest.fixture(name="http")(_http),
+)
 
 
 @pytest.hookimpl(hookwrapper=True)
