@@ -8,12 +8,14 @@ from django.http import HttpRequest, HttpResponse
 from ninja import Path, Router
 
 from atrium.assistants import selectors, services
-from atrium.assistants.models import Assistant, AssistantVersion
+from atrium.assistants.models import Assistant, AssistantVersion, OrgPolicy
 from atrium.assistants.schemas import (
     AssistantIn,
     AssistantOut,
     AssistantPatchIn,
     AssistantVersionOut,
+    GrantsIO,
+    PolicyIO,
     SetLatestIn,
 )
 
@@ -61,3 +63,29 @@ def assistant_set_latest(
     request: HttpRequest, org: PathStr, assistant_id: str, payload: SetLatestIn
 ) -> Assistant:
     return services.assistant_set_latest(assistant_id=assistant_id, version=payload.version)
+
+
+# Admins' approvals. Reading them is for those who configure agents (they configure within them);
+# writing them is for admins (the services check both).
+@router.get("/policy", response=PolicyIO)
+def policy_get(request: HttpRequest, org: PathStr) -> OrgPolicy:
+    return selectors.org_policy_get()
+
+
+@router.put("/policy", response=PolicyIO)
+def policy_set(request: HttpRequest, org: PathStr, payload: PolicyIO) -> OrgPolicy:
+    return services.org_policy_set(egress_hosts=payload.egress_hosts)
+
+
+@router.get("/assistants/{assistant_id}/grants", response=GrantsIO)
+def grants_get(request: HttpRequest, org: PathStr, assistant_id: str) -> dict[str, object]:
+    assistant = selectors.assistant_grants_get(assistant_id=assistant_id)
+    return {"secrets": assistant.granted_secrets, "audience": assistant.audience}
+
+
+@router.put("/assistants/{assistant_id}/grants", response=GrantsIO)
+def grants_set(request: HttpRequest, org: PathStr, assistant_id: str, payload: GrantsIO) -> dict[str, object]:
+    assistant = services.assistant_grants_set(
+        assistant_id=assistant_id, secrets=payload.secrets, audience=payload.audience
+    )
+    return {"secrets": assistant.granted_secrets, "audience": assistant.audience}

@@ -67,3 +67,33 @@ def context_errors(graph_id: str, context: dict[str, Any]) -> str | None:
     except (TypeError, ValueError) as exc:
         return f"context: {exc}"
     return None
+
+
+# How a graph marks a context field as one each run may set (the assistant's value is the default):
+# `dataclasses.field(metadata={"overridable": True})`, pydantic's
+# `Field(json_schema_extra={"overridable": True})`, or `Annotated[T, {"overridable": True}]` in a TypedDict.
+OVERRIDABLE = "overridable"
+
+
+def _marked(extra: Any) -> bool:
+    return isinstance(extra, dict) and extra.get(OVERRIDABLE) is True
+
+
+def overridable_fields_of(schema: Any) -> frozenset[str]:
+    """The fields of a context schema that its graph marks overridable per run; none without a schema."""
+    if schema is None:
+        return frozenset()
+    if dataclasses.is_dataclass(schema):
+        return frozenset(f.name for f in dataclasses.fields(schema) if f.metadata.get(OVERRIDABLE) is True)
+    if hasattr(schema, "model_fields"):
+        return frozenset(name for name, f in schema.model_fields.items() if _marked(f.json_schema_extra))
+    hints = typing.get_type_hints(schema, include_extras=True)
+    return frozenset(
+        name
+        for name, hint in hints.items()
+        if typing.get_origin(hint) is typing.Annotated and any(_marked(m) for m in hint.__metadata__)
+    )
+
+
+def overridable_fields(graph_id: str) -> frozenset[str]:
+    return overridable_fields_of(context_schema(graph_id))

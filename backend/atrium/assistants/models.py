@@ -7,6 +7,13 @@ from atrium.core.ids import uuid7
 from atrium.core.tenancy import OrgOwnedModel
 
 
+class Audience(models.TextChoices):
+    """Who may use an assistant. Builders and admins always may (they configure it)."""
+
+    EVERYONE = "everyone", "Everyone in the organisation"
+    TEAM = "team", "Builders and admins only"
+
+
 class Assistant(OrgOwnedModel):
     """A configured instance of a graph. Every change writes a new `AssistantVersion`.
 
@@ -21,6 +28,11 @@ class Assistant(OrgOwnedModel):
     context = models.JSONField(default=dict, blank=True)
     metadata = models.JSONField(default=dict, blank=True)
     version = models.PositiveIntegerField(default=1)
+    # Grants: set by the org's admins only, outside the versions builders write (atrium.assistants.policy).
+    audience = models.CharField(max_length=16, choices=Audience.choices, default=Audience.EVERYONE)
+    granted_secrets = models.JSONField(
+        default=list, blank=True, help_text="Names of the workspace secrets this assistant's runs receive."
+    )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -55,3 +67,23 @@ class AssistantVersion(OrgOwnedModel):
 
     def __str__(self) -> str:
         return f"{self.assistant_id} v{self.version}"
+
+
+class OrgPolicy(OrgOwnedModel):
+    """What the org's admins approve for every assistant of the org: builders configure within it."""
+
+    id = models.UUIDField(primary_key=True, default=uuid7, editable=False)
+    egress_hosts = models.JSONField(
+        default=list,
+        blank=True,
+        help_text='Hosts sandboxes may reach ("api.example.com", or "*.example.com" for its subdomains).',
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta(OrgOwnedModel.Meta):
+        verbose_name = "assistant policy"
+        verbose_name_plural = "assistant policies"
+        constraints = [models.UniqueConstraint(fields=("org",), name="org_policy_unique_org")]
+
+    def __str__(self) -> str:
+        return f"policy of {self.org_id}"

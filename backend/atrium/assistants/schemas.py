@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from ninja import Schema
 from pydantic import Field
@@ -35,6 +35,7 @@ class AssistantOut(Schema):
     context: dict[str, Any]
     metadata: dict[str, Any]
     version: int
+    audience: Literal["everyone", "team"]
     created_at: datetime
     updated_at: datetime
 
@@ -52,3 +53,24 @@ class AssistantVersionOut(Schema):
 
 class SetLatestIn(Schema):
     version: int = Field(ge=1)
+
+
+class PolicyIO(Schema):
+    """What the org's admins approve for every assistant (atrium.assistants.policy)."""
+
+    egress_hosts: list[str] = Field(
+        default_factory=list,
+        max_length=200,
+        description='Hosts sandboxes may reach: "api.example.com", or "*.example.com" for its subdomains.',
+    )
+
+
+class GrantsIO(Schema):
+    """An admin's grants to one assistant."""
+
+    secrets: list[str] = Field(
+        default_factory=list, max_length=200, description="Workspace secrets the assistant's runs receive."
+    )
+    audience: Literal["everyone", "team"] = Field(
+        default="everyone", description="`team`: only builders and admins may see and use the assistant."
+    )

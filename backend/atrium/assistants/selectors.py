@@ -7,9 +7,11 @@ from typing import Any
 
 from django.db.models import QuerySet
 
-from atrium.assistants.models import Assistant, AssistantVersion
+from atrium.assistants.models import Assistant, AssistantVersion, Audience, OrgPolicy
+from atrium.assistants.policy import Approvals
 from atrium.core.errors import NotFoundError
-from atrium.core.tenancy import current_scope
+from atrium.core.tenancy import Permission, current_scope
+from atrium.credentials.models import OAuthProvider
 
 
 def _as_uuid(value: uuid.UUID | str) -> uuid.UUID:
@@ -20,8 +22,13 @@ def _as_uuid(value: uuid.UUID | str) -> uuid.UUID:
 
 
 def assistant_queryset() -> QuerySet[Assistant]:
-    """The org's assistants, less those an authorization handler's filter hides from this request."""
-    return current_scope().narrow(Assistant.objects.all(), "assistants")
+    """The org's assistants the caller may see: less those an authorization handler's filter hides from
+    this request, and, for those who do not configure agents, less the ones kept to the team."""
+    scope = current_scope()
+    queryset = scope.narrow(Assistant.objects.all(), "assistants")
+    if not scope.has(Permission.CONFIGURE_AGENTS):
+        queryset = queryset.filter(audience=Audience.EVERYONE)
+    return queryset
 
 
 def assistant_get(*, assistant_id: uuid.UUID | str) -> Assistant:
@@ -47,3 +54,26 @@ def assistant_list(
 def assistant_version_list(*, assistant_id: uuid.UUID | str) -> QuerySet[AssistantVersion]:
     assistant = assistant_get(assistant_id=assistant_id)
     return AssistantVersion.objects.filter(assistant=assistant).order_by("-version")
+
+
+def assistant_grants_get(*, assistant_id: uuid.UUID | str) -> Assistant:
+    current_scope().require(Permission.CONFIGURE_AGENTS)
+    return assistant_get(assistant_id=assistant_id)
+
+
+def org_policy_get() -> OrgPolicy:
+    """The org's policy (unsaved and empty when its admins approved nothing yet)."""
+    scope = current_scope()
+    scope.require(Permission.CONFIGURE_AGENTS)
+    return OrgPolicy.objects.filter(org_id=scope.org).first() or OrgPolicy(org_id=scope.org)
+
+
+def assistant_approvals(*, granted_secrets: list[str]) -> Approvals:
+    """What the org's admins approved, for an assistant holding `granted_secrets`."""
+    policy = OrgPolicy.objects.filter(org_id=current_scope().org).first()
+    providers = OAuthProvider.objects.values_list("slug", "api_base_urls")
+    return Approvals(
+        egress_hosts=tuple(policy.egress_hosts if policy else ()),
+        provider_base_urls={slug: tuple(urls or ()) for slug, urls in providers},
+        secrets=frozenset(granted_secrets),
+    )

@@ -10,8 +10,15 @@ from django.db import IntegrityError, transaction
 from django.db.models import Max
 
 from atrium.assistants.graphs import available_graph_ids, context_errors, default_assistant_id_for
-from atrium.assistants.models import Assistant, AssistantVersion
-from atrium.assistants.selectors import assistant_get
+from atrium.assistants.models import Assistant, AssistantVersion, Audience, OrgPolicy
+from atrium.assistants.policy import (
+    host_patterns_validate,
+    policy_violations,
+    secret_names_validate,
+    settings_of,
+)
+from atrium.assistants.selectors import assistant_approvals, assistant_get
+from atrium.audit.services import audit_record
 from atrium.core.errors import ConflictError, NotFoundError, ValidationFailedError
 from atrium.core.tenancy import Permission, current_scope
 
@@ -38,6 +45,18 @@ def _check_context(graph_id: str, context: dict[str, Any]) -> None:
     problem = context_errors(graph_id, context)
     if problem is not None:
         raise ValidationFailedError(problem, code="invalid_context")
+
+
+def _check_policy(*, context: dict[str, Any], config: dict[str, Any], granted: list[str]) -> None:
+    """Settings may only reach what the org's admins approved (atrium.assistants.policy): a 422 naming
+    the first setting that reaches past it."""
+    configurable = config.get("configurable") if isinstance(config.get("configurable"), dict) else None
+    settings = settings_of(context, configurable)
+    if not settings:
+        return
+    problems = policy_violations(settings, assistant_approvals(granted_secrets=granted))
+    if problems:
+        raise ValidationFailedError(problems[0] + ".", code="policy_violation")
 
 
 def _snapshot(assistant: Assistant) -> AssistantVersion:
@@ -121,6 +140,7 @@ def assistant_create(
     for field, value in values.items():
         _check_object(field, value)
     _check_context(graph_id, values["context"])
+    _check_policy(context=values["context"], config=values["config"], granted=[])
     if assistant_id is not None and if_exists == "do_nothing":
         existing = Assistant.objects.filter(id=assistant_id).first()
         if existing is not None:
@@ -178,6 +198,7 @@ def assistant_update(
             assistant.metadata = {**assistant.metadata, **metadata}
         if context is not None or graph_id is not None:
             _check_context(assistant.graph_id, assistant.context)
+        _check_policy(context=assistant.context, config=assistant.config, granted=assistant.granted_secrets)
         latest = AssistantVersion.objects.filter(assistant=assistant).aggregate(v=Max("version"))["v"] or 0
         assistant.version = latest + 1
         assistant.save()
@@ -195,6 +216,7 @@ def assistant_set_latest(*, assistant_id: uuid.UUID | str, version: int) -> Assi
             raise NotFoundError(f"Assistant version {version} not found.")
         for field in _VERSIONED_FIELDS:
             setattr(assistant, field, getattr(snapshot, field))
+        _check_policy(context=assistant.context, config=assistant.config, granted=assistant.granted_secrets)
         assistant.version = snapshot.version
         assistant.save()
     return assistant
@@ -235,3 +257,50 @@ def assistant_id_resolve(*, assistant_id: str) -> uuid.UUID:
             ) from None
         assistants_ensure_defaults()
         return default_assistant_id_for(current_scope().org, assistant_id)
+
+
+def assistant_grants_set(*, assistant_id: uuid.UUID | str, secrets: list[str], audience: str) -> Assistant:
+    """An admin's grants: which workspace secrets the assistant's runs receive, and who may use it."""
+    scope = current_scope()
+    scope.require(Permission.MANAGE_ORG)
+    try:
+        names = secret_names_validate(secrets)
+    except ValueError as exc:
+        raise ValidationFailedError(f"secrets: {exc}.", code="invalid_field") from exc
+    if audience not in Audience.values:
+        raise ValidationFailedError(f"audience must be one of {Audience.values}.", code="invalid_field")
+    with transaction.atomic():
+        assistant = _assistant_for_update(assistant_id)
+        before = {"secrets": assistant.granted_secrets, "audience": assistant.audience}
+        assistant.granted_secrets = names
+        assistant.audience = audience
+        assistant.save(update_fields=["granted_secrets", "audience", "updated_at"])
+        audit_record(
+            action="assistant.grants_change",
+            target_type="assistant",
+            target_id=assistant.id,
+            data={"before": before, "after": {"secrets": names, "audience": audience}},
+        )
+    return assistant
+
+
+def org_policy_set(*, egress_hosts: list[str]) -> OrgPolicy:
+    """An admin's approvals for every assistant of the org: the hosts sandboxes may reach."""
+    scope = current_scope()
+    scope.require(Permission.MANAGE_ORG)
+    try:
+        hosts = host_patterns_validate(egress_hosts)
+    except ValueError as exc:
+        raise ValidationFailedError(f"egress_hosts: {exc}.", code="invalid_field") from exc
+    with transaction.atomic():
+        policy, _ = OrgPolicy.objects.select_for_update().get_or_create(org_id=scope.org)
+        before = policy.egress_hosts
+        policy.egress_hosts = hosts
+        policy.save()
+        audit_record(
+            action="policy.change",
+            target_type="policy",
+            target_id=policy.id,
+            data={"before": before, "after": hosts},
+        )
+    return policy

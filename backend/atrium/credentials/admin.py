@@ -93,6 +93,7 @@ class OAuthProviderForm(_ScopedModelForm):
             "revocation_url",
             "client_id",
             "default_scopes",
+            "api_base_urls",
         )
 
 
@@ -111,7 +112,15 @@ class OAuthProviderAdmin(OrgScopedAdmin):
         data = form.cleaned_data
         fields = {
             k: data[k]
-            for k in ("name", "authorize_url", "token_url", "revocation_url", "client_id", "default_scopes")
+            for k in (
+                "name",
+                "authorize_url",
+                "token_url",
+                "revocation_url",
+                "client_id",
+                "default_scopes",
+                "api_base_urls",
+            )
         }
         secret = data.get("client_secret") or None
         with scoped(_admin_scope(request, obj.org_id)):

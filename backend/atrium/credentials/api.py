@@ -44,6 +44,7 @@ def _provider_out(provider: OAuthProvider) -> dict[str, Any]:
         "client_id": provider.client_id,
         "has_client_secret": provider.sealed_client_secret is not None,
         "default_scopes": provider.default_scopes,
+        "api_base_urls": provider.api_base_urls,
         "redirect_uri": redirect_uri_for(provider.id),
         "created_at": provider.created_at,
     }

@@ -51,6 +51,11 @@ class OAuthProvider(OrgOwnedModel):
     client_id = models.CharField(max_length=500)
     sealed_client_secret = models.BinaryField(null=True, blank=True)
     default_scopes = models.JSONField(default=list, blank=True)
+    api_base_urls = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="The only API base URLs an assistant's connected APIs may send this provider's tokens to.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -30,6 +30,7 @@ class ProviderIn(Schema):
     client_id: str = Field(min_length=1, max_length=500)
     client_secret: str | None = Field(default=None, max_length=16_384)
     default_scopes: list[str] = Field(default_factory=list, max_length=100)
+    api_base_urls: list[str] = Field(default_factory=list, max_length=100)
 
 
 class ProviderPatchIn(Schema):
@@ -40,6 +41,7 @@ class ProviderPatchIn(Schema):
     client_id: str | None = Field(default=None, max_length=500)
     client_secret: str | None = Field(default=None, max_length=16_384)
     default_scopes: list[str] | None = Field(default=None, max_length=100)
+    api_base_urls: list[str] | None = Field(default=None, max_length=100)
 
 
 class ProviderOut(Schema):
@@ -52,6 +54,7 @@ class ProviderOut(Schema):
     client_id: str
     has_client_secret: bool
     default_scopes: list[str]
+    api_base_urls: list[str]
     redirect_uri: str
     created_at: datetime
 

@@ -81,6 +81,19 @@ def _check_url(value: str, *, field: str) -> str:
     return value
 
 
+def _check_base_urls(urls: Iterable[str]) -> list[str]:
+    """The API base URLs an admin approves for a provider's tokens (atrium.assistants.policy)."""
+    cleaned = []
+    for url in urls:
+        checked = _check_url(url, field="api_base_urls")
+        if urlparse(checked).query or urlparse(checked).fragment:
+            raise ValidationFailedError("api_base_urls: no query or fragment.", code="invalid_url")
+        cleaned.append(checked.rstrip("/"))
+    if len(cleaned) > 100:
+        raise ValidationFailedError("api_base_urls: at most 100.", code="invalid_url")
+    return sorted(set(cleaned))
+
+
 def _check_scopes(scopes: Iterable[str]) -> list[str]:
     cleaned = sorted({s.strip() for s in scopes if s.strip()})
     for scope in cleaned:
@@ -99,6 +112,7 @@ def oauth_provider_create(
     client_secret: str | None = None,
     revocation_url: str = "",
     default_scopes: Iterable[str] = (),
+    api_base_urls: Iterable[str] = (),
 ) -> OAuthProvider:
     scope = current_scope()
     scope.require(Permission.MANAGE_ORG)
@@ -111,6 +125,7 @@ def oauth_provider_create(
         revocation_url=_check_url(revocation_url, field="revocation_url") if revocation_url else "",
         client_id=client_id.strip(),
         default_scopes=_check_scopes(default_scopes),
+        api_base_urls=_check_base_urls(api_base_urls),
     )
     if not provider.client_id:
         raise ValidationFailedError("client_id: must not be empty.", code="invalid_client_id")
@@ -144,6 +159,7 @@ def oauth_provider_update(
     client_id: str | None = None,
     client_secret: str | None = None,
     default_scopes: Iterable[str] | None = None,
+    api_base_urls: Iterable[str] | None = None,
 ) -> OAuthProvider:
     """Change a provider; `client_secret=""` removes the secret (a public client)."""
     scope = current_scope()
@@ -174,6 +190,8 @@ def oauth_provider_update(
                 provider.sealed_client_secret = None
         if default_scopes is not None:
             provider.default_scopes = _check_scopes(default_scopes)
+        if api_base_urls is not None:
+            provider.api_base_urls = _check_base_urls(api_base_urls)
         provider.save()
         audit_record(
             action="oauth_provider.update",

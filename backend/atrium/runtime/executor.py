@@ -25,6 +25,7 @@ from langgraph.runtime import RunControl
 from psycopg_pool import PoolTimeout
 
 from atrium.assistants.graphs import registry
+from atrium.assistants.policy import PolicyViolationError, policy_violations, settings_of
 from atrium.core.logs import bind_log_ids
 from atrium.runtime import checkpoints
 from atrium.runtime.auth_user import AuthUser
@@ -279,6 +280,11 @@ async def execute(claim: RunClaim) -> tuple[RunResult, list[ProtocolEvent]]:
             # Graph factories see the assistant's settings (its context) in their config, as graphs whose
             # structure depends on settings (the deep agent's middleware stack) need them to build.
             factory_config = {**config, "configurable": {**claim.context, **config["configurable"]}}
+            # What admins approved may have changed since the assistant was saved, and a builder's run
+            # may carry its own settings: both are held to the approvals as they are now.
+            problems = policy_violations(settings_of(factory_config["configurable"]), claim.approvals)
+            if problems:
+                raise PolicyViolationError("; ".join(problems))
             graph = await registry().get_graph(
                 claim.graph_id,
                 factory_config,  # type: ignore[arg-type]

@@ -185,7 +185,9 @@ async def _state_at(thread: Thread, checkpoint: dict[str, Any], *, subgraphs: bo
 async def state_update(request: HttpRequest, thread_id: str, payload: StateUpdateIn) -> HttpResponse:
     from atrium.core.tenancy import current_scope
 
-    current_scope().require(Permission.USE_AGENTS)
+    # Writing state as a node can forge what a node decided (an approved tool call, a model's answer)
+    # and skip the guardrails that sit between nodes: that is configuring the agent, not using it.
+    current_scope().require(Permission.CONFIGURE_AGENTS)
     thread = await call(thread_get)(thread_id=path_uuid(thread_id))
     checkpoint = payload.checkpoint or (
         {"checkpoint_id": payload.checkpoint_id} if payload.checkpoint_id else None

@@ -17,6 +17,7 @@ from django.db import InterfaceError, OperationalError, connection, transaction
 from psycopg.rows import tuple_row
 from psycopg.types.json import Jsonb
 
+from atrium.assistants.policy import Approvals
 from atrium.core.metrics import run_latency
 from atrium.credentials.selectors import workspace_secrets_unseal
 from atrium.runtime import checkpoints
@@ -74,6 +75,8 @@ class RunClaim:
     # The org's workspace secrets in plain text (name -> value), read with the claim: for the graph
     # factory and tools, never for logs (not in the repr).
     secrets: dict[str, str] = field(default_factory=dict, repr=False)
+    # What the org's admins approved for the assistant; its settings are checked against it again here.
+    approvals: Approvals = field(default_factory=Approvals)
 
 
 def _merge_config(*layers: dict[str, Any]) -> dict[str, Any]:
@@ -170,7 +173,7 @@ def _claimed(run_id: str, row: Any) -> RunClaim | None:
         return None  # no such run
     (at_capacity, thread_id, thread_config, temporary, thread_graph, org_id, user_id, assistant_id,
      attempt, fence, kwargs, cancel_action, graph_id, assistant_config, assistant_context, email, role,
-     secret_names, secret_values) = row  # fmt: skip
+     secret_names, secret_values, egress_hosts, provider_base_urls, granted) = row  # fmt: skip
     if at_capacity:
         raise RunsAtCapacityError(f"org {org_id} is at its concurrent-run cap; run {run_id} waits")
     if attempt is None:
@@ -201,6 +204,11 @@ def _claimed(run_id: str, row: Any) -> RunClaim | None:
         cancel_action=cancel_action or "",
         secrets=workspace_secrets_unseal(
             org_id=str(org_id), sealed=zip(secret_names or (), secret_values or (), strict=True)
+        ),
+        approvals=Approvals(
+            egress_hosts=tuple(_json(egress_hosts) or ()),
+            provider_base_urls={k: tuple(v or ()) for k, v in (_json(provider_base_urls) or {}).items()},
+            secrets=frozenset(_json(granted) or ()),
         ),
     )
 

@@ -30,6 +30,8 @@ from atrium.orgs.limits import run_create_allow
 from atrium.runtime.db import prepared_cursor
 from atrium.runtime.models import ACTIVE_RUN_STATUSES, Run, RunStatus, Thread, ThreadStatus
 from atrium.runtime.selectors.threads import as_uuid, thread_queryset
+from atrium.runtime.services.execution import RESERVED_CONFIGURABLE
+from atrium.runtime.services.run_overrides import run_overrides_check
 from atrium.runtime.services.webhooks import webhook_enqueue, webhook_validate
 
 MULTITASK_STRATEGIES = ("reject", "enqueue", "interrupt", "rollback")
@@ -233,6 +235,15 @@ def run_create(*, thread_id: uuid.UUID | str | None, payload: RunCreate, statele
     _validate(payload, stateless=stateless)
     run_create_allow(scope)
     assistant_id = assistant_id_resolve(assistant_id=payload.assistant_id)
+    run_overrides_check(
+        scope=scope,
+        assistant_id=assistant_id,
+        context=payload.context,
+        config=payload.config,
+        command=payload.command,
+        webhook=payload.webhook,
+        reserved=RESERVED_CONFIGURABLE,
+    )
     metadata = {k: v for k, v in (payload.metadata or {}).items() if k not in RESERVED_METADATA}
     payload.webhook = webhook_validate(payload.webhook, org_id=scope.org)
     controls: list[tuple[str, str]] = []

@@ -12,6 +12,9 @@ Each is the smallest graph that exercises one part of the protocol (agent-protoc
 * ``inspect``: returns what the server put in its run config (ids, the user, forwarded headers).
 * ``connected``: calls a protected resource (``url``) as the user at ``provider``, with a token asked
   for at call time (consent interrupts the run when there is none).
+* ``settings``: a graph with a dataclass context whose ``tone`` each run may override and whose
+  ``sandbox_egress`` only builders set; returns the context it ran with and the names of the workspace
+  secrets its run received.
 * ``slow``: ``n`` supersteps (default 15), each sleeping ``delay`` seconds (default 0.2) and writing
   the custom event ``{"tick": i}``; for cancel, join, reconnect and double-texting.
 """
@@ -19,6 +22,7 @@ Each is the smallest graph that exercises one part of the protocol (agent-protoc
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import operator
 from typing import Annotated, Any
 
@@ -29,6 +33,7 @@ from langchain_core.tools import tool
 from langgraph.config import get_stream_writer
 from langgraph.graph import END, START, StateGraph
 from langgraph.graph.message import add_messages
+from langgraph.runtime import Runtime
 from langgraph.prebuilt import ToolNode
 from langgraph.types import interrupt
 from typing_extensions import TypedDict
@@ -235,3 +240,33 @@ _connected.add_node("call_resource", _call_resource)
 _connected.add_edge(START, "call_resource")
 _connected.add_edge("call_resource", END)
 connected = _connected.compile()
+
+
+@dataclasses.dataclass
+class SettingsContext:
+    tone: str = dataclasses.field(default="plain", metadata={"overridable": True})
+    sandbox_egress: list[dict[str, Any]] = dataclasses.field(default_factory=list)
+
+
+class SettingsState(TypedDict, total=False):
+    seen: dict[str, Any]
+
+
+def _settings(
+    state: SettingsState, config: RunnableConfig, runtime: Runtime[SettingsContext]
+) -> dict[str, Any]:
+    secrets = (config.get("configurable") or {}).get("__atrium_secrets") or {}
+    return {
+        "seen": {
+            "tone": runtime.context.tone,
+            "sandbox_egress": runtime.context.sandbox_egress,
+            "secret_names": sorted(secrets),
+        }
+    }
+
+
+_settings_graph = StateGraph(SettingsState, context_schema=SettingsContext)
+_settings_graph.add_node("settings", _settings)
+_settings_graph.add_edge(START, "settings")
+_settings_graph.add_edge("settings", END)
+settings = _settings_graph.compile()
