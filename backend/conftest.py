@@ -68,6 +68,15 @@ def viewer(org: Organization) -> Member:
 
 
 @pytest.fixture
+def operator(db: None) -> User:
+    """The deployment's operator: a Django superuser, member of no org."""
+    user = user_create(email="operator@atrium.test", password=PASSWORD)
+    user.is_staff = user.is_superuser = True
+    user.save(update_fields=["is_staff", "is_superuser"])
+    return user
+
+
+@pytest.fixture
 def outsider(other_org: Organization) -> Member:
     """An admin of another organisation: must see nothing of `org`."""
     return _member(other_org, "admin@globex.test", Role.ADMIN)

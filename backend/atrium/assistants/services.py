@@ -47,6 +47,17 @@ def _check_context(graph_id: str, context: dict[str, Any]) -> None:
         raise ValidationFailedError(problem, code="invalid_context")
 
 
+def assistant_settings_check(
+    *, graph_id: str, context: dict[str, Any], config: dict[str, Any], granted: list[str]
+) -> None:
+    """Everything a save checks of an assistant's settings, without saving (the admin's form asks)."""
+    _check_graph(graph_id)
+    _check_object("config", config)
+    _check_object("context", context)
+    _check_context(graph_id, context)
+    _check_policy(context=context, config=config, granted=granted)
+
+
 def _check_policy(*, context: dict[str, Any], config: dict[str, Any], granted: list[str]) -> None:
     """Settings may only reach what the org's admins approved (atrium.assistants.policy): a 422 naming
     the first setting that reaches past it."""
@@ -132,15 +143,19 @@ def assistant_create(
     metadata: dict[str, Any] | None = None,
     assistant_id: uuid.UUID | None = None,
     if_exists: str = "raise",
+    granted_secrets: list[str] | None = None,
 ) -> Assistant:
+    """`granted_secrets` (an admin's grant, given at creation) needs the admin's permission."""
     scope = current_scope()
     scope.require(Permission.CONFIGURE_AGENTS)
+    if granted_secrets:
+        scope.require(Permission.MANAGE_ORG)
     _check_graph(graph_id)
     values = {"config": config or {}, "context": context or {}, "metadata": metadata or {}}
     for field, value in values.items():
         _check_object(field, value)
     _check_context(graph_id, values["context"])
-    _check_policy(context=values["context"], config=values["config"], granted=[])
+    _check_policy(context=values["context"], config=values["config"], granted=granted_secrets or [])
     if assistant_id is not None and if_exists == "do_nothing":
         existing = Assistant.objects.filter(id=assistant_id).first()
         if existing is not None:
@@ -155,6 +170,7 @@ def assistant_create(
                 description=description,
                 created_by_id=scope.user_id,
                 version=1,
+                granted_secrets=granted_secrets or [],
                 **values,
             )
             _snapshot(assistant)

@@ -10,16 +10,12 @@ from django.contrib import admin
 from django.db.models import Model
 from django.http import HttpRequest
 
-from atrium.core.tenancy import Role, Scope, scoped, system_scope
+from atrium.core.tenancy import scoped, system_scope
 from atrium.credentials import services
 from atrium.credentials.models import OAuthAuthorization, OAuthConnection, OAuthProvider, WorkspaceSecret
-from atrium.orgs.admin_scope import OrgScopedAdmin
+from atrium.orgs.admin_scope import OrgScopedAdmin, admin_scope
 
 MASK = "••••••••"
-
-
-def _admin_scope(request: HttpRequest, org_id: Any) -> Scope:
-    return Scope(user_id=int(request.user.pk or 0), org_id=org_id, role=Role.ADMIN)
 
 
 class _ScopedModelForm(forms.ModelForm):  # type: ignore[type-arg]
@@ -65,7 +61,7 @@ class WorkspaceSecretAdmin(OrgScopedAdmin):
 
     def save_model(self, request: HttpRequest, obj: WorkspaceSecret, form: Any, change: bool) -> None:
         value = form.cleaned_data.get("value")
-        with scoped(_admin_scope(request, obj.org_id)):
+        with scoped(admin_scope(request, obj.org_id)):
             if value:
                 saved = services.workspace_secret_set(name=obj.name, value=value, description=obj.description)
             else:
@@ -123,7 +119,7 @@ class OAuthProviderAdmin(OrgScopedAdmin):
             )
         }
         secret = data.get("client_secret") or None
-        with scoped(_admin_scope(request, obj.org_id)):
+        with scoped(admin_scope(request, obj.org_id)):
             if change:
                 saved = services.oauth_provider_update(provider_id=obj.id, client_secret=secret, **fields)
             else:

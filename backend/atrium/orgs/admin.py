@@ -102,7 +102,8 @@ class ApiKeyAdmin(OrgScopedAdmin):
 @admin.register(OrgSettings)
 class OrgSettingsAdmin(OrgScopedAdmin):
     """Rate limits, concurrent-run cap and webhook policy of an org; blank limits use the deployment's
-    defaults. The webhook secret itself is derived, never stored: admins read it over the API."""
+    defaults. Only superusers change them (`OrgSettings.OPERATOR_FIELDS`); org admins see them. The
+    webhook secret itself is derived, never stored: admins read it over the API."""
 
     list_display = (
         "org",
@@ -127,7 +128,10 @@ class OrgSettingsAdmin(OrgScopedAdmin):
     readonly_fields = ("webhook_secret_generation", "updated_at")
 
     def get_readonly_fields(self, request: HttpRequest, obj: Model | None = None) -> tuple[str, ...]:
-        return (*self.readonly_fields, "org") if obj is not None else self.readonly_fields
+        fields = (*self.readonly_fields, "org") if obj is not None else self.readonly_fields
+        if not request.user.is_superuser:  # quotas, caps and private webhooks are the operator's
+            fields = (*fields, *OrgSettings.OPERATOR_FIELDS)
+        return fields
 
     def save_model(self, request: HttpRequest, obj: OrgSettings, form: Any, change: bool) -> None:
         super().save_model(request, obj, form, change)

@@ -9,7 +9,7 @@ from django.contrib import admin
 from django.db.models import Model, QuerySet
 from django.http import HttpRequest
 
-from atrium.core.tenancy import Role, system_scope
+from atrium.core.tenancy import Role, Scope, system_scope
 from atrium.orgs.models import Membership
 
 
@@ -24,6 +24,12 @@ def admin_org_ids(request: HttpRequest) -> set[uuid.UUID]:
         )
         request._atrium_admin_org_ids = cached  # type: ignore[attr-defined]
     return cached
+
+
+def admin_scope(request: HttpRequest, org_id: Any) -> Scope:
+    """The scope an admin page acts in for one org's row: the services then check and audit as for the
+    API (the page already checked that the user administers that org, or is a superuser)."""
+    return Scope(user_id=int(request.user.pk or 0), org_id=org_id, role=Role.ADMIN)
 
 
 def is_org_admin(request: HttpRequest) -> bool:

@@ -65,8 +65,21 @@ class ApiKey(OrgOwnedModel):
 
 
 class OrgSettings(OrgOwnedModel):
-    """An org's operational settings, edited by its admins in the Django admin. A blank limit means the
-    deployment's default (`ATRIUM_RATE_*` / `ATRIUM_MAX_CONCURRENT_RUNS` settings); 0 means unlimited."""
+    """An org's operational settings, in the Django admin. A blank limit means the deployment's default
+    (`ATRIUM_RATE_*` / `ATRIUM_MAX_CONCURRENT_RUNS` settings); 0 means unlimited.
+
+    The fields in `OPERATOR_FIELDS` are the operator's (a superuser's) to set: what an org may spend and
+    where its webhooks may reach. The org's own admins see them but cannot change them.
+    """
+
+    OPERATOR_FIELDS = (
+        "api_requests_per_minute",
+        "api_requests_per_minute_per_user",
+        "runs_per_minute",
+        "runs_per_minute_per_user",
+        "max_concurrent_runs",
+        "webhook_allow_private",
+    )
 
     id = models.UUIDField(primary_key=True, default=uuid7, editable=False)
     webhook_allow_private = models.BooleanField(
