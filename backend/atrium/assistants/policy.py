@@ -31,8 +31,9 @@ HOST_PATTERN = re.compile(rf"^(\*\.)?{_HOST_LABEL}(\.{_HOST_LABEL})*$")
 MAX_APPROVALS = 200
 
 
-class PolicyViolationError(Exception):
-    """A run's settings reach past what the org's admins approved: the run ends with this error."""
+class PolicyViolationError(ValueError):
+    """A run's settings reach past what the org's admins approved: the run ends with this error (a
+    ValueError, so its message, which names only settings, reaches the client)."""
 
 
 @dataclass(frozen=True)
@@ -115,9 +116,7 @@ def policy_violations(settings: Mapping[str, Any], approvals: Approvals) -> list
     for rule in _entries(settings, EGRESS_SETTING):
         host = rule.get("host")
         if isinstance(host, str) and not host_approved(host, approvals.egress_hosts):
-            problems.append(
-                f"{EGRESS_SETTING}: host {host!r} is not approved by an admin of this organisation"
-            )
+            problems.append(f"{EGRESS_SETTING}: host {host!r} is not approved by an admin")
         for text in _strings(rule):
             for name in SECRET_REFERENCE.findall(text):
                 if name not in approvals.secrets:
@@ -130,9 +129,7 @@ def policy_violations(settings: Mapping[str, Any], approvals: Approvals) -> list
             continue
         allowed = approvals.provider_base_urls.get(provider)
         if allowed is None:
-            problems.append(
-                f"{CONNECTED_APIS_SETTING}: {provider!r} is not an OAuth provider of this organisation"
-            )
+            problems.append(f"{CONNECTED_APIS_SETTING}: {provider!r} is not an OAuth provider of this org")
         elif not base_url_approved(base_url, allowed):
             problems.append(
                 f"{CONNECTED_APIS_SETTING}: base_url {base_url!r} is not approved for provider {provider!r}"

@@ -119,9 +119,3 @@ def test_a_connected_api_may_only_send_a_providers_tokens_to_its_approved_base_u
     # then nothing was written; under the approved base URL it is accepted
     assert _version(stack, aid) == 1
     assert connect("https://api.example/v1/contacts") == 200
-
-
-def test_tenant_settings_that_are_the_operators_are_not_an_org_admins(stack: LiveStack) -> None:
-    # the org admin sees their org's limits in the API of their org, but no endpoint changes them
-    for path in ("/settings", "/limits", "/quotas"):
-        assert call(stack, "admin", "PATCH", path, {"max_concurrent_runs": 0}).status_code in (404, 405)
