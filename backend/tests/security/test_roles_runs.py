@@ -11,7 +11,7 @@ import uuid
 from typing import Any
 
 from atrium.runtime.tests.live_stack import LiveStack
-from tests.security.control_plane import agent, call
+from security.control_plane import agent, call
 
 EGRESS = [{"host": "evil.example"}]
 

@@ -5,6 +5,8 @@ and `http` are this suite's shorthands."""
 
 from atrium.runtime.tests.live_stack import (
     CORS_ORIGIN,
+    GRAPHS_FILE,
+    REDIS_DB,
     SUITE_FIXTURES,
     XDIST_INDEX,
     LiveStack,
@@ -20,6 +22,8 @@ from atrium.runtime.tests.live_stack import (
 
 __all__ = [
     "CORS_ORIGIN",
+    "GRAPHS_FILE",
+    "REDIS_DB",
     "XDIST_INDEX",
     "LiveStack",
     "_database_url",
