@@ -1,18 +1,21 @@
 """Reads on the store (cross-thread memory, §1.7), and the one rule saying who may touch a namespace.
 
-The namespaces follow the deep agent's memory layout (atrium_agents/deep_agent/memory.py):
+The namespaces follow the deep agent's memory layout (atrium_agents/deep_agent/memory.py); anything
+outside `("org", ...)` is private to the user who writes it (ADR 0018):
 
-| namespace                                       | read                        | write                   |
-|-------------------------------------------------|-----------------------------|-------------------------|
-| `("org", <this org>, "user", <user id>, ...)`   | that user; the org's admins | that user (editor role) |
-| `("org", <this org>, "assistant", <id>, ...)`   | viewers                     | editors                 |
-| `("org", <this org>, ...)` otherwise            | members                     | admins                  |
-| `("org", <another org, or none>, ...)`          | nobody: absent (404)        | nobody: absent (404)    |
-| anything else (the org's shared store)          | viewers                     | editors                 |
+| namespace                                     | read                        | write (permission)       |
+|-----------------------------------------------|-----------------------------|--------------------------|
+| anything not starting with `"org"`            | the user who wrote it, only | that user (use_agents)   |
+| `("org", <this org>, "user", <user id>, ...)` | that user; the org's admins | that user (use_agents)   |
+| `("org", <this org>, "assistant", <id>, ...)` | members (read)              | configure_agents         |
+| `("org", <this org>, ...)` otherwise          | members (read)              | admins (manage_org)      |
+| `("org", <another org, or none>, ...)`        | nobody: absent (404)        | nobody: absent (404)     |
 
-Every read and write goes through `TenantStore`, which prefixes each namespace with the caller's org on
-disk: that is the isolation boundary between orgs. The `("org", <id>)` labels are the agent's
-convention inside it, and a namespace naming another org is refused rather than trusted.
+Every read and write goes through `TenantStore`, which prefixes each namespace on disk with the caller's
+org and, for a private one, the caller's user: those prefixes are the isolation boundaries between orgs
+and between users, for the API and graphs alike (another user's private items cannot even be named).
+The `("org", <id>)` labels are the agent's convention inside the org's shared partition, and a namespace
+naming another org is refused rather than trusted. A scope without a user has no private namespaces.
 """
 
 from __future__ import annotations
@@ -26,9 +29,8 @@ from langgraph.store.base import Item, SearchItem
 from atrium.core.errors import NotFoundError, ValidationFailedError
 from atrium.core.tenancy import Permission, Scope, current_scope
 from atrium.runtime.persistence import persistence
-from atrium.runtime.tenant_store import TenantStore
+from atrium.runtime.tenant_store import ORG_LABEL, WILDCARD, TenantStore
 
-ORG_LABEL = "org"
 USER_LABEL = "user"
 ASSISTANT_LABEL = "assistant"
 # Search and namespace listing filter rows one by one where a prefix spans namespaces of mixed
@@ -56,8 +58,11 @@ def namespace_access(namespace: Sequence[str], *, scope: Scope) -> NamespaceAcce
     Fails closed: a scope without an organisation raises, and a role-less scope gets nothing.
     """
     org_id = str(scope.org)
-    if not namespace or namespace[0] != ORG_LABEL:
-        return NamespaceAccess(read=scope.has(Permission.READ), write=scope.has(Permission.USE_AGENTS))
+    if not namespace or namespace[0] != ORG_LABEL:  # the caller's own private partition, if they are a user
+        has_user = scope.user_id is not None
+        return NamespaceAccess(
+            read=has_user and scope.has(Permission.READ), write=has_user and scope.has(Permission.USE_AGENTS)
+        )
     if len(namespace) < 2 or namespace[1] != org_id:
         return FOREIGN
     rest = namespace[2:]
@@ -75,16 +80,17 @@ def namespace_access(namespace: Sequence[str], *, scope: Scope) -> NamespaceAcce
 def subtree_visibility(prefix: Sequence[str], *, scope: Scope) -> Visibility:
     """Whether every namespace under `prefix` is readable by `scope`, none is, or it depends on which.
 
-    Readability only varies across orgs (`("org", <id>)`) and across users (`(..., "user", <id>)`), so
-    a prefix that fixes both is uniform.
+    Readability only varies across partitions (private or `"org"`), orgs (`("org", <id>)`) and users
+    (`(..., "user", <id>)`), so a prefix that fixes all three is uniform. A listing's `*` label matches
+    any label, so a prefix holding one fixes nothing after it.
     """
     if not scope.has(Permission.READ):
         return "none"
     org_id = str(scope.org)
-    if not prefix or tuple(prefix) == (ORG_LABEL,):
+    if not prefix or tuple(prefix) == (ORG_LABEL,) or WILDCARD in prefix[:4]:
         return "some"
     if prefix[0] != ORG_LABEL:
-        return "all"
+        return "all" if scope.user_id is not None else "none"
     if prefix[1] != org_id:
         return "none"
     if len(prefix) == 2 or (len(prefix) == 3 and prefix[2] == USER_LABEL):
@@ -114,8 +120,9 @@ def validate_namespace(
 
 
 async def tenant_store() -> TenantStore:
-    """The store as the current org sees it."""
-    return TenantStore((await persistence()).store, str(current_scope().org))
+    """The store as the current caller sees it: their org's, and their own private partition."""
+    scope = current_scope()
+    return TenantStore((await persistence()).store, str(scope.org), scope.user_id)
 
 
 async def store_item_get(

@@ -12,6 +12,8 @@ Each is the smallest graph that exercises one part of the protocol (agent-protoc
 * ``inspect``: returns what the server put in its run config (ids, the user, forwarded headers).
 * ``connected``: calls a protected resource (``url``) as the user at ``provider``, with a token asked
   for at call time (consent interrupts the run when there is none).
+* ``memory``: a third-party memory graph: writes ``value`` (if given) at ``namespace``/``key`` in the
+  store and returns what it then reads there (``found``) and finds under ``namespace`` (``listed``).
 * ``slow``: ``n`` supersteps (default 15), each sleeping ``delay`` seconds (default 0.2) and writing
   the custom event ``{"tick": i}``; for cancel, join, reconnect and double-texting.
 """
@@ -30,6 +32,7 @@ from langgraph.config import get_stream_writer
 from langgraph.graph import END, START, StateGraph
 from langgraph.graph.message import add_messages
 from langgraph.prebuilt import ToolNode
+from langgraph.store.base import BaseStore
 from langgraph.types import interrupt
 from typing_extensions import TypedDict
 
@@ -235,3 +238,28 @@ _connected.add_node("call_resource", _call_resource)
 _connected.add_edge(START, "call_resource")
 _connected.add_edge("call_resource", END)
 connected = _connected.compile()
+
+
+class MemoryState(TypedDict, total=False):
+    namespace: list[str]
+    key: str
+    value: dict[str, Any] | None
+    found: dict[str, Any] | None
+    listed: list[str]
+
+
+async def _remember(state: MemoryState, *, store: BaseStore) -> dict[str, Any]:
+    """Keeps memories where the input says, as LangGraph projects do with `("memories", user_id)`."""
+    namespace = tuple(state["namespace"])
+    if state.get("value") is not None:
+        await store.aput(namespace, state["key"], state["value"] or {})
+    item = await store.aget(namespace, state["key"])
+    listed = [hit.key for hit in await store.asearch(namespace, limit=100)]
+    return {"found": item.value if item is not None else None, "listed": listed}
+
+
+_memory = StateGraph(MemoryState)
+_memory.add_node("remember", _remember)
+_memory.add_edge(START, "remember")
+_memory.add_edge("remember", END)
+memory = _memory.compile()
