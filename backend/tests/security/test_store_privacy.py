@@ -17,9 +17,7 @@ from langgraph_sdk.errors import PermissionDeniedError
 from psycopg.types.json import Json
 
 from atrium.runtime.tests.conformance.agent_support import Identity, identities_of
-from atrium.runtime.tests.live_stack import SUITE_FIXTURES, LiveStack
-
-stack = SUITE_FIXTURES[0]
+from atrium.runtime.tests.live_stack import LiveStack
 
 MIGRATION = "atrium.runtime.migrations.0009_store_legacy_items_org_shared"
 
