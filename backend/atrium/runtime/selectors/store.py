@@ -20,13 +20,14 @@ naming another org is refused rather than trusted. A scope without a user has no
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal, TypeVar
 
 from langgraph.store.base import Item, SearchItem
 
 from atrium.core.errors import NotFoundError, ValidationFailedError
+from atrium.core.metadata_filter import filter_matches
 from atrium.core.tenancy import Permission, Scope, current_scope
 from atrium.runtime.persistence import persistence
 from atrium.runtime.tenant_store import ORG_LABEL, WILDCARD, TenantStore
@@ -125,6 +126,24 @@ async def tenant_store() -> TenantStore:
     return TenantStore((await persistence()).store, str(scope.org), scope.user_id)
 
 
+STORE_RESOURCE = "store"
+
+
+def handler_filter(scope: Scope) -> Mapping[str, Any] | None:
+    """The filter an authorization handler (`@auth.on.store`) returned for this request, if any: an item
+    whose value does not match it is, for this request, not there (custom_auth.py)."""
+    narrowing = scope.narrowing
+    return narrowing.filter if narrowing is not None and narrowing.resource == STORE_RESOURCE else None
+
+
+def item_allowed(item: Item, *, scope: Scope) -> bool:
+    """Whether the caller may see `item`: its namespace is readable and it matches any handler filter."""
+    found = handler_filter(scope)
+    return namespace_access(item.namespace, scope=scope).read and (
+        found is None or filter_matches(item.value, found)
+    )
+
+
 async def store_item_get(
     *, namespace: tuple[str, ...], key: str, refresh_ttl: bool | None = None
 ) -> Item | None:
@@ -133,7 +152,8 @@ async def store_item_get(
     if not namespace_access(namespace, scope=scope).read:
         raise NotFoundError("Namespace not found.")
     store = await tenant_store()
-    return await store.aget(namespace, key, refresh_ttl=refresh_ttl)
+    item = await store.aget(namespace, key, refresh_ttl=refresh_ttl)
+    return item if item is not None and item_allowed(item, scope=scope) else None
 
 
 FILTER_OPERATORS = ("$eq", "$ne", "$gt", "$gte", "$lt", "$lte")
@@ -151,6 +171,11 @@ def _check_filter(value_filter: dict[str, Any] | None) -> None:
                     )
 
 
+def _narrowed(visibility: Visibility, scope: Scope) -> Visibility:
+    """A handler filter hides rows the store cannot tell apart: page by scanning, as for mixed namespaces."""
+    return "some" if visibility == "all" and handler_filter(scope) is not None else visibility
+
+
 async def store_item_search(
     *,
     namespace_prefix: tuple[str, ...],
@@ -162,11 +187,12 @@ async def store_item_search(
 ) -> list[SearchItem]:
     """Items under a prefix, without those the caller may not read (they are simply not there).
 
-    `value_filter` matches on the item's value (the wire's `filter`: exact values or `$eq`-style operators).
+    `value_filter` matches on the item's value (the wire's `filter`: exact values or `$eq`-style operators);
+    a handler's filter is applied on top of it.
     """
     _check_filter(value_filter)
     scope = current_scope()
-    visibility = subtree_visibility(namespace_prefix, scope=scope)
+    visibility = _narrowed(subtree_visibility(namespace_prefix, scope=scope), scope)
     if visibility == "none":
         return []
     store = await tenant_store()
@@ -181,9 +207,10 @@ async def store_item_search(
             refresh_ttl=refresh_ttl,
         )
 
-    return await _visible_page(
-        fetch, visibility, lambda item: namespace_access(item.namespace, scope=scope).read, offset, limit
-    )
+    async def keep(items: list[SearchItem]) -> list[SearchItem]:
+        return [item for item in items if item_allowed(item, scope=scope)]
+
+    return await _visible_page(fetch, visibility, keep, offset, limit)
 
 
 async def store_namespace_list(
@@ -194,43 +221,62 @@ async def store_namespace_list(
     limit: int = 100,
     offset: int = 0,
 ) -> list[tuple[str, ...]]:
-    """Namespaces the caller may read (after `max_depth` truncation, so a deeper one stays hidden)."""
+    """Namespaces the caller may read (after `max_depth` truncation, so a deeper one stays hidden).
+
+    Under a handler's filter, a namespace is listed only where an item below it matches the filter.
+    """
     scope = current_scope()
-    visibility = subtree_visibility(prefix or (), scope=scope)
+    visibility = _narrowed(subtree_visibility(prefix or (), scope=scope), scope)
     if visibility == "none":
         return []
     store = await tenant_store()
+    found = handler_filter(scope)
 
     async def fetch(start: int, size: int) -> list[tuple[str, ...]]:
         return await store.alist_namespaces(
             prefix=prefix, suffix=suffix, max_depth=max_depth, limit=size, offset=start
         )
 
-    return await _visible_page(
-        fetch, visibility, lambda namespace: namespace_access(namespace, scope=scope).read, offset, limit
-    )
+    async def holds_a_match(namespace: tuple[str, ...]) -> bool:
+        start = 0
+        while start < SCAN_LIMIT:
+            items = await store.asearch(namespace, limit=SCAN_PAGE, offset=start)
+            if any(item_allowed(item, scope=scope) for item in items):
+                return True
+            if len(items) < SCAN_PAGE:
+                return False
+            start += SCAN_PAGE
+        return False
+
+    async def keep(namespaces: list[tuple[str, ...]]) -> list[tuple[str, ...]]:
+        readable = [namespace for namespace in namespaces if namespace_access(namespace, scope=scope).read]
+        if found is None:
+            return readable
+        return [namespace for namespace in readable if await holds_a_match(namespace)]
+
+    return await _visible_page(fetch, visibility, keep, offset, limit)
 
 
 async def _visible_page(
     fetch: Callable[[int, int], Awaitable[list[T]]],
     visibility: Visibility,
-    visible: Callable[[T], bool],
+    keep: Callable[[list[T]], Awaitable[list[T]]],
     offset: int,
     limit: int,
 ) -> list[T]:
-    """The `[offset, offset + limit)` window of the rows the caller may see.
+    """The `[offset, offset + limit)` window of the rows the caller may see (`keep` filters a page).
 
     Where everything under the prefix is visible the store pages itself; otherwise rows are read from
     the start and filtered here, so offsets count visible rows only and hidden ones leave no gap.
     """
     if visibility == "all":
-        return [row for row in await fetch(offset, limit) if visible(row)]
+        return await keep(await fetch(offset, limit))
     wanted = offset + limit
     kept: list[T] = []
     start = 0
     while len(kept) < wanted and start < SCAN_LIMIT:
         rows = await fetch(start, SCAN_PAGE)
-        kept.extend(row for row in rows if visible(row))
+        kept.extend(await keep(rows))
         if len(rows) < SCAN_PAGE:
             break
         start += SCAN_PAGE
