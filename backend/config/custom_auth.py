@@ -11,8 +11,9 @@ An auth file written for a LangGraph deployment ports over unchanged: `langgraph
   runs, the most specific. It may allow (`None`/`True`), deny (`False` or `AssertionError` → 403,
   `Auth.exceptions.HTTPException` → its status), mutate the value (stamping `metadata`, rewriting a
   store namespace: the request proceeds with the mutated value) or return a metadata filter, which
-  narrows what the request may touch (`Scope.narrow`). A handler can only narrow: tenancy and roles are
-  enforced before it runs and again in the selectors.
+  narrows what the request may touch (`Scope.narrow`; on the store, the items whose value matches, for
+  every store action). A handler can only narrow: tenancy and roles are enforced before it runs and
+  again in the selectors.
 
 Fail closed: when `auth` is configured but does not load, every request to the API is refused with
 503 and the reason; nothing is ever served as if there were no handler. A route missing from `ROUTES`
@@ -400,7 +401,7 @@ async def authorize(loaded: CustomAuth, request: HttpRequest, scope: Scope, user
         action=action,  # type: ignore[arg-type]
     )
     if resource == "store":
-        return await _authorize_store(handler, ctx, request, scope, action)
+        return _narrowed(scope, resource, await _authorize_store(handler, ctx, request, action))
     if isinstance(body, list):  # runs/batch: each run is its own create_run
         for item in body:
             if isinstance(item, dict):
@@ -415,6 +416,11 @@ async def authorize(loaded: CustomAuth, request: HttpRequest, scope: Scope, user
     found = await _authorize_one(handler, ctx, root, _ids(request), action)
     if body is not None:
         request._body = json.dumps(_jsonable(body)).encode()  # type: ignore[attr-defined]
+    return _narrowed(scope, resource, found)
+
+
+def _narrowed(scope: Scope, resource: str, found: dict[str, Any] | None) -> Scope:
+    """`scope`, narrowed to the rows of `resource` that match the handler's filter (if it returned one)."""
     if found is None:
         return scope
     return dataclasses.replace(scope, narrowing=Narrowing(resource=resource, filter=found))
@@ -436,9 +442,11 @@ async def _authorize_one(
 
 
 async def _authorize_store(
-    handler: Callable[..., Any], ctx: AuthContext, request: HttpRequest, scope: Scope, action: str
-) -> Scope:
-    """Store handlers scope by rewriting the namespace; a `search` filter is AND-ed into the query's."""
+    handler: Callable[..., Any], ctx: AuthContext, request: HttpRequest, action: str
+) -> dict[str, Any] | None:
+    """Store handlers scope by rewriting the namespace, or by returning a filter on item values: the
+    filter narrows every store action (get, put, delete, search and namespace listing; selectors.store
+    applies it), never dropped."""
     if action == "get":
         raw = request.GET.get("namespace")
         value: dict[str, Any] = {
@@ -446,14 +454,14 @@ async def _authorize_store(
             "key": request.GET.get("key"),
             "refresh_ttl": request.GET.get("refresh_ttl"),
         }
-        await _call(handler, ctx, value)
+        found = await _call(handler, ctx, value)
         query = request.GET.copy()
         query["namespace"] = ".".join(str(label) for label in value["namespace"] or ())
         request.GET = QueryDict(query.urlencode())
-        return scope
+        return found
     body = _json_body(request)
     if not isinstance(body, dict):
-        return scope
+        return None  # not a JSON object: the operation refuses it (422) and touches nothing
     key = _STORE_NAMESPACE_KEY[action]
     value = {k: v for k, v in body.items() if k != key}
     namespace = body.get(key)
@@ -461,7 +469,5 @@ async def _authorize_store(
     found = await _call(handler, ctx, value)
     body.update({k: v for k, v in value.items() if k != "namespace"})
     body[key] = list(value["namespace"]) if value["namespace"] is not None else None
-    if action == "search" and found:
-        body["filter"] = {**(body.get("filter") or {}), **found}
     request._body = json.dumps(_jsonable(body)).encode()  # type: ignore[attr-defined]
-    return scope
+    return found

@@ -63,3 +63,40 @@ def filter_q(value: Mapping[str, Any], *, field: str = "metadata") -> Q:
             expected = condition["$eq"] if isinstance(condition, Mapping) else condition
             q &= Q(**{f"{field}__contains": {key: expected}})
     return q
+
+
+def filter_matches(document: Any, value: Mapping[str, Any]) -> bool:
+    """Whether the JSON `document` matches the filter: `filter_q`'s rule, for rows outside Django's
+    tables (store items, whose `value` plays the part of `metadata`)."""
+    for key, condition in value.items():
+        if key == "$or":
+            matched = any(filter_matches(document, branch) for branch in condition)
+        elif key == "$and":
+            matched = all(filter_matches(document, branch) for branch in condition)
+        elif isinstance(condition, Mapping) and "$contains" in condition:
+            wanted = condition["$contains"]
+            items = list(wanted) if isinstance(wanted, list | tuple) else [wanted]
+            matched = _json_contains(document, {key: items})
+        else:
+            expected = condition["$eq"] if isinstance(condition, Mapping) else condition
+            matched = _json_contains(document, {key: expected})
+        if not matched:
+            return False
+    return True
+
+
+def _json_contains(actual: Any, expected: Any) -> bool:
+    """Postgres' `jsonb @> jsonb` below the top level, which `filter_q`'s `__contains` compiles to."""
+    if isinstance(expected, Mapping):
+        return isinstance(actual, Mapping) and all(
+            name in actual and _json_contains(actual[name], part) for name, part in expected.items()
+        )
+    if isinstance(expected, list | tuple):
+        return isinstance(actual, list | tuple) and all(
+            any(_json_contains(element, part) for element in actual) for part in expected
+        )
+    if isinstance(actual, Mapping | list | tuple):
+        return False
+    if isinstance(expected, bool) or isinstance(actual, bool):  # JSON true is not 1
+        return isinstance(expected, bool) and isinstance(actual, bool) and expected == actual
+    return bool(actual == expected)

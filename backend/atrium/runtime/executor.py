@@ -253,7 +253,8 @@ async def execute(claim: RunClaim) -> tuple[RunResult, list[ProtocolEvent]]:
     v2 events, which may only be published once the run's status is committed."""
     wl = worker_loop()
     stores = await persistence()
-    store = TenantStore(stores.store, claim.org_id)
+    # The run's user owns the private namespaces the graph writes; another user's are out of its reach.
+    store = TenantStore(stores.store, claim.org_id, claim.user_id)
     resume = False
     if claim.attempt > 1:
         # A reclaimed run continues from the last checkpoint it committed (input None): steps it

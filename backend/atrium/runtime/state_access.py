@@ -40,7 +40,7 @@ async def graph_for(thread: Thread) -> CompiledGraph | None:
         thread.graph_id,
         config,  # type: ignore[arg-type]
         checkpointer=stores.checkpointer,  # type: ignore[arg-type]
-        store=TenantStore(stores.store, str(thread.org_id)),
+        store=TenantStore(stores.store, str(thread.org_id), thread.owner_id),  # as the thread's runs see it
         access_context="threads.read",
     )
 

@@ -1,34 +1,37 @@
 """Reads on the store (cross-thread memory, §1.7), and the one rule saying who may touch a namespace.
 
-The namespaces follow the deep agent's memory layout (atrium_agents/deep_agent/memory.py):
+The namespaces follow the deep agent's memory layout (atrium_agents/deep_agent/memory.py); anything
+outside `("org", ...)` is private to the user who writes it (ADR 0018):
 
-| namespace                                       | read                        | write                   |
-|-------------------------------------------------|-----------------------------|-------------------------|
-| `("org", <this org>, "user", <user id>, ...)`   | that user; the org's admins | that user (editor role) |
-| `("org", <this org>, "assistant", <id>, ...)`   | viewers                     | editors                 |
-| `("org", <this org>, ...)` otherwise            | members                     | admins                  |
-| `("org", <another org, or none>, ...)`          | nobody: absent (404)        | nobody: absent (404)    |
-| anything else (the org's shared store)          | viewers                     | editors                 |
+| namespace                                     | read                        | write (permission)       |
+|-----------------------------------------------|-----------------------------|--------------------------|
+| anything not starting with `"org"`            | the user who wrote it, only | that user (use_agents)   |
+| `("org", <this org>, "user", <user id>, ...)` | that user; the org's admins | that user (use_agents)   |
+| `("org", <this org>, "assistant", <id>, ...)` | members (read)              | configure_agents         |
+| `("org", <this org>, ...)` otherwise          | members (read)              | admins (manage_org)      |
+| `("org", <another org, or none>, ...)`        | nobody: absent (404)        | nobody: absent (404)     |
 
-Every read and write goes through `TenantStore`, which prefixes each namespace with the caller's org on
-disk: that is the isolation boundary between orgs. The `("org", <id>)` labels are the agent's
-convention inside it, and a namespace naming another org is refused rather than trusted.
+Every read and write goes through `TenantStore`, which prefixes each namespace on disk with the caller's
+org and, for a private one, the caller's user: those prefixes are the isolation boundaries between orgs
+and between users, for the API and graphs alike (another user's private items cannot even be named).
+The `("org", <id>)` labels are the agent's convention inside the org's shared partition, and a namespace
+naming another org is refused rather than trusted. A scope without a user has no private namespaces.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal, TypeVar
 
 from langgraph.store.base import Item, SearchItem
 
 from atrium.core.errors import NotFoundError, ValidationFailedError
+from atrium.core.metadata_filter import filter_matches
 from atrium.core.tenancy import Permission, Scope, current_scope
 from atrium.runtime.persistence import persistence
-from atrium.runtime.tenant_store import TenantStore
+from atrium.runtime.tenant_store import ORG_LABEL, WILDCARD, TenantStore
 
-ORG_LABEL = "org"
 USER_LABEL = "user"
 ASSISTANT_LABEL = "assistant"
 # Search and namespace listing filter rows one by one where a prefix spans namespaces of mixed
@@ -56,8 +59,11 @@ def namespace_access(namespace: Sequence[str], *, scope: Scope) -> NamespaceAcce
     Fails closed: a scope without an organisation raises, and a role-less scope gets nothing.
     """
     org_id = str(scope.org)
-    if not namespace or namespace[0] != ORG_LABEL:
-        return NamespaceAccess(read=scope.has(Permission.READ), write=scope.has(Permission.USE_AGENTS))
+    if not namespace or namespace[0] != ORG_LABEL:  # the caller's own private partition, if they are a user
+        has_user = scope.user_id is not None
+        return NamespaceAccess(
+            read=has_user and scope.has(Permission.READ), write=has_user and scope.has(Permission.USE_AGENTS)
+        )
     if len(namespace) < 2 or namespace[1] != org_id:
         return FOREIGN
     rest = namespace[2:]
@@ -75,16 +81,17 @@ def namespace_access(namespace: Sequence[str], *, scope: Scope) -> NamespaceAcce
 def subtree_visibility(prefix: Sequence[str], *, scope: Scope) -> Visibility:
     """Whether every namespace under `prefix` is readable by `scope`, none is, or it depends on which.
 
-    Readability only varies across orgs (`("org", <id>)`) and across users (`(..., "user", <id>)`), so
-    a prefix that fixes both is uniform.
+    Readability only varies across partitions (private or `"org"`), orgs (`("org", <id>)`) and users
+    (`(..., "user", <id>)`), so a prefix that fixes all three is uniform. A listing's `*` label matches
+    any label, so a prefix holding one fixes nothing after it.
     """
     if not scope.has(Permission.READ):
         return "none"
     org_id = str(scope.org)
-    if not prefix or tuple(prefix) == (ORG_LABEL,):
+    if not prefix or tuple(prefix) == (ORG_LABEL,) or WILDCARD in prefix[:4]:
         return "some"
     if prefix[0] != ORG_LABEL:
-        return "all"
+        return "all" if scope.user_id is not None else "none"
     if prefix[1] != org_id:
         return "none"
     if len(prefix) == 2 or (len(prefix) == 3 and prefix[2] == USER_LABEL):
@@ -114,8 +121,27 @@ def validate_namespace(
 
 
 async def tenant_store() -> TenantStore:
-    """The store as the current org sees it."""
-    return TenantStore((await persistence()).store, str(current_scope().org))
+    """The store as the current caller sees it: their org's, and their own private partition."""
+    scope = current_scope()
+    return TenantStore((await persistence()).store, str(scope.org), scope.user_id)
+
+
+STORE_RESOURCE = "store"
+
+
+def handler_filter(scope: Scope) -> Mapping[str, Any] | None:
+    """The filter an authorization handler (`@auth.on.store`) returned for this request, if any: an item
+    whose value does not match it is, for this request, not there (custom_auth.py)."""
+    narrowing = scope.narrowing
+    return narrowing.filter if narrowing is not None and narrowing.resource == STORE_RESOURCE else None
+
+
+def item_allowed(item: Item, *, scope: Scope) -> bool:
+    """Whether the caller may see `item`: its namespace is readable and it matches any handler filter."""
+    found = handler_filter(scope)
+    return namespace_access(item.namespace, scope=scope).read and (
+        found is None or filter_matches(item.value, found)
+    )
 
 
 async def store_item_get(
@@ -126,7 +152,8 @@ async def store_item_get(
     if not namespace_access(namespace, scope=scope).read:
         raise NotFoundError("Namespace not found.")
     store = await tenant_store()
-    return await store.aget(namespace, key, refresh_ttl=refresh_ttl)
+    item = await store.aget(namespace, key, refresh_ttl=refresh_ttl)
+    return item if item is not None and item_allowed(item, scope=scope) else None
 
 
 FILTER_OPERATORS = ("$eq", "$ne", "$gt", "$gte", "$lt", "$lte")
@@ -144,6 +171,11 @@ def _check_filter(value_filter: dict[str, Any] | None) -> None:
                     )
 
 
+def _narrowed(visibility: Visibility, scope: Scope) -> Visibility:
+    """A handler filter hides rows the store cannot tell apart: page by scanning, as for mixed namespaces."""
+    return "some" if visibility == "all" and handler_filter(scope) is not None else visibility
+
+
 async def store_item_search(
     *,
     namespace_prefix: tuple[str, ...],
@@ -155,11 +187,12 @@ async def store_item_search(
 ) -> list[SearchItem]:
     """Items under a prefix, without those the caller may not read (they are simply not there).
 
-    `value_filter` matches on the item's value (the wire's `filter`: exact values or `$eq`-style operators).
+    `value_filter` matches on the item's value (the wire's `filter`: exact values or `$eq`-style operators);
+    a handler's filter is applied on top of it.
     """
     _check_filter(value_filter)
     scope = current_scope()
-    visibility = subtree_visibility(namespace_prefix, scope=scope)
+    visibility = _narrowed(subtree_visibility(namespace_prefix, scope=scope), scope)
     if visibility == "none":
         return []
     store = await tenant_store()
@@ -174,9 +207,10 @@ async def store_item_search(
             refresh_ttl=refresh_ttl,
         )
 
-    return await _visible_page(
-        fetch, visibility, lambda item: namespace_access(item.namespace, scope=scope).read, offset, limit
-    )
+    async def keep(items: list[SearchItem]) -> list[SearchItem]:
+        return [item for item in items if item_allowed(item, scope=scope)]
+
+    return await _visible_page(fetch, visibility, keep, offset, limit)
 
 
 async def store_namespace_list(
@@ -187,43 +221,62 @@ async def store_namespace_list(
     limit: int = 100,
     offset: int = 0,
 ) -> list[tuple[str, ...]]:
-    """Namespaces the caller may read (after `max_depth` truncation, so a deeper one stays hidden)."""
+    """Namespaces the caller may read (after `max_depth` truncation, so a deeper one stays hidden).
+
+    Under a handler's filter, a namespace is listed only where an item below it matches the filter.
+    """
     scope = current_scope()
-    visibility = subtree_visibility(prefix or (), scope=scope)
+    visibility = _narrowed(subtree_visibility(prefix or (), scope=scope), scope)
     if visibility == "none":
         return []
     store = await tenant_store()
+    found = handler_filter(scope)
 
     async def fetch(start: int, size: int) -> list[tuple[str, ...]]:
         return await store.alist_namespaces(
             prefix=prefix, suffix=suffix, max_depth=max_depth, limit=size, offset=start
         )
 
-    return await _visible_page(
-        fetch, visibility, lambda namespace: namespace_access(namespace, scope=scope).read, offset, limit
-    )
+    async def holds_a_match(namespace: tuple[str, ...]) -> bool:
+        start = 0
+        while start < SCAN_LIMIT:
+            items = await store.asearch(namespace, limit=SCAN_PAGE, offset=start)
+            if any(item_allowed(item, scope=scope) for item in items):
+                return True
+            if len(items) < SCAN_PAGE:
+                return False
+            start += SCAN_PAGE
+        return False
+
+    async def keep(namespaces: list[tuple[str, ...]]) -> list[tuple[str, ...]]:
+        readable = [namespace for namespace in namespaces if namespace_access(namespace, scope=scope).read]
+        if found is None:
+            return readable
+        return [namespace for namespace in readable if await holds_a_match(namespace)]
+
+    return await _visible_page(fetch, visibility, keep, offset, limit)
 
 
 async def _visible_page(
     fetch: Callable[[int, int], Awaitable[list[T]]],
     visibility: Visibility,
-    visible: Callable[[T], bool],
+    keep: Callable[[list[T]], Awaitable[list[T]]],
     offset: int,
     limit: int,
 ) -> list[T]:
-    """The `[offset, offset + limit)` window of the rows the caller may see.
+    """The `[offset, offset + limit)` window of the rows the caller may see (`keep` filters a page).
 
     Where everything under the prefix is visible the store pages itself; otherwise rows are read from
     the start and filtered here, so offsets count visible rows only and hidden ones leave no gap.
     """
     if visibility == "all":
-        return [row for row in await fetch(offset, limit) if visible(row)]
+        return await keep(await fetch(offset, limit))
     wanted = offset + limit
     kept: list[T] = []
     start = 0
     while len(kept) < wanted and start < SCAN_LIMIT:
         rows = await fetch(start, SCAN_PAGE)
-        kept.extend(row for row in rows if visible(row))
+        kept.extend(await keep(rows))
         if len(rows) < SCAN_PAGE:
             break
         start += SCAN_PAGE

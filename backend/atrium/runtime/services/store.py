@@ -7,9 +7,17 @@ from typing import Any, Literal
 from langgraph.store.base import NOT_PROVIDED, NotProvided
 
 from atrium.core.errors import NotFoundError, PermissionDeniedError, ValidationFailedError
+from atrium.core.metadata_filter import filter_matches
 from atrium.core.tenancy import current_scope
-from atrium.runtime.selectors.store import NamespaceAccess, namespace_access, tenant_store
+from atrium.runtime.selectors.store import (
+    NamespaceAccess,
+    handler_filter,
+    item_allowed,
+    namespace_access,
+    tenant_store,
+)
 from atrium.runtime.services.threads import MAX_TTL_MINUTES
+from atrium.runtime.tenant_store import TenantStore
 
 RESERVED_ROOT = "langgraph"
 
@@ -44,6 +52,13 @@ async def store_item_put(
         )
     _writable(namespace, hide_unreadable=False)
     store = await tenant_store()
+    # Under a handler's filter a caller may neither replace an item outside it nor write one: the filter
+    # says which items are theirs, and a write must stay among them.
+    found = handler_filter(current_scope())
+    if found is not None and (
+        not filter_matches(value, found) or not await _visible_or_missing(store, namespace, key)
+    ):
+        raise PermissionDeniedError("The authorization handler does not allow this item.")
     ttl_arg: float | NotProvided | None = ttl if ttl is not None and store.supports_ttl else NOT_PROVIDED
     await store.aput(namespace, key, value, index=index, ttl=ttl_arg)
 
@@ -54,4 +69,14 @@ async def store_item_delete(*, namespace: tuple[str, ...], key: str) -> None:
         raise ValidationFailedError("key: must not be empty.")
     _writable(namespace, hide_unreadable=True)
     store = await tenant_store()
+    if not await _visible_or_missing(store, namespace, key):
+        return  # outside the handler's filter: for this caller the key is missing
     await store.adelete(namespace, key)
+
+
+async def _visible_or_missing(store: TenantStore, namespace: tuple[str, ...], key: str) -> bool:
+    scope = current_scope()
+    if handler_filter(scope) is None:
+        return True
+    item = await store.aget(namespace, key)
+    return item is None or item_allowed(item, scope=scope)

@@ -151,14 +151,15 @@ def test_delete_and_search_validate_namespaces_too(client_for):
     assert namespaces(client, prefix=["a.b"]).status_code == 422
 
 
-def test_ttl_and_index_are_accepted_and_the_ttl_is_stored(client_for, org):
+def test_ttl_and_index_are_accepted_and_the_ttl_is_stored(client_for, org, editor):
     client = client_for("editor")
     assert put(client, SHARED, "t", {"v": 1}, ttl=5, index=["v"]).status_code == 204
     assert put(client, SHARED, "n", {"v": 1}, ttl=None, index=False).status_code == 204
     with psycopg.connect(conninfo()) as conn:
         rows = dict(
             conn.execute(
-                "SELECT key, ttl_minutes FROM store WHERE prefix = %s", (f"org:{org.id}.team.notes",)
+                "SELECT key, ttl_minutes FROM store WHERE prefix = %s",
+                (f"org:{org.id}.user:{editor.user.id}.team.notes",),
             ).fetchall()
         )
     assert rows == {"t": 5.0, "n": None}
@@ -197,7 +198,7 @@ def test_list_namespaces_with_prefix_suffix_and_depth(client_for):
     }
 
 
-# --- authorisation matrix (the shared store) -----------------------------------------------------
+# --- authorisation matrix (a private namespace: the caller's own, ADR 0018) -------------------------
 
 WRITERS = [("anonymous", 401), ("other_org", 404), ("viewer", 403), ("editor", 204), ("admin", 204)]
 READERS = [("anonymous", 401), ("other_org", 404), ("viewer", 200), ("editor", 200), ("admin", 200)]
@@ -213,8 +214,9 @@ def test_put_matrix(client_for, who, status):
     client, headers = as_member(client_for, who)
     response = put(client, SHARED, "k", {"by": who}, headers)
     assert response.status_code == status
-    expected = {"by": who} if status == 204 else None
-    assert value_of(client_for("admin"), SHARED, "k") == expected
+    # The item is the writer's own: the admin sees only an item the admin wrote.
+    assert value_of(client_for("admin"), SHARED, "k") == ({"by": who} if who == "admin" else None)
+    assert value_of(client_for("editor"), SHARED, "k") == ({"by": who} if who == "editor" else None)
 
 
 @pytest.mark.parametrize(("who", "status"), READERS)
@@ -224,7 +226,9 @@ def test_get_matrix(client_for, who, status):
     response = get(client, SHARED, "k", **headers)
     assert response.status_code == status
     if status == 200:
-        assert response.json()["value"] == {"v": 1}
+        # 200 null for everyone but the editor: their own namespace of that name is empty.
+        body = response.json()
+        assert (body["value"] if body is not None else None) == ({"v": 1} if who == "editor" else None)
 
 
 @pytest.mark.parametrize(("who", "status"), WRITERS)
@@ -233,7 +237,7 @@ def test_delete_matrix(client_for, who, status):
     client, headers = as_member(client_for, who)
     response = delete(client, SHARED, "k", **headers)
     assert response.status_code == status
-    assert value_of(client_for("admin"), SHARED, "k") == (None if status == 204 else {"v": 1})
+    assert value_of(client_for("editor"), SHARED, "k") == (None if who == "editor" else {"v": 1})
 
 
 @pytest.mark.parametrize(("who", "status"), READERS)
@@ -243,7 +247,7 @@ def test_search_matrix(client_for, who, status):
     response = send(client, "POST", "/store/items/search", {"namespace_prefix": ["team"]}, **headers)
     assert response.status_code == status
     if status == 200:
-        assert keys(response) == ["k"]
+        assert keys(response) == (["k"] if who == "editor" else [])
 
 
 @pytest.mark.parametrize(("who", "status"), READERS)
@@ -253,13 +257,15 @@ def test_list_namespaces_matrix(client_for, who, status):
     response = send(client, "POST", "/store/namespaces", {}, **headers)
     assert response.status_code == status
     if status == 200:
-        assert response.json() == {"namespaces": [SHARED]}
+        assert response.json() == {"namespaces": [SHARED] if who == "editor" else []}
 
 
 def test_api_keys_act_in_their_own_org(client_for, api_key_for, editor, outsider):
     key_client = Client(HTTP_X_API_KEY=api_key_for(editor))
     assert put(key_client, SHARED, "k", {"via": "key"}).status_code == 204
-    assert value_of(client_for("viewer"), SHARED, "k") == {"via": "key"}
+    # The key acts as its user: the item is the editor's own.
+    assert value_of(client_for("editor"), SHARED, "k") == {"via": "key"}
+    assert value_of(client_for("viewer"), SHARED, "k") is None
     other_key = Client(HTTP_X_API_KEY=api_key_for(outsider))
     assert get(other_key, SHARED, "k").json() is None
     assert Client(HTTP_X_API_KEY="not-a-key").get("/agent/store/items", {"key": "k"}).status_code == 401

@@ -37,9 +37,14 @@ NOTHING = NamespaceAccess(read=False, write=False)
 
 @pytest.mark.parametrize(
     ("role", "expected"),
-    [(Role.VIEWER, READ_ONLY), (Role.BUILDER, READ_WRITE), (Role.ADMIN, READ_WRITE)],
+    [
+        (Role.VIEWER, READ_ONLY),
+        (Role.END_USER, READ_WRITE),
+        (Role.BUILDER, READ_WRITE),
+        (Role.ADMIN, READ_WRITE),
+    ],
 )
-def test_own_user_memory_is_read_by_its_user_and_written_from_editor_up(role, expected):
+def test_own_user_memory_is_read_by_its_user_and_written_by_users_of_agents(role, expected):
     assert namespace_access(ns("org", ORG_ID, "user", str(ME), "memories"), scope=scope(role)) == expected
     assert namespace_access(ns("org", ORG_ID, "user", str(ME)), scope=scope(role)) == expected
 
@@ -68,10 +73,31 @@ def test_org_memory_is_read_by_members_and_written_by_admins(role, expected):
     ("role", "expected"),
     [(Role.VIEWER, READ_ONLY), (Role.BUILDER, READ_WRITE), (Role.ADMIN, READ_WRITE)],
 )
-def test_assistant_memory_and_the_shared_store_are_read_by_viewers_and_written_by_editors(role, expected):
+def test_assistant_memory_is_read_by_members_and_written_by_builders(role, expected):
     assert namespace_access(ns("org", ORG_ID, "assistant", "a1", "memories"), scope=scope(role)) == expected
+
+
+@pytest.mark.parametrize(
+    ("role", "expected"),
+    [
+        (Role.VIEWER, READ_ONLY),
+        (Role.END_USER, READ_WRITE),
+        (Role.BUILDER, READ_WRITE),
+        (Role.ADMIN, READ_WRITE),
+    ],
+)
+def test_a_private_namespace_is_the_callers_own_written_by_users_of_agents(role, expected):
+    # TenantStore puts it under the caller's own partition: whoever asks, it is theirs.
     assert namespace_access(ns("notes", "team"), scope=scope(role)) == expected
+    assert namespace_access(ns("memories", str(SOMEONE)), scope=scope(role)) == expected
     assert namespace_access(ns("orgs", ORG_ID), scope=scope(role)) == expected
+
+
+def test_a_scope_without_a_user_has_no_private_namespaces():
+    userless = Scope(user_id=None, org_id=ORG, org_slug="acme", role=Role.ADMIN)
+    assert namespace_access(ns("notes"), scope=userless) == NOTHING
+    assert subtree_visibility(ns("notes"), scope=userless) == "none"
+    assert namespace_access(ns("org", ORG_ID, "memories"), scope=userless) == READ_WRITE
 
 
 @pytest.mark.parametrize("role", [Role.VIEWER, Role.BUILDER, Role.ADMIN])
@@ -105,7 +131,9 @@ def test_the_rule_fails_closed_without_an_org_or_a_role():
         (("org", ORG_ID, "memories"), Role.VIEWER, "all"),
         (("org", ORG_ID, "assistant"), Role.VIEWER, "all"),
         (("org", str(OTHER_ORG)), Role.ADMIN, "none"),
-        (("notes",), Role.VIEWER, "all"),
+        (("notes",), Role.VIEWER, "all"),  # the caller's own partition
+        (("*",), Role.BUILDER, "some"),  # a listing's wildcard spans both partitions
+        (("org", ORG_ID, "*"), Role.BUILDER, "some"),  # ...and any user's memories
     ],
 )
 def test_subtree_visibility(prefix, role, expected):

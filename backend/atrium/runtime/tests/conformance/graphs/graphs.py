@@ -15,6 +15,8 @@ Each is the smallest graph that exercises one part of the protocol (agent-protoc
 * ``settings``: a graph with a dataclass context whose ``tone`` each run may override and whose
   ``sandbox_egress`` only builders set; returns the context it ran with and the names of the workspace
   secrets its run received.
+* ``memory``: a third-party memory graph: writes ``value`` (if given) at ``namespace``/``key`` in the
+  store and returns what it then reads there (``found``) and finds under ``namespace`` (``listed``).
 * ``slow``: ``n`` supersteps (default 15), each sleeping ``delay`` seconds (default 0.2) and writing
   the custom event ``{"tick": i}``; for cancel, join, reconnect and double-texting.
 """
@@ -35,6 +37,7 @@ from langgraph.graph import END, START, StateGraph
 from langgraph.graph.message import add_messages
 from langgraph.prebuilt import ToolNode
 from langgraph.runtime import Runtime
+from langgraph.store.base import BaseStore
 from langgraph.types import interrupt
 from typing_extensions import TypedDict
 
@@ -270,3 +273,28 @@ _settings_graph.add_node("settings", _settings)
 _settings_graph.add_edge(START, "settings")
 _settings_graph.add_edge("settings", END)
 settings = _settings_graph.compile()
+
+
+class MemoryState(TypedDict, total=False):
+    namespace: list[str]
+    key: str
+    value: dict[str, Any] | None
+    found: dict[str, Any] | None
+    listed: list[str]
+
+
+async def _remember(state: MemoryState, *, store: BaseStore) -> dict[str, Any]:
+    """Keeps memories where the input says, as LangGraph projects do with `("memories", user_id)`."""
+    namespace = tuple(state["namespace"])
+    if state.get("value") is not None:
+        await store.aput(namespace, state["key"], state["value"] or {})
+    item = await store.aget(namespace, state["key"])
+    listed = [hit.key for hit in await store.asearch(namespace, limit=100)]
+    return {"found": item.value if item is not None else None, "listed": listed}
+
+
+_memory = StateGraph(MemoryState)
+_memory.add_node("remember", _remember)
+_memory.add_edge(START, "remember")
+_memory.add_edge("remember", END)
+memory = _memory.compile()
