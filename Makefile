@@ -58,8 +58,8 @@ migrate: install ## Apply database migrations
 superuser: install ## Create a Django superuser (interactive)
 	@$(WITH_SERVICES) $(MANAGE) createsuperuser
 
-apikey: install ## Print a new API key: make apikey ORG=demo EMAIL=alice@demo.local ROLE=editor
-	@test -n "$(EMAIL)" || { echo "usage: make apikey ORG=demo EMAIL=alice@demo.local [ROLE=editor] [NAME=label]" >&2; exit 2; }
+apikey: install ## Print a new API key: make apikey ORG=demo EMAIL=alice@demo.local ROLE=builder
+	@test -n "$(EMAIL)" || { echo "usage: make apikey ORG=demo EMAIL=alice@demo.local [ROLE=builder] [NAME=label]" >&2; exit 2; }
 	@$(WITH_SERVICES) $(MANAGE) create_api_key --org "$(ORG)" --email "$(EMAIL)" $(if $(ROLE),--role "$(ROLE)") $(if $(NAME),--name "$(NAME)")
 
 rotate-keys: install ## Re-wrap every stored secret under the first ATRIUM_VAULT_KEYS key (ARGS=--dry-run)

@@ -37,7 +37,7 @@ cleanup() {
 trap cleanup EXIT
 
 (cd backend && uv run --frozen --quiet python manage.py migrate --no-input -v 0)
-KEY=$(cd backend && uv run --frozen --quiet python manage.py create_api_key --org bench --email bench@bench.local --role editor | tail -n1)
+KEY=$(cd backend && uv run --frozen --quiet python manage.py create_api_key --org bench --email bench@bench.local --role builder | tail -n1)
 urls=()
 for i in $(seq "${ATRIUM_SCALE_WEBS:-2}"); do
   port=$(free_port)

@@ -42,7 +42,7 @@ cleanup() {
 trap cleanup EXIT
 
 (cd backend && uv run --frozen --quiet python manage.py migrate --no-input -v 0)
-KEY=$(cd backend && uv run --frozen --quiet python manage.py create_api_key --org bench --email bench@bench.local --role editor | tail -n1)
+KEY=$(cd backend && uv run --frozen --quiet python manage.py create_api_key --org bench --email bench@bench.local --role builder | tail -n1)
 (cd backend && exec setsid uv run --frozen --quiet uvicorn config.asgi:application --host 127.0.0.1 --port "$PORT" \
   --no-access-log --log-level warning --timeout-graceful-shutdown 3) &
 pids+=($!)

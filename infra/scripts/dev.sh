@@ -64,7 +64,7 @@ cat <<MSG
     Admin          http://$HOST:$PORT/admin/
     API docs       http://$HOST:$PORT/api/v1/docs
     Agent API      http://$HOST:$PORT/agent   (e.g. LANGGRAPH_API_KEY=\$(make -s apikey ...))
-  Logins: admin@demo.local, editor@demo.local, viewer@demo.local (password: ${ATRIUM_DEMO_PASSWORD:-atrium-demo})
+  Logins: admin@demo.local, builder@demo.local, user@demo.local, viewer@demo.local (password: ${ATRIUM_DEMO_PASSWORD:-atrium-demo})
   Ctrl-C stops everything.
 
 MSG
