@@ -3,7 +3,17 @@ from __future__ import annotations
 import pytest
 
 from atrium.core.errors import PermissionDeniedError
-from atrium.core.tenancy import Role, Scope, ScopeMissingError, scoped, system_scope
+from atrium.core.tenancy import (
+    ROLE_PERMISSIONS,
+    Permission,
+    Role,
+    Scope,
+    ScopeMissingError,
+    role_from_setting,
+    role_permissions,
+    scoped,
+    system_scope,
+)
 from atrium.orgs.models import Membership
 
 
@@ -34,17 +44,33 @@ def test_the_system_scope_sees_every_org(admin, outsider):
         assert Membership.objects.count() == 2
 
 
-def test_roles_are_ordered_viewer_editor_admin():
-    assert Role.ADMIN.allows(Role.BUILDER)
-    assert Role.BUILDER.allows(Role.VIEWER)
-    assert not Role.VIEWER.allows(Role.BUILDER)
-    assert not Role.BUILDER.allows(Role.ADMIN)
+def test_roles_are_sets_of_permissions_not_a_ladder():
+    assert ROLE_PERMISSIONS[Role.VIEWER] == {Permission.READ}
+    assert ROLE_PERMISSIONS[Role.END_USER] == {Permission.READ, Permission.USE_AGENTS}
+    assert ROLE_PERMISSIONS[Role.BUILDER] == {
+        Permission.READ,
+        Permission.USE_AGENTS,
+        Permission.CONFIGURE_AGENTS,
+    }
+    assert ROLE_PERMISSIONS[Role.ADMIN] == set(Permission)
+    # a viewer monitors but does not chat; an end user chats but does not configure
+    assert Permission.USE_AGENTS not in role_permissions(Role.VIEWER)
+    assert Permission.CONFIGURE_AGENTS not in role_permissions(Role.END_USER)
 
 
-def test_scope_require_raises_for_a_weaker_role(viewer):
+def test_an_unknown_or_missing_role_has_no_permission():
+    assert role_permissions(None) == frozenset()
+    assert role_permissions("editor") == frozenset()  # stored values were migrated; none is trusted
+    assert role_from_setting("editor") is Role.BUILDER  # operators' settings may still say editor
+
+
+def test_scope_require_raises_without_the_permission(viewer, end_user):
     with pytest.raises(PermissionDeniedError):
-        viewer.scope().require(Role.BUILDER)
-    viewer.scope().require(Role.VIEWER)
+        viewer.scope().require(Permission.USE_AGENTS)
+    with pytest.raises(PermissionDeniedError):
+        end_user.scope().require(Permission.CONFIGURE_AGENTS)
+    viewer.scope().require(Permission.READ)
+    end_user.scope().require(Permission.USE_AGENTS)
 
 
 def test_scope_is_reset_after_each_request(client_for, viewer):
