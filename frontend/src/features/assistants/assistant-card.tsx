@@ -39,7 +39,7 @@ export function AssistantCard({ assistant, orgSlug, canChat, canConfigure }: Ass
       <div className="assistant-card__actions">
         {canChat ? (
           <Link
-            className="button button--secondary assistant-card__chat"
+            className="button button--secondary"
             to={`${base}/chat?${new URLSearchParams({ assistant: assistant.id }).toString()}`}
             aria-label={`Chat with ${assistant.name}`}
           >
