@@ -57,13 +57,14 @@ function AssistantSettings({ orgSlug, orgName, canManage }: { orgSlug: string; o
 
   return (
     <section className="page settings-page" aria-labelledby="settings-title">
-      <title>{`${assistant.name} settings · ${orgName} · Atrium`}</title>
+      <title>{`Settings of ${assistant.name} · ${orgName} · Atrium`}</title>
       <header className="page__header">
         <p className="page__eyebrow">
-          <Link to={`/o/${encodeURIComponent(orgSlug)}`}>Assistants</Link> · version {assistant.version} · <code>{assistant.graph_id}</code>
+          <Link to={`/o/${encodeURIComponent(orgSlug)}`}>Assistants</Link> · Settings · version {assistant.version} ·{" "}
+          <code>{assistant.graph_id}</code>
         </p>
         <h1 id="settings-title" className="page__title">
-          {assistant.name} settings
+          {assistant.name}
         </h1>
       </header>
       <SettingsForm key={assistant.id} orgSlug={orgSlug} assistant={assistant} allowed={allowed} onSaved={setSaved} />

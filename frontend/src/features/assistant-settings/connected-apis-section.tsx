@@ -11,7 +11,8 @@ export function ConnectedApisSection({ draft, disabled, onChange }: SectionProps
       description="The agent calls these as the user who chats; the provider is an OAuth provider of the organisation, and the base URL must be one it allows."
     >
       <RowsEditor<ConnectedApiDraft>
-        label="Connected API"
+        label="Connected APIs"
+        addLabel="Add connected API"
         rows={draft.connectedApis}
         empty="No connected APIs."
         disabled={disabled}

@@ -15,7 +15,8 @@ export function GuardrailsSection({ draft, disabled, onChange }: SectionProps) {
       description="Personal data rules rewrite or block matching text; built-in types are email, credit_card, ip, mac_address and url, any other needs a pattern."
     >
       <RowsEditor<PiiRuleDraft>
-        label="PII rule"
+        label="PII rules"
+        addLabel="Add PII rule"
         rows={draft.piiRules}
         empty="No personal data rules."
         disabled={disabled}

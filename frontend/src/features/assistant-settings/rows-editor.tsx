@@ -2,8 +2,10 @@ import type { ReactNode } from "react";
 import { Button } from "../../components/ui/button";
 
 interface RowsEditorProps<T> {
-  /** Names the list for assistive technology and the add button ("Add egress rule"). */
+  /** Names the list for assistive technology, e.g. "Egress rules". */
   label: string;
+  /** The add button's text, e.g. "Add egress rule"; each row's remove button names the row after it. */
+  addLabel: string;
   rows: readonly T[];
   empty: string;
   disabled: boolean;
@@ -14,7 +16,7 @@ interface RowsEditorProps<T> {
 }
 
 /** An editable list of small records (egress rules, PII rules, connected APIs): add, edit, remove. */
-export function RowsEditor<T>({ label, rows, empty, disabled, blank, onChange, children }: RowsEditorProps<T>) {
+export function RowsEditor<T>({ label, addLabel, rows, empty, disabled, blank, onChange, children }: RowsEditorProps<T>) {
   return (
     <div className="rows-editor">
       {rows.length === 0 ? <p className="muted">{empty}</p> : null}
@@ -31,7 +33,7 @@ export function RowsEditor<T>({ label, rows, empty, disabled, blank, onChange, c
             <Button
               variant="ghost"
               disabled={disabled}
-              aria-label={`Remove ${label.toLowerCase()} ${String(index + 1)}`}
+              aria-label={`Remove ${addLabel.replace(/^Add /, "")} ${String(index + 1)}`}
               onClick={() => {
                 onChange(rows.filter((_, i) => i !== index));
               }}
@@ -48,7 +50,7 @@ export function RowsEditor<T>({ label, rows, empty, disabled, blank, onChange, c
             onChange([...rows, blank()]);
           }}
         >
-          Add {label.toLowerCase()}
+          {addLabel}
         </Button>
       </div>
     </div>

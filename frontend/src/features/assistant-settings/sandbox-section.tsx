@@ -61,7 +61,8 @@ export function SandboxSection({ draft, disabled, onChange, allowed }: SectionPr
         </datalist>
       ) : null}
       <RowsEditor<EgressRuleDraft>
-        label="Egress rule"
+        label="Egress rules"
+        addLabel="Add egress rule"
         rows={draft.egress}
         empty="No egress rules: the sandbox has no network."
         disabled={disabled}
