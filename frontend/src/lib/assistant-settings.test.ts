@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { makeAssistantDetail } from "../test/fixtures";
-import { draftFromAssistant, hostsOutsidePolicy, patchFromDraft } from "./assistant-settings";
+import { draftFromAssistant, hostApproved, hostsOutsidePolicy, patchFromDraft } from "./assistant-settings";
 
 describe("assistant settings", () => {
   it("shows the agent's defaults for settings the assistant does not set", () => {
@@ -80,5 +80,16 @@ describe("assistant settings", () => {
       { host: " ", header: "", value: "", tls: false },
     ];
     expect(hostsOutsidePolicy(rules, ["api.example.com"])).toEqual(["evil.example"]);
+  });
+
+  it.each([
+    ["api.example.com", ["api.example.com"], true],
+    ["API.Example.com.", ["api.example.com"], true],
+    ["a.b.example.com", ["*.example.com"], true],
+    ["example.com", ["*.example.com"], false],
+    ["badexample.com", ["*.example.com"], false],
+    ["other.org", ["api.example.com", "*.example.com"], false],
+  ] as const)("hostApproved(%s, %j) is %s", (host, patterns, expected) => {
+    expect(hostApproved(host, patterns)).toBe(expected);
   });
 });

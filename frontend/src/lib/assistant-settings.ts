@@ -155,8 +155,19 @@ export function patchFromDraft(assistant: AssistantDetail, draft: SettingsDraft)
   return { name: draft.name.trim(), description: draft.description, context };
 }
 
-/** Egress hosts of the draft that the org's policy does not list (exact names; the server decides). */
+/**
+ * Whether the policy approves `host`: an exact name, or a `*.example.com` pattern, which covers the
+ * subdomains of example.com but not example.com itself (as `atrium.assistants.policy.host_approved`).
+ */
+export function hostApproved(host: string, patterns: readonly string[]): boolean {
+  const name = host.trim().toLowerCase().replace(/\.$/, "");
+  return patterns.some((raw) => {
+    const pattern = raw.toLowerCase();
+    return pattern.startsWith("*.") ? name.endsWith(pattern.slice(1)) && name !== pattern.slice(2) : name === pattern;
+  });
+}
+
+/** Egress hosts of the draft that the org's policy does not approve; the server refuses to save them. */
 export function hostsOutsidePolicy(egress: readonly EgressRuleDraft[], allowed: readonly string[]): string[] {
-  const approved = new Set(allowed.map((host) => host.toLowerCase()));
-  return egress.map((rule) => rule.host.trim()).filter((host) => host && !approved.has(host.toLowerCase()));
+  return egress.map((rule) => rule.host.trim()).filter((host) => host && !hostApproved(host, allowed));
 }
