@@ -55,6 +55,22 @@ describe("the chat", () => {
 
     expect(await screen.findByTestId("read-only-note")).toHaveTextContent("view-only access");
     expect(screen.queryByRole("textbox", { name: "Message" })).not.toBeInTheDocument();
+    expect(screen.queryByRole("link", { name: "New chat" })).not.toBeInTheDocument();
+    expect(screen.queryByRole("link", { name: "Assistant settings" })).not.toBeInTheDocument();
+  });
+
+  it.each<[Role, boolean]>([
+    ["end_user", false],
+    ["builder", true],
+  ])("links a %s from the chat to the assistant's settings: %s", async (role, shown) => {
+    signedIn(role);
+    renderApp("/o/demo/chat");
+
+    expect(await screen.findByRole("textbox", { name: "Message" })).toBeInTheDocument();
+    expect(screen.getByRole("link", { name: "New chat" })).toBeInTheDocument();
+    const link = screen.queryByRole("link", { name: "Assistant settings" });
+    expect(link !== null).toBe(shown);
+    if (link) expect(link.getAttribute("href")).toMatch(/^\/o\/demo\/assistants\/.+\/settings$/);
   });
 
   it("shows a 404 for a conversation that is not the user's", async () => {
