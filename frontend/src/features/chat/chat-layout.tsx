@@ -85,7 +85,9 @@ export function ChatLayout() {
           canChoose={threadId === null && !readOnly}
           offline={runsOfflineModel(assistant?.context, serverModel)}
           settingsHref={
-            can(membership, "configure_agents") ? `/o/${encodeURIComponent(org.slug)}/assistants/${encodeURIComponent(assistantId)}/settings` : null
+            assistant && can(membership, "configure_agents")
+              ? `/o/${encodeURIComponent(org.slug)}/assistants/${encodeURIComponent(assistant.assistant_id)}/settings`
+              : null
           }
           onChoose={(id) => {
             setSearchParams({ assistant: id });
