@@ -23,8 +23,8 @@ export function unique(prefix) {
   return `${prefix} ${Math.random().toString(36).slice(2, 8)}`;
 }
 
-/** @param {Page} page */
-async function csrfHeader(page) {
+/** The CSRF header for a request made with `page.request` after signing in. @param {Page} page */
+export async function csrfHeader(page) {
   const cookies = await page.context().cookies(config.baseUrl);
   const token = cookies.find((cookie) => cookie.name === "csrftoken")?.value;
   assert.ok(token, "no csrftoken cookie after signing in");
@@ -33,7 +33,7 @@ async function csrfHeader(page) {
 
 /**
  * The id of a test assistant, creating it if this organisation doesn't have it yet. Needs a signed-in
- * editor or admin on `page`.
+ * builder or admin on `page`.
  * @param {Page} page
  * @param {{ name: string, graph_id: string, context: Record<string, unknown> }} spec
  */

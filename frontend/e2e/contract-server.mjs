@@ -20,20 +20,28 @@ const password = process.env.ATRIUM_DEMO_PASSWORD ?? "atrium-demo";
 const root = fileURLToPath(new URL("..", import.meta.url));
 const org = { id: "00000000-0000-4000-8000-000000000001", slug: "demo", name: "Demo" };
 
-/** @typedef {{ id: number, email: string, role: "admin" | "editor" | "viewer" }} DemoUser */
+/** @typedef {{ id: number, email: string, role: "admin" | "builder" | "end_user" | "viewer" }} DemoUser */
 /** @type {DemoUser[]} */
 const users = [
   { id: 1, email: "admin@demo.local", role: "admin" },
-  { id: 2, email: "editor@demo.local", role: "editor" },
+  { id: 2, email: "builder@demo.local", role: "builder" },
   { id: 3, email: "viewer@demo.local", role: "viewer" },
+  { id: 4, email: "user@demo.local", role: "end_user" },
 ];
+/** The server's ROLE_PERMISSIONS. */
+const PERMISSIONS = {
+  viewer: ["read"],
+  end_user: ["read", "use_agents"],
+  builder: ["read", "use_agents", "configure_agents"],
+  admin: ["read", "use_agents", "configure_agents", "manage_org"],
+};
 /** @type {Map<string, DemoUser>} session id → user */
 const sessions = new Map();
 
 /** @param {DemoUser} user */
 function me(user) {
   const name = user.email.split("@")[0] ?? "";
-  return { id: user.id, email: user.email, name, is_staff: false, is_superuser: false, memberships: [{ org, role: user.role }] };
+  return { id: user.id, email: user.email, name, is_staff: false, is_superuser: false, memberships: [{ org, role: user.role, permissions: PERMISSIONS[user.role] }] };
 }
 
 /** @param {string | undefined} header @param {string} name */

@@ -20,6 +20,7 @@ import { agentUnavailable, config } from "./support.mjs";
 import { tests as authTests } from "./tests/auth.mjs";
 import { tests as chatTests } from "./tests/chat.mjs";
 import { tests as connectionsTests } from "./tests/connections.mjs";
+import { tests as rolesTests } from "./tests/roles.mjs";
 
 /**
  * @typedef {object} E2ETest
@@ -30,7 +31,7 @@ import { tests as connectionsTests } from "./tests/connections.mjs";
  */
 
 /** @type {E2ETest[]} */
-const allTests = [...authTests, ...chatTests, ...connectionsTests];
+const allTests = [...authTests, ...chatTests, ...connectionsTests, ...rolesTests];
 
 const CHROMIUM_ARGS = [
   "--headless",

@@ -12,9 +12,11 @@ export const config = {
   timeoutMs: Number(process.env.E2E_TIMEOUT_MS ?? "10000"),
 };
 
+/** The demo org's members (`manage.py seed_demo`), one per role. */
 export const demoUsers = {
   admin: "admin@demo.local",
-  editor: "editor@demo.local",
+  builder: "builder@demo.local",
+  user: "user@demo.local",
   viewer: "viewer@demo.local",
 };
 

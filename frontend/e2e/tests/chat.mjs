@@ -31,7 +31,7 @@ export const tests = [
     name: "chat: a file the agent writes in its sandbox is offered for download to the thread's owner only",
     requires: "agent",
     async run({ page }) {
-      await openNewChat(page, demoUsers.editor, assistants.sandbox);
+      await openNewChat(page, demoUsers.builder, assistants.sandbox);
       const marker = randomUUID();
 
       await send(page, `run \`mkdir -p /workspace/out && echo 'total ${marker}' > /workspace/out/report.txt\``);
@@ -56,10 +56,10 @@ export const tests = [
     },
   },
   {
-    name: "chat: an editor sees the answer stream in, and the conversation gets its own address",
+    name: "chat: a builder sees the answer stream in, and the conversation gets its own address",
     requires: "agent",
     async run({ page }) {
-      await openNewChat(page, demoUsers.editor, assistants.slow);
+      await openNewChat(page, demoUsers.builder, assistants.slow);
       await page.getByTestId("offline-model").waitFor();
       const seenTexts = await recordAnswerTexts(page);
       const words = unique("stream these words one two three four five six");
@@ -88,7 +88,7 @@ export const tests = [
     name: "chat: reloading the page mid-answer rejoins the run and the answer completes once",
     requires: "agent",
     async run({ page }) {
-      await openNewChat(page, demoUsers.editor, assistants.slow);
+      await openNewChat(page, demoUsers.builder, assistants.slow);
       const words = unique(Array.from({ length: 80 }, (_, index) => `w${String(index)}`).join(" "));
       const expected = `You said: ${words}`;
 
@@ -115,7 +115,7 @@ export const tests = [
     name: "chat: the agent asks before writing a file, and continues once approved",
     requires: "agent",
     async run({ page }) {
-      await openNewChat(page, demoUsers.editor, assistants.approvals);
+      await openNewChat(page, demoUsers.builder, assistants.approvals);
       const fact = unique("the approved fact is");
 
       await send(page, `remember that ${fact}`);
@@ -135,7 +135,7 @@ export const tests = [
     name: "chat: editing a message starts a new version, and both versions stay reachable",
     requires: "agent",
     async run({ page }) {
-      await openNewChat(page, demoUsers.editor);
+      await openNewChat(page, demoUsers.builder);
       const first = unique("first version");
       const second = unique("second version");
       await send(page, first);
@@ -160,7 +160,7 @@ export const tests = [
     name: "chat: regenerating an answer adds a second version of it",
     requires: "agent",
     async run({ page }) {
-      await openNewChat(page, demoUsers.editor);
+      await openNewChat(page, demoUsers.builder);
       const text = unique("answer twice");
       await send(page, text);
       await waitForExactText(answers(page), `You said: ${text}`, "the answer");
@@ -178,7 +178,7 @@ export const tests = [
     name: "chat: Stop ends a run, also one rejoined after a reload",
     requires: "agent",
     async run({ page }) {
-      await openNewChat(page, demoUsers.editor, assistants.slow);
+      await openNewChat(page, demoUsers.builder, assistants.slow);
       const words = unique(Array.from({ length: 150 }, (_, index) => `s${String(index)}`).join(" "));
       await send(page, words);
       await waitForThreadUrl(page);
@@ -201,8 +201,8 @@ export const tests = [
     name: "chat: another user's conversation address is a 404",
     requires: "agent",
     async run({ page }) {
-      await openNewChat(page, demoUsers.editor);
-      const secret = unique("only for the editor");
+      await openNewChat(page, demoUsers.builder);
+      const secret = unique("only for the builder");
       await send(page, secret);
       const path = await waitForThreadUrl(page);
       await waitForExactText(answers(page), `You said: ${secret}`, "the answer");
@@ -242,7 +242,7 @@ export const tests = [
     name: "chat: a subagent's progress shows while it works",
     requires: "agent",
     async run({ page }) {
-      await openNewChat(page, demoUsers.editor, assistants.slow);
+      await openNewChat(page, demoUsers.builder, assistants.slow);
 
       await send(page, unique("research tea"));
 
@@ -258,7 +258,7 @@ export const tests = [
     name: "chat: the memory page shows what the agent remembered, and deletes it",
     requires: "agent",
     async run({ page }) {
-      await openNewChat(page, demoUsers.editor);
+      await openNewChat(page, demoUsers.builder);
       const fact = unique("my memory test fact is");
       await send(page, `remember that ${fact}`);
       await waitForExactText(answers(page), `I will remember that ${fact}.`, "the answer");
@@ -279,7 +279,7 @@ export const tests = [
     name: "chat: a conversation can be renamed and deleted from the list",
     requires: "agent",
     async run({ page }) {
-      await openNewChat(page, demoUsers.editor);
+      await openNewChat(page, demoUsers.builder);
       const text = unique("to rename");
       const renamed = unique("Renamed conversation");
       await send(page, text);
@@ -304,7 +304,7 @@ export const tests = [
     requires: "agent",
     viewport: { width: 360, height: 740 },
     async run({ page }) {
-      await openNewChat(page, demoUsers.editor);
+      await openNewChat(page, demoUsers.builder);
       const text = unique("a message on a small screen");
       await send(page, text);
       await waitForExactText(answers(page), `You said: ${text}`, "the answer");

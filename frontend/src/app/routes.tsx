@@ -1,6 +1,7 @@
 import type { RouteObject } from "react-router";
 import { Loading } from "../components/ui/loading";
 import { NotFound } from "../components/ui/not-found";
+import { AssistantSettingsPage } from "../features/assistant-settings/assistant-settings-page";
 import { AssistantsPage } from "../features/assistants/assistants-page";
 import { ConnectionsPage } from "../features/connections/connections-page";
 import { LoginPage } from "../features/auth/login-page";
@@ -8,11 +9,13 @@ import { MemoryPage } from "../features/memory/memory-page";
 import { RequireSession } from "../features/auth/require-session";
 import { HomeRedirect } from "../features/orgs/home-redirect";
 import { OrgLayout } from "../features/orgs/org-layout";
+import { PolicyPage } from "../features/policy/policy-page";
 import { RouteErrorPage } from "./route-error-page";
 
 /**
  * The URL is the app's state: `/o/:slug` picks the organisation; beneath it `/chat` starts a
- * conversation (`?assistant=<id>`), `/t/:threadId` opens one, and `/memory` shows the user's notes.
+ * conversation (`?assistant=<id>`), `/t/:threadId` opens one, `/memory` shows the user's notes,
+ * `/assistants/:id/settings` configures an assistant and `/policy` holds the org's policy.
  * The two chat paths share one layout element, so a new chat keeps its stream when it gets an id.
  */
 export const routes: RouteObject[] = [
@@ -44,6 +47,8 @@ export const routes: RouteObject[] = [
               },
               { path: "memory", element: <MemoryPage /> },
               { path: "connections", element: <ConnectionsPage /> },
+              { path: "assistants/:assistantId/settings", element: <AssistantSettingsPage /> },
+              { path: "policy", element: <PolicyPage /> },
             ],
           },
         ],

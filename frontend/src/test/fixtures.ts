@@ -1,7 +1,19 @@
-import type { Assistant, Me, Membership, Role } from "../api/types";
+import type { Assistant, AssistantDetail, Me, Membership, Permission, Role } from "../api/types";
+
+/** The server's `ROLE_PERMISSIONS`, so fixtures look like what `/api/v1/me` sends. */
+export const ROLE_PERMISSIONS: Record<Role, Permission[]> = {
+  viewer: ["read"],
+  end_user: ["read", "use_agents"],
+  builder: ["read", "use_agents", "configure_agents"],
+  admin: ["read", "use_agents", "configure_agents", "manage_org"],
+};
 
 export function makeMembership(slug: string, role: Role, name = `${slug.charAt(0).toUpperCase()}${slug.slice(1)}`): Membership {
-  return { org: { id: `00000000-0000-4000-8000-${slug.padStart(12, "0").slice(-12)}`, slug, name }, role };
+  return {
+    org: { id: `00000000-0000-4000-8000-${slug.padStart(12, "0").slice(-12)}`, slug, name },
+    role,
+    permissions: ROLE_PERMISSIONS[role],
+  };
 }
 
 export function makeMe(overrides: Partial<Me> = {}): Me {
@@ -25,6 +37,16 @@ export function makeAssistant(overrides: Partial<Assistant> = {}): Assistant {
     version: 3,
     created_at: "2026-01-02T10:00:00Z",
     updated_at: "2026-03-04T12:30:00Z",
+    ...overrides,
+  };
+}
+
+export function makeAssistantDetail(overrides: Partial<AssistantDetail> = {}): AssistantDetail {
+  return {
+    ...makeAssistant(),
+    config: {},
+    context: { model: "offline", system_prompt: "Be brief.", sandbox: "off" },
+    metadata: {},
     ...overrides,
   };
 }

@@ -2,7 +2,16 @@ import { Link } from "react-router";
 import type { Assistant } from "../../api/types";
 import { formatDate } from "../../lib/format-date";
 
-export function AssistantCard({ assistant, orgSlug }: { assistant: Assistant; orgSlug: string }) {
+interface AssistantCardProps {
+  assistant: Assistant;
+  orgSlug: string;
+  /** Viewers open existing conversations from Chat; they get no button to start one. */
+  canChat: boolean;
+  canConfigure: boolean;
+}
+
+export function AssistantCard({ assistant, orgSlug, canChat, canConfigure }: AssistantCardProps) {
+  const base = `/o/${encodeURIComponent(orgSlug)}`;
   return (
     <article className="assistant-card" aria-labelledby={`assistant-${assistant.id}`}>
       <h3 id={`assistant-${assistant.id}`} className="assistant-card__name">
@@ -27,13 +36,26 @@ export function AssistantCard({ assistant, orgSlug }: { assistant: Assistant; or
           </dd>
         </div>
       </dl>
-      <Link
-        className="button button--secondary assistant-card__chat"
-        to={`/o/${encodeURIComponent(orgSlug)}/chat?${new URLSearchParams({ assistant: assistant.id }).toString()}`}
-        aria-label={`Chat with ${assistant.name}`}
-      >
-        Chat
-      </Link>
+      <div className="assistant-card__actions">
+        {canChat ? (
+          <Link
+            className="button button--secondary"
+            to={`${base}/chat?${new URLSearchParams({ assistant: assistant.id }).toString()}`}
+            aria-label={`Chat with ${assistant.name}`}
+          >
+            Chat
+          </Link>
+        ) : null}
+        {canConfigure ? (
+          <Link
+            className="button button--ghost"
+            to={`${base}/assistants/${encodeURIComponent(assistant.id)}/settings`}
+            aria-label={`Settings of ${assistant.name}`}
+          >
+            Settings
+          </Link>
+        ) : null}
+      </div>
     </article>
   );
 }

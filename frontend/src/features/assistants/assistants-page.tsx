@@ -1,12 +1,15 @@
 import { QueryList } from "../../components/query-list";
 import { EmptyState } from "../../components/ui/empty-state";
 import { useCurrentMembership } from "../orgs/current-org-context";
+import { can } from "../orgs/permissions";
 import { AssistantCard } from "./assistant-card";
 import { useAssistants } from "./use-assistants";
 
 /** `/o/:slug`: the organisation's assistants. Choosing one will open its chat. */
 export function AssistantsPage() {
-  const { org, role } = useCurrentMembership();
+  const membership = useCurrentMembership();
+  const { org } = membership;
+  const canConfigure = can(membership, "configure_agents");
   const assistants = useAssistants(org.slug);
 
   return (
@@ -25,9 +28,9 @@ export function AssistantsPage() {
         empty={
           <EmptyState title="No assistants yet">
             <p>
-              {role === "viewer"
-                ? "When an editor or admin adds an assistant to this organisation, it will appear here."
-                : "Assistants you add to this organisation will appear here."}
+              {canConfigure
+                ? "Assistants you add to this organisation will appear here."
+                : "When a builder or admin adds an assistant to this organisation, it will appear here."}
             </p>
           </EmptyState>
         }
@@ -36,7 +39,7 @@ export function AssistantsPage() {
           <ul className="assistant-list" aria-label="Assistants">
             {list.map((assistant) => (
               <li key={assistant.id}>
-                <AssistantCard assistant={assistant} orgSlug={org.slug} />
+                <AssistantCard assistant={assistant} orgSlug={org.slug} canChat={can(membership, "use_agents")} canConfigure={canConfigure} />
               </li>
             ))}
           </ul>

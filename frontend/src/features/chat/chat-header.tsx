@@ -1,4 +1,5 @@
 import { useId } from "react";
+import { Link } from "react-router";
 import type { AgentAssistant } from "../../api/agent-types";
 import { Badge } from "../../components/ui/badge";
 
@@ -8,11 +9,12 @@ interface ChatHeaderProps {
   /** Choosing is possible only before the first message; a thread keeps its assistant. */
   canChoose: boolean;
   offline: boolean;
-  isAdmin: boolean;
+  /** The assistant's settings page, for those who may configure agents; null hides the link. */
+  settingsHref: string | null;
   onChoose: (assistantId: string) => void;
 }
 
-export function ChatHeader({ assistants, assistant, canChoose, offline, isAdmin, onChoose }: ChatHeaderProps) {
+export function ChatHeader({ assistants, assistant, canChoose, offline, settingsHref, onChoose }: ChatHeaderProps) {
   const id = useId();
   return (
     <div className="chat-header">
@@ -47,10 +49,10 @@ export function ChatHeader({ assistants, assistant, canChoose, offline, isAdmin,
           Offline demo model
         </Badge>
       ) : null}
-      {isAdmin ? (
-        <a className="chat-header__admin" href="/admin/">
-          Manage assistants
-        </a>
+      {settingsHref ? (
+        <Link className="chat-header__admin" to={settingsHref}>
+          Assistant settings
+        </Link>
       ) : null}
     </div>
   );

@@ -21,7 +21,7 @@ async function sendMessage(user: ReturnType<typeof userEvent.setup>, text: strin
 
 describe("the chat", () => {
   it("starts a conversation, streams the answer and moves to the conversation's address", async () => {
-    signedIn("editor");
+    signedIn("end_user");
     const user = userEvent.setup();
     const { router } = renderApp("/o/demo/chat");
 
@@ -38,7 +38,7 @@ describe("the chat", () => {
   });
 
   it("offers the organisation's assistants for a new chat and labels a real model as such", async () => {
-    signedIn("editor", { offline: false });
+    signedIn("end_user", { offline: false });
     const user = userEvent.setup();
     renderApp("/o/demo/chat");
 
@@ -55,17 +55,33 @@ describe("the chat", () => {
 
     expect(await screen.findByTestId("read-only-note")).toHaveTextContent("view-only access");
     expect(screen.queryByRole("textbox", { name: "Message" })).not.toBeInTheDocument();
+    expect(screen.queryByRole("link", { name: "New chat" })).not.toBeInTheDocument();
+    expect(screen.queryByRole("link", { name: "Assistant settings" })).not.toBeInTheDocument();
+  });
+
+  it.each<[Role, boolean]>([
+    ["end_user", false],
+    ["builder", true],
+  ])("links a %s from the chat to the assistant's settings: %s", async (role, shown) => {
+    signedIn(role);
+    renderApp("/o/demo/chat");
+
+    expect(await screen.findByRole("textbox", { name: "Message" })).toBeInTheDocument();
+    expect(screen.getByRole("link", { name: "New chat" })).toBeInTheDocument();
+    const link = screen.queryByRole("link", { name: "Assistant settings" });
+    expect(link !== null).toBe(shown);
+    if (link) expect(link.getAttribute("href")).toMatch(/^\/o\/demo\/assistants\/.+\/settings$/);
   });
 
   it("shows a 404 for a conversation that is not the user's", async () => {
-    signedIn("editor");
+    signedIn("end_user");
     renderApp("/o/demo/t/01a21043-8379-765b-987c-8d8dfd87c4aa");
 
     expect(await screen.findByRole("heading", { name: "Conversation not found" })).toBeInTheDocument();
   });
 
   it("asks for approval and continues once approved", async () => {
-    signedIn("editor");
+    signedIn("end_user");
     const user = userEvent.setup();
     renderApp("/o/demo/chat");
 
@@ -82,7 +98,7 @@ describe("the chat", () => {
   });
 
   it("edits a message into a second version and switches back to the first", async () => {
-    signedIn("editor");
+    signedIn("end_user");
     const user = userEvent.setup();
     renderApp("/o/demo/chat");
     await sendMessage(user, "first");
@@ -103,7 +119,7 @@ describe("the chat", () => {
   });
 
   it("renames and deletes a conversation from the list", async () => {
-    const { agent } = signedIn("editor");
+    const { agent } = signedIn("end_user");
     const user = userEvent.setup();
     const { router } = renderApp("/o/demo/chat");
     await sendMessage(user, "to be renamed");
@@ -125,7 +141,7 @@ describe("the chat", () => {
   });
 
   it("filters the list by title", async () => {
-    signedIn("editor");
+    signedIn("end_user");
     const user = userEvent.setup();
     renderApp("/o/demo/chat");
     await sendMessage(user, "alpha plans");

@@ -7,9 +7,8 @@ import { EmptyState } from "../../components/ui/empty-state";
 import { Loading } from "../../components/ui/loading";
 import { NotFound } from "../../components/ui/not-found";
 import { runsOfflineModel, titleFromText } from "../../lib/threads";
-import { useMe } from "../auth/session-context";
 import { useCurrentMembership } from "../orgs/current-org-context";
-import { canOpenAdmin } from "../orgs/memberships";
+import { can } from "../orgs/permissions";
 import { ChatHeader } from "./chat-header";
 import { ChatPanel } from "./chat-panel";
 import { ChatStreamProvider } from "./stream/chat-stream-provider";
@@ -33,12 +32,12 @@ function LoadError({ message, onRetry }: { message: string; onRetry: () => void 
  * the first message of a new chat gives it an id.
  */
 export function ChatLayout() {
-  const me = useMe();
-  const { org, role } = useCurrentMembership();
+  const membership = useCurrentMembership();
+  const { org } = membership;
   const navigate = useNavigate();
   const [searchParams, setSearchParams] = useSearchParams();
   const threadId = useMatch("/o/:slug/t/:threadId")?.params.threadId ?? null;
-  const readOnly = role === "viewer";
+  const readOnly = !can(membership, "use_agents");
 
   const [known, setKnown] = useState<Record<string, string>>({});
   const [assistantFilter, setAssistantFilter] = useState("");
@@ -85,7 +84,11 @@ export function ChatLayout() {
           assistant={assistant}
           canChoose={threadId === null && !readOnly}
           offline={runsOfflineModel(assistant?.context, serverModel)}
-          isAdmin={canOpenAdmin(me, role)}
+          settingsHref={
+            assistant && can(membership, "configure_agents")
+              ? `/o/${encodeURIComponent(org.slug)}/assistants/${encodeURIComponent(assistant.assistant_id)}/settings`
+              : null
+          }
           onChoose={(id) => {
             setSearchParams({ assistant: id });
           }}

@@ -108,7 +108,7 @@ export function ChatPanel({ orgSlug, readOnly, runVersion, assistantName }: Chat
       {readOnly ? (
         <p className="read-only-note" data-testid="read-only-note">
           You have view-only access in this organisation, so you can read conversations but not send messages. Ask an
-          admin for the editor role to chat.
+          admin for a role that may chat.
         </p>
       ) : (
         <Composer

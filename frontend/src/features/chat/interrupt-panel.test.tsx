@@ -55,7 +55,7 @@ describe("InterruptPanel", () => {
   it("is read-only for viewers", () => {
     setup(true);
 
-    expect(screen.getByText(/an editor or admin has to answer/)).toBeInTheDocument();
+    expect(screen.getByText(/someone who may chat has to answer/)).toBeInTheDocument();
     expect(screen.getByRole("button", { name: "Approve" })).toBeDisabled();
   });
 

@@ -133,7 +133,7 @@ export function InterruptPanel(props: InterruptPanelProps) {
       <h2 id={titleId} className="interrupt__title">
         {request ? "The assistant needs your approval" : "The assistant is waiting for you"}
       </h2>
-      {props.readOnly ? <p className="muted">You have view-only access, so an editor or admin has to answer this.</p> : null}
+      {props.readOnly ? <p className="muted">You have view-only access, so someone who may chat has to answer this.</p> : null}
       {request ? <HitlReview {...props} request={request} /> : <FreeformAnswer {...props} />}
     </section>
   );

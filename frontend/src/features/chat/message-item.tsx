@@ -10,7 +10,7 @@ import { ToolCallCard } from "./tool-call-card";
 interface MessageItemProps {
   item: ConversationItem;
   branch: MessageBranchInfo | undefined;
-  /** Editing, regenerating and switching versions are offered (idle thread, editor or admin). */
+  /** Editing, regenerating and switching versions are offered (idle thread, a member who may chat). */
   canChange: boolean;
   subagents: ReadonlyMap<string, ChatSubagent>;
   onEdit: (text: string, forkFrom: string) => void;

@@ -33,9 +33,11 @@ export function ThreadSidebar(props: ThreadSidebarProps) {
   return (
     <nav className="thread-sidebar" aria-label="Conversations">
       <div className="thread-sidebar__top">
-        <Link className="button button--primary thread-sidebar__new" to={`/o/${encodeURIComponent(orgSlug)}/chat`}>
-          New chat
-        </Link>
+        {readOnly ? null : (
+          <Link className="button button--primary thread-sidebar__new" to={`/o/${encodeURIComponent(orgSlug)}/chat`}>
+            New chat
+          </Link>
+        )}
         <button
           type="button"
           className="button button--secondary thread-sidebar__toggle"

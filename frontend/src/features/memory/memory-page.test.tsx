@@ -21,7 +21,7 @@ function setup(role: Role) {
 
 describe("the memory page", () => {
   it("lists the user's files from both namespace layouts and shows one's content", async () => {
-    const { calls } = setup("editor");
+    const { calls } = setup("end_user");
     const user = userEvent.setup();
     renderApp("/o/demo/memory");
 
@@ -39,7 +39,7 @@ describe("the memory page", () => {
   });
 
   it("deletes a file after asking", async () => {
-    const { agent, calls } = setup("editor");
+    const { agent, calls } = setup("end_user");
     const user = userEvent.setup();
     renderApp("/o/demo/memory");
 

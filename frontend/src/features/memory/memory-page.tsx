@@ -11,11 +11,13 @@ import { formatDate } from "../../lib/format-date";
 import { memoryContent, memoryNamespaces, memoryPath, mergeMemoryItems } from "../../lib/memory-files";
 import { useMe } from "../auth/session-context";
 import { useCurrentMembership } from "../orgs/current-org-context";
+import { can } from "../orgs/permissions";
 
 /** `/o/:slug/memory`: the notes the agent keeps about the signed-in user, to read and delete. */
 export function MemoryPage() {
   const me = useMe();
-  const { org, role } = useCurrentMembership();
+  const membership = useCurrentMembership();
+  const { org } = membership;
   const items = useApiQuery(
     `memories:${org.slug}:${String(me.id)}`,
     async (signal) => {
@@ -27,7 +29,7 @@ export function MemoryPage() {
   const [openKey, setOpenKey] = useState<string | null>(null);
   const [confirmKey, setConfirmKey] = useState<string | null>(null);
   const [error, setError] = useState<string | null>(null);
-  const readOnly = role === "viewer";
+  const readOnly = !can(membership, "use_agents");
 
   async function remove(item: StoreItem) {
     setError(null);

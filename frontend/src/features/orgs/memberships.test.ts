@@ -17,12 +17,19 @@ describe("memberships", () => {
 
   it.each([
     [false, false, "admin", true],
-    [false, false, "editor", false],
+    [false, false, "builder", false],
+    [false, false, "end_user", false],
     [false, false, "viewer", false],
     [false, false, null, false],
     [true, false, "viewer", true],
     [false, true, null, true],
   ] as const)("canOpenAdmin(staff=%s, superuser=%s, role=%s) is %s", (isStaff, isSuperuser, role, expected) => {
-    expect(canOpenAdmin(makeMe({ is_staff: isStaff, is_superuser: isSuperuser }), role)).toBe(expected);
+    const membership = role === null ? null : makeMembership("demo", role);
+    expect(canOpenAdmin(makeMe({ is_staff: isStaff, is_superuser: isSuperuser }), membership)).toBe(expected);
+  });
+
+  it("decides from the permissions the server sent, not from the role's name", () => {
+    const membership = { ...makeMembership("demo", "viewer"), permissions: ["read" as const, "manage_org" as const] };
+    expect(canOpenAdmin(makeMe(), membership)).toBe(true);
   });
 });

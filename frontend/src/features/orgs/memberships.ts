@@ -1,4 +1,5 @@
-import type { Me, Membership, Role } from "../../api/types";
+import type { Me, Membership } from "../../api/types";
+import { can } from "./permissions";
 
 export function findMembership(me: Me, slug: string): Membership | null {
   return me.memberships.find((membership) => membership.org.slug === slug) ?? null;
@@ -10,9 +11,9 @@ export function defaultMembership(me: Me): Membership | null {
 }
 
 /**
- * Whether to offer the link to the operator console at /admin/. Staff can always use it; an
- * organisation's admins get it too, because that is where they manage their organisation.
+ * Whether to offer the link to the operator console at /admin/. Staff can always use it; those
+ * who manage an organisation get it too, because that is where they manage its members and keys.
  */
-export function canOpenAdmin(me: Me, role: Role | null): boolean {
-  return me.is_staff || me.is_superuser || role === "admin";
+export function canOpenAdmin(me: Me, membership: Membership | null): boolean {
+  return me.is_staff || me.is_superuser || can(membership, "manage_org");
 }

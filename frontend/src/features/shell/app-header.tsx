@@ -40,12 +40,12 @@ export function AppHeader({ membership, onError }: AppHeaderProps) {
           <RoleBadge role={membership.role} />
         </div>
       ) : null}
-      {membership ? <OrgNav slug={membership.org.slug} /> : null}
+      {membership ? <OrgNav membership={membership} /> : null}
       <nav className="app-header__user" aria-label="Account">
         <span className="app-header__email" data-testid="user-email" title={me.name || me.email}>
           {me.email}
         </span>
-        {canOpenAdmin(me, membership?.role ?? null) ? (
+        {canOpenAdmin(me, membership) ? (
           // The operator console is served by the control plane, not this app: a full page load.
           <a className="button button--ghost" href="/admin/">
             Admin

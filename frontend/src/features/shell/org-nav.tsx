@@ -1,8 +1,14 @@
 import { NavLink, useLocation } from "react-router";
+import type { Membership } from "../../api/types";
 import { cx } from "../../lib/class-names";
+import { can } from "../orgs/permissions";
 
-/** The organisation's sections; an open conversation (`/t/…`) belongs to Chat. */
-export function OrgNav({ slug }: { slug: string }) {
+/**
+ * The organisation's sections; an open conversation (`/t/…`) belongs to Chat. Policy is offered
+ * to those who manage the organisation.
+ */
+export function OrgNav({ membership }: { membership: Membership }) {
+  const slug = membership.org.slug;
   const base = `/o/${encodeURIComponent(slug)}`;
   const { pathname } = useLocation();
   const inThread = pathname.startsWith(`${base}/t/`);
@@ -25,6 +31,11 @@ export function OrgNav({ slug }: { slug: string }) {
       <NavLink to={`${base}/connections`} className={({ isActive }) => className(isActive)}>
         Connections
       </NavLink>
+      {can(membership, "manage_org") ? (
+        <NavLink to={`${base}/policy`} className={({ isActive }) => className(isActive)}>
+          Policy
+        </NavLink>
+      ) : null}
     </nav>
   );
 }

@@ -1,0 +1,154 @@
+import { screen, within } from "@testing-library/react";
+import userEvent from "@testing-library/user-event";
+import { describe, expect, it } from "vitest";
+import type { Role } from "../../api/types";
+import { json, mockFetch } from "../../test/fetch-mock";
+import { makeAssistant, makeAssistantDetail, makeMe, makeMembership } from "../../test/fixtures";
+import { renderApp } from "../../test/render-app";
+
+const assistant = makeAssistantDetail({
+  context: { model: "offline", system_prompt: "Be brief.", sandbox: "thread", model_max_retries: 4, sandbox_egress: [{ host: "api.example.com" }] },
+});
+const base = "/api/v1/orgs/demo/assistants/a1b2c3d4-0000-4000-8000-000000000001";
+const settingsUrl = "/o/demo/assistants/a1b2c3d4-0000-4000-8000-000000000001/settings";
+
+function signedIn(role: Role, routes: Parameters<typeof mockFetch>[0] = {}) {
+  document.cookie = "csrftoken=tok; path=/";
+  return mockFetch({
+    "GET /api/v1/me": () => json(makeMe({ memberships: [makeMembership("demo", role)] })),
+    "GET /api/v1/orgs/demo/assistants": () => json([makeAssistant()]),
+    [`GET ${base}`]: () => json(assistant),
+    "GET /api/v1/orgs/demo/policy": () => json({ egress_hosts: ["api.example.com", "pypi.org"] }),
+    [`GET ${base}/grants`]: () => json({ secrets: ["SEARCH_KEY"], audience: "everyone" }),
+    "GET /api/v1/orgs/demo/secrets": () =>
+      json([
+        { name: "SEARCH_KEY", description: "", created_at: "2026-01-01T00:00:00Z", updated_at: "2026-01-01T00:00:00Z" },
+        { name: "GITHUB_TOKEN", description: "", created_at: "2026-01-01T00:00:00Z", updated_at: "2026-01-01T00:00:00Z" },
+      ]),
+    ...routes,
+  });
+}
+
+describe("the assistant settings page", () => {
+  it.each<Role>(["end_user", "viewer"])("tells a %s it is not allowed, without loading the assistant", async (role) => {
+    const { calls } = signedIn(role);
+
+    renderApp(settingsUrl);
+
+    expect(await screen.findByRole("heading", { name: "Not allowed" })).toBeInTheDocument();
+    expect(screen.queryByRole("form", { name: "Assistant settings" })).not.toBeInTheDocument();
+    expect(calls.map((call) => call.url)).not.toContain(base);
+  });
+
+  it.each<[Role, boolean]>([
+    ["end_user", false],
+    ["viewer", false],
+    ["builder", true],
+    ["admin", true],
+  ])("links a %s to an assistant's settings: %s", async (role, shown) => {
+    signedIn(role);
+
+    renderApp("/o/demo");
+
+    expect(await screen.findByRole("heading", { name: "Research assistant" })).toBeInTheDocument();
+    expect(screen.queryByRole("link", { name: "Settings of Research assistant" }) !== null).toBe(shown);
+    expect(screen.queryByRole("link", { name: "Chat with Research assistant" }) !== null).toBe(role !== "viewer");
+  });
+
+  it("shows a builder the settings, the approved hosts and read-only grants", async () => {
+    const { calls } = signedIn("builder");
+
+    renderApp(settingsUrl);
+
+    expect(await screen.findByLabelText("System prompt")).toHaveValue("Be brief.");
+    expect(screen.getByLabelText("Sandbox mode")).toHaveValue("thread");
+    expect(within(screen.getByRole("list", { name: "Approved hosts" })).getAllByRole("listitem").map((item) => item.textContent)).toEqual([
+      "api.example.com",
+      "pypi.org",
+    ]);
+    const grants = await screen.findByTestId("grants-section");
+    expect(await within(grants).findByRole("checkbox", { name: "SEARCH_KEY" })).toBeDisabled();
+    expect(within(grants).getByText("Only an admin can change what this assistant is granted.")).toBeInTheDocument();
+    expect(within(grants).queryByRole("button", { name: "Save grants" })).not.toBeInTheDocument();
+    expect(calls.map((call) => call.url)).not.toContain("/api/v1/orgs/demo/secrets");
+  });
+
+  it("saves a new system prompt as a new version, keeping the settings it does not edit", async () => {
+    const { calls } = signedIn("builder", {
+      [`PATCH ${base}`]: ({ body }) => json({ ...assistant, ...(body as object), version: 4 }),
+    });
+    const user = userEvent.setup();
+    renderApp(settingsUrl);
+    const prompt = await screen.findByLabelText("System prompt");
+
+    await user.clear(prompt);
+    await user.type(prompt, "Answer in French.");
+    await user.click(screen.getByRole("button", { name: "Save settings" }));
+
+    expect(await screen.findByText("Saved as version 4.")).toBeInTheDocument();
+    const patch = calls.find((call) => call.method === "PATCH");
+    expect(patch?.body).toEqual({
+      name: "Research assistant",
+      description: "Finds and summarises sources.",
+      context: {
+        model: "offline",
+        system_prompt: "Answer in French.",
+        sandbox: "thread",
+        model_max_retries: 4,
+        model_call_limit_per_run: 25,
+        model_call_limit_per_thread: null,
+        tool_call_limit_per_run: 50,
+        tool_call_limit_per_thread: null,
+        pii_rules: [],
+        interrupt_on: [],
+        sandbox_egress: [{ host: "api.example.com" }],
+        connected_apis: [],
+      },
+    });
+    expect(screen.getByLabelText("System prompt")).toHaveValue("Answer in French.");
+  });
+
+  it("shows the server's refusal next to the form and keeps what was typed", async () => {
+    signedIn("builder", {
+      [`PATCH ${base}`]: () =>
+        json({ detail: "sandbox_egress host evil.example is not approved by an admin", code: "policy_violation" }, 422),
+    });
+    const user = userEvent.setup();
+    renderApp(settingsUrl);
+    const host = await screen.findByLabelText("Host");
+
+    await user.clear(host);
+    await user.type(host, "evil.example");
+    expect(screen.getByTestId("hosts-outside-policy")).toHaveTextContent("evil.example");
+    await user.click(screen.getByRole("button", { name: "Save settings" }));
+
+    expect(await screen.findByRole("alert")).toHaveTextContent("sandbox_egress host evil.example is not approved by an admin");
+    expect(screen.getByLabelText("Host")).toHaveValue("evil.example");
+    expect(screen.getByRole("button", { name: "Save settings" })).toBeEnabled();
+  });
+
+  it("lets an admin grant a workspace secret and choose the audience", async () => {
+    const { calls } = signedIn("admin", {
+      [`PUT ${base}/grants`]: ({ body }) => json(body),
+    });
+    const user = userEvent.setup();
+    renderApp(settingsUrl);
+    const grants = await screen.findByTestId("grants-section");
+
+    await user.click(await within(grants).findByRole("checkbox", { name: "GITHUB_TOKEN" }));
+    await user.click(within(grants).getByRole("radio", { name: "Only builders and admins" }));
+    await user.click(within(grants).getByRole("button", { name: "Save grants" }));
+
+    expect(await within(grants).findByText("Grants saved.")).toBeInTheDocument();
+    expect(calls.find((call) => call.method === "PUT")?.body).toEqual({ secrets: ["SEARCH_KEY", "GITHUB_TOKEN"], audience: "team" });
+  });
+
+  it("still offers the settings when the policy cannot be loaded, and says why", async () => {
+    signedIn("builder", { "GET /api/v1/orgs/demo/policy": () => json({ detail: "Not found.", code: "not_found" }, 404) });
+
+    renderApp(settingsUrl);
+
+    expect(await screen.findByText(/The organisation's policy could not be loaded: Not found\./)).toBeInTheDocument();
+    expect(screen.getByLabelText("System prompt")).toHaveValue("Be brief.");
+  });
+});
