@@ -32,7 +32,8 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from atrium.core.http import UnsafeURLError, check_literal, post, resolve
+from atrium.core import http
+from atrium.core.http import UnsafeURLError, check_literal
 from atrium.orgs.selectors import org_settings_get
 from atrium.orgs.services import org_webhook_secret
 from atrium.runtime.engine import dumps
@@ -41,6 +42,9 @@ from atrium.runtime.models import Run, Thread, WebhookDelivery, WebhookStatus
 logger = logging.getLogger(__name__)
 RETRYABLE_STATUSES = frozenset({408, 425, 429})
 ERROR_TEXT_LIMIT = 500
+# Bytes of a receiver's answer read: its status decides, and the log keeps only its first 200
+# characters; a receiver sending more is not read further.
+RESPONSE_READ_LIMIT = 64 * 1024
 
 
 def webhook_validate(url: str | None, *, org_id: uuid.UUID) -> str | None:
@@ -138,24 +142,29 @@ def webhook_deliver(*, delivery_id: str) -> Attempt:
     allow_private = bool(org_settings and org_settings.webhook_allow_private)
     generation = org_settings.webhook_secret_generation if org_settings else 1
     secret = org_webhook_secret(org_id=str(delivery.org_id), generation=generation)
+    body = dumps({**delivery.payload, "webhook_sent_at": timezone.now().isoformat()})
+    headers = signature_headers(secret=secret, msg_id=str(delivery.id), timestamp=int(time.time()), body=body)
     try:
-        target = resolve(delivery.url, allow_private=allow_private)
+        response = http.send(
+            "POST",
+            delivery.url,
+            allow_private=allow_private,
+            content=body,
+            headers=headers,
+            deadline=settings.ATRIUM_WEBHOOK_TIMEOUT_SECONDS,
+            max_response_bytes=RESPONSE_READ_LIMIT,
+        )
     except UnsafeURLError as exc:
         logger.warning("webhook %s refused: %s", delivery.id, exc.message)
         return _record(delivery, status=WebhookStatus.REFUSED, error=exc.message)
-    body = dumps({**delivery.payload, "webhook_sent_at": timezone.now().isoformat()})
-    headers = signature_headers(secret=secret, msg_id=str(delivery.id), timestamp=int(time.time()), body=body)
-    timeout = httpx.Timeout(settings.ATRIUM_WEBHOOK_TIMEOUT_SECONDS, connect=5.0)
-    try:
-        response = post(target, content=body, headers=headers, timeout=timeout)
     except httpx.HTTPError as exc:
         return _retry_or_fail(delivery, error=f"{type(exc).__name__}: {exc}", response_status=None)
-    if 200 <= response.status_code < 300:
-        return _record(delivery, status=WebhookStatus.DELIVERED, response_status=response.status_code)
-    error = f"HTTP {response.status_code}: {response.text[:200]}"
-    if response.status_code >= 500 or response.status_code in RETRYABLE_STATUSES:
-        return _retry_or_fail(delivery, error=error, response_status=response.status_code)
-    return _record(delivery, status=WebhookStatus.FAILED, error=error, response_status=response.status_code)
+    if 200 <= response.status < 300:
+        return _record(delivery, status=WebhookStatus.DELIVERED, response_status=response.status)
+    error = f"HTTP {response.status}: {response.text[:200]}"
+    if response.status >= 500 or response.status in RETRYABLE_STATUSES:
+        return _retry_or_fail(delivery, error=error, response_status=response.status)
+    return _record(delivery, status=WebhookStatus.FAILED, error=error, response_status=response.status)
 
 
 def _retry_or_fail(delivery: WebhookDelivery, *, error: str, response_status: int | None) -> Attempt:
