@@ -10,6 +10,7 @@ from config.env import (
     env_bool,
     env_float,
     env_int,
+    env_int_list,
     env_json,
     env_list,
     env_path,
@@ -168,6 +169,10 @@ ATRIUM_SANDBOX_PROVIDER = env_str(
     "ATRIUM_SANDBOX_PROVIDER", "atrium_agents.sandbox.run_scoped:default_provider"
 )
 ATRIUM_SANDBOX_SWEEP_SECONDS = env_int("ATRIUM_SANDBOX_SWEEP_SECONDS", 300)
+# The sandbox egress proxy connects only to public addresses, on ports 80, 443 and a rule's own port.
+# The operator (not an org admin) may let it reach private addresses and more ports.
+ATRIUM_EGRESS_ALLOW_PRIVATE = env_bool("ATRIUM_EGRESS_ALLOW_PRIVATE", False)
+ATRIUM_EGRESS_ALLOWED_PORTS = env_int_list("ATRIUM_EGRESS_ALLOWED_PORTS", [])
 
 # How often beat looks for due crons: a cron fires at most this late.
 ATRIUM_CRONS_TICK_SECONDS = env_float("ATRIUM_CRONS_TICK_SECONDS", 10.0)
