@@ -352,7 +352,7 @@ def live_stack(
             "config",
             "worker",
             "-Q",
-            "default,runs",
+            "default,runs,webhooks",
             "--pool",
             "threads",
             "--concurrency",
