@@ -38,6 +38,7 @@ IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 _NAT64 = ipaddress.IPv6Network("64:ff9b::/96")
 _NAT64_LOCAL = ipaddress.IPv6Network("64:ff9b:1::/48")
 _IPV4_COMPATIBLE = ipaddress.IPv6Network("::/96")
+_IPV4_TRANSLATED = ipaddress.IPv6Network("::ffff:0:0:0/96")  # SIIT (RFC 2765)
 
 
 class UnsafeURLError(ValidationFailedError):
@@ -62,7 +63,8 @@ class Target:
 
 
 def embedded_ipv4(address: IPAddress) -> ipaddress.IPv4Address | None:
-    """The IPv4 address an IPv6 address carries (mapped, compatible, NAT64, 6to4, Teredo client)."""
+    """The IPv4 address an IPv6 address carries (mapped, compatible, translated, NAT64, 6to4, Teredo
+    client)."""
     if isinstance(address, ipaddress.IPv4Address):
         return None
     if address.ipv4_mapped is not None:
@@ -71,7 +73,7 @@ def embedded_ipv4(address: IPAddress) -> ipaddress.IPv4Address | None:
         return address.sixtofour
     if address.teredo is not None:
         return address.teredo[1]
-    if address in _NAT64 or (address in _IPV4_COMPATIBLE and int(address) > 1):
+    if address in _NAT64 or address in _IPV4_TRANSLATED or (address in _IPV4_COMPATIBLE and int(address) > 1):
         return ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)
     return None
 
@@ -79,7 +81,7 @@ def embedded_ipv4(address: IPAddress) -> ipaddress.IPv4Address | None:
 def is_public(address: IPAddress) -> bool:
     """Publicly routable, and so is any IPv4 address it carries."""
     if isinstance(address, ipaddress.IPv6Address):
-        if address in _NAT64_LOCAL:
+        if address in _NAT64_LOCAL or address.is_site_local:  # site-local: deprecated, never public
             return False
         inner = embedded_ipv4(address)
         if inner is not None:

@@ -28,6 +28,8 @@ PUBLIC = "93.184.215.14"
         "2002:a9fe:a9fe::1",  # 6to4 of 169.254.169.254
         "2001:0:4136:e378:8000:63bf:80ff:fffe",  # Teredo, client 127.0.0.1
         "::127.0.0.1",  # IPv4-compatible
+        "::ffff:0:7f00:1",  # IPv4-translated (SIIT) of 127.0.0.1
+        "fec0::1",  # site-local (deprecated)
         "::ffff:169.254.169.254",  # IPv4-mapped
     ],
 )
