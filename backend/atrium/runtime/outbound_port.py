@@ -11,6 +11,7 @@ settings), never a tenant's. Plain values cross the boundary: graphs do not impo
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Mapping
 from typing import Any
 
@@ -19,6 +20,7 @@ from django.conf import settings
 
 from atrium.core import http
 
+logger = logging.getLogger(__name__)
 OUTBOUND_CONFIGURABLE = "__atrium_outbound"
 # One call of a connected API: connect, send and read, in all.
 API_DEADLINE_SECONDS = 15.0
@@ -59,15 +61,20 @@ class RuntimeOutbound:
                 max_response_bytes=max_bytes,
             )
         except http.UnsafeURLError as exc:
-            return {"refused": exc.message}
+            # The conversation (and the model) get no address of the platform's network; the log does.
+            logger.warning("connected API call refused: %s", exc.message)
+            return {"refused": f"{http.redacted_url(url)} is not allowed: its host is not a public address"}
         except httpx.HTTPError as exc:
             return {"error": type(exc).__name__}
         return {"status": answer.status, "text": answer.text, "truncated": answer.truncated}
 
     def egress_address(self, host: str, port: int) -> str:
+        """The checked address for the sandbox's proxy. What the sandbox reads back names no address:
+        sandboxed code is not told what the platform's own names resolve to (the log is)."""
         try:
             return str(http.resolve_host(host, port, allow_private=self._egress_allow_private))
-        except http.UnresolvableURLError as exc:
-            raise OSError(exc.message) from None
+        except http.UnresolvableURLError:
+            raise OSError(f"cannot resolve {host}") from None
         except http.UnsafeURLError as exc:
-            raise PermissionError(exc.message) from None
+            logger.warning("sandbox egress refused: %s", exc.message)
+            raise PermissionError(f"{host} is not a public address") from None
