@@ -52,6 +52,7 @@ from atrium.runtime.models import Run, Thread, WebhookDelivery, WebhookStatus
 
 logger = logging.getLogger(__name__)
 RETRYABLE_STATUSES = frozenset({408, 425, 429})
+USER_AGENT = "Atrium-Webhooks/1"
 ERROR_TEXT_LIMIT = 500
 # Bytes of a receiver's answer read: its status decides, and the log keeps only its first 200
 # characters; a receiver sending more is not read further.
@@ -187,7 +188,7 @@ def webhook_deliver(*, delivery_id: str) -> Attempt:
             delivery.url,
             allow_private=allow_private,
             content=body,
-            headers=headers,
+            headers={"User-Agent": USER_AGENT, **headers},
             deadline=settings.ATRIUM_WEBHOOK_TIMEOUT_SECONDS,
             max_response_bytes=RESPONSE_READ_LIMIT,
         )
