@@ -13,7 +13,6 @@ followed: a public URL answering `302 Location: http://10.0.0.1/` would otherwis
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import ipaddress
 import socket
@@ -196,35 +195,10 @@ class GuardedTransport(httpx.BaseTransport):
         self._inner.close()
 
 
-class AsyncGuardedTransport(httpx.AsyncBaseTransport):
-    """`GuardedTransport` for async clients (the lookup runs off the event loop)."""
-
-    def __init__(self, *, allow_private: bool) -> None:
-        self._allow_private = allow_private
-        self._inner = httpx.AsyncHTTPTransport(trust_env=False)
-
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        await asyncio.to_thread(_pin, request, allow_private=self._allow_private)
-        return await self._inner.handle_async_request(request)
-
-    async def aclose(self) -> None:
-        await self._inner.aclose()
-
-
 def client(*, allow_private: bool, timeout: httpx.Timeout = DEFAULT_TIMEOUT) -> httpx.Client:
     """A client whose every request is checked and pinned, with no redirects and no proxies."""
     return httpx.Client(
         transport=GuardedTransport(allow_private=allow_private),
-        timeout=timeout,
-        follow_redirects=False,
-        trust_env=False,
-        headers={"User-Agent": USER_AGENT},
-    )
-
-
-def async_client(*, allow_private: bool, timeout: httpx.Timeout = DEFAULT_TIMEOUT) -> httpx.AsyncClient:
-    return httpx.AsyncClient(
-        transport=AsyncGuardedTransport(allow_private=allow_private),
         timeout=timeout,
         follow_redirects=False,
         trust_env=False,
