@@ -123,7 +123,7 @@ def test_a_receiver_dripping_bytes_is_cut_off_at_the_deadline(
 
     # then: the attempt ended at the deadline (every byte came well within the read timeout), and it
     # is retried later like any timeout
-    assert took < 3.0
+    assert took < 4.0  # 1.5 s, and the record; without the deadline it takes the whole 20 s
     assert not attempt.done
     row = WebhookDelivery.unscoped.get(id=delivery.id)
     assert (row.status, row.attempts, row.leased_until) == ("pending", 1, None)
