@@ -5,10 +5,12 @@ No Django here: these tests exercise graphs exactly as LangGraph runs them.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import socket
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+import httpx
 import pytest
 from langchain_core.messages import AnyMessage
 from langgraph.checkpoint.memory import InMemorySaver
@@ -17,6 +19,7 @@ from langgraph.store.memory import InMemoryStore
 
 from atrium_agents.deep_agent.context import Context
 from atrium_agents.deep_agent.graph import graph_for
+from atrium_agents.outbound import OUTBOUND_KEY
 
 
 @dataclass(frozen=True)
@@ -30,6 +33,29 @@ class Person:
         return {"user_id": self.user_id, "org_id": self.org_id, "assistant_id": self.assistant_id}
 
 
+class OpenOutbound:
+    """The runtime's outbound port as a deployment that allows private hosts and every port would give
+    it (the loopback servers here stand in for outside hosts); the platform's guard itself is tested
+    in the backend. ``addresses`` answers for names, as a DNS would."""
+
+    def __init__(self, addresses: Mapping[str, str] | None = None, ports: frozenset[int] | None = None):
+        self.addresses = dict(addresses or {})
+        self.egress_ports = frozenset(range(1, 65536)) if ports is None else ports
+        self.asked: list[tuple[str, int]] = []
+
+    async def get(self, url: str, *, headers: Mapping[str, str], max_bytes: int) -> Mapping[str, Any]:
+        async with httpx.AsyncClient(follow_redirects=False, trust_env=False) as client:
+            response = await client.get(url, headers=dict(headers))
+        return {"status": response.status_code, "text": response.text[:max_bytes], "truncated": False}
+
+    def egress_address(self, host: str, port: int) -> str:
+        self.asked.append((host, port))
+        return self.addresses.get(host) or str(
+            socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0][4][0]
+        )
+
+
+OPEN_OUTBOUND = OpenOutbound()
 ALICE = Person("alice")
 BOB = Person("bob")
 
@@ -45,7 +71,7 @@ class Agent:
 
     def config(self, person: Person, thread: str) -> dict[str, Any]:
         # As the runtime does: ids in configurable *and* in context.
-        return {"configurable": {"thread_id": thread, **person.ids}}
+        return {"configurable": {"thread_id": thread, **person.ids, OUTBOUND_KEY: OPEN_OUTBOUND}}
 
     def context(self, person: Person) -> Context:
         return Context(**person.ids)

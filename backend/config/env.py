@@ -68,6 +68,14 @@ def env_list(name: str, default: list[str]) -> list[str]:
     return [item.strip() for item in value.split(",") if item.strip()]
 
 
+def env_int_list(name: str, default: list[int]) -> list[int]:
+    """Comma-separated integers (e.g. ports)."""
+    try:
+        return [int(item) for item in env_list(name, [str(d) for d in default])]
+    except ValueError as exc:
+        raise ImproperlyConfiguredError(f"{name} must be comma-separated integers.") from exc
+
+
 def env_json(name: str, default: Any) -> Any:
     """A JSON value (e.g. a list of provider configurations); malformed JSON fails at start-up."""
     value = os.environ.get(name)

@@ -48,7 +48,7 @@ class Workers:
         for index in range(count):
             log = self.log_dir / f"worker-{tag}-{index}.log"
             command = [sys.executable, "-m", "celery", "-A", "config", "worker", "-l", "INFO"]
-            command += ["-Q", "runs,default", "--pool", "threads", "--concurrency", str(self.concurrency)]
+            command += ["-Q", "runs,default,webhooks", "--pool", "threads", "--concurrency", str(self.concurrency)]
             command += ["-n", f"scale{tag}-{index}-{os.getpid()}@%h"]
             with log.open("wb") as out:
                 proc = subprocess.Popen(  # noqa: S603 - our own command line

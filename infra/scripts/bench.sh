@@ -47,7 +47,7 @@ KEY=$(cd backend && uv run --frozen --quiet python manage.py create_api_key --or
   --no-access-log --log-level warning --timeout-graceful-shutdown 3) &
 pids+=($!)
 for i in $(seq "$WORKERS"); do
-  (cd backend && exec setsid uv run --frozen --quiet celery -A config worker -l WARNING -Q default,runs --pool threads \
+  (cd backend && exec setsid uv run --frozen --quiet celery -A config worker -l WARNING -Q default,runs,webhooks --pool threads \
     --concurrency "$CONCURRENCY" -n "bench$i-$$@%h") &
   pids+=($!)
 done

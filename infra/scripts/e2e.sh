@@ -31,7 +31,7 @@ cleanup() {
 trap cleanup EXIT
 (cd backend && exec setsid uv run --frozen --quiet uvicorn config.asgi:application --host 127.0.0.1 --port "$PORT" --no-access-log --log-level warning --timeout-graceful-shutdown 3) &
 pids+=($!)
-(cd backend && exec setsid uv run --frozen --quiet celery -A config worker -l WARNING -Q default,runs --pool threads --concurrency 8 -n "e2e-$$@%h") &
+(cd backend && exec setsid uv run --frozen --quiet celery -A config worker -l WARNING -Q default,runs,webhooks --pool threads --concurrency 8 -n "e2e-$$@%h") &
 pids+=($!)
 for _ in $(seq 150); do curl -fsS "$ATRIUM_URL/agent/ok" >/dev/null 2>&1 && break; sleep 0.2; done
 curl -fsS "$ATRIUM_URL/agent/ok" >/dev/null || die "the server did not start"

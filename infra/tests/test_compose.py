@@ -50,7 +50,7 @@ def test_the_app_services_get_the_connection_urls():
 def test_runs_and_short_tasks_have_separate_workers_covering_every_queue():
     from django.conf import settings
 
-    from atrium.runtime.dispatch import RUNS_QUEUE
+    from atrium.runtime.dispatch import RUNS_QUEUE, WEBHOOKS_QUEUE
 
     services = load()["services"]
     consumed = {}
@@ -58,7 +58,11 @@ def test_runs_and_short_tasks_have_separate_workers_covering_every_queue():
         command = service.get("command") or []
         if "worker" in command:
             consumed[name] = command[command.index("-Q") + 1].split(",")
-    assert consumed == {"worker": [RUNS_QUEUE], "worker-default": [settings.CELERY_TASK_DEFAULT_QUEUE]}
+    assert consumed == {
+        "worker": [RUNS_QUEUE],
+        "worker-default": [settings.CELERY_TASK_DEFAULT_QUEUE],
+        "worker-webhooks": [WEBHOOKS_QUEUE],
+    }
 
 
 def test_beat_keeps_its_state_in_the_writable_tmp_of_a_read_only_container():
@@ -66,7 +70,7 @@ def test_beat_keeps_its_state_in_the_writable_tmp_of_a_read_only_container():
     command = services["beat"]["command"]
     assert command[command.index("-s") + 1].startswith("/tmp/")
     assert "--pidfile=" in command  # the default pidfile would go to the read-only code directory
-    for name in ("web", "worker", "worker-default", "beat", "migrate"):
+    for name in ("web", "worker", "worker-default", "worker-webhooks", "beat", "migrate"):
         assert services[name]["read_only"] is True, name
         assert services[name]["tmpfs"] == ["/tmp"], name
 

@@ -36,7 +36,7 @@ def test_every_ci_value_set_renders_valid_manifests():
 
 def test_runs_and_short_tasks_have_their_own_workers_each_scaled_on_its_queue():
     objects = by_name(check.render(CHART, defaults()))
-    for pool, queue in (("runs", "runs"), ("default", "default")):
+    for pool, queue in (("runs", "runs"), ("default", "default"), ("webhooks", "webhooks")):
         command = container(objects[f"Deployment/atrium-worker-{pool}"])["command"]
         assert command[command.index("-Q") + 1] == queue
         scaled = objects[f"ScaledObject/atrium-worker-{pool}"]["spec"]

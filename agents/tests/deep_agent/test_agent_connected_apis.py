@@ -13,6 +13,7 @@ from langgraph.types import Command
 
 from atrium_agents.auth import CREDENTIALS_KEY
 from atrium_agents.deep_agent.context import Context
+from atrium_agents.outbound import OUTBOUND_KEY
 from tests.conftest import ALICE
 
 TOKEN = "user-token-123"
@@ -114,3 +115,26 @@ async def test_paths_outside_the_api_are_refused(make_agent, api):
 def test_bad_specs_are_refused(spec):
     with pytest.raises(ValueError, match="connected_apis"):
         Context(connected_apis=[spec])
+
+
+async def test_without_the_runtimes_outbound_port_no_call_is_made(make_agent, api):
+    # given a runtime that hands the graph credentials but no outbound guard
+    base_url, seen = api
+    agent = make_agent(
+        connected_apis=[{"name": "crm", "provider": "acme-crm", "base_url": base_url, "scopes": ""}]
+    )
+    port = Port()
+    port.connected = True
+    config = {**agent.config(ALICE, "t3")}
+    config["configurable"] = {
+        **{k: v for k, v in config["configurable"].items() if k != OUTBOUND_KEY},
+        CREDENTIALS_KEY: port,
+    }
+    call = 'call call_connected_api {"api": "crm", "path": "/deals"}'
+    # when
+    result = await agent.graph.ainvoke(
+        {"messages": [{"role": "user", "content": call}]}, config, context=agent.context(ALICE)
+    )
+    # then the tool refuses, failing closed, and the API saw nothing
+    assert "no guarded outbound calls" in result["messages"][-1].text
+    assert seen == []

@@ -13,7 +13,7 @@ from atrium_agents.deep_agent.context import Context
 from atrium_agents.deep_agent.graph import SECRETS_KEY
 from atrium_agents.sandbox import BubblewrapProvider, BubblewrapSandbox
 from atrium_agents.sandbox.egress import EgressError, EgressPolicy, parse_rules
-from tests.conftest import ALICE, Agent
+from tests.conftest import ALICE, OPEN_OUTBOUND, Agent, OpenOutbound
 
 KEY = "sk-live-egress-4242"
 
@@ -56,7 +56,7 @@ def service() -> Iterator[KeyedService]:
 
 def _policy(secrets: dict[str, str] | None = None) -> EgressPolicy:
     rules = parse_rules([{"host": "127.0.0.1", "header": "X-Api-Key", "value": "${WEATHER_KEY}"}])
-    return EgressPolicy(rules, {"WEATHER_KEY": KEY} if secrets is None else secrets)
+    return EgressPolicy(rules, {"WEATHER_KEY": KEY} if secrets is None else secrets, OPEN_OUTBOUND)
 
 
 def _fetch(url: str) -> str:
@@ -232,3 +232,82 @@ def test_the_masker_catches_a_secret_split_across_reads():
     out = b"".join(masker.feed(chunk) for chunk in stream) + masker.flush()
 
     assert out == b"a ********* b ********* c sk-secre"
+
+
+def _connect(host: str, port: int) -> str:
+    """Code that asks the proxy for a tunnel and prints its status line."""
+    return (
+        'python3 -c "import socket\n'
+        "s = socket.create_connection(('127.0.0.1', 3128), timeout=10)\n"
+        f"s.sendall(b'CONNECT {host}:{port} HTTP/1.1\\\\r\\\\nHost: {host}:{port}\\\\r\\\\n\\\\r\\\\n')\n"
+        'print(s.recv(4096).decode().splitlines()[0])"'
+    )
+
+
+@pytest.fixture
+def redis_like() -> Iterator[int]:
+    """A TCP service on a port that is not a web port (a Redis or Postgres on the worker's host)."""
+    import socket
+
+    server = socket.create_server(("127.0.0.1", 0))
+    yield server.getsockname()[1]
+    server.close()
+
+
+def test_tunnels_go_only_to_web_ports_unless_the_operator_allows_more(
+    sandbox: BubblewrapSandbox, redis_like: int
+):
+    # given: the host is listed, but its service listens on a port that is not 80 or 443
+    rules = parse_rules([{"host": "127.0.0.1"}])
+    closed = EgressPolicy(rules, {}, OpenOutbound(ports=frozenset()))
+    opened = EgressPolicy(rules, {}, OpenOutbound(ports=frozenset({redis_like})))
+
+    # when
+    redis_default = sandbox.execute(_connect("127.0.0.1", 6379), egress=closed)
+    refused = sandbox.execute(_connect("127.0.0.1", redis_like), egress=closed)
+    allowed = sandbox.execute(_connect("127.0.0.1", redis_like), egress=opened)
+    by_rule = sandbox.execute(
+        _connect("127.0.0.1", redis_like),
+        egress=EgressPolicy(
+            parse_rules([{"host": "127.0.0.1", "port": redis_like}]), {}, OpenOutbound(ports=frozenset())
+        ),
+    )
+
+    # then
+    assert redis_default.output == "HTTP/1.1 403 Forbidden\n"
+    assert refused.output == "HTTP/1.1 403 Forbidden\n"
+    assert allowed.output == "HTTP/1.1 200 Connection established\n"
+    assert by_rule.output == "HTTP/1.1 200 Connection established\n"
+
+
+def test_the_proxy_connects_to_the_address_the_guard_checked(
+    sandbox: BubblewrapSandbox, service: KeyedService
+):
+    # given: a listed name only the guard can answer for (no DNS knows it)
+    port = service.server_address[1]
+    guard = OpenOutbound(addresses={"api.pinned.test": "127.0.0.1"})
+    rules = parse_rules([{"host": "api.pinned.test", "header": "X-Api-Key", "value": "${WEATHER_KEY}"}])
+
+    # when
+    result = sandbox.execute(
+        _fetch(f"http://api.pinned.test:{port}/forecast"),
+        egress=EgressPolicy(rules, {"WEATHER_KEY": KEY}, guard),
+    )
+
+    # then: the proxy asked the guard once and connected where it said, naming the host it was asked for
+    assert result.output == "forecast: sunny\n"
+    assert guard.asked == [("api.pinned.test", port)]
+    assert service.seen[0]["host"] == f"api.pinned.test:{port}"
+
+
+def test_without_a_guard_nothing_goes_out(sandbox: BubblewrapSandbox, service: KeyedService):
+    # when
+    result = sandbox.execute(
+        _fetch(f"http://127.0.0.1:{service.server_address[1]}/"),
+        egress=EgressPolicy(parse_rules([{"host": "127.0.0.1"}]), {}),
+    )
+
+    # then
+    assert result.output.startswith("403 [egress proxy] egress to 127.0.0.1:")
+    assert "no outbound guard" in result.output
+    assert service.seen == []

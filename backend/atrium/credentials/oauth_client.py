@@ -1,8 +1,12 @@
-"""Talking to authorization servers: Authlib's OAuth 2.0 client over httpx, with timeouts and a guard
-against provider URLs that point into the platform's own network."""
+"""Talking to authorization servers: Authlib's OAuth 2.0 client over httpx, with timeouts and the
+platform's one outbound guard (`core/http.py`): every request it sends is resolved, checked against
+private addresses and sent to the address checked, so a provider URL cannot point into the platform's
+own network, not even by answering DNS differently for the check and for the connection."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import httpx
@@ -21,9 +25,11 @@ TIMEOUT = 10.0  # seconds, every phase of a provider call
 try:
     import httpx2
 
+    HTTP_TRANSPORT: Any = httpx2.HTTPTransport
     HTTP_ERRORS: tuple[type[Exception], ...] = (httpx.HTTPError, httpx2.HTTPError)
 except ImportError:  # pragma: no cover - httpx2 is in the lock file
     HTTP_ERRORS = (httpx.HTTPError,)
+    HTTP_TRANSPORT = httpx.HTTPTransport
 CALL_ERRORS: tuple[type[Exception], ...] = (*HTTP_ERRORS, ValueError)
 # Errors after which the grant is gone: the user has to consent again. Anything else is transient.
 TERMINAL_ERRORS = frozenset({"invalid_grant", "unauthorized_client", "invalid_client", "access_denied"})
@@ -37,16 +43,16 @@ class ProviderError(Exception):
         self.terminal = terminal
 
 
-def _check_destination(url: str) -> None:
-    """Refuse provider URLs that are not public http(s) addresses (SSRF), unless the deployment allows
-    private ones (development, tests, an intranet identity provider): the same guard as every outbound
-    request to a user-supplied URL (`core/http.py`)."""
+@contextmanager
+def _guarded(provider: OAuthProvider) -> Iterator[None]:
+    """Refusals of the guard as provider errors: a host that does not resolve may come back, one that
+    points into the platform's network (unless the deployment allows private hosts) will not."""
     try:
-        http.resolve(url, allow_private=settings.ATRIUM_OAUTH_ALLOW_PRIVATE_HOSTS)
+        yield
     except http.UnresolvableURLError as exc:
-        raise ProviderError(str(exc), terminal=False) from None
+        raise ProviderError(f"{provider.slug}: {exc}", terminal=False) from None
     except http.UnsafeURLError as exc:
-        raise ProviderError(str(exc), terminal=True) from None
+        raise ProviderError(f"{provider.slug}: {exc}", terminal=True) from None
 
 
 def client_for(provider: OAuthProvider, *, scopes: list[str] | None = None) -> OAuth2Client:
@@ -65,6 +71,11 @@ def client_for(provider: OAuthProvider, *, scopes: list[str] | None = None) -> O
         code_challenge_method="S256",
         timeout=TIMEOUT,
         follow_redirects=False,
+        trust_env=False,
+        # Private hosts are allowed only by the deployment (development, an intranet identity provider).
+        transport=http.GuardedTransport(
+            allow_private=settings.ATRIUM_OAUTH_ALLOW_PRIVATE_HOSTS, inner=HTTP_TRANSPORT(trust_env=False)
+        ),
     )
 
 
@@ -77,9 +88,8 @@ def authorization_url(provider: OAuthProvider, *, scopes: list[str], state: str,
 
 
 def _call(provider: OAuthProvider, url: str, action: str, **kwargs: Any) -> dict[str, Any]:
-    _check_destination(url)
     try:
-        with client_for(provider) as client:
+        with _guarded(provider), client_for(provider) as client:
             if action == "code":
                 token = client.fetch_token(url, grant_type="authorization_code", **kwargs)
             else:
@@ -103,9 +113,8 @@ def revoke(provider: OAuthProvider, *, token: str, hint: str) -> bool:
     """Revoke a token at the provider (RFC 7009) when it supports it. True when it answered 2xx."""
     if not provider.revocation_url:
         return False
-    _check_destination(provider.revocation_url)
     try:
-        with client_for(provider) as client:
+        with _guarded(provider), client_for(provider) as client:
             response = client.revoke_token(provider.revocation_url, token=token, token_type_hint=hint)
     except HTTP_ERRORS:
         return False

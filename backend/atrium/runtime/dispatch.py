@@ -25,6 +25,8 @@ from atrium.runtime.streams import (
 )
 
 RUNS_QUEUE = "runs"
+# Webhook deliveries wait on outside receivers: their own queue, so they never hold up crons.
+WEBHOOKS_QUEUE = "webhooks"
 EXECUTE_RUN = "atrium.runtime.execute_run"
 # Run messages go straight onto the queue (the default exchange routes by queue name). By default every
 # publish re-declares the queue and its binding first: a broker round trip and most of the publish's

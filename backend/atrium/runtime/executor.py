@@ -45,6 +45,7 @@ from atrium.runtime.engine.state import interrupt_dict
 from atrium.runtime.engine.tracing import GraphTracingHandler, tracing_active
 from atrium.runtime.fencing import FencedSaver, RunFencedError, caused_by
 from atrium.runtime.models import RunStatus
+from atrium.runtime.outbound_port import OUTBOUND_CONFIGURABLE, RuntimeOutbound
 from atrium.runtime.persistence import persistence
 from atrium.runtime.redaction import run_kwargs_scrub
 from atrium.runtime.services.execution import (
@@ -278,6 +279,9 @@ async def execute(claim: RunClaim) -> tuple[RunResult, list[ProtocolEvent]]:
             config["configurable"][CREDENTIALS_CONFIGURABLE] = RuntimeCredentials(
                 user_id=claim.user_id, org_id=claim.org_id, role=claim.user_role, thread_id=claim.thread_id
             )
+            # Every outside call a graph makes for the user (connected APIs, sandbox egress) goes
+            # through the platform's guard with the deployment's settings.
+            config["configurable"][OUTBOUND_CONFIGURABLE] = RuntimeOutbound.from_settings()
             # Graph factories see the assistant's settings (its context) in their config, as graphs whose
             # structure depends on settings (the deep agent's middleware stack) need them to build.
             factory_config = {**config, "configurable": {**claim.context, **config["configurable"]}}

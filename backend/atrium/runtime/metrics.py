@@ -11,11 +11,11 @@ from django.db import DatabaseError, connection
 from prometheus_client.core import GaugeMetricFamily, Metric
 
 from atrium.core.metrics import redis_client, register_collector
-from atrium.runtime.dispatch import RUNS_QUEUE
+from atrium.runtime.dispatch import RUNS_QUEUE, WEBHOOKS_QUEUE
 from atrium.runtime.models import RunStatus
 
 logger = logging.getLogger(__name__)
-QUEUES = (RUNS_QUEUE, "default")
+QUEUES = (RUNS_QUEUE, "default", WEBHOOKS_QUEUE)
 
 
 def runs_by_status() -> Iterator[Metric]:

@@ -201,11 +201,21 @@ class WebhookDelivery(OrgOwnedModel):
     created_at = models.DateTimeField(auto_now_add=True)
     last_attempt_at = models.DateTimeField(null=True, blank=True)
     delivered_at = models.DateTimeField(null=True, blank=True)
+    # When the next attempt is due (a task message is meant to arrive then): the reconciler sends a
+    # new message for a pending delivery well past it, and an earlier message is dropped.
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    # Set while an attempt is in flight (until its deadline, plus a margin): no second attempt starts.
+    leased_until = models.DateTimeField(null=True, blank=True)
 
     class Meta(OrgOwnedModel.Meta):
         ordering = ("-created_at",)
         verbose_name_plural = "webhook deliveries"
-        indexes = [models.Index(fields=("org", "-created_at"), name="webhook_org_created")]
+        indexes = [
+            models.Index(fields=("org", "-created_at"), name="webhook_org_created"),
+            models.Index(
+                fields=("next_attempt_at",), name="webhook_pending_due", condition=models.Q(status="pending")
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.run_id} → {self.status}"

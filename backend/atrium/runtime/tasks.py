@@ -13,12 +13,12 @@ from django.conf import settings
 
 from atrium.core.logs import bind_log_ids
 from atrium.core.tenancy import system_scope
-from atrium.runtime.dispatch import EXECUTE_RUN, RUNS_QUEUE
+from atrium.runtime.dispatch import EXECUTE_RUN, RUNS_QUEUE, WEBHOOKS_QUEUE
 from atrium.runtime.services.cleanup import threads_expire as expire_threads
 from atrium.runtime.services.crons import cron_tick
 from atrium.runtime.services.execution import run_finish, temporary_thread_delete
 from atrium.runtime.services.sandboxes import sandboxes_expire as expire_sandboxes
-from atrium.runtime.services.webhooks import webhook_deliver
+from atrium.runtime.services.webhooks import webhook_deliver, webhooks_reconcile
 
 logger = logging.getLogger(__name__)
 # A tick left in the queue longer than this is dropped: a newer one has been sent meanwhile.
@@ -88,14 +88,29 @@ def _start_watchdog(**kwargs: Any) -> None:
     watchdog_start()
 
 
-@shared_task(name="atrium.runtime.deliver_webhook", bind=True, acks_late=True, ignore_result=True)
+@shared_task(
+    name="atrium.runtime.deliver_webhook",
+    bind=True,
+    queue=WEBHOOKS_QUEUE,
+    acks_late=True,
+    reject_on_worker_lost=True,
+    ignore_result=True,
+)
 def deliver_webhook(self: Any, delivery_id: str) -> None:
     """One attempt at a run's webhook; the service records it and says whether to retry (bounded by
     ATRIUM_WEBHOOK_MAX_ATTEMPTS, with exponential backoff). A redelivered message finds the delivery
-    no longer pending and does nothing."""
+    no longer pending, leased or not yet due, and does nothing."""
     attempt = webhook_deliver(delivery_id=delivery_id)
     if not attempt.done:
         raise self.retry(countdown=attempt.retry_in, max_retries=None)
+
+
+@shared_task(
+    name="atrium.runtime.webhooks_reconcile", queue=WEBHOOKS_QUEUE, acks_late=True, ignore_result=True
+)
+def reconcile_webhooks() -> int:
+    """Re-send pending deliveries whose message was lost (beat). No retry: the next beat is one."""
+    return webhooks_reconcile()
 
 
 @worker_shutting_down.connect

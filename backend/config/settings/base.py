@@ -10,6 +10,7 @@ from config.env import (
     env_bool,
     env_float,
     env_int,
+    env_int_list,
     env_json,
     env_list,
     env_path,
@@ -168,6 +169,10 @@ ATRIUM_SANDBOX_PROVIDER = env_str(
     "ATRIUM_SANDBOX_PROVIDER", "atrium_agents.sandbox.run_scoped:default_provider"
 )
 ATRIUM_SANDBOX_SWEEP_SECONDS = env_int("ATRIUM_SANDBOX_SWEEP_SECONDS", 300)
+# The sandbox egress proxy connects only to public addresses, on ports 80, 443 and a rule's own port.
+# The operator (not an org admin) may let it reach private addresses and more ports.
+ATRIUM_EGRESS_ALLOW_PRIVATE = env_bool("ATRIUM_EGRESS_ALLOW_PRIVATE", False)
+ATRIUM_EGRESS_ALLOWED_PORTS = env_int_list("ATRIUM_EGRESS_ALLOWED_PORTS", [])
 
 # How often beat looks for due crons: a cron fires at most this late.
 ATRIUM_CRONS_TICK_SECONDS = env_float("ATRIUM_CRONS_TICK_SECONDS", 10.0)
@@ -207,7 +212,17 @@ ATRIUM_WEBHOOK_MAX_ATTEMPTS = env_int("ATRIUM_WEBHOOK_MAX_ATTEMPTS", 6)
 # Retry n waits about BACKOFF * 2**(n-1) seconds (with jitter), at most BACKOFF_MAX.
 ATRIUM_WEBHOOK_BACKOFF_SECONDS = env_float("ATRIUM_WEBHOOK_BACKOFF_SECONDS", 10.0)
 ATRIUM_WEBHOOK_BACKOFF_MAX_SECONDS = env_float("ATRIUM_WEBHOOK_BACKOFF_MAX_SECONDS", 1800.0)
+# One attempt in all (connect, send, read), and the largest body sent.
 ATRIUM_WEBHOOK_TIMEOUT_SECONDS = env_float("ATRIUM_WEBHOOK_TIMEOUT_SECONDS", 10.0)
+ATRIUM_WEBHOOK_MAX_BODY_BYTES = env_int("ATRIUM_WEBHOOK_MAX_BODY_BYTES", 1 << 20)
+# Beat re-sends pending deliveries whose next attempt is overdue by this much (lost messages).
+ATRIUM_WEBHOOK_RECONCILE_AFTER_SECONDS = env_int("ATRIUM_WEBHOOK_RECONCILE_AFTER_SECONDS", 300)
+ATRIUM_WEBHOOK_RECONCILE_SECONDS = env_int("ATRIUM_WEBHOOK_RECONCILE_SECONDS", 60)
+CELERY_BEAT_SCHEDULE["webhooks-reconcile"] = {
+    "task": "atrium.runtime.webhooks_reconcile",
+    "schedule": float(ATRIUM_WEBHOOK_RECONCILE_SECONDS),
+    "options": {"expires": float(ATRIUM_WEBHOOK_RECONCILE_SECONDS)},
+}
 
 # Quotas (docs/architecture.md, Rate limits): defaults for orgs whose settings leave a value blank;
 # 0 is unlimited. Rates are per minute, as token buckets (a full minute's allowance may come at once).

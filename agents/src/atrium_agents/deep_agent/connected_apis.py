@@ -4,6 +4,8 @@ An assistant lists the APIs it may call (``connected_apis`` in its settings): a 
 provider that grants access, the scopes, and the API's base URL. The tool only reaches URLs under that
 base URL, so the user's token goes to no other host, and asks for the token at call time
 (``atrium_agents.auth``): without a grant the run interrupts with a "Connect <provider>" request.
+The call itself goes through the runtime's outbound port (``atrium_agents.outbound``), which refuses
+hosts in the platform's own network and connects to the address it checked.
 """
 
 from __future__ import annotations
@@ -12,15 +14,14 @@ import asyncio
 from typing import Any
 from urllib.parse import urlsplit
 
-import httpx
 from langchain.tools import ToolRuntime
 from langchain_core.tools import BaseTool, StructuredTool
 from typing_extensions import TypedDict
 
 from atrium_agents.auth import OAuthRequirement, provider_token
+from atrium_agents.outbound import NoOutboundError, outbound_of
 
 MAX_ANSWER_CHARS = 4000
-TIMEOUT_SECONDS = 15.0
 
 
 class ConnectedApiSpec(TypedDict):
@@ -67,14 +68,18 @@ def connected_api_tools(specs: list[ConnectedApiSpec]) -> list[BaseTool]:
             return f"Unknown API {api!r}; this assistant may call: {', '.join(sorted(by_name))}."
         try:
             url = _url(spec, path)
-        except ValueError as exc:
+            outbound = outbound_of(runtime.config)
+        except (ValueError, NoOutboundError) as exc:
             return str(exc)
         token = await provider_token(
             runtime.config, OAuthRequirement(spec["provider"], tuple(spec["scopes"].split()))
         )
-        async with httpx.AsyncClient(timeout=TIMEOUT_SECONDS, follow_redirects=False) as client:
-            response = await client.get(url, headers={"Authorization": token.authorization()})
-        return f"HTTP {response.status_code}\n{response.text[:MAX_ANSWER_CHARS]}"
+        answer = await outbound.get(
+            url, headers={"Authorization": token.authorization()}, max_bytes=MAX_ANSWER_CHARS * 4
+        )
+        if "status" not in answer:
+            return f"The call to {api} failed: {answer.get('refused') or answer.get('error')}"
+        return f"HTTP {answer['status']}\n{str(answer['text'])[:MAX_ANSWER_CHARS]}"
 
     def _call(api: str, path: str, runtime: ToolRuntime[Any]) -> str:
         return asyncio.run(_acall(api, path, runtime))

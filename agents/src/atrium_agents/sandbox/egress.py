@@ -15,7 +15,14 @@ The proxy allows a request only when its host matches a rule (``api.example.com`
 value resolved from the workspace's secrets, replacing any header of that name the sandbox sent; a
 rule with ``tls`` sends them upstream over HTTPS, so code asks for ``http://`` and the wire is
 encrypted. ``CONNECT`` (what clients do for ``https://``) is tunnelled to a listed host unchanged: the
-proxy cannot add headers inside TLS it does not terminate. The secret values never enter the sandbox:
+proxy cannot add headers inside TLS it does not terminate.
+
+Where the proxy connects is not the sandbox's choice, nor the rule's alone: the runtime's outbound
+guard (``atrium_agents.outbound``, handed in as ``EgressPolicy.guard``) resolves the host once and
+refuses loopback, private and link-local addresses (the worker's Redis and Postgres, cloud metadata at
+169.254.169.254) unless the operator allows them, and the proxy connects to the address it checked.
+Ports are 80, 443 and a rule's own ``port``, plus those the operator allows. Without a guard
+nothing goes out. The secret values never enter the sandbox:
 not its environment or files; and should an upstream echo one in its answer, the proxy overwrites it
 with ``*`` (asking for an uncompressed answer so it can) before relaying.
 """
@@ -39,6 +46,8 @@ from urllib.parse import urlsplit
 
 from typing_extensions import TypedDict
 
+from atrium_agents.outbound import OutboundPort
+
 logger = logging.getLogger(__name__)
 
 SANDBOX_DIR = "/run/egress"
@@ -55,6 +64,7 @@ _REFERENCE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 _HOST = re.compile(r"^(\*\.)?[A-Za-z0-9]([A-Za-z0-9\-.]*[A-Za-z0-9])?$")
 _HEADER = re.compile(r"^[A-Za-z0-9\-]+$")
 _HOP_BY_HOP = {"connection", "keep-alive", "proxy-authorization", "proxy-connection", "te", "upgrade"}
+_WEB_PORTS = frozenset({80, 443})
 
 
 class EgressRuleSpec(TypedDict, total=False):
@@ -62,13 +72,15 @@ class EgressRuleSpec(TypedDict, total=False):
 
     ``{"host": "api.example.com", "header": "Authorization", "value": "Bearer ${EXAMPLE_KEY}",
     "tls": true}``: requests to the host are allowed; ``header``/``value`` (optional) is set on every
-    plain-HTTP request to it; several rules for one host add several headers.
+    plain-HTTP request to it; several rules for one host add several headers. ``port`` (optional)
+    allows that port besides 80 and 443.
     """
 
     host: str
     header: str
     value: str
     tls: bool
+    port: int
 
 
 class EgressError(ValueError):
@@ -80,6 +92,7 @@ class EgressRule:
     host: str
     headers: tuple[tuple[str, str], ...] = ()
     tls: bool = False
+    ports: tuple[int, ...] = ()
 
     def matches(self, host: str) -> bool:
         host = host.lower().rstrip(".")
@@ -90,7 +103,7 @@ class EgressRule:
 
 def parse_rules(specs: Iterable[Mapping[str, Any]]) -> tuple[EgressRule, ...]:
     """Rules from settings, merged per host; raises `EgressError` naming what is wrong."""
-    merged: dict[str, tuple[list[tuple[str, str]], bool]] = {}
+    merged: dict[str, tuple[list[tuple[str, str]], bool, set[int]]] = {}
     for spec in specs:
         host = str(spec.get("host") or "").lower().rstrip(".")
         if not _HOST.match(host):
@@ -98,13 +111,21 @@ def parse_rules(specs: Iterable[Mapping[str, Any]]) -> tuple[EgressRule, ...]:
         header, value = spec.get("header"), spec.get("value")
         if (header is None) != (value is None):
             raise EgressError(f"egress rule for {host} needs both 'header' and 'value', or neither")
-        headers, tls = merged.setdefault(host, ([], False))
+        port = spec.get("port")
+        if port is not None and (type(port) is not int or not 0 < port < 65536):
+            raise EgressError(f"egress port {port!r} for {host} is not a port number")
+        headers, tls, ports = merged.setdefault(host, ([], False, set()))
         if header is not None:
             if not _HEADER.match(str(header)) or "\r" in str(value) or "\n" in str(value):
                 raise EgressError(f"egress header {header!r} for {host} is not a valid header")
             headers.append((str(header), str(value)))
-        merged[host] = (headers, tls or bool(spec.get("tls", False)))
-    return tuple(EgressRule(host, tuple(headers), tls) for host, (headers, tls) in merged.items())
+        if port is not None:
+            ports.add(port)
+        merged[host] = (headers, tls or bool(spec.get("tls", False)), ports)
+    return tuple(
+        EgressRule(host, tuple(headers), tls, tuple(sorted(ports)))
+        for host, (headers, tls, ports) in merged.items()
+    )
 
 
 def secret_names(rules: Iterable[EgressRule]) -> set[str]:
@@ -117,6 +138,18 @@ class EgressPolicy:
 
     rules: tuple[EgressRule, ...]
     secrets: Mapping[str, str] = field(default_factory=dict, repr=False)
+    # The runtime's outbound guard for this run (see the module's docstring); None refuses everything.
+    guard: OutboundPort | None = field(default=None, repr=False, compare=False)
+
+    def connect(self, rule: EgressRule, host: str, port: int) -> socket.socket:
+        """A connection to ``host:port`` for ``rule``, at the address the guard checked. Raises
+        PermissionError when the port or the address is refused, OSError when it cannot connect."""
+        if self.guard is None:
+            raise PermissionError("this runtime provides no outbound guard, so egress is off")
+        if port not in _WEB_PORTS and port not in rule.ports and port not in self.guard.egress_ports:
+            raise PermissionError(f"port {port} is not allowed for {host}")
+        address = self.guard.egress_address(host, port)
+        return socket.create_connection((address, port), timeout=_CONNECT_TIMEOUT)
 
     def rule_for(self, host: str) -> EgressRule | None:
         # The most specific rule wins: an exact host before a wildcard covering it.
@@ -233,10 +266,15 @@ class EgressProxy:
         """``CONNECT host:port``: a byte tunnel to a listed host (TLS end to end; nothing injected)."""
         host, _, port = target.rpartition(":")
         host = host.strip("[]")
-        if self._policy.rule_for(host) is None or not port.isdigit():
+        rule = self._policy.rule_for(host)
+        if rule is None or not port.isdigit():
             _answer(client, 403, f"egress to {host or target} is not allowed")
             return None
-        upstream = socket.create_connection((host, int(port)), timeout=_CONNECT_TIMEOUT)
+        try:
+            upstream = self._policy.connect(rule, host, int(port))
+        except PermissionError as exc:
+            _answer(client, 403, f"egress to {host}:{port} is not allowed: {exc}")
+            return None
         client.sendall(b"HTTP/1.1 200 Connection established\r\n\r\n")
         logger.info("egress CONNECT %s:%s", host, port)
         return upstream
@@ -262,7 +300,11 @@ class EgressProxy:
             return None, []
         masks = self._policy.secret_values(rule)
         port = url.port or (443 if rule.tls else 80)
-        upstream = socket.create_connection((url.hostname, port), timeout=_CONNECT_TIMEOUT)
+        try:
+            upstream = self._policy.connect(rule, url.hostname, port)
+        except PermissionError as exc:
+            _answer(client, 403, f"egress to {url.hostname}:{port} is not allowed: {exc}")
+            return None, []
         if rule.tls:
             upstream = ssl.create_default_context().wrap_socket(upstream, server_hostname=url.hostname)
         dropped = {name.lower() for name, _ in injected} | _HOP_BY_HOP | {"host"}

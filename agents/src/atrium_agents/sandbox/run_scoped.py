@@ -10,6 +10,7 @@ tenants never meet in one sandbox.
 
 from __future__ import annotations
 
+import dataclasses
 import importlib
 import logging
 import os
@@ -28,6 +29,7 @@ from deepagents.backends.sandbox import BaseSandbox
 from langgraph.config import get_config
 from langgraph.runtime import get_runtime
 
+from atrium_agents.outbound import NoOutboundError, outbound_of
 from atrium_agents.sandbox.bubblewrap import EXIT_SANDBOX_ERROR, BubblewrapProvider, BubblewrapSandbox
 from atrium_agents.sandbox.egress import EgressPolicy
 from atrium_agents.sandbox.provider import SandboxError, SandboxProvider, validate_labels
@@ -127,7 +129,14 @@ class RunScopedSandbox(BaseSandbox):
         if not isinstance(sandbox, BubblewrapSandbox):  # fail closed: no egress without our proxy
             message = "[sandbox] this sandbox provider has no egress proxy; network access is unavailable"
             return ExecuteResponse(output=message, exit_code=EXIT_SANDBOX_ERROR)
-        return sandbox.execute(command, timeout=timeout, egress=self._egress)
+        # The run's outbound guard decides where the proxy may connect; without one nothing goes out.
+        try:
+            guard = outbound_of(get_config())
+        except (RuntimeError, NoOutboundError):
+            guard = None
+        return sandbox.execute(
+            command, timeout=timeout, egress=dataclasses.replace(self._egress, guard=guard)
+        )
 
     def upload_files(self, files: list[tuple[str, bytes]]) -> list[FileUploadResponse]:
         try:

@@ -11,8 +11,17 @@
 * **SSRF guard.** The URL's host is resolved and must be public unless the org's admin allowed
   private addresses (`OrgSettings.webhook_allow_private`); the request goes to the checked address
   and redirects are not followed (atrium.core.http). Checked again at every attempt.
+* **Bounded.** An attempt has `ATRIUM_WEBHOOK_TIMEOUT_SECONDS` in all (connect, send and read: a
+  receiver dripping bytes is cut off), reads at most `RESPONSE_READ_LIMIT` bytes of the answer, and
+  sends at most `ATRIUM_WEBHOOK_MAX_BODY_BYTES` (a larger body is sent without the thread's `values`,
+  with `values_omitted: true`). Deliveries have their own queue (`webhooks`), so slow receivers
+  never hold up crons and cleanup on `default`.
 * **Retries** with exponential backoff on connection errors, timeouts, 408, 429 and 5xx, up to
   `ATRIUM_WEBHOOK_MAX_ATTEMPTS`; other 4xx and refused URLs end the delivery at once.
+* **Never lost, never twice at once.** Each pending delivery knows when its next attempt is due; the
+  reconciler (beat) sends a new message for one well past it (its message was lost with Redis or a
+  worker). An attempt takes a lease on the row, so a second message finds it leased (or not yet due)
+  and does nothing; a delivered one is never attempted again.
 """
 
 from __future__ import annotations
@@ -25,14 +34,17 @@ import random
 import time
 import uuid
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 import httpx
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
-from atrium.core.http import UnsafeURLError, check_literal, post, resolve
+from atrium.core import http
+from atrium.core.http import UnsafeURLError, check_literal
 from atrium.orgs.selectors import org_settings_get
 from atrium.orgs.services import org_webhook_secret
 from atrium.runtime.engine import dumps
@@ -40,7 +52,16 @@ from atrium.runtime.models import Run, Thread, WebhookDelivery, WebhookStatus
 
 logger = logging.getLogger(__name__)
 RETRYABLE_STATUSES = frozenset({408, 425, 429})
+USER_AGENT = "Atrium-Webhooks/1"
 ERROR_TEXT_LIMIT = 500
+# Bytes of a receiver's answer read: its status decides, and the log keeps only its first 200
+# characters; a receiver sending more is not read further.
+RESPONSE_READ_LIMIT = 64 * 1024
+# Time an attempt's lease has beyond its deadline (the DNS lookup and the record are not under it).
+LEASE_MARGIN_SECONDS = 60.0
+# A message may arrive this much before its delivery's next attempt is due (clocks of two hosts).
+EARLY_SLACK = timedelta(seconds=2)
+RECONCILE_BATCH = 500
 
 
 def webhook_validate(url: str | None, *, org_id: uuid.UUID) -> str | None:
@@ -77,13 +98,18 @@ def webhook_enqueue(*, run_id: str | uuid.UUID, values: Any) -> WebhookDelivery 
         return None
     if values is None:
         values = Thread.unscoped.filter(id=run.thread_id).values_list("values", flat=True).first()
+    payload = _run_payload(run, values)
+    if len(dumps(payload)) > settings.ATRIUM_WEBHOOK_MAX_BODY_BYTES:
+        # The receiver reads the thread's state from the API instead; the run's own fields still fit.
+        payload.update(values=None, values_omitted=True)
     delivery = WebhookDelivery.unscoped.create(
         org_id=run.org_id,
         run_id=run.id,
         thread_id=run.thread_id,
         url=url,
         run_status=run.status,
-        payload=_run_payload(run, values),
+        payload=payload,
+        next_attempt_at=timezone.now(),
     )
     delivery_id = str(delivery.id)
     transaction.on_commit(lambda: _send_task(delivery_id), robust=True)
@@ -94,6 +120,12 @@ def _send_task(delivery_id: str, *, countdown: float = 0) -> None:
     from atrium.runtime.tasks import deliver_webhook
 
     deliver_webhook.apply_async(args=(delivery_id,), countdown=countdown)
+
+
+def _lease_seconds() -> float:
+    """How long an attempt may hold its delivery: its deadline, plus time for the lookup and the
+    record, which the deadline does not cover."""
+    return float(settings.ATRIUM_WEBHOOK_TIMEOUT_SECONDS) + LEASE_MARGIN_SECONDS
 
 
 def signature_headers(*, secret: str, msg_id: str, timestamp: int, body: bytes) -> dict[str, str]:
@@ -125,59 +157,115 @@ def backoff(attempt: int) -> float:
 
 
 def webhook_deliver(*, delivery_id: str) -> Attempt:
-    """Make one attempt at a pending delivery and record it. Idempotent: a delivery that is no longer
-    pending (a redelivered task message) is left alone."""
+    """Make one attempt at a pending delivery and record it. Idempotent: a message for a delivery that
+    is no longer pending, has an attempt in flight (leased), or is not due yet (another message is
+    scheduled for it) does nothing."""
+    now = timezone.now()
     with transaction.atomic():
         delivery = WebhookDelivery.unscoped.select_for_update(skip_locked=True).filter(id=delivery_id).first()
         if delivery is None or delivery.status != WebhookStatus.PENDING:
             return Attempt(done=True)
+        if delivery.leased_until is not None and delivery.leased_until > now:
+            return Attempt(done=True)
+        if delivery.next_attempt_at is not None and delivery.next_attempt_at > now + EARLY_SLACK:
+            return Attempt(done=True)
         delivery.attempts += 1
-        delivery.last_attempt_at = timezone.now()
-        delivery.save(update_fields=["attempts", "last_attempt_at"])
+        delivery.last_attempt_at = now
+        delivery.leased_until = now + timedelta(seconds=_lease_seconds())
+        delivery.save(update_fields=["attempts", "last_attempt_at", "leased_until"])
     org_settings = org_settings_get(org_id=delivery.org_id)
     allow_private = bool(org_settings and org_settings.webhook_allow_private)
     generation = org_settings.webhook_secret_generation if org_settings else 1
     secret = org_webhook_secret(org_id=str(delivery.org_id), generation=generation)
+    body = dumps({**delivery.payload, "webhook_sent_at": timezone.now().isoformat()})
+    if len(body) > settings.ATRIUM_WEBHOOK_MAX_BODY_BYTES:
+        error = f"The body is {len(body)} bytes, over ATRIUM_WEBHOOK_MAX_BODY_BYTES."
+        return _record(delivery, status=WebhookStatus.FAILED, error=error)
+    headers = signature_headers(secret=secret, msg_id=str(delivery.id), timestamp=int(time.time()), body=body)
     try:
-        target = resolve(delivery.url, allow_private=allow_private)
+        response = http.send(
+            "POST",
+            delivery.url,
+            allow_private=allow_private,
+            content=body,
+            headers={"User-Agent": USER_AGENT, **headers},
+            deadline=settings.ATRIUM_WEBHOOK_TIMEOUT_SECONDS,
+            max_response_bytes=RESPONSE_READ_LIMIT,
+        )
     except UnsafeURLError as exc:
         logger.warning("webhook %s refused: %s", delivery.id, exc.message)
         return _record(delivery, status=WebhookStatus.REFUSED, error=exc.message)
-    body = dumps({**delivery.payload, "webhook_sent_at": timezone.now().isoformat()})
-    headers = signature_headers(secret=secret, msg_id=str(delivery.id), timestamp=int(time.time()), body=body)
-    timeout = httpx.Timeout(settings.ATRIUM_WEBHOOK_TIMEOUT_SECONDS, connect=5.0)
-    try:
-        response = post(target, content=body, headers=headers, timeout=timeout)
     except httpx.HTTPError as exc:
         return _retry_or_fail(delivery, error=f"{type(exc).__name__}: {exc}", response_status=None)
-    if 200 <= response.status_code < 300:
-        return _record(delivery, status=WebhookStatus.DELIVERED, response_status=response.status_code)
-    error = f"HTTP {response.status_code}: {response.text[:200]}"
-    if response.status_code >= 500 or response.status_code in RETRYABLE_STATUSES:
-        return _retry_or_fail(delivery, error=error, response_status=response.status_code)
-    return _record(delivery, status=WebhookStatus.FAILED, error=error, response_status=response.status_code)
+    if 200 <= response.status < 300:
+        return _record(delivery, status=WebhookStatus.DELIVERED, response_status=response.status)
+    error = f"HTTP {response.status}: {response.text[:200]}"
+    if response.status >= 500 or response.status in RETRYABLE_STATUSES:
+        return _retry_or_fail(delivery, error=error, response_status=response.status)
+    return _record(delivery, status=WebhookStatus.FAILED, error=error, response_status=response.status)
 
 
 def _retry_or_fail(delivery: WebhookDelivery, *, error: str, response_status: int | None) -> Attempt:
     if delivery.attempts >= settings.ATRIUM_WEBHOOK_MAX_ATTEMPTS:
         logger.warning("webhook %s failed after %d attempts: %s", delivery.id, delivery.attempts, error)
         return _record(delivery, status=WebhookStatus.FAILED, error=error, response_status=response_status)
-    _record(delivery, status=WebhookStatus.PENDING, error=error, response_status=response_status)
-    return Attempt(done=False, retry_in=backoff(delivery.attempts))
+    retry_in = backoff(delivery.attempts)
+    _record(
+        delivery,
+        status=WebhookStatus.PENDING,
+        error=error,
+        response_status=response_status,
+        retry_in=retry_in,
+    )
+    return Attempt(done=False, retry_in=retry_in)
 
 
 def _record(
-    delivery: WebhookDelivery, *, status: str, error: str = "", response_status: int | None = None
+    delivery: WebhookDelivery,
+    *,
+    status: str,
+    error: str = "",
+    response_status: int | None = None,
+    retry_in: float | None = None,
 ) -> Attempt:
+    """Record an attempt and release its lease. Only the attempt holding the lease records."""
+    now = timezone.now()
     changes: dict[str, Any] = {
         "status": status,
         "last_error": error[:ERROR_TEXT_LIMIT],
         "response_status": response_status,
+        "leased_until": None,
+        "next_attempt_at": now + timedelta(seconds=retry_in) if retry_in is not None else None,
     }
     if status == WebhookStatus.DELIVERED:
-        changes["delivered_at"] = timezone.now()
-    WebhookDelivery.unscoped.filter(id=delivery.id).update(**changes)
+        changes["delivered_at"] = now
+    WebhookDelivery.unscoped.filter(id=delivery.id, leased_until=delivery.leased_until).update(**changes)
     return Attempt(done=status != WebhookStatus.PENDING)
+
+
+def webhooks_reconcile() -> int:
+    """Send a new message for each pending delivery whose next attempt is overdue by more than
+    `ATRIUM_WEBHOOK_RECONCILE_AFTER_SECONDS` and that no attempt holds: its message was lost (Redis
+    restarted, a worker died holding it). Moving `next_attempt_at` to now makes the new message due and
+    keeps the next reconciliation from sending another before this one has had its chance."""
+    now = timezone.now()
+    overdue = now - timedelta(seconds=settings.ATRIUM_WEBHOOK_RECONCILE_AFTER_SECONDS)
+    with transaction.atomic():
+        ids = [
+            str(delivery_id)
+            for delivery_id in WebhookDelivery.unscoped.select_for_update(skip_locked=True)
+            .filter(status=WebhookStatus.PENDING)
+            .filter(Q(leased_until__isnull=True) | Q(leased_until__lt=now))
+            .filter(Q(next_attempt_at__lt=overdue) | Q(next_attempt_at__isnull=True, created_at__lt=overdue))
+            .order_by("next_attempt_at")
+            .values_list("id", flat=True)[:RECONCILE_BATCH]
+        ]
+        WebhookDelivery.unscoped.filter(id__in=ids).update(next_attempt_at=now, leased_until=None)
+        for delivery_id in ids:
+            transaction.on_commit(lambda d=delivery_id: _send_task(d), robust=True)  # type: ignore[misc]
+    if ids:
+        logger.warning("re-sent %d webhook deliveries whose messages were lost", len(ids))
+    return len(ids)
 
 
 def webhook_redeliver(*, delivery_ids: list[uuid.UUID]) -> int:
@@ -191,7 +279,12 @@ def webhook_redeliver(*, delivery_ids: list[uuid.UUID]) -> int:
             .values_list("id", flat=True)
         )
         WebhookDelivery.unscoped.filter(id__in=ids).update(
-            status=WebhookStatus.PENDING, attempts=0, last_error="", response_status=None
+            status=WebhookStatus.PENDING,
+            attempts=0,
+            last_error="",
+            response_status=None,
+            next_attempt_at=timezone.now(),
+            leased_until=None,
         )
         for delivery_id in ids:
             transaction.on_commit(lambda d=str(delivery_id): _send_task(d), robust=True)  # type: ignore[misc]

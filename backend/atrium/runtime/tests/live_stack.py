@@ -354,7 +354,7 @@ def live_stack(
             "config",
             "worker",
             "-Q",
-            "default,runs",
+            "default,runs,webhooks",
             "--pool",
             "threads",
             "--concurrency",

@@ -61,12 +61,12 @@ def test_sandboxed_code_reaches_an_allowed_api_with_the_workspace_secret_it_neve
     # given an org secret and an assistant whose sandbox may reach the API with it
     slug = _set_secret(stack, "WEATHER_KEY", keyed_api.key)
     client = stack.sync_client("editor")
-    rule = {"host": "127.0.0.1", "header": "X-Api-Key", "value": "${WEATHER_KEY}"}
+    port = keyed_api.server_address[1]
+    rule = {"host": "127.0.0.1", "port": port, "header": "X-Api-Key", "value": "${WEATHER_KEY}"}
     assistant = client.assistants.create(
         graph_id="agent", context={"model": "offline", "sandbox": "thread", "sandbox_egress": [rule]}
     )
     thread = client.threads.create()
-    port = keyed_api.server_address[1]
     command = f"curl -sS http://127.0.0.1:{port}/forecast; curl -sS http://example.org/; env | grep -ci key"
     try:
         # when the agent runs code calling the API, a host not listed, and looking for keys

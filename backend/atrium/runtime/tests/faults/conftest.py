@@ -82,7 +82,7 @@ class FaultStack:
                 "config",
                 "worker",
                 "-Q",
-                "default,runs",
+                "default,runs,webhooks",
                 "--pool",
                 "threads",
                 "--concurrency",

@@ -71,6 +71,11 @@ def reload(delivery: WebhookDelivery) -> WebhookDelivery:
     return WebhookDelivery.unscoped.get(id=delivery.id)
 
 
+def backoff_passes(delivery: WebhookDelivery) -> None:
+    """The retry's time comes (its message would arrive now)."""
+    WebhookDelivery.unscoped.filter(id=delivery.id).update(next_attempt_at=timezone.now())
+
+
 def test_a_delivery_is_signed_with_the_orgs_secret_and_carries_the_run(
     editor, admin, receiver: Receiver, sent, finished_run
 ):
@@ -129,7 +134,13 @@ def test_a_server_error_is_retried_with_backoff_and_then_delivered(
     after_first = reload(delivery)
     assert (after_first.status, after_first.attempts, after_first.response_status) == ("pending", 1, 500)
     assert after_first.last_error.startswith("HTTP 500")
+    assert after_first.leased_until is None
+    assert 2.0 <= (after_first.next_attempt_at - timezone.now()).total_seconds() <= 4.0
+    # a message before then (a duplicate) does nothing
+    assert webhooks.webhook_deliver(delivery_id=str(delivery.id)).done
+    assert len(receiver.requests) == 1
     # the retry is delivered, with the same webhook-id (receivers deduplicate on it)
+    backoff_passes(delivery)
     assert webhooks.webhook_deliver(delivery_id=str(delivery.id)).done
     assert [r.headers["webhook-id"] for r in receiver.requests] == [str(delivery.id)] * 2
     done = reload(delivery)
@@ -144,7 +155,10 @@ def test_retries_stop_at_the_attempt_bound(editor, receiver, sent, settings, fin
     allow_private(editor.org)
     receiver.statuses = [503]
     delivery = finished_run(editor, receiver.url)
-    outcomes = [webhooks.webhook_deliver(delivery_id=str(delivery.id)).done for _ in range(3)]
+    outcomes = []
+    for _ in range(3):
+        backoff_passes(delivery)
+        outcomes.append(webhooks.webhook_deliver(delivery_id=str(delivery.id)).done)
     assert outcomes == [False, False, True]
     failed = reload(delivery)
     assert (failed.status, failed.attempts, failed.response_status) == ("failed", 3, 503)
