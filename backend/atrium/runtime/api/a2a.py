@@ -7,7 +7,7 @@ The mapping: an A2A *context* is a thread (`contextId` = thread id; a message wi
 new thread), a *task* is a run (`id` = run id). A message's text parts become one user message in the
 graph's `messages`; the task's artifact is the last message of the final state (and the whole state
 as a data part). Runs go through the same `run_create` as every other run, so authentication,
-tenancy, roles (editor to send, viewer to read a task) and auth handlers are the Agent Server API's.
+tenancy, permissions (use_agents to send, read to read a task) and auth handlers are the Agent Server API's.
 """
 
 from __future__ import annotations

@@ -5,7 +5,7 @@ Stateless and JSON-only: every POST carries one JSON-RPC message and gets its an
 A client that probes the newer `server/discover` gets "method not found" and falls back to the
 `initialize` handshake. A tool call is an ordinary stateless run of the assistant (its arguments are the
 run's input) that the request waits for; authentication, tenancy and roles are the Agent Server
-API's own (listing needs viewer, calling editor).
+API's own (listing needs read, calling use_agents).
 """
 
 from __future__ import annotations

@@ -423,7 +423,7 @@ def run_cancel_many(
 
 
 def run_delete(*, thread_id: uuid.UUID | str, run_id: uuid.UUID | str) -> None:
-    """Only admins delete runs (editors may cancel them)."""
+    """Only admins delete runs (whoever may use the thread may cancel them)."""
     scope = current_scope()
     scope.require(Permission.MANAGE_ORG)
     with transaction.atomic():

@@ -1,4 +1,4 @@
-"""`make apikey ORG=demo EMAIL=alice@demo.local ROLE=editor`: provision a service account's key.
+"""`make apikey ORG=demo EMAIL=alice@demo.local ROLE=builder`: provision a service account's key.
 
 Creates the org, the user and the membership when they do not exist, and prints the key as the last
 line so scripts can capture it with `tail -n1`.

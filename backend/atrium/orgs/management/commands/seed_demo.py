@@ -20,7 +20,7 @@ DEMO_USERS = (
 
 
 class Command(BaseCommand):
-    help = "Create the demo org (slug demo) with an admin, an editor and a viewer."
+    help = "Create the demo org (slug demo) with an admin, a builder, an end user and a viewer."
 
     def handle(self, *args: Any, **options: Any) -> None:
         password = os.environ.get("ATRIUM_DEMO_PASSWORD", "atrium-demo")
