@@ -143,6 +143,30 @@ class LiveStack:
     def headers(self, who: str = "editor") -> dict[str, str]:
         return {"x-api-key": self.keys[who]} if who != "anonymous" else {}
 
+    def admin_approve(
+        self,
+        assistant_id: str | None = None,
+        *,
+        secrets: list[str] = (),
+        hosts: list[str] = (),  # type: ignore[assignment]
+    ) -> None:
+        """As org `a`'s admin: add `hosts` to the org's approved egress hosts and grant `secrets` to the
+        assistant (what a builder's settings may reach, atrium.assistants.policy)."""
+        base = f"{self.base_url}/api/v1/orgs/{self.org_slug('admin')}"
+        headers = self.headers("admin")
+        if hosts:
+            approved = httpx.get(f"{base}/policy", headers=headers, timeout=10).json()["egress_hosts"]
+            body = {"egress_hosts": sorted({*approved, *hosts})}
+            httpx.put(f"{base}/policy", json=body, headers=headers, timeout=10).raise_for_status()
+        if assistant_id is not None:
+            grants = {"secrets": list(secrets), "audience": "everyone"}
+            url = f"{base}/assistants/{assistant_id}/grants"
+            httpx.put(url, json=grants, headers=headers, timeout=10).raise_for_status()
+
+    def org_slug(self, who: str = "admin") -> str:
+        orgs = httpx.get(f"{self.base_url}/api/v1/orgs", headers=self.headers(who), timeout=10).json()
+        return str(orgs[0]["slug"])
+
     def logs(self, lines: int = 60) -> str:
         out = []
         for path in sorted(self.log_dir.glob("*.log")):

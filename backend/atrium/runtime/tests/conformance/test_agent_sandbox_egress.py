@@ -63,9 +63,11 @@ def test_sandboxed_code_reaches_an_allowed_api_with_the_workspace_secret_it_neve
     client = stack.sync_client("editor")
     port = keyed_api.server_address[1]
     rule = {"host": "127.0.0.1", "port": port, "header": "X-Api-Key", "value": "${WEATHER_KEY}"}
-    assistant = client.assistants.create(
-        graph_id="agent", context={"model": "offline", "sandbox": "thread", "sandbox_egress": [rule]}
-    )
+    # (an admin approved the host and granted the secret to the assistant the builder configures)
+    assistant = client.assistants.create(graph_id="agent", context={"model": "offline", "sandbox": "thread"})
+    stack.admin_approve(assistant["assistant_id"], secrets=["WEATHER_KEY"], hosts=["127.0.0.1"])
+    context = {"model": "offline", "sandbox": "thread", "sandbox_egress": [rule]}
+    client.assistants.update(assistant["assistant_id"], context=context)
     thread = client.threads.create()
     command = f"curl -sS http://127.0.0.1:{port}/forecast; curl -sS http://example.org/; env | grep -ci key"
     try:

@@ -42,6 +42,7 @@ def test_the_orgs_model_key_reaches_the_provider_and_is_stored_nowhere(
     slug = _set_secret(stack, "OPENAI_API_KEY", key)
     client = stack.sync_client("editor")
     assistant = client.assistants.create(graph_id="agent", context={"model": "openai:gpt-fake"})
+    stack.admin_approve(assistant["assistant_id"], secrets=["OPENAI_API_KEY"])
     thread = client.threads.create()
     seen_before = len(fake_provider.requests)
     try:
@@ -87,6 +88,7 @@ def test_a_client_cannot_supply_the_secrets_mapping(stack: LiveStack, fake_provi
     # given an org without a model key and an OpenAI assistant
     client = stack.sync_client("editor")
     assistant = client.assistants.create(graph_id="agent", context={"model": "openai:gpt-fake"})
+    stack.admin_approve(assistant["assistant_id"], secrets=["OPENAI_API_KEY"])
     seen_before = len(fake_provider.requests)
     # when a client puts its own secrets mapping in the run's config
     result = client.runs.wait(
