@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.core.validators import MinValueValidator
 from django.db import models
 
 from atrium.core.ids import uuid7
@@ -66,7 +67,8 @@ class ApiKey(OrgOwnedModel):
 
 class OrgSettings(OrgOwnedModel):
     """An org's operational settings, edited by its admins in the Django admin. A blank limit means the
-    deployment's default (`ATRIUM_RATE_*` / `ATRIUM_MAX_CONCURRENT_RUNS` settings); 0 means unlimited."""
+    deployment's default (`ATRIUM_RATE_*` / `ATRIUM_MAX_CONCURRENT_RUNS` settings); 0 means unlimited
+    (except for the run caps, which can only lower the deployment's)."""
 
     id = models.UUIDField(primary_key=True, default=uuid7, editable=False)
     webhook_allow_private = models.BooleanField(
@@ -91,6 +93,22 @@ class OrgSettings(OrgOwnedModel):
     )
     max_concurrent_runs = models.PositiveIntegerField(
         null=True, blank=True, help_text="Runs executing at once; more wait, pending, for a free slot."
+    )
+    # Run caps lower the operator's (`ATRIUM_RUN_MAX_SECONDS` / `ATRIUM_RUN_MAX_STEPS`), never raise
+    # them: the lowest of assistant, org and operator wins (`atrium/core/run_limits.py`).
+    run_max_seconds = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1)],
+        help_text="Wall-clock seconds a run may execute before it ends with an error. Blank: the "
+        "deployment's limit; a value above it has no effect.",
+    )
+    run_max_steps = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1)],
+        help_text="Graph steps (LangGraph's recursion limit) a run may take before it ends with an "
+        "error. Blank: the deployment's limit; a value above it has no effect.",
     )
     updated_at = models.DateTimeField(auto_now=True)
 

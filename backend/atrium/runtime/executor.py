@@ -26,6 +26,7 @@ from psycopg_pool import PoolTimeout
 
 from atrium.assistants.graphs import registry
 from atrium.core.logs import bind_log_ids
+from atrium.core.run_limits import SECONDS_KEY, STEPS_KEY, RunLimits
 from atrium.runtime import checkpoints
 from atrium.runtime.auth_user import AuthUser
 from atrium.runtime.credentials_port import CREDENTIALS_CONFIGURABLE, RuntimeCredentials
@@ -57,6 +58,8 @@ from atrium.runtime.services.execution import (
     run_finish_async,
     run_has_checkpoint,
     run_lease_renew,
+    run_limits_for,
+    run_org_caps_read,
 )
 from atrium.runtime.streams import CONTROL_CHANNEL, EventBatches, RunPublisher, get_redis
 from atrium.runtime.tenant_store import TenantStore
@@ -67,6 +70,9 @@ SERVER_CONTEXT_FIELDS = ("user_id", "org_id", "assistant_id", "thread_id")
 DEFAULT_MODEL = os.environ.get("ATRIUM_DEFAULT_MODEL", "")
 # The outcome of an attempt whose lease was taken over by another worker: nothing to record.
 FENCED = "fenced"
+# Stop actions of the run limits (`cancel_run`): the run ends with an error, keeping its checkpoints.
+TIME_LIMIT = "time_limit"
+STREAM_LIMIT = "stream_limit"
 
 
 def _new_loop() -> asyncio.AbstractEventLoop:
@@ -263,7 +269,13 @@ async def execute(claim: RunClaim) -> tuple[RunResult, list[ProtocolEvent]]:
     if tracing_active():  # model and tool calls as spans under the task's span
         config["callbacks"] = [GraphTracingHandler()]
     control = RunControl()
-    publisher = RunPublisher(claim.run_id, claim.thread_id, get_redis())
+    publisher = RunPublisher(
+        claim.run_id,
+        claim.thread_id,
+        get_redis(),
+        max_events=max(settings.ATRIUM_RUN_MAX_STREAM_EVENTS, 0),
+        on_capped=lambda: wl.cancel_run(claim.run_id, STREAM_LIMIT),
+    )
     terminal: list[ProtocolEvent] = []
     kwargs = claim.kwargs
     async with contextlib.AsyncExitStack() as stack:
@@ -303,6 +315,10 @@ async def execute(claim: RunClaim) -> tuple[RunResult, list[ProtocolEvent]]:
                 status=RunStatus.ERROR, result={"__error__": error_payload(exc)}, error=error_payload(exc)
             ), [ProtocolEvent("lifecycle", (), {"event": "failed", "error": str(exc)})]
         await run_kwargs_scrub(stores.pool, graph=graph, run_id=claim.run_id, kwargs=kwargs)
+        limits = run_limits_for(claim, config=config, graph_steps=_bound_steps(graph))
+        config.pop(SECONDS_KEY, None)  # Atrium's key, not LangGraph's
+        if limits.steps is not None:
+            config[STEPS_KEY] = limits.steps
         request = RunRequest(
             run_id=claim.run_id,
             thread_id=claim.thread_id,
@@ -359,6 +375,12 @@ async def execute(claim: RunClaim) -> tuple[RunResult, list[ProtocolEvent]]:
         task = asyncio.ensure_future(pump())
         wl.active[claim.run_id] = task
         heartbeat = asyncio.ensure_future(_heartbeat(wl, claim, stores.pool))
+        # The wall-clock cap stops the graph as a cancel does (at its next await), then ends it `error`.
+        deadline = (
+            asyncio.get_running_loop().call_later(limits.seconds, wl.cancel_run, claim.run_id, TIME_LIMIT)
+            if limits.seconds
+            else None
+        )
         try:
             await task
         except asyncio.CancelledError:
@@ -368,6 +390,8 @@ async def execute(claim: RunClaim) -> tuple[RunResult, list[ProtocolEvent]]:
                 publishing.cancel()
                 raise
         finally:
+            if deadline is not None:
+                deadline.cancel()
             wl.active.pop(claim.run_id, None)
             wl.controls.pop(claim.run_id, None)
             queue.close()
@@ -375,8 +399,11 @@ async def execute(claim: RunClaim) -> tuple[RunResult, list[ProtocolEvent]]:
             await publishing  # may wait for Redis to come back: the lease is renewed meanwhile
         finally:
             heartbeat.cancel()
-        # A stop that landed as the graph returned (the pump saw it first) counts too.
+        # A stop that landed as the graph returned (the pump saw it first) counts too, and so does a
+        # stream cap reached by the last events (dropped: the run must not end as if complete).
         cancelled_action = cancelled_action or wl.cancel_actions.pop(claim.run_id, "") or claim.cancel_action
+        if not cancelled_action and publisher.capped:
+            cancelled_action = STREAM_LIMIT
         if (
             cancelled_action != FENCED
             and stream.outcome is not None
@@ -445,6 +472,14 @@ async def execute(claim: RunClaim) -> tuple[RunResult, list[ProtocolEvent]]:
             "checkpoint_end": _jsonable(checkpoint_ref(snapshot.config)),
             "call_counts": counts,
         }
+        if cancelled_action in (TIME_LIMIT, STREAM_LIMIT):
+            payload = _limit_error(cancelled_action, limits)
+            # Past the stream's cap: this event and the end marker are the only appends allowed.
+            await publisher.publish([RunEvent("error", payload)], [], uncapped=True)
+            terminal = [ProtocolEvent("lifecycle", (), {"event": "failed", "error": payload["message"]})]
+            return RunResult(
+                status=RunStatus.ERROR, result={"__error__": payload}, error=payload, **base
+            ), terminal
         if cancelled_action:
             terminal = [ProtocolEvent("lifecycle", (), {"event": "interrupted"})]
             status = "rollback" if cancelled_action == "rollback" else RunStatus.INTERRUPTED
@@ -461,6 +496,27 @@ async def execute(claim: RunClaim) -> tuple[RunResult, list[ProtocolEvent]]:
         if all_interrupts and isinstance(values, dict):
             result = {**values, "__interrupt__": all_interrupts}
         return RunResult(status=RunStatus.SUCCESS, result=result, **base), terminal
+
+
+def _bound_steps(graph: Any) -> int | None:
+    """The `recursion_limit` a graph binds itself (`with_config`), if any: deep agents set one."""
+    value = (getattr(graph, "config", None) or {}).get(STEPS_KEY)
+    return value if isinstance(value, int) and value > 0 else None
+
+
+def _limit_error(action: str, limits: RunLimits) -> dict[str, str]:
+    """The error a run stopped by a limit ends with: on the run, its `error` event and its thread."""
+    if action == TIME_LIMIT:
+        return {
+            "error": "RunTimeLimitExceeded",
+            "message": f"The run exceeded its time limit of {limits.seconds} seconds and was stopped. "
+            "Steps it completed are kept.",
+        }
+    return {
+        "error": "RunStreamLimitExceeded",
+        "message": f"The run emitted more than {settings.ATRIUM_RUN_MAX_STREAM_EVENTS} stream events "
+        "and was stopped; events after the limit were not recorded. Steps it completed are kept.",
+    }
 
 
 def _postgres_lost(claim: RunClaim, error: BaseException | None) -> bool:
@@ -511,6 +567,8 @@ async def attempt(run_id: str, worker_id: str) -> Attempt:
     try:
         async with stores.pool.connection() as conn:
             claim = await run_claim_async(conn, run_id=run_id, worker_id=worker_id)
+            if claim is not None:
+                claim = await run_org_caps_read(conn, claim=claim)
     except RunsAtCapacityError:
         return Attempt(at_capacity=True)
     if claim is None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import copy
+import dataclasses
 import json
 import logging
 import time
@@ -18,6 +19,7 @@ from psycopg.rows import tuple_row
 from psycopg.types.json import Jsonb
 
 from atrium.core.metrics import run_latency
+from atrium.core.run_limits import RunLimits, run_limits_resolve
 from atrium.credentials.selectors import workspace_secrets_unseal
 from atrium.runtime import checkpoints
 from atrium.runtime.db import prepared_cursor
@@ -74,6 +76,11 @@ class RunClaim:
     # The org's workspace secrets in plain text (name -> value), read with the claim: for the graph
     # factory and tools, never for logs (not in the repr).
     secrets: dict[str, str] = field(default_factory=dict, repr=False)
+    # The assistant's own config (its run limits cap what the thread and request ask for), and the
+    # org's run caps, read right after the claim (`run_org_caps_read`; None: the operator's).
+    assistant_config: dict[str, Any] = field(default_factory=dict)
+    org_run_max_seconds: int | None = None
+    org_run_max_steps: int | None = None
 
 
 def _merge_config(*layers: dict[str, Any]) -> dict[str, Any]:
@@ -181,7 +188,8 @@ def _claimed(run_id: str, row: Any) -> RunClaim | None:
         k: v for k, v in (request_config.get("configurable") or {}).items() if k not in RESERVED_CONFIGURABLE
     }
     request_config["configurable"] = configurable
-    config = _merge_config(_json(assistant_config) or {}, _json(thread_config) or {}, request_config)
+    assistant_config = _json(assistant_config) or {}
+    config = _merge_config(assistant_config, _json(thread_config) or {}, request_config)
     context = {**(_json(assistant_context) or {}), **(kwargs.get("context") or {})}
     return RunClaim(
         run_id=str(run_id),
@@ -202,6 +210,36 @@ def _claimed(run_id: str, row: Any) -> RunClaim | None:
         secrets=workspace_secrets_unseal(
             org_id=str(org_id), sealed=zip(secret_names or (), secret_values or (), strict=True)
         ),
+        assistant_config=assistant_config,
+    )
+
+
+# The org's run caps. Read after the claim rather than by it: the claim's SQL function stays as it
+# is, and a cap change applies from the next claim on.
+_ORG_RUN_CAPS = "SELECT run_max_seconds, run_max_steps FROM orgs_orgsettings WHERE org_id = %(org)s"
+
+
+async def run_org_caps_read(conn: Any, *, claim: RunClaim) -> RunClaim:
+    """`claim` with its org's run caps (async pool)."""
+    async with conn.cursor(row_factory=tuple_row) as cur:
+        await cur.execute(_ORG_RUN_CAPS, {"org": claim.org_id})
+        row = await cur.fetchone()
+    if row is None:
+        return claim
+    return dataclasses.replace(claim, org_run_max_seconds=row[0], org_run_max_steps=row[1])
+
+
+def run_limits_for(claim: RunClaim, *, config: dict[str, Any], graph_steps: int | None) -> RunLimits:
+    """The limits this attempt executes with: the lowest of what the run asks for (or the graph's own
+    `recursion_limit`) and the assistant's, the org's and the operator's caps."""
+    return run_limits_resolve(
+        assistant_config=claim.assistant_config,
+        requested_config=config,
+        graph_steps=graph_steps,
+        org_steps=claim.org_run_max_steps,
+        org_seconds=claim.org_run_max_seconds,
+        operator_steps=max(settings.ATRIUM_RUN_MAX_STEPS, 0),
+        operator_seconds=max(settings.ATRIUM_RUN_MAX_SECONDS, 0),
     )
 
 

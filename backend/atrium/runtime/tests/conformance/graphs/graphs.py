@@ -13,7 +13,9 @@ Each is the smallest graph that exercises one part of the protocol (agent-protoc
 * ``connected``: calls a protected resource (``url``) as the user at ``provider``, with a token asked
   for at call time (consent interrupts the run when there is none).
 * ``slow``: ``n`` supersteps (default 15), each sleeping ``delay`` seconds (default 0.2) and writing
-  the custom event ``{"tick": i}``; for cancel, join, reconnect and double-texting.
+  the custom event ``{"tick": i}``; for cancel, join, reconnect and double-texting (and, with a
+  large ``n``, the run limits).
+* ``chatter``: one node that writes custom events ``{"n": i}`` without end (the stream cap).
 """
 
 from __future__ import annotations
@@ -235,3 +237,24 @@ _connected.add_node("call_resource", _call_resource)
 _connected.add_edge(START, "call_resource")
 _connected.add_edge("call_resource", END)
 connected = _connected.compile()
+
+
+class ChatterState(TypedDict, total=False):
+    said: int
+
+
+async def _chatter(state: ChatterState) -> dict[str, Any]:
+    write = get_stream_writer()
+    i = 0
+    while True:
+        write({"n": i})
+        i += 1
+        if i % 50 == 0:
+            await asyncio.sleep(0)  # a misbehaving graph, but one that can still be stopped
+
+
+_chatter_graph = StateGraph(ChatterState)
+_chatter_graph.add_node("chatter", _chatter)
+_chatter_graph.add_edge(START, "chatter")
+_chatter_graph.add_edge("chatter", END)
+chatter = _chatter_graph.compile()
