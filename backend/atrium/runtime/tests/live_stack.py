@@ -30,7 +30,7 @@ import sys
 import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -176,8 +176,9 @@ def _redis_url(url: str, db: int) -> str:
 
 
 def _seed() -> dict[str, str]:
-    """Three orgs. `a` has an admin, an editor, a second editor and a viewer; `b` an editor; `fuzz` an
-    admin whose org the OpenAPI fuzzing may fill and change at will, away from everyone else's."""
+    """Three orgs. `a` has an admin, two builders (`editor`, `editor2`), two end users (`enduser`,
+    `enduser2`) and a viewer; `b` a builder (`other`); `fuzz` an admin whose org the OpenAPI fuzzing
+    may fill and change at will, away from everyone else's."""
     from atrium.accounts.services import user_get_or_create
     from atrium.core.tenancy import Role, Scope, scoped
     from atrium.orgs.services import api_key_create, membership_ensure, org_ensure
@@ -384,24 +385,31 @@ def live_stack(
                 teardown_databases(own_databases, verbosity=0)
 
 
-@pytest.fixture
-def stack(live_stack: LiveStack) -> LiveStack:
+def _stack(live_stack: LiveStack) -> LiveStack:
     return live_stack
 
 
-@pytest.fixture
-def client(live_stack: LiveStack) -> LangGraphClient:
-    """The Python SDK's async client, as an editor of org `a`."""
+def _client(live_stack: LiveStack) -> LangGraphClient:
+    """The Python SDK's async client, as a builder (`editor`) of org `a`."""
     return live_stack.client("editor")
 
 
-@pytest.fixture
-async def http(live_stack: LiveStack) -> Any:
-    """A raw HTTP client on the API root, as the editor, for what the SDKs hide (status, headers)."""
+async def _http(live_stack: LiveStack) -> AsyncIterator[Any]:
+    """A raw HTTP client on the API root, as the builder, for what the SDKs hide (status, headers)."""
     async with httpx.AsyncClient(
         base_url=live_stack.url, headers=live_stack.headers("editor"), timeout=30
     ) as c:
         yield c
+
+
+# The suites' shorthands (`stack`, `client`, `http`), for the conftests of the suites that use the live
+# stack to take with `stack, client, http = SUITE_FIXTURES`: a tuple, so this plugin does not register
+# them for the whole session, where `client` would shadow pytest-django's.
+SUITE_FIXTURES = (
+    pytest.fixture(name="stack")(_stack),
+    pytest.fixture(name="client")(_client),
+    pytest.fixture(name="http")(_http),
+)
 
 
 @pytest.hookimpl(hookwrapper=True)

@@ -1,9 +1,11 @@
-"""The conformance suite's live stack is `atrium.runtime.tests.live_stack`, loaded for the whole session
-by `backend/conftest.py` so this suite and `backend/tests/security/` share one stack. The names below
-are re-exported for the modules that import them from here."""
+"""The conformance suite's live stack (`live_stack`) is `atrium.runtime.tests.live_stack`, loaded for the
+whole session by `backend/conftest.py`, so this suite and `backend/tests/security/` share one stack.
+The names below are re-exported for the modules that import them from here; `stack`, `client`
+and `http` are this suite's shorthands."""
 
 from atrium.runtime.tests.live_stack import (
     CORS_ORIGIN,
+    SUITE_FIXTURES,
     XDIST_INDEX,
     LiveStack,
     _database_url,
@@ -29,3 +31,6 @@ __all__ = [
     "_wait_disconnected",
     "_wait_ok",
 ]
+
+
+stack, client, http = SUITE_FIXTURES
