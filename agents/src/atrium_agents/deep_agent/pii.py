@@ -17,7 +17,7 @@ checkpoints, but an event log that records them would be) and memory files seede
 hold that loop. Custom patterns are compiled with the `regex` package and matched with its
 `timeout=` (what one scrub's `SCRUB_BUDGET_SECONDS` has left; `regex` counts CPU time) and
 `concurrent=True` (it lets go of the GIL); async entry points (`astream`, `astream_events`,
-`abulk_update_state`, the middleware's async hooks) scrub with custom patterns on a thread, so the
+`abulk_update_state`, the middleware's async hooks) scrub on a pool of threads (`off_loop`), so the
 loop goes on meanwhile. Built-in detectors (LangChain's, on `re`, which holds the GIL and cannot be
 interrupted, and whose email pattern is quadratic on some input) see long text in overlapping
 windows, the budget checked between them: each window holds the loop for milliseconds at most. A
@@ -30,6 +30,7 @@ cannot foresee every input.
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import contextlib
 import contextvars
 import dataclasses
@@ -56,6 +57,8 @@ from atrium_agents.deep_agent.context import PIIRule
 from atrium_agents.deep_agent.pii_patterns import compile_pattern
 
 MessageT = TypeVar("MessageT", bound=BaseMessage)
+T = TypeVar("T")
+R = TypeVar("R")
 # What a model call handler may return (langchain's ModelCallResult, with any structured response).
 ModelCallResult = ModelResponse[Any] | AIMessage | ExtendedModelResponse[Any]
 
@@ -85,8 +88,9 @@ _deadline: contextvars.ContextVar[float | None] = contextvars.ContextVar("pii_de
 
 
 @contextlib.contextmanager
-def _budget() -> Iterator[None]:
-    """One scrub's time budget; a nested call (a message inside a value) shares its caller's."""
+def scrub_budget() -> Iterator[None]:
+    """One scrub's time budget; a nested call (a message inside a value, the messages of a model
+    request) shares its caller's."""
     if _deadline.get() is not None:
         yield
         return
@@ -95,6 +99,19 @@ def _budget() -> Iterator[None]:
         yield
     finally:
         _deadline.reset(token)
+
+
+# Scrubs from async code run here, not on the caller's event loop: `regex` lets go of the GIL while it
+# matches, and `re` (built-in detectors) gets it back between windows, so the loop keeps running. A
+# pool of its own, so slow scrubs never queue the loop's other thread work (`asyncio.to_thread`).
+_POOL = concurrent.futures.ThreadPoolExecutor(max_workers=4, thread_name_prefix="pii-scrub")
+
+
+async def off_loop(func: Callable[[T], R], value: T) -> R:
+    """`func(value)` on the scrub pool, in the caller's context (log ids, the budget of a scrub
+    already under way)."""
+    context = contextvars.copy_context()
+    return await asyncio.get_running_loop().run_in_executor(_POOL, context.run, func, value)
 
 
 def _time_left() -> float:
@@ -145,8 +162,6 @@ class Redactor:
     time budget per call (`SCRUB_BUDGET_SECONDS`)."""
 
     def __init__(self, rules: Sequence[PIIRule]) -> None:
-        # Custom patterns may be slow on some input: async callers scrub on a thread (`avalue`).
-        self.off_loop = any(rule.get("pattern") for rule in rules)
         self._rules: list[ResolvedRedactionRule] = [
             RedactionRule(
                 pii_type=rule["type"],
@@ -164,7 +179,7 @@ class Redactor:
     def text(self, text: str) -> str:
         """Scrub one string. Raises ``PIIDetectionError`` when a ``block`` rule matches, and
         ``PIIScrubTimeoutError`` when the rules run out of time."""
-        with _budget():
+        with scrub_budget():
             for rule in self._rules:
                 text, _ = rule.apply(text)
             return text
@@ -174,7 +189,7 @@ class Redactor:
 
         The id is kept, so the copy replaces the original under ``add_messages``.
         """
-        with _budget():
+        with scrub_budget():
             update: dict[str, Any] = {"content": self.value(message.content)}
             if isinstance(message, AIMessage) and message.tool_calls:
                 update["tool_calls"] = [
@@ -184,15 +199,12 @@ class Redactor:
 
     def value(self, value: Any) -> Any:
         """Scrub every text leaf of a JSON-like value, messages and commands included."""
-        with _budget():
+        with scrub_budget():
             return self._value(value)
 
     async def avalue(self, value: Any) -> Any:
-        """`value` from async code: on a thread when custom patterns are in play, so the event loop
-        runs other work while they match."""
-        if self.off_loop:
-            return await asyncio.to_thread(self.value, value)
-        return self.value(value)
+        """`value` from async code, off the event loop (`off_loop`)."""
+        return await off_loop(self.value, value)
 
     def _value(self, value: Any) -> Any:
         if isinstance(value, str):
@@ -239,11 +251,8 @@ class PIIGuardMiddleware(AgentMiddleware[Any, Any, Any]):
         request: ModelRequest[Any],
         handler: Callable[[ModelRequest[Any]], Awaitable[ModelResponse[Any]]],
     ) -> ModelCallResult:
-        if self.redactor.off_loop:
-            request = await asyncio.to_thread(self._scrub_request, request)
-            response = await handler(request)
-            return await asyncio.to_thread(self._scrub_response, response)
-        return self._scrub_response(await handler(self._scrub_request(request)))
+        response = await handler(await off_loop(self._scrub_request, request))
+        return await off_loop(self._scrub_response, response)
 
     def wrap_tool_call(
         self, request: ToolCallRequest, handler: Callable[[ToolCallRequest], ToolMessage | Command[Any]]
@@ -256,14 +265,13 @@ class PIIGuardMiddleware(AgentMiddleware[Any, Any, Any]):
         handler: Callable[[ToolCallRequest], Awaitable[ToolMessage | Command[Any]]],
     ) -> ToolMessage | Command[Any]:
         result = await handler(request)
-        if self.redactor.off_loop:
-            return await asyncio.to_thread(self._scrub_tool_result, result)
-        return self._scrub_tool_result(result)
+        return await off_loop(self._scrub_tool_result, result)
 
     def _scrub_request(self, request: ModelRequest[Any]) -> ModelRequest[Any]:
         # State is already clean when the boundary did its job; this also covers messages that reached
         # state some other way, so the provider never receives them raw.
-        return request.override(messages=[self.redactor.message(m) for m in request.messages])
+        with scrub_budget():
+            return request.override(messages=[self.redactor.message(m) for m in request.messages])
 
     def _scrub_response(self, response: ModelCallResult) -> ModelCallResult:
         if isinstance(response, AIMessage):
@@ -275,7 +283,8 @@ class PIIGuardMiddleware(AgentMiddleware[Any, Any, Any]):
         return self._scrub_model_response(response)
 
     def _scrub_model_response(self, response: ModelResponse[Any]) -> ModelResponse[Any]:
-        return dataclasses.replace(response, result=[self.redactor.message(m) for m in response.result])
+        with scrub_budget():
+            return dataclasses.replace(response, result=[self.redactor.message(m) for m in response.result])
 
     def _scrub_tool_result(self, result: ToolMessage | Command[Any]) -> ToolMessage | Command[Any]:
         if isinstance(result, ToolMessage):
@@ -335,14 +344,12 @@ class PIISafeGraph(CompiledStateGraph[Any, Any, Any, Any]):
     async def abulk_update_state(
         self, config: RunnableConfig, supersteps: Sequence[Sequence[StateUpdate]]
     ) -> RunnableConfig:
-        if self.redactor.off_loop:
-            scrubbed = await asyncio.to_thread(self._scrub_supersteps, supersteps)
-        else:
-            scrubbed = self._scrub_supersteps(supersteps)
+        scrubbed = await off_loop(self._scrub_supersteps, supersteps)
         return await super().abulk_update_state(config, scrubbed)
 
     def _scrub_supersteps(self, supersteps: Sequence[Sequence[StateUpdate]]) -> list[list[StateUpdate]]:
-        return [
-            [update._replace(values=self.redactor.value(update.values)) for update in superstep]
-            for superstep in supersteps
-        ]
+        with scrub_budget():
+            return [
+                [update._replace(values=self.redactor.value(update.values)) for update in superstep]
+                for superstep in supersteps
+            ]
