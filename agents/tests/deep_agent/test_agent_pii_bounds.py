@@ -4,6 +4,7 @@ A `goto` Send's input is scrubbed like any other input."""
 
 from __future__ import annotations
 
+import asyncio
 import time
 
 import pytest
@@ -43,6 +44,32 @@ async def test_a_catastrophic_pattern_fails_the_run_closed_within_the_budget(mak
     assert time.process_time() - started < small_budget + 0.5
     assert dict(agent.saver.storage) == {}
     assert agent.saver.writes == {}
+
+
+async def test_the_event_loop_keeps_running_while_a_pattern_matches(make_agent, monkeypatch):
+    # given a budget long enough to notice a stalled loop, and a ticker sharing the run's loop
+    monkeypatch.setattr(pii, "SCRUB_BUDGET_SECONDS", 0.5)
+    agent = make_agent(pii_rules=[{"type": "greek", "pattern": SLOW_PATTERN}])
+    gaps: list[float] = []
+
+    async def tick() -> None:
+        last = time.monotonic()
+        while True:
+            await asyncio.sleep(0.01)
+            now = time.monotonic()
+            gaps.append(now - last)
+            last = now
+
+    ticker = asyncio.create_task(tick())
+
+    # when the pattern spends its whole budget on a user's input
+    with pytest.raises(PIIScrubTimeoutError):
+        await agent.say(ALICE, "t1", SLOW_INPUT)
+    ticker.cancel()
+
+    # then the loop's other work went on meanwhile
+    assert len(gaps) > 20
+    assert max(gaps) < 0.25
 
 
 def test_the_runtime_copy_of_the_request_is_refused_too(make_agent, small_budget):
