@@ -176,6 +176,7 @@ def test_run_limits_resolve_takes_the_lowest_cap_and_the_operators_bounds_the_or
 def test_invalid_limits_are_refused_with_422(stack: LiveStack, config: dict[str, Any]) -> None:
     client = stack.sync_client()
     tid = client.threads.create()["thread_id"]
+    crons = len(client.crons.search(limit=1000))
     with httpx.Client(base_url=stack.url, headers=stack.headers("editor"), timeout=30) as http:
         response = http.post(f"/threads/{tid}/runs", json={"assistant_id": "slow", "config": config})
         assert response.status_code == 422
@@ -183,7 +184,13 @@ def test_invalid_limits_are_refused_with_422(stack: LiveStack, config: dict[str,
         created = http.post("/assistants", json={"graph_id": "slow", "config": config})
         assert created.status_code == 422
         assert "config." in created.json()["detail"]
+        cron = http.post(
+            "/runs/crons", json={"assistant_id": "slow", "schedule": "0 9 * * *", "config": config}
+        )
+        assert cron.status_code == 422
+        assert "config." in cron.json()["detail"]
     assert client.runs.list(tid) == []
+    assert len(client.crons.search(limit=1000)) == crons
 
 
 def test_a_run_that_streams_without_end_is_stopped_at_the_stream_cap(stack: LiveStack) -> None:
