@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from atrium.runtime.tests.conformance.conftest import REDIS_DB, LiveStack, _redis_url
+from atrium.runtime.tests.live_stack import REDIS_DB, LiveStack, _redis_url
 
 PII_RULES = [{"type": "email", "strategy": "redact"}]
 # Text columns are matched as text; bytea columns (LangGraph's serialized blobs) as bytes.
