@@ -10,7 +10,7 @@ from typing import Any
 import httpx
 
 from atrium.runtime.tests.live_stack import LiveStack
-from tests.security.persisted import postgres_hits, redis_hits
+from atrium.runtime.tests.persisted import postgres_hits, redis_hits
 
 PII_RULES = [{"type": "email", "strategy": "redact"}]
 

@@ -13,7 +13,7 @@ import httpx
 import pytest
 
 from atrium.runtime.tests.live_stack import LiveStack
-from tests.security.persisted import postgres_hits, redis_hits
+from atrium.runtime.tests.persisted import postgres_hits, redis_hits
 
 # Nested repetition over Greek letters, written with escapes so no probe finds it slow: only the run-time
 # bound stops it. On 44 letters and a full stop the standard `re` backtracks for minutes.
