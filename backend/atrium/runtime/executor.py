@@ -21,6 +21,7 @@ from typing import Any, TypeVar
 
 import psycopg
 from django.conf import settings
+from langgraph.errors import GraphRecursionError
 from langgraph.runtime import RunControl
 from psycopg_pool import PoolTimeout
 
@@ -360,6 +361,9 @@ async def execute(claim: RunClaim) -> tuple[RunResult, list[ProtocolEvent]]:
                         and _postgres_lost(claim, stream.outcome.error)
                     ):
                         continue  # not the run's end: it is handed back and resumes
+                    if event.event == "error" and stream.outcome:
+                        # The step cap's error says which limit (LangGraph's suggests raising it).
+                        event = RunEvent("error", _run_error(stream.outcome.error, limits))
                     queue.put(event)
                 elif event.is_run_terminal:
                     terminal.append(event)
@@ -487,7 +491,7 @@ async def execute(claim: RunClaim) -> tuple[RunResult, list[ProtocolEvent]]:
         if outcome is not None and outcome.status == "drained":
             return RunResult(status="drained", **base), []
         if outcome is not None and outcome.status == "error" and outcome.error is not None:
-            payload = error_payload(outcome.error)
+            payload = _run_error(outcome.error, limits)
             return RunResult(
                 status=RunStatus.ERROR, result={"__error__": payload}, error=payload, **base
             ), terminal
@@ -502,6 +506,18 @@ def _bound_steps(graph: Any) -> int | None:
     """The `recursion_limit` a graph binds itself (`with_config`), if any: deep agents set one."""
     value = (getattr(graph, "config", None) or {}).get(STEPS_KEY)
     return value if isinstance(value, int) and value > 0 else None
+
+
+def _run_error(error: BaseException | None, limits: RunLimits) -> dict[str, str]:
+    """A failed run's error; the step cap's says so (LangGraph's would suggest raising the limit,
+    which a run cannot do past its caps)."""
+    if isinstance(error, GraphRecursionError):
+        return {
+            "error": type(error).__name__,
+            "message": f"The run reached its step limit of {limits.steps} (recursion_limit) and was "
+            "stopped. Steps it completed are kept.",
+        }
+    return error_payload(error) if error is not None else {"error": "Error", "message": ""}
 
 
 def _limit_error(action: str, limits: RunLimits) -> dict[str, str]:

@@ -104,6 +104,10 @@ def test_a_request_cannot_raise_the_assistants_step_limit(stack: LiveStack) -> N
     assert ended["status"] == "error"
     state = client.threads.get_state(tid)
     assert state["values"]["ticks"] == [0, 1, 2, 3, 4]
+    last = list(client.runs.join_stream(tid, run["run_id"], last_event_id="-1"))[-1]
+    assert last.event == "error"
+    assert last.data["error"] == "GraphRecursionError"
+    assert "step limit of 5" in last.data["message"]
     assert client.threads.get(tid)["status"] == "error"
 
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from atrium.runtime.tests.live_stack import GRAPHS_FILE, LiveStack
 from atrium.runtime.tests.conformance.helpers import collect, last_message, new_thread
+from atrium.runtime.tests.live_stack import GRAPHS_FILE, LiveStack
 
 AGENTS_FILE = Path(__file__).resolve().parents[5] / "agents" / "langgraph.json"
 
