@@ -20,6 +20,7 @@ from atrium.assistants.policy import (
 from atrium.assistants.selectors import assistant_approvals, assistant_get
 from atrium.audit.services import audit_record
 from atrium.core.errors import ConflictError, NotFoundError, ValidationFailedError
+from atrium.core.run_limits import config_limits_error
 from atrium.core.tenancy import Permission, current_scope
 
 _VERSIONED_FIELDS = ("graph_id", "name", "description", "config", "context", "metadata")
@@ -36,6 +37,12 @@ def _check_graph(graph_id: str) -> None:
 def _check_object(field: str, value: Any) -> None:
     if not isinstance(value, dict):
         raise ValidationFailedError(f"{field} must be a JSON object.", code="invalid_field")
+
+
+def _check_config(config: dict[str, Any]) -> None:
+    problem = config_limits_error(config)
+    if problem is not None:
+        raise ValidationFailedError(problem, code="invalid_config")
 
 
 def _check_context(graph_id: str, context: dict[str, Any]) -> None:
@@ -154,6 +161,7 @@ def assistant_create(
     values = {"config": config or {}, "context": context or {}, "metadata": metadata or {}}
     for field, value in values.items():
         _check_object(field, value)
+    _check_config(values["config"])
     _check_context(graph_id, values["context"])
     _check_policy(context=values["context"], config=values["config"], granted=granted_secrets or [])
     if assistant_id is not None and if_exists == "do_nothing":
@@ -198,6 +206,8 @@ def assistant_update(
     for field, value in (("config", config), ("context", context), ("metadata", metadata)):
         if value is not None:
             _check_object(field, value)
+    if config is not None:
+        _check_config(config)
     with transaction.atomic():
         assistant = _assistant_for_update(assistant_id)
         if graph_id is not None:

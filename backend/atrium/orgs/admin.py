@@ -121,6 +121,8 @@ class OrgSettingsAdmin(OrgScopedAdmin):
         "runs_per_minute",
         "runs_per_minute_per_user",
         "max_concurrent_runs",
+        "run_max_seconds",
+        "run_max_steps",
         "webhook_allow_private",
         "webhook_secret_generation",
         "updated_at",

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.core.validators import MinValueValidator
 from django.db import models
 
 from atrium.core.ids import uuid7
@@ -69,7 +70,8 @@ class OrgSettings(OrgOwnedModel):
     (`ATRIUM_RATE_*` / `ATRIUM_MAX_CONCURRENT_RUNS` settings); 0 means unlimited.
 
     The fields in `OPERATOR_FIELDS` are the operator's (a superuser's) to set: what an org may spend and
-    where its webhooks may reach. The org's own admins see them but cannot change them.
+    where its webhooks may reach. The org's own admins see them but cannot change them. The run caps
+    only ever lower the deployment's (`ATRIUM_RUN_MAX_*`).
     """
 
     OPERATOR_FIELDS = (
@@ -79,6 +81,8 @@ class OrgSettings(OrgOwnedModel):
         "runs_per_minute_per_user",
         "max_concurrent_runs",
         "webhook_allow_private",
+        "run_max_seconds",
+        "run_max_steps",
     )
 
     id = models.UUIDField(primary_key=True, default=uuid7, editable=False)
@@ -104,6 +108,22 @@ class OrgSettings(OrgOwnedModel):
     )
     max_concurrent_runs = models.PositiveIntegerField(
         null=True, blank=True, help_text="Runs executing at once; more wait, pending, for a free slot."
+    )
+    # Run caps lower the operator's (`ATRIUM_RUN_MAX_SECONDS` / `ATRIUM_RUN_MAX_STEPS`), never raise
+    # them: the lowest of assistant, org and operator wins (`atrium/core/run_limits.py`).
+    run_max_seconds = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1)],
+        help_text="Wall-clock seconds a run may execute before it ends with an error. Blank: the "
+        "deployment's limit; a value above it has no effect.",
+    )
+    run_max_steps = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1)],
+        help_text="Graph steps (LangGraph's recursion limit) a run may take before it ends with an "
+        "error. Blank: the deployment's limit; a value above it has no effect.",
     )
     updated_at = models.DateTimeField(auto_now=True)
 

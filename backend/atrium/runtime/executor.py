@@ -21,12 +21,14 @@ from typing import Any, TypeVar
 
 import psycopg
 from django.conf import settings
+from langgraph.errors import GraphRecursionError
 from langgraph.runtime import RunControl
 from psycopg_pool import PoolTimeout
 
 from atrium.assistants.graphs import registry
 from atrium.assistants.policy import PolicyViolationError, policy_violations, settings_of
 from atrium.core.logs import bind_log_ids
+from atrium.core.run_limits import SECONDS_KEY, STEPS_KEY, RunLimits
 from atrium.runtime import checkpoints
 from atrium.runtime.auth_user import AuthUser
 from atrium.runtime.credentials_port import CREDENTIALS_CONFIGURABLE, RuntimeCredentials
@@ -59,6 +61,7 @@ from atrium.runtime.services.execution import (
     run_finish_async,
     run_has_checkpoint,
     run_lease_renew,
+    run_limits_for,
 )
 from atrium.runtime.streams import CONTROL_CHANNEL, EventBatches, RunPublisher, get_redis
 from atrium.runtime.tenant_store import TenantStore
@@ -69,6 +72,9 @@ SERVER_CONTEXT_FIELDS = ("user_id", "org_id", "assistant_id", "thread_id")
 DEFAULT_MODEL = os.environ.get("ATRIUM_DEFAULT_MODEL", "")
 # The outcome of an attempt whose lease was taken over by another worker: nothing to record.
 FENCED = "fenced"
+# Stop actions of the run limits (`cancel_run`): the run ends with an error, keeping its checkpoints.
+TIME_LIMIT = "time_limit"
+STREAM_LIMIT = "stream_limit"
 
 
 def _new_loop() -> asyncio.AbstractEventLoop:
@@ -266,7 +272,13 @@ async def execute(claim: RunClaim) -> tuple[RunResult, list[ProtocolEvent]]:
     if tracing_active():  # model and tool calls as spans under the task's span
         config["callbacks"] = [GraphTracingHandler()]
     control = RunControl()
-    publisher = RunPublisher(claim.run_id, claim.thread_id, get_redis())
+    publisher = RunPublisher(
+        claim.run_id,
+        claim.thread_id,
+        get_redis(),
+        max_events=max(settings.ATRIUM_RUN_MAX_STREAM_EVENTS, 0),
+        on_capped=lambda: wl.cancel_run(claim.run_id, STREAM_LIMIT),
+    )
     terminal: list[ProtocolEvent] = []
     kwargs = claim.kwargs
     async with contextlib.AsyncExitStack() as stack:
@@ -314,6 +326,10 @@ async def execute(claim: RunClaim) -> tuple[RunResult, list[ProtocolEvent]]:
                 status=RunStatus.ERROR, result={"__error__": error_payload(exc)}, error=error_payload(exc)
             ), [ProtocolEvent("lifecycle", (), {"event": "failed", "error": str(exc)})]
         await run_kwargs_scrub(stores.pool, graph=graph, run_id=claim.run_id, kwargs=kwargs)
+        limits = run_limits_for(claim, config=config, graph_steps=_bound_steps(graph))
+        config.pop(SECONDS_KEY, None)  # Atrium's key, not LangGraph's
+        if limits.steps is not None:
+            config[STEPS_KEY] = limits.steps
         request = RunRequest(
             run_id=claim.run_id,
             thread_id=claim.thread_id,
@@ -355,6 +371,9 @@ async def execute(claim: RunClaim) -> tuple[RunResult, list[ProtocolEvent]]:
                         and _postgres_lost(claim, stream.outcome.error)
                     ):
                         continue  # not the run's end: it is handed back and resumes
+                    if event.event == "error" and stream.outcome:
+                        # The step cap's error says which limit (LangGraph's suggests raising it).
+                        event = RunEvent("error", _run_error(stream.outcome.error, limits))
                     queue.put(event)
                 elif event.is_run_terminal:
                     terminal.append(event)
@@ -370,6 +389,12 @@ async def execute(claim: RunClaim) -> tuple[RunResult, list[ProtocolEvent]]:
         task = asyncio.ensure_future(pump())
         wl.active[claim.run_id] = task
         heartbeat = asyncio.ensure_future(_heartbeat(wl, claim, stores.pool))
+        # The wall-clock cap stops the graph as a cancel does (at its next await), then ends it `error`.
+        deadline = (
+            asyncio.get_running_loop().call_later(limits.seconds, wl.cancel_run, claim.run_id, TIME_LIMIT)
+            if limits.seconds
+            else None
+        )
         try:
             await task
         except asyncio.CancelledError:
@@ -379,6 +404,8 @@ async def execute(claim: RunClaim) -> tuple[RunResult, list[ProtocolEvent]]:
                 publishing.cancel()
                 raise
         finally:
+            if deadline is not None:
+                deadline.cancel()
             wl.active.pop(claim.run_id, None)
             wl.controls.pop(claim.run_id, None)
             queue.close()
@@ -386,8 +413,11 @@ async def execute(claim: RunClaim) -> tuple[RunResult, list[ProtocolEvent]]:
             await publishing  # may wait for Redis to come back: the lease is renewed meanwhile
         finally:
             heartbeat.cancel()
-        # A stop that landed as the graph returned (the pump saw it first) counts too.
+        # A stop that landed as the graph returned (the pump saw it first) counts too, and so does a
+        # stream cap reached by the last events (dropped: the run must not end as if complete).
         cancelled_action = cancelled_action or wl.cancel_actions.pop(claim.run_id, "") or claim.cancel_action
+        if not cancelled_action and publisher.capped:
+            cancelled_action = STREAM_LIMIT
         if (
             cancelled_action != FENCED
             and stream.outcome is not None
@@ -456,6 +486,14 @@ async def execute(claim: RunClaim) -> tuple[RunResult, list[ProtocolEvent]]:
             "checkpoint_end": _jsonable(checkpoint_ref(snapshot.config)),
             "call_counts": counts,
         }
+        if cancelled_action in (TIME_LIMIT, STREAM_LIMIT):
+            payload = _limit_error(cancelled_action, limits)
+            # Past the stream's cap: this event and the end marker are the only appends allowed.
+            await publisher.publish([RunEvent("error", payload)], [], uncapped=True)
+            terminal = [ProtocolEvent("lifecycle", (), {"event": "failed", "error": payload["message"]})]
+            return RunResult(
+                status=RunStatus.ERROR, result={"__error__": payload}, error=payload, **base
+            ), terminal
         if cancelled_action:
             terminal = [ProtocolEvent("lifecycle", (), {"event": "interrupted"})]
             status = "rollback" if cancelled_action == "rollback" else RunStatus.INTERRUPTED
@@ -463,7 +501,7 @@ async def execute(claim: RunClaim) -> tuple[RunResult, list[ProtocolEvent]]:
         if outcome is not None and outcome.status == "drained":
             return RunResult(status="drained", **base), []
         if outcome is not None and outcome.status == "error" and outcome.error is not None:
-            payload = error_payload(outcome.error)
+            payload = _run_error(outcome.error, limits)
             return RunResult(
                 status=RunStatus.ERROR, result={"__error__": payload}, error=payload, **base
             ), terminal
@@ -472,6 +510,39 @@ async def execute(claim: RunClaim) -> tuple[RunResult, list[ProtocolEvent]]:
         if all_interrupts and isinstance(values, dict):
             result = {**values, "__interrupt__": all_interrupts}
         return RunResult(status=RunStatus.SUCCESS, result=result, **base), terminal
+
+
+def _bound_steps(graph: Any) -> int | None:
+    """The `recursion_limit` a graph binds itself (`with_config`), if any: deep agents set one."""
+    value = (getattr(graph, "config", None) or {}).get(STEPS_KEY)
+    return value if isinstance(value, int) and value > 0 else None
+
+
+def _run_error(error: BaseException | None, limits: RunLimits) -> dict[str, str]:
+    """A failed run's error; the step cap's says so (LangGraph's would suggest raising the limit,
+    which a run cannot do past its caps)."""
+    if isinstance(error, GraphRecursionError):
+        return {
+            "error": type(error).__name__,
+            "message": f"The run reached its step limit of {limits.steps} (recursion_limit) and was "
+            "stopped. Steps it completed are kept.",
+        }
+    return error_payload(error) if error is not None else {"error": "Error", "message": ""}
+
+
+def _limit_error(action: str, limits: RunLimits) -> dict[str, str]:
+    """The error a run stopped by a limit ends with: on the run, its `error` event and its thread."""
+    if action == TIME_LIMIT:
+        return {
+            "error": "RunTimeLimitExceeded",
+            "message": f"The run exceeded its time limit of {limits.seconds} seconds and was stopped. "
+            "Steps it completed are kept.",
+        }
+    return {
+        "error": "RunStreamLimitExceeded",
+        "message": f"The run emitted more than {settings.ATRIUM_RUN_MAX_STREAM_EVENTS} stream events "
+        "and was stopped; events after the limit were not recorded. Steps it completed are kept.",
+    }
 
 
 def _postgres_lost(claim: RunClaim, error: BaseException | None) -> bool:

@@ -12,6 +12,7 @@ rule that refuses the input blanks the stored request instead; the run then fail
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import Any, Protocol, runtime_checkable
 
@@ -46,7 +47,10 @@ def scrubbed_kwargs(graph: Any, kwargs: dict[str, Any]) -> dict[str, Any] | None
 
 async def run_kwargs_scrub(pool: Any, *, graph: Any, run_id: str, kwargs: dict[str, Any]) -> None:
     """Rewrite the stored request of run `run_id` as `graph` scrubs input (see the module docstring)."""
-    scrubbed = scrubbed_kwargs(graph, kwargs)
+    if not isinstance(graph, InputScrubber):
+        return
+    # On a thread: a graph's rules may take a while on some input, and this is the worker's shared loop.
+    scrubbed = await asyncio.to_thread(scrubbed_kwargs, graph, kwargs)
     if scrubbed is None:
         return
     try:

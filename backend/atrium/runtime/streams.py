@@ -88,9 +88,11 @@ end
 """
 # Appends a run's v1 events, each stamped `n` = "<publisher>:<number>". Events a retried call already
 # appended (a reply lost when Redis went away after applying them) are skipped: the stream's newest
-# entry says how far this publisher got.
+# entry says how far this publisher got. A stream already holding `maxlen` entries (0: no cap) takes
+# nothing more: -1 tells the worker to end the run (trimming instead would let a client replaying the
+# run miss events without knowing).
 _LUA_APPEND_V1 = """
-local function append_v1(stream, publisher, n, argv, first, last)
+local function append_v1(stream, publisher, n, argv, first, last, maxlen)
   local done = -1
   local top = redis.call('XREVRANGE', stream, '+', '-', 'COUNT', 1)
   if #top > 0 then
@@ -104,10 +106,12 @@ local function append_v1(stream, publisher, n, argv, first, last)
   end
   for i = first, last, 2 do
     if n > done then
+      if maxlen > 0 and redis.call('XLEN', stream) >= maxlen then return -1 end
       redis.call('XADD', stream, '*', 'e', argv[i], 'd', argv[i + 1], 'n', publisher .. ':' .. n)
     end
     n = n + 1
   end
+  return 0
 end
 """
 _V2_KEYS = (thread_v2_key, thread_seq_key, thread_run_start_key, thread_batch_key)
@@ -121,15 +125,18 @@ return append_v2(KEYS[1], KEYS[2], KEYS[3], KEYS[4], ARGV[1], ARGV[2], ARGV[3], 
 )
 # A worker's batch, v1 and v2 in one call. KEYS: the run's v1 stream, then the v2 keys. ARGV:
 # publisher, its first event number, the number of v1 events k, the v2 arguments (maxlen, run start,
-# token, TTL), k (name, data) pairs, then the v2 envelopes.
+# token, TTL), the run stream's cap, k (name, data) pairs, then the v2 envelopes. Returns k, or -1
+# when the run stream is at its cap (the batch's v1 events past it and its v2 envelopes are dropped).
 PUBLISH_SCRIPT = (
     _LUA_APPEND_V1
     + _LUA_APPEND_V2
     + """
 local k = tonumber(ARGV[3])
-if k > 0 then append_v1(KEYS[1], ARGV[1], tonumber(ARGV[2]), ARGV, 8, 7 + 2 * k) end
-if #ARGV > 7 + 2 * k then
-  append_v2(KEYS[2], KEYS[3], KEYS[4], KEYS[5], ARGV[4], ARGV[5], ARGV[6], ARGV[7], ARGV, 8 + 2 * k)
+if k > 0 and append_v1(KEYS[1], ARGV[1], tonumber(ARGV[2]), ARGV, 9, 8 + 2 * k, tonumber(ARGV[8])) < 0 then
+  return -1
+end
+if #ARGV > 8 + 2 * k then
+  append_v2(KEYS[2], KEYS[3], KEYS[4], KEYS[5], ARGV[4], ARGV[5], ARGV[6], ARGV[7], ARGV, 9 + 2 * k)
 end
 return k
 """
@@ -156,10 +163,12 @@ def publish_args(
     first: int,
     run_start: bool,
     token: str,
+    max_events: int = 0,
 ) -> list[Any]:
-    """`eval` arguments appending a worker's batch: v1 (name, data) pairs flattened, then v2 envelopes."""
+    """`eval` arguments appending a worker's batch: v1 (name, data) pairs flattened, then v2 envelopes;
+    `max_events` caps the run's v1 stream (0: no cap)."""
     keys = [run_events_key(run_id), *(key(thread_id) for key in _V2_KEYS)]
-    args = [publisher, first, len(v1) // 2, *_v2_args(run_start, token)]
+    args = [publisher, first, len(v1) // 2, *_v2_args(run_start, token), max_events]
     return [PUBLISH_SCRIPT, len(keys), *keys, *args, *v1, *v2]
 
 
@@ -250,33 +259,52 @@ class RunPublisher:
 
     Redis going away never loses an event or repeats one: each append is retried until Redis answers,
     and the scripts skip what an earlier try already applied (the graph keeps running meanwhile; its
-    events queue up in the worker)."""
+    events queue up in the worker).
+
+    A run's events are capped (`max_events`, from `ATRIUM_RUN_MAX_STREAM_EVENTS`; 0: none): its v1
+    stream by the script, its v2 envelopes by this publisher's count. At the cap nothing more is
+    appended, `capped` is set and `on_capped` called once, so the worker ends the run with an error;
+    that error event and the end marker are the only appends past the cap (`uncapped=True`)."""
 
     run_id: str
     thread_id: str
     redis: aioredis.Redis
     _v2_started: bool = False
+    max_events: int = 0
+    on_capped: Callable[[], None] | None = None
+    capped: bool = False
     _token: str = field(default_factory=lambda: uuid.uuid4().hex[:12])
     _numbered: int = 0
     _batches: int = 0
+    _v2_count: int = 0
+    _v2_full: bool = False
 
-    async def publish(self, v1: Sequence[RunEvent], v2: Sequence[ProtocolEvent]) -> None:
-        await self._publish_ordered([*v1, *v2])
+    async def publish(
+        self, v1: Sequence[RunEvent], v2: Sequence[ProtocolEvent], *, uncapped: bool = False
+    ) -> None:
+        await self._publish_ordered([*v1, *v2], uncapped=uncapped)
 
     async def publish_batched(self, events: EventBatches) -> None:
         """Send `events` (RunEvent | ProtocolEvent) until it is closed, a batch per round trip."""
         while (batch := await events.take(PUBLISH_LINGER_SECONDS)) is not None:
             await self._publish_ordered(batch)
 
-    async def _publish_ordered(self, batch: list[Any]) -> None:
-        args = self._batch_args(batch)
+    async def _publish_ordered(self, batch: list[Any], *, uncapped: bool = False) -> None:
+        if self.capped and not uncapped:
+            return  # the run is being ended for its cap: what it still emits is not recorded
+        args = self._batch_args(batch, uncapped=uncapped)
 
-        async def send() -> None:
-            await self.redis.eval(*args)
+        async def send() -> Any:
+            return await self.redis.eval(*args)
 
-        await retrying(f"events of run {self.run_id}", send)
+        appended = await retrying(f"events of run {self.run_id}", send)
+        if not uncapped and not self.capped and (int(appended) < 0 or self._v2_full):
+            self.capped = True
+            logger.warning("run %s reached its cap of %d stream events", self.run_id, self.max_events)
+            if self.on_capped is not None:
+                self.on_capped()
 
-    def _batch_args(self, batch: Sequence[Any]) -> list[Any]:
+    def _batch_args(self, batch: Sequence[Any], *, uncapped: bool = False) -> list[Any]:
         """The `eval` arguments appending `batch` (numbered on from the previous batch)."""
         v1: list[Any] = []
         v2: list[bytes] = []
@@ -285,6 +313,10 @@ class RunPublisher:
                 v1 += [event.event, dumps(event.data)]
             else:
                 v2.append(dumps(v2_envelope(event)))
+        if self.max_events and not uncapped and self._v2_count + len(v2) > self.max_events:
+            v2 = v2[: max(self.max_events - self._v2_count, 0)]
+            self._v2_full = True  # reported once the batch is applied (`_publish_ordered`)
+        self._v2_count += len(v2)
         first = self._numbered
         self._numbered += len(v1) // 2
         run_start = not self._v2_started
@@ -300,6 +332,7 @@ class RunPublisher:
             first=first,
             run_start=run_start,
             token=token,
+            max_events=0 if uncapped else self.max_events,
         )
 
     async def finish(

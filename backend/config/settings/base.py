@@ -231,6 +231,12 @@ ATRIUM_RATE_API_PER_MINUTE_PER_USER = env_int("ATRIUM_RATE_API_PER_MINUTE_PER_US
 ATRIUM_RATE_RUNS_PER_MINUTE = env_int("ATRIUM_RATE_RUNS_PER_MINUTE", 6000)
 ATRIUM_RATE_RUNS_PER_MINUTE_PER_USER = env_int("ATRIUM_RATE_RUNS_PER_MINUTE_PER_USER", 3000)
 ATRIUM_MAX_CONCURRENT_RUNS = env_int("ATRIUM_MAX_CONCURRENT_RUNS", 200)
+# Run caps (docs/architecture.md, Run limits): wall-clock seconds and graph steps (LangGraph's
+# recursion_limit) one run attempt may take; assistants and orgs may only lower them. 0: no cap.
+ATRIUM_RUN_MAX_SECONDS = env_int("ATRIUM_RUN_MAX_SECONDS", 3600)
+ATRIUM_RUN_MAX_STEPS = env_int("ATRIUM_RUN_MAX_STEPS", 10000)
+# Events one run may append to its Redis stream; a run that reaches it ends with an error.
+ATRIUM_RUN_MAX_STREAM_EVENTS = env_int("ATRIUM_RUN_MAX_STREAM_EVENTS", 100000)
 # How long a process keeps an org's limits before reading them again.
 ATRIUM_LIMITS_CACHE_SECONDS = env_float("ATRIUM_LIMITS_CACHE_SECONDS", 10.0)
 # A run that finds its org at its concurrent-run cap is offered to the workers again after this long.

@@ -23,6 +23,7 @@ from typing import Any, Literal, Required, get_args
 from typing_extensions import TypedDict
 
 from atrium_agents.deep_agent.connected_apis import ConnectedApiSpec, validate_specs
+from atrium_agents.deep_agent.pii_patterns import pattern_problem
 from atrium_agents.deep_agent.prompts import SYSTEM_PROMPT
 from atrium_agents.models.factory import parse_model_spec
 from atrium_agents.sandbox.egress import EgressRuleSpec, parse_rules
@@ -122,6 +123,9 @@ class Context:
                 raise ValueError(f"unknown PII strategy in {rule!r}")
             if rule["type"] not in BUILTIN_PII_TYPES and not rule.get("pattern"):
                 raise ValueError(f"PII type {rule['type']!r} is not built in and needs a 'pattern'")
+            problem = pattern_problem(rule["pattern"]) if rule.get("pattern") else None
+            if problem is not None:
+                raise ValueError(f"the pattern of PII type {rule['type']!r} {problem}")
         parse_rules(self.sandbox_egress)
         validate_specs(self.connected_apis)
         for name, value, allowed in (

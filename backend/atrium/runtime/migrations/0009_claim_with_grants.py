@@ -19,6 +19,7 @@ class Migration(migrations.Migration):
         ("runtime", "0008_redundant_indexes"),
         ("assistants", "0002_grants_and_org_policy"),
         ("credentials", "0002_provider_api_base_urls"),
+        ("orgs", "0004_run_caps"),
     ]
 
     operations = [

@@ -19,6 +19,7 @@ from psycopg.types.json import Jsonb
 
 from atrium.assistants.policy import Approvals
 from atrium.core.metrics import run_latency
+from atrium.core.run_limits import RunLimits, run_limits_resolve
 from atrium.credentials.selectors import workspace_secrets_unseal
 from atrium.runtime import checkpoints
 from atrium.runtime.db import prepared_cursor
@@ -77,6 +78,11 @@ class RunClaim:
     secrets: dict[str, str] = field(default_factory=dict, repr=False)
     # What the org's admins approved for the assistant; its settings are checked against it again here.
     approvals: Approvals = field(default_factory=Approvals)
+    # The assistant's own config (its run limits cap what the thread and request ask for), and the
+    # org's run caps, read with the claim (None: the operator's).
+    assistant_config: dict[str, Any] = field(default_factory=dict)
+    org_run_max_seconds: int | None = None
+    org_run_max_steps: int | None = None
 
 
 def _merge_config(*layers: dict[str, Any]) -> dict[str, Any]:
@@ -173,7 +179,8 @@ def _claimed(run_id: str, row: Any) -> RunClaim | None:
         return None  # no such run
     (at_capacity, thread_id, thread_config, temporary, thread_graph, org_id, user_id, assistant_id,
      attempt, fence, kwargs, cancel_action, graph_id, assistant_config, assistant_context, email, role,
-     secret_names, secret_values, egress_hosts, provider_base_urls, granted) = row  # fmt: skip
+     secret_names, secret_values, egress_hosts, provider_base_urls, granted, org_run_max_seconds,
+     org_run_max_steps) = row  # fmt: skip
     if at_capacity:
         raise RunsAtCapacityError(f"org {org_id} is at its concurrent-run cap; run {run_id} waits")
     if attempt is None:
@@ -184,7 +191,8 @@ def _claimed(run_id: str, row: Any) -> RunClaim | None:
         k: v for k, v in (request_config.get("configurable") or {}).items() if k not in RESERVED_CONFIGURABLE
     }
     request_config["configurable"] = configurable
-    config = _merge_config(_json(assistant_config) or {}, _json(thread_config) or {}, request_config)
+    assistant_config = _json(assistant_config) or {}
+    config = _merge_config(assistant_config, _json(thread_config) or {}, request_config)
     context = {**(_json(assistant_context) or {}), **(kwargs.get("context") or {})}
     return RunClaim(
         run_id=str(run_id),
@@ -210,6 +218,23 @@ def _claimed(run_id: str, row: Any) -> RunClaim | None:
             provider_base_urls={k: tuple(v or ()) for k, v in (_json(provider_base_urls) or {}).items()},
             secrets=frozenset(_json(granted) or ()),
         ),
+        assistant_config=assistant_config,
+        org_run_max_seconds=org_run_max_seconds,
+        org_run_max_steps=org_run_max_steps,
+    )
+
+
+def run_limits_for(claim: RunClaim, *, config: dict[str, Any], graph_steps: int | None) -> RunLimits:
+    """The limits this attempt executes with: the lowest of what the run asks for (or the graph's own
+    `recursion_limit`) and the assistant's, the org's and the operator's caps."""
+    return run_limits_resolve(
+        assistant_config=claim.assistant_config,
+        requested_config=config,
+        graph_steps=graph_steps,
+        org_steps=claim.org_run_max_steps,
+        org_seconds=claim.org_run_max_seconds,
+        operator_steps=max(settings.ATRIUM_RUN_MAX_STEPS, 0),
+        operator_seconds=max(settings.ATRIUM_RUN_MAX_SECONDS, 0),
     )
 
 

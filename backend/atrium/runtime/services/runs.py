@@ -24,7 +24,8 @@ from psycopg.types.json import Jsonb
 from atrium.assistants.models import Assistant
 from atrium.assistants.selectors import assistant_get, assistant_queryset
 from atrium.assistants.services import assistant_id_resolve
-from atrium.core.errors import AtriumError, ConflictError, NotFoundError
+from atrium.core.errors import AtriumError, ConflictError, NotFoundError, ValidationFailedError
+from atrium.core.run_limits import config_limits_error
 from atrium.core.tenancy import Permission, Scope, current_scope
 from atrium.orgs.limits import run_create_allow
 from atrium.runtime.db import prepared_cursor
@@ -91,6 +92,9 @@ def _kwargs_of(payload: RunCreate) -> dict[str, Any]:
 
 
 def _validate(payload: RunCreate, *, stateless: bool) -> None:
+    problem = config_limits_error(payload.config)
+    if problem is not None:
+        raise ValidationFailedError(problem, code="invalid_config")
     configurable = (payload.config or {}).get("configurable") or {}
     if configurable and payload.context:
         raise AtriumError(

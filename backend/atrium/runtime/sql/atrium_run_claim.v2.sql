@@ -1,6 +1,6 @@
 -- atrium_run_claim, version 2: the worker's claim in one round trip (ADR 0016), with what the org's
 -- admins approved for the run's assistant (ADR 0019): only the workspace secrets granted to it, the
--- org's approved egress hosts and each OAuth provider's approved API base URLs.
+-- org's approved egress hosts and each OAuth provider's approved API base URLs; and the org's run caps.
 -- Loaded by migration runtime/0009; a test holds the installed function equal to this file.
 CREATE OR REPLACE FUNCTION atrium_run_claim(
     p_run uuid, p_worker text, p_lease double precision, p_default_cap integer
@@ -9,7 +9,7 @@ CREATE OR REPLACE FUNCTION atrium_run_claim(
     org_id uuid, user_id bigint, assistant_id uuid, attempt integer, fence integer, kwargs jsonb,
     cancel_action text, graph_id text, assistant_config jsonb, assistant_context jsonb, email text,
     role text, secret_names text[], secret_values bytea[], egress_hosts jsonb, provider_base_urls jsonb,
-    granted_secrets jsonb
+    granted_secrets jsonb, org_run_max_seconds integer, org_run_max_steps integer
 ) LANGUAGE plpgsql VOLATILE AS $$
 DECLARE
     t record;
@@ -55,12 +55,13 @@ BEGIN
            coalesce((SELECT p.egress_hosts FROM assistants_orgpolicy p WHERE p.org_id = c.org_id), '[]'::jsonb),
            coalesce((SELECT jsonb_object_agg(o.slug, o.api_base_urls) FROM credentials_oauthprovider o
                      WHERE o.org_id = c.org_id), '{}'::jsonb),
-           a.granted_secrets
+           a.granted_secrets, os.run_max_seconds::integer, os.run_max_steps::integer
     FROM busy
     LEFT JOIN claimed c ON true
     LEFT JOIN assistants_assistant a ON a.id = c.assistant_id AND a.org_id = c.org_id
     LEFT JOIN accounts_user u ON u.id = c.user_id
     LEFT JOIN orgs_membership m ON m.org_id = c.org_id AND m.user_id = c.user_id
+    LEFT JOIN orgs_orgsettings os ON os.org_id = c.org_id
     -- The workspace secrets an admin granted to the run's assistant (sealed), read with the claim.
     LEFT JOIN LATERAL (
         SELECT array_agg(w.name::text) AS names, array_agg(w.sealed_value) AS sealed

@@ -52,6 +52,7 @@ XDIST_INDEX = int(os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw"
 # Counting down from 11 (the beat test counts up from 12; the unit tests use 0).
 REDIS_DB = int(os.environ.get("ATRIUM_CONFORMANCE_REDIS_DB", "11")) - XDIST_INDEX
 START_TIMEOUT = 90.0
+STREAM_CAP = 3000
 CORS_ORIGIN = "http://browser.conformance.test"
 
 
@@ -336,6 +337,9 @@ def live_stack(
         "ATRIUM_LOG_FORMAT": "json",
         "ATRIUM_CORS_ORIGINS": CORS_ORIGIN,
         "ATRIUM_WEBHOOK_BACKOFF_SECONDS": "0.2",
+        # Low enough for the stream-cap test's endless graph to reach it quickly, far above any other
+        # test's runs.
+        "ATRIUM_RUN_MAX_STREAM_EVENTS": str(STREAM_CAP),
         # Every worker sweeps leases and reconciles the queue. This session-long stack shares the test
         # database with the fault suite's stacks, which have a Redis of their own: its worker must not
         # recover their runs (it would wake their waiters on the wrong Redis). No test here needs it.

@@ -5,53 +5,15 @@ leaves no raw copy anywhere the platform persists it: LangGraph's checkpoint tab
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
-from atrium.runtime.tests.live_stack import REDIS_DB, LiveStack, _redis_url
+from atrium.runtime.tests.live_stack import LiveStack
+from atrium.runtime.tests.persisted import postgres_hits as _postgres_hits
+from atrium.runtime.tests.persisted import redis_hits as _redis_hits
 
 PII_RULES = [{"type": "email", "strategy": "redact"}]
-# Text columns are matched as text; bytea columns (LangGraph's serialized blobs) as bytes.
-TEXT_TABLES = ("checkpoints", "runtime_run", "runtime_thread", "store")
-BLOB_COLUMNS = (("checkpoint_writes", "blob"), ("checkpoint_blobs", "blob"))
-
-
-def _postgres_hits(needle: str, db_blocker: Any) -> list[str]:
-    from django.db import connection
-
-    hits = []
-    with db_blocker.unblock(), connection.cursor() as cur:
-        for table in TEXT_TABLES:
-            cur.execute(f"SELECT count(*) FROM {table} AS t WHERE t::text LIKE %s", [f"%{needle}%"])
-            if cur.fetchone()[0]:
-                hits.append(table)
-        for table, column in BLOB_COLUMNS:
-            query = f"SELECT count(*) FROM {table} WHERE position(convert_to(%s, 'UTF8') IN {column}) > 0"
-            cur.execute(query, [needle])
-            if cur.fetchone()[0]:
-                hits.append(f"{table}.{column}")
-    return hits
-
-
-def _redis_entries() -> Iterator[tuple[str, bytes]]:
-    import redis
-    from django.conf import settings
-
-    client = redis.Redis.from_url(_redis_url(settings.REDIS_URL, REDIS_DB))
-    for key in client.scan_iter("atrium:*"):
-        kind = client.type(key)
-        if kind == b"stream":
-            for _, fields in client.xrange(key):
-                for value in fields.values():
-                    yield key.decode(), value
-        elif kind == b"string":
-            yield key.decode(), client.get(key) or b""
-
-
-def _redis_hits(needle: str) -> list[str]:
-    return sorted({key for key, value in _redis_entries() if needle.encode() in value})
 
 
 @pytest.fixture

@@ -18,7 +18,9 @@ Each is the smallest graph that exercises one part of the protocol (agent-protoc
 * ``memory``: a third-party memory graph: writes ``value`` (if given) at ``namespace``/``key`` in the
   store and returns what it then reads there (``found``) and finds under ``namespace`` (``listed``).
 * ``slow``: ``n`` supersteps (default 15), each sleeping ``delay`` seconds (default 0.2) and writing
-  the custom event ``{"tick": i}``; for cancel, join, reconnect and double-texting.
+  the custom event ``{"tick": i}``; for cancel, join, reconnect and double-texting (and, with a
+  large ``n``, the run limits).
+* ``chatter``: one node that writes custom events ``{"n": i}`` without end (the stream cap).
 """
 
 from __future__ import annotations
@@ -298,3 +300,24 @@ _memory.add_node("remember", _remember)
 _memory.add_edge(START, "remember")
 _memory.add_edge("remember", END)
 memory = _memory.compile()
+
+
+class ChatterState(TypedDict, total=False):
+    said: int
+
+
+async def _chatter(state: ChatterState) -> dict[str, Any]:
+    write = get_stream_writer()
+    i = 0
+    while True:
+        write({"n": i})
+        i += 1
+        if i % 50 == 0:
+            await asyncio.sleep(0)  # a misbehaving graph, but one that can still be stopped
+
+
+_chatter_graph = StateGraph(ChatterState)
+_chatter_graph.add_node("chatter", _chatter)
+_chatter_graph.add_edge(START, "chatter")
+_chatter_graph.add_edge("chatter", END)
+chatter = _chatter_graph.compile()
