@@ -143,3 +143,64 @@ async def atake(buckets: list[Bucket]) -> float:
         logger.warning("rate limiter unavailable; request let through", exc_info=True)
         return 0.0
     return float(wait)
+
+
+# Failure counters (sign-in): only failures count, so a caller who gets it right is never slowed.
+# A counter starts at the first failure and lives for its window; past `limit` failures the caller is
+# refused until the window ends.
+_FAIL = """
+local n = redis.call('INCR', KEYS[1])
+if n == 1 then redis.call('EXPIRE', KEYS[1], ARGV[1]) end
+return n
+"""
+_BLOCKED = """
+local wait = 0
+for i, key in ipairs(KEYS) do
+  local n = tonumber(redis.call('GET', key) or '0')
+  if n >= tonumber(ARGV[i]) then
+    local ttl = redis.call('TTL', key)
+    if ttl > wait then wait = ttl end
+  end
+end
+return wait
+"""
+
+
+@dataclass(frozen=True)
+class FailureCounter:
+    key: str
+    limit: int  # 0: unlimited
+    window: int  # seconds
+
+
+@lru_cache(maxsize=1)
+def _failure_scripts() -> tuple[Any, Any]:
+    client = redis.Redis.from_url(settings.REDIS_URL, socket_timeout=1.0, socket_connect_timeout=1.0)
+    return client.register_script(_BLOCKED), client.register_script(_FAIL)
+
+
+def failures_wait(counters: list[FailureCounter]) -> float:
+    """Seconds until every counter that reached its limit expires; 0 when none did."""
+    active = [c for c in counters if c.limit > 0]
+    if not active:
+        return 0.0
+    try:
+        wait = _failure_scripts()[0](
+            keys=[f"atrium:fail:{c.key}" for c in active], args=[c.limit for c in active]
+        )
+    except redis.RedisError:
+        logger.warning("failure counters unavailable; attempt let through", exc_info=True)
+        return 0.0
+    return float(wait)
+
+
+def failure_record(counters: list[FailureCounter]) -> None:
+    """Count one failure on each counter."""
+    for counter in counters:
+        if counter.limit <= 0:
+            continue
+        try:
+            _failure_scripts()[1](keys=[f"atrium:fail:{counter.key}"], args=[counter.window])
+        except redis.RedisError:
+            logger.warning("failure counters unavailable; failure not counted", exc_info=True)
+            return
