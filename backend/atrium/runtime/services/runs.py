@@ -32,6 +32,7 @@ from atrium.orgs.models import Membership
 from atrium.runtime.db import prepared_cursor
 from atrium.runtime.models import ACTIVE_RUN_STATUSES, Run, RunStatus, Thread, ThreadStatus
 from atrium.runtime.selectors.threads import as_uuid, thread_queryset
+from atrium.runtime.services.sandboxes import thread_config_new_generation
 from atrium.runtime.services.webhooks import webhook_enqueue, webhook_validate
 
 MULTITASK_STRATEGIES = ("reject", "enqueue", "interrupt", "rollback")
@@ -119,6 +120,7 @@ def _new_thread(
                 graph_id=assistant.graph_id,
                 assistant_id=assistant.id,
                 temporary=temporary,
+                config=thread_config_new_generation(),
             )
     except IntegrityError:
         # The id is taken by a thread the caller may not see: it does not exist for them.
