@@ -212,3 +212,32 @@ async def test_removing_a_member_in_the_django_admin_ends_their_streams_keys_and
         )
     finally:
         await streams.close()
+
+
+async def test_a_key_revoked_in_the_admin_is_refused_by_the_web_process_within_a_second(
+    stack: LiveStack, member: Member, django_db_blocker: Any, live_redis: None
+) -> None:
+    """The web process has just verified (and cached) the key; the admin site, another process,
+    revokes it: the key must not live on for the cache's seconds."""
+    from asgiref.sync import sync_to_async
+
+    from atrium.orgs.keys import parse_prefix
+    from atrium.orgs.models import ApiKey
+
+    async with httpx.AsyncClient(base_url=stack.url, headers={"x-api-key": member.key}) as http:
+        assert (await http.post("/threads/search", json={})).status_code == 200
+
+        def revoke_in_admin() -> None:
+            with django_db_blocker.unblock(), _closing_connection():
+                key = ApiKey.unscoped.get(prefix=parse_prefix(member.key))
+                browser = Client()
+                browser.force_login(ApiKey.unscoped.get(prefix=parse_prefix(stack.keys["admin"])).user)
+                browser.post("/admin/orgs/apikey/", {"action": "revoke", "_selected_action": [str(key.id)]})
+                assert ApiKey.unscoped.get(id=key.id).revoked_at is not None
+
+        await sync_to_async(revoke_in_admin)()
+        revoked_at = asyncio.get_running_loop().time()
+        while (status := (await http.post("/threads/search", json={})).status_code) == 200:
+            assert asyncio.get_running_loop().time() - revoked_at < 2.0, "the revoked key is still honoured"
+            await asyncio.sleep(0.1)
+        assert status == 401
