@@ -13,6 +13,7 @@ from atrium.accounts.models import ExternalIdentity, User
 from atrium.accounts.services import user_sign_in
 from atrium.core.errors import AtriumError
 from atrium.core.ratelimit import RateLimitedError
+from atrium.orgs.access import access_revoked
 from atrium.orgs.admin_scope import admin_org_ids, is_org_admin
 from atrium.orgs.models import Membership
 
@@ -76,6 +77,19 @@ class UserAdmin(DjangoUserAdmin):  # type: ignore[type-arg]
 
     def has_delete_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
         return bool(request.user.is_superuser)
+
+    def save_model(self, request: HttpRequest, obj: User, form: Any, change: bool) -> None:
+        super().save_model(request, obj, form, change)
+        if change and "is_active" in form.changed_data and not obj.is_active:
+            access_revoked()  # their keys and open streams end in every process
+
+    def delete_model(self, request: HttpRequest, obj: User) -> None:
+        super().delete_model(request, obj)
+        access_revoked()
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
+        super().delete_queryset(request, queryset)
+        access_revoked()
 
 
 @admin.register(ExternalIdentity)

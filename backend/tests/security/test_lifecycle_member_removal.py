@@ -241,3 +241,38 @@ async def test_a_key_revoked_in_the_admin_is_refused_by_the_web_process_within_a
             assert asyncio.get_running_loop().time() - revoked_at < 2.0, "the revoked key is still honoured"
             await asyncio.sleep(0.1)
         assert status == 401
+
+
+async def test_deactivating_a_user_in_the_admin_ends_their_streams_and_keys(
+    stack: LiveStack, member: Member, django_db_blocker: Any, live_redis: None
+) -> None:
+    from asgiref.sync import sync_to_async
+
+    from atrium.accounts.models import User
+    from atrium.accounts.services import user_create
+
+    client = get_client(url=stack.url, api_key=member.key)
+    streams = OpenStreams(stack, member)
+    await streams.open(str((await client.threads.create())["thread_id"]))
+
+    def deactivate_in_admin() -> int:
+        with django_db_blocker.unblock(), _closing_connection():
+            superuser = user_create(email=f"root-{uuid.uuid4().hex[:8]}@lifecycle.test", is_staff=True)
+            User.objects.filter(id=superuser.id).update(is_superuser=True)
+            browser = Client()
+            browser.force_login(superuser)
+            user = User.objects.get(email=member.email)
+            response = browser.post(
+                f"/admin/accounts/user/{user.id}/change/", {"email": user.email, "name": user.name}
+            )
+            assert User.objects.get(id=user.id).is_active is False
+            return response.status_code
+
+    try:
+        assert await sync_to_async(deactivate_in_admin)() == 302
+        lines = await streams.ended()
+        for name in ("thread", "v2"):
+            assert _revoked_error(lines[name])["error"] == "Forbidden", name
+        assert (await streams.http.post("/threads/search", json={})).status_code == 401
+    finally:
+        await streams.close()
