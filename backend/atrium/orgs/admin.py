@@ -6,7 +6,8 @@ from typing import Any
 from django.contrib import admin, messages
 from django.db import transaction
 from django.db.models import Model, QuerySet
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponseRedirect
+from django.urls import reverse
 
 from atrium.audit.services import audit_record
 from atrium.core.errors import AtriumError
@@ -65,12 +66,18 @@ class MembershipAdmin(OrgScopedAdmin):
         try:
             with scoped(_org_admin_scope(request, obj.org_id)):
                 membership_remove(membership_id=str(obj.id), via="admin")
-        except AtriumError as exc:
+        except AtriumError as exc:  # e.g. the org's last admin
+            request._atrium_refused = True  # type: ignore[attr-defined]
             self.message_user(request, f"{obj.user.email}: {exc.message}", messages.ERROR)
 
     def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Membership]) -> None:
         for membership in queryset.select_related("user"):
             self.delete_model(request, membership)
+
+    def response_delete(self, request: HttpRequest, obj_display: str, obj_id: Any) -> Any:
+        if getattr(request, "_atrium_refused", False):  # not "deleted successfully": it was not
+            return HttpResponseRedirect(reverse("admin:orgs_membership_changelist"))
+        return super().response_delete(request, obj_display, obj_id)
 
 
 def _org_admin_scope(request: HttpRequest, org_id: uuid.UUID) -> Scope:
