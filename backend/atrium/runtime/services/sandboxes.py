@@ -98,9 +98,10 @@ def _orphans(infos: list[Any]) -> list[str]:
         {thread_id for info in infos if (thread_id := _uuid(info.labels.get("thread_id"))) is not None}
     )
     for info in infos:
-        labelled = info.labels.get(THREAD_GENERATION_LABEL)
+        # A thread's sandbox is its own only under the same generation (none on both sides: a thread
+        # and its sandbox from before generations existed).
         thread_id = _uuid(info.labels.get("thread_id"))
-        if labelled and thread_id in generations and generations[thread_id] != labelled:
+        if thread_id in generations and generations[thread_id] != info.labels.get(THREAD_GENERATION_LABEL):
             orphans.append(info.id)
     return orphans
 
