@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
 from datetime import timedelta
+from typing import Protocol
 
 from django.conf import settings
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -143,7 +143,10 @@ def membership_update_role(*, membership_id: str, role: Role) -> Membership:
 # What other apps undo when a member leaves, inside the removal's transaction (runtime cancels the
 # member's active runs): registered by those apps' AppConfig.ready, since orgs may not import them
 # (imports point down). Explicit steps, not signals: a failing step rolls the removal back.
-MemberRemovalStep = Callable[[Membership], object]
+class MemberRemovalStep(Protocol):
+    def __call__(self, *, membership: Membership) -> object: ...
+
+
 _member_removal_steps: list[MemberRemovalStep] = []
 
 
@@ -167,7 +170,7 @@ def membership_remove(*, membership_id: str, via: str = "") -> None:
             revoked_at=timezone.now()
         )
         for step in _member_removal_steps:
-            step(membership)
+            step(membership=membership)
         audit_record(
             action="membership.remove",
             target_type="membership",

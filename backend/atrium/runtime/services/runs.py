@@ -415,7 +415,7 @@ def run_cancel_many(
     return count
 
 
-def run_cancel_for_member(membership: Membership) -> int:
+def run_cancel_for_member(*, membership: Membership) -> int:
     """Cancel every pending and running run a departing member started in their org (a removal step,
     atrium.orgs.services.membership_remove): pending runs end interrupted, running ones are told to
     stop on `atrium:control`. Runs in the org's admin scope, unnarrowed: none of theirs may be missed."""
