@@ -16,8 +16,8 @@ from atrium.core.errors import AtriumError, ValidationFailedError
 from atrium.core.ratelimit import (
     FailureCounter,
     RateLimitedError,
-    failure_record,
-    failures_wait,
+    failure_refund,
+    failure_reserve,
     retry_seconds,
 )
 
@@ -116,10 +116,12 @@ def user_sign_in(*, request: HttpRequest, email: str, password: str) -> User:
     account, or `ATRIUM_LOGIN_FAILURES_PER_ADDRESS` from the client's address, within
     `ATRIUM_LOGIN_LOCKOUT_SECONDS`, every attempt is refused (RateLimitedError, 429) until that window
     ends, even with the right password: else the lockout would tell a guesser when they are right.
-    Only failures count, so a user who signs in correctly is never slowed.
+    Only failures count, so a user who signs in correctly is never slowed; each attempt is counted as
+    one before the password is checked and given back on success, so parallel guesses cannot pass the
+    limit together.
     """
     counters = _login_counters(email=email, address=client_address(request))
-    wait = failures_wait(counters)
+    wait = failure_reserve(counters)
     if wait > 0:
         seconds = retry_seconds(wait)
         raise RateLimitedError(
@@ -127,6 +129,6 @@ def user_sign_in(*, request: HttpRequest, email: str, password: str) -> User:
         )
     user = user_authenticate(request=request, email=email, password=password)
     if user is None:
-        failure_record(counters)
         raise AtriumError("Invalid email or password.", code="invalid_credentials")
+    failure_refund(counters)
     return user

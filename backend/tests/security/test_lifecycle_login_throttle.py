@@ -136,3 +136,17 @@ def test_the_admin_login_form_is_throttled_with_a_clear_message(make_user):
     accepted = browser.post("/admin/login/", {"username": user.email, "password": PASSWORD})
     assert accepted.status_code == 302
     assert browser.session["_auth_user_id"] == str(user.pk)
+
+
+def test_parallel_attempts_cannot_pass_the_limit_together():
+    """Each attempt takes its place in the count before its password is checked: of many attempts
+    racing on one account, only `limit` get to try."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from atrium.core.ratelimit import FailureCounter, failure_reserve
+
+    counter = FailureCounter(f"test:parallel:{uuid.uuid4().hex}", limit=3, window=5)
+    with ThreadPoolExecutor(max_workers=12) as pool:
+        waits = list(pool.map(lambda _: failure_reserve([counter]), range(12)))
+    assert sorted(waits)[:3] == [0.0, 0.0, 0.0]
+    assert all(wait > 0 for wait in sorted(waits)[3:])
