@@ -112,19 +112,18 @@ async def _member_setup(stack: LiveStack, member: Member) -> tuple[str, str, str
     pending = await client.runs.create(pending_thread, "simple", input={"steps": []}, after_seconds=600)
     idle_thread = str((await client.threads.create())["thread_id"])
     for _ in range(200):
-        if (await client.runs.get(running_thread, running["run_id"]))["status"] == "running":
+        if (status := (await client.runs.get(running_thread, running["run_id"]))["status"]) == "running":
             break
         await asyncio.sleep(0.05)
+    assert status == "running"
+    assert (await client.runs.get(pending_thread, pending["run_id"]))["status"] == "pending"
     streams = OpenStreams(stack, member)
     await streams.open(idle_thread)
     return running_thread, running["run_id"], pending_thread, pending["run_id"], streams
 
 
 async def _assert_everything_ended(
-    stack: LiveStack,
-    member: Member,
-    streams: OpenStreams,
-    runs: list[tuple[str, str]],
+    stack: LiveStack, streams: OpenStreams, runs: list[tuple[str, str]]
 ) -> None:
     lines = await streams.ended()
     for name in ("thread", "v2"):
@@ -149,15 +148,19 @@ async def test_removing_a_member_through_the_api_ends_their_streams_keys_and_run
     stack: LiveStack, member: Member
 ) -> None:
     running_thread, running, pending_thread, pending, streams = await _member_setup(stack, member)
+    bystander = stack.client("editor")
+    their_thread = str((await bystander.threads.create())["thread_id"])
+    theirs = await bystander.runs.create(their_thread, "simple", input={"steps": []}, after_seconds=600)
     try:
         async with httpx.AsyncClient(base_url=stack.base_url, headers=stack.headers("admin")) as admin:
             removed = await admin.delete(f"/api/v1/orgs/{member.org_slug}/members/{member.membership_id}")
         assert removed.status_code == 204
-        await _assert_everything_ended(
-            stack, member, streams, [(running_thread, running), (pending_thread, pending)]
-        )
+        await _assert_everything_ended(stack, streams, [(running_thread, running), (pending_thread, pending)])
+        # another member's queued run is untouched
+        assert (await bystander.runs.get(their_thread, theirs["run_id"]))["status"] == "pending"
     finally:
         await streams.close()
+        await bystander.runs.cancel(their_thread, theirs["run_id"])
 
 
 @contextlib.contextmanager
@@ -207,9 +210,7 @@ async def test_removing_a_member_in_the_django_admin_ends_their_streams_keys_and
 
     try:
         assert await sync_to_async(remove_in_admin)() == 302
-        await _assert_everything_ended(
-            stack, member, streams, [(running_thread, running), (pending_thread, pending)]
-        )
+        await _assert_everything_ended(stack, streams, [(running_thread, running), (pending_thread, pending)])
     finally:
         await streams.close()
 
