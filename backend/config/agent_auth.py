@@ -14,6 +14,7 @@ from django.http import HttpRequest
 
 from atrium.core.errors import AtriumError, NotFoundError
 from atrium.core.tenancy import Permission, Scope, set_scope
+from atrium.orgs.access import access_epoch_async
 from atrium.orgs.limits import OrgLimits, api_request_allow, api_request_allow_async, org_limits_cached
 from atrium.orgs.selectors import membership_list_for_user
 from atrium.orgs.services import api_key_cached
@@ -101,6 +102,7 @@ class AgentAuth:
 
     async def __call__(self, request: HttpRequest) -> Principal:
         handlers = custom_auth()  # 503 when configured but broken: fail closed
+        await access_epoch_async()  # at most once a second: a key revoked elsewhere is not honoured
         if handlers is None and (known := _resolve_in_memory(request)) is not None:
             # A key this process verified lately: no database read, so no hop off the loop.
             await api_request_allow_async(known[1], known[2])

@@ -3,13 +3,40 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import admin
+from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.core.exceptions import ValidationError
 from django.db.models import Model, QuerySet
 from django.http import HttpRequest
 
 from atrium.accounts.models import ExternalIdentity, User
+from atrium.accounts.services import user_sign_in
+from atrium.core.errors import AtriumError
+from atrium.core.ratelimit import RateLimitedError
+from atrium.orgs.access import access_revoked
 from atrium.orgs.admin_scope import admin_org_ids, is_org_admin
 from atrium.orgs.models import Membership
+
+
+class AdminLoginForm(AdminAuthenticationForm):
+    """The admin's login, through the same throttled sign-in as the API (`user_sign_in`)."""
+
+    def clean(self) -> dict[str, Any]:
+        if self.request is None:  # the admin always passes its request; without one, Django's own
+            return super().clean()
+        email, password = self.cleaned_data.get("username"), self.cleaned_data.get("password")
+        if email is not None and password:
+            try:
+                self.user_cache = user_sign_in(request=self.request, email=email, password=password)
+            except RateLimitedError as exc:
+                raise ValidationError(exc.message, code="throttled") from exc
+            except AtriumError as exc:
+                raise self.get_invalid_login_error() from exc
+            self.confirm_login_allowed(self.user_cache)
+        return self.cleaned_data
+
+
+admin.site.login_form = AdminLoginForm
 
 
 @admin.register(User)
@@ -50,6 +77,19 @@ class UserAdmin(DjangoUserAdmin):  # type: ignore[type-arg]
 
     def has_delete_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
         return bool(request.user.is_superuser)
+
+    def save_model(self, request: HttpRequest, obj: User, form: Any, change: bool) -> None:
+        super().save_model(request, obj, form, change)
+        if change and "is_active" in form.changed_data and not obj.is_active:
+            access_revoked()  # their keys and open streams end in every process
+
+    def delete_model(self, request: HttpRequest, obj: User) -> None:
+        super().delete_model(request, obj)
+        access_revoked()
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
+        super().delete_queryset(request, queryset)
+        access_revoked()
 
 
 @admin.register(ExternalIdentity)

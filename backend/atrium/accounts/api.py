@@ -17,8 +17,7 @@ from ninja.utils import check_csrf
 from atrium.accounts import oidc
 from atrium.accounts.models import User
 from atrium.accounts.schemas import CsrfOut, LoginIn, MeOut, SsoProviderOut
-from atrium.accounts.selectors import user_authenticate
-from atrium.accounts.services import external_identity_user
+from atrium.accounts.services import external_identity_user, user_sign_in
 from atrium.core.errors import AtriumError, PermissionDeniedError
 from atrium.core.tenancy import role_permissions
 from atrium.orgs.selectors import membership_list_for_user
@@ -52,9 +51,7 @@ def csrf(request: HttpRequest) -> dict[str, str]:
 def login_view(request: HttpRequest, payload: LoginIn) -> dict[str, object]:
     if check_csrf(request) is not None:
         raise PermissionDeniedError("CSRF check failed: send the X-CSRFToken header.", code="csrf_failed")
-    user = user_authenticate(request=request, email=payload.email, password=payload.password)
-    if user is None:
-        raise AtriumError("Invalid email or password.", code="invalid_credentials")
+    user = user_sign_in(request=request, email=payload.email, password=payload.password)
     login(request, user)
     return me_payload(user)
 

@@ -2,11 +2,24 @@
 
 from __future__ import annotations
 
+import hashlib
+
+from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.http import HttpRequest
 from django.utils import timezone
 
 from atrium.accounts.models import User
-from atrium.core.errors import ValidationFailedError
+from atrium.accounts.selectors import user_authenticate
+from atrium.core.client_address import client_address
+from atrium.core.errors import AtriumError, ValidationFailedError
+from atrium.core.ratelimit import (
+    FailureCounter,
+    RateLimitedError,
+    failure_refund,
+    failure_reserve,
+    retry_seconds,
+)
 
 
 def _normalise_email(email: str) -> str:
@@ -83,4 +96,39 @@ def external_identity_user(
     except IntegrityError:  # the same identity signed in twice at once: the first link stands
         found = ExternalIdentity.objects.select_related("user").get(issuer=issuer, subject=subject)
         return found.user
+    return user
+
+
+def _login_counters(*, email: str, address: str) -> list[FailureCounter]:
+    # The account by a digest of its normalised email: Redis keys hold no addresses of people.
+    account = hashlib.sha256(email.strip().lower().encode()).hexdigest()[:32]
+    window = settings.ATRIUM_LOGIN_LOCKOUT_SECONDS
+    return [
+        FailureCounter(f"login:account:{account}", settings.ATRIUM_LOGIN_FAILURES_PER_ACCOUNT, window),
+        FailureCounter(f"login:address:{address}", settings.ATRIUM_LOGIN_FAILURES_PER_ADDRESS, window),
+    ]
+
+
+def user_sign_in(*, request: HttpRequest, email: str, password: str) -> User:
+    """The user these credentials sign in as, for the API's login and the admin's login form.
+
+    Throttled against password guessing: past `ATRIUM_LOGIN_FAILURES_PER_ACCOUNT` failures on the
+    account, or `ATRIUM_LOGIN_FAILURES_PER_ADDRESS` from the client's address, within
+    `ATRIUM_LOGIN_LOCKOUT_SECONDS`, every attempt is refused (RateLimitedError, 429) until that window
+    ends, even with the right password: else the lockout would tell a guesser when they are right.
+    Only failures count, so a user who signs in correctly is never slowed; each attempt is counted as
+    one before the password is checked and given back on success, so parallel guesses cannot pass the
+    limit together.
+    """
+    counters = _login_counters(email=email, address=client_address(request))
+    wait = failure_reserve(counters)
+    if wait > 0:
+        seconds = retry_seconds(wait)
+        raise RateLimitedError(
+            f"Too many failed sign-in attempts. Try again in {seconds} s.", retry_after=seconds
+        )
+    user = user_authenticate(request=request, email=email, password=password)
+    if user is None:
+        raise AtriumError("Invalid email or password.", code="invalid_credentials")
+    failure_refund(counters)
     return user

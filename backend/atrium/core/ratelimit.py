@@ -143,3 +143,74 @@ async def atake(buckets: list[Bucket]) -> float:
         logger.warning("rate limiter unavailable; request let through", exc_info=True)
         return 0.0
     return float(wait)
+
+
+# Failure counters (sign-in): only failures count, so a caller who gets it right is never slowed. Each
+# attempt reserves one failure on every counter before it is checked (so parallel attempts cannot pass
+# the limit together) and a success gives it back. A counter lives for its window from its first
+# failure; at `limit`, attempts are refused until the window ends.
+_RESERVE = """
+local wait = 0
+for i, key in ipairs(KEYS) do
+  if tonumber(redis.call('GET', key) or '0') >= tonumber(ARGV[2 * i - 1]) then
+    local ttl = redis.call('TTL', key)
+    if ttl > wait then wait = ttl end
+  end
+end
+if wait > 0 then return wait end
+for i, key in ipairs(KEYS) do
+  if redis.call('INCR', key) == 1 then redis.call('EXPIRE', key, ARGV[2 * i]) end
+end
+return 0
+"""
+_REFUND = """
+for i, key in ipairs(KEYS) do
+  if tonumber(redis.call('GET', key) or '0') > 0 then redis.call('DECR', key) end
+end
+return 0
+"""
+
+
+@dataclass(frozen=True)
+class FailureCounter:
+    key: str
+    limit: int  # 0: unlimited
+    window: int  # seconds
+
+
+@lru_cache(maxsize=1)
+def _failure_scripts() -> tuple[Any, Any]:
+    client = redis.Redis.from_url(settings.REDIS_URL, socket_timeout=1.0, socket_connect_timeout=1.0)
+    return client.register_script(_RESERVE), client.register_script(_REFUND)
+
+
+def _failure_keys(counters: list[FailureCounter]) -> tuple[list[FailureCounter], list[str]]:
+    active = [c for c in counters if c.limit > 0]
+    return active, [f"atrium:fail:{c.key}" for c in active]
+
+
+def failure_reserve(counters: list[FailureCounter]) -> float:
+    """Count an attempt as a failure on every counter, unless one is at its limit: then count nothing
+    and return the seconds until it expires. 0: reserved (give it back with `failure_refund`)."""
+    active, keys = _failure_keys(counters)
+    if not active:
+        return 0.0
+    args: list[int] = []
+    for counter in active:
+        args += [counter.limit, counter.window]
+    try:
+        return float(_failure_scripts()[0](keys=keys, args=args))
+    except redis.RedisError:
+        logger.warning("failure counters unavailable; attempt let through", exc_info=True)
+        return 0.0
+
+
+def failure_refund(counters: list[FailureCounter]) -> None:
+    """Give back what `failure_reserve` counted: the attempt succeeded."""
+    active, keys = _failure_keys(counters)
+    if not active:
+        return
+    try:
+        _failure_scripts()[1](keys=keys, args=[])
+    except redis.RedisError:
+        logger.warning("failure counters unavailable; success not refunded", exc_info=True)

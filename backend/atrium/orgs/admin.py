@@ -1,16 +1,22 @@
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 from django.contrib import admin, messages
+from django.db import transaction
 from django.db.models import Model, QuerySet
-from django.http import HttpRequest
-from django.utils import timezone
+from django.http import HttpRequest, HttpResponseRedirect
+from django.urls import reverse
 
 from atrium.audit.services import audit_record
+from atrium.core.errors import AtriumError
+from atrium.core.tenancy import Role, Scope, scoped
+from atrium.orgs.access import access_revoked
 from atrium.orgs.admin_scope import OrgScopedAdmin, admin_org_ids
 from atrium.orgs.limits import org_limits_forget
 from atrium.orgs.models import ApiKey, Membership, Organization, OrgSettings
+from atrium.orgs.services import api_key_cache_clear, api_key_revoke, membership_remove
 
 
 @admin.register(Organization)
@@ -51,21 +57,33 @@ class MembershipAdmin(OrgScopedAdmin):
             org_id=obj.org_id,
             actor_id=int(request.user.pk or 0) or None,
         )
+        if change:  # a lower role must not be outlived by keys verified under the old one
+            access_revoked()
+            transaction.on_commit(api_key_cache_clear)
 
     def delete_model(self, request: HttpRequest, obj: Membership) -> None:
-        audit_record(
-            action="membership.remove",
-            target_type="membership",
-            target_id=obj.id,
-            data={"email": obj.user.email, "role": obj.role, "via": "admin"},
-            org_id=obj.org_id,
-            actor_id=int(request.user.pk or 0) or None,
-        )
-        super().delete_model(request, obj)
+        """Through the service, as the API: the member's keys, runs and streams end with them."""
+        try:
+            with scoped(_org_admin_scope(request, obj.org_id)):
+                membership_remove(membership_id=str(obj.id), via="admin")
+        except AtriumError as exc:  # e.g. the org's last admin
+            request._atrium_refused = True  # type: ignore[attr-defined]
+            self.message_user(request, f"{obj.user.email}: {exc.message}", messages.ERROR)
 
     def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Membership]) -> None:
-        for membership in queryset:
+        for membership in queryset.select_related("user"):
             self.delete_model(request, membership)
+
+    def response_delete(self, request: HttpRequest, obj_display: str, obj_id: Any) -> Any:
+        if getattr(request, "_atrium_refused", False):  # not "deleted successfully": it was not
+            return HttpResponseRedirect(reverse("admin:orgs_membership_changelist"))
+        return super().response_delete(request, obj_display, obj_id)
+
+
+def _org_admin_scope(request: HttpRequest, org_id: uuid.UUID) -> Scope:
+    """The scope an admin-site action runs in: the row's org, as its admin (the admin site's
+    querysets and permissions already hold only rows this user administers)."""
+    return Scope(user_id=int(request.user.pk or 0) or None, org_id=org_id, role=Role.ADMIN)
 
 
 @admin.register(ApiKey)
@@ -86,17 +104,10 @@ class ApiKeyAdmin(OrgScopedAdmin):
     @admin.action(description="Revoke selected API keys")
     def revoke(self, request: HttpRequest, queryset: QuerySet[ApiKey]) -> None:
         keys = list(queryset.filter(revoked_at__isnull=True))
-        count = ApiKey.unscoped.filter(id__in=[key.id for key in keys]).update(revoked_at=timezone.now())
-        for key in keys:
-            audit_record(
-                action="api_key.revoke",
-                target_type="api_key",
-                target_id=key.id,
-                data={"name": key.name, "prefix": key.prefix, "via": "admin"},
-                org_id=key.org_id,
-                actor_id=int(request.user.pk or 0) or None,
-            )
-        self.message_user(request, f"Revoked {count} key(s).", messages.SUCCESS)
+        for key in keys:  # through the service, as the API: every process stops honouring the key
+            with scoped(_org_admin_scope(request, key.org_id)):
+                api_key_revoke(key_id=str(key.id), via="admin")
+        self.message_user(request, f"Revoked {len(keys)} key(s).", messages.SUCCESS)
 
 
 @admin.register(OrgSettings)

@@ -44,3 +44,12 @@ def org_settings_get(*, org_id: uuid.UUID) -> OrgSettings | None:
     """An org's settings row (None: all defaults). Read by the runtime's entry points (rate limits, the
     webhook task) for a known org, hence unscoped."""
     return OrgSettings.unscoped.filter(org_id=org_id).first()
+
+
+def caller_still_allowed(*, org_id: uuid.UUID, user_id: int, api_key_id: uuid.UUID | None) -> bool:
+    """Whether a caller checked earlier (an open stream's) still has access: still a member of the org
+    with an active account, and, when they came with an API key, the key is not revoked. Unscoped: it
+    runs outside any request's scope."""
+    if not Membership.unscoped.filter(org_id=org_id, user_id=user_id, user__is_active=True).exists():
+        return False
+    return api_key_id is None or ApiKey.unscoped.filter(id=api_key_id, revoked_at__isnull=True).exists()

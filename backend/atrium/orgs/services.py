@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 import time
 from datetime import timedelta
+from typing import Protocol
 
 from django.conf import settings
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -18,15 +19,17 @@ from atrium.accounts.services import user_get_or_create
 from atrium.audit.services import audit_record
 from atrium.core.errors import ConflictError, NotFoundError, ValidationFailedError
 from atrium.core.tenancy import Permission, Role, current_scope
+from atrium.orgs.access import access_epoch, access_epoch_known, access_revoked
 from atrium.orgs.keys import generate_key, hash_key, key_matches, parse_prefix, webhook_secret
 from atrium.orgs.models import ApiKey, Membership, Organization, OrgSettings
 
 # last_used_at is informative; writing it on every request would put a row update on the hot path.
 API_KEY_TOUCH_INTERVAL = timedelta(minutes=1)
 # Verified keys, per process, for ATRIUM_API_KEY_CACHE_SECONDS: keyed by the secret's digest (never the
-# secret), holding the key and the membership it acts through. Revoking a key, or changing or removing
-# its membership, clears this process's entries at once and other processes' within the TTL.
-_VERIFIED: dict[str, tuple[float, ApiKey, Membership]] = {}
+# secret), holding the key, the membership it acts through and the access epoch it was verified under.
+# Revoking a key, or changing or removing its membership, clears this process's entries at once and
+# other processes' within a second (atrium.orgs.access).
+_VERIFIED: dict[str, tuple[float, int, ApiKey, Membership]] = {}
 _VERIFIED_LOCK = threading.Lock()
 _VERIFIED_MAX = 10_000
 
@@ -132,11 +135,30 @@ def membership_update_role(*, membership_id: str, role: Role) -> Membership:
             target_id=membership.id,
             data={"email": membership.user.email, "from": previous, "to": Role(role).value},
         )
+        access_revoked()
     api_key_cache_clear()
     return membership
 
 
-def membership_remove(*, membership_id: str) -> None:
+# What other apps undo when a member leaves, inside the removal's transaction (runtime cancels the
+# member's active runs): registered by those apps' AppConfig.ready, since orgs may not import them
+# (imports point down). Explicit steps, not signals: a failing step rolls the removal back.
+class MemberRemovalStep(Protocol):
+    def __call__(self, *, membership: Membership) -> object: ...
+
+
+_member_removal_steps: list[MemberRemovalStep] = []
+
+
+def member_removal_step_register(step: MemberRemovalStep) -> None:
+    if step not in _member_removal_steps:
+        _member_removal_steps.append(step)
+
+
+def membership_remove(*, membership_id: str, via: str = "") -> None:
+    """Remove a member from the current org and everything they still had going in it, in one
+    transaction: their API keys of the org are revoked, their pending and running runs cancelled, and
+    their open streams end (atrium.orgs.access)."""
     scope = current_scope()
     scope.require(Permission.MANAGE_ORG)
     with transaction.atomic():
@@ -147,13 +169,21 @@ def membership_remove(*, membership_id: str) -> None:
         revoked = ApiKey.objects.filter(user_id=membership.user_id, revoked_at__isnull=True).update(
             revoked_at=timezone.now()
         )
+        for step in _member_removal_steps:
+            step(membership=membership)
         audit_record(
             action="membership.remove",
             target_type="membership",
             target_id=membership.id,
-            data={"email": membership.user.email, "role": membership.role, "api_keys_revoked": revoked},
+            data={
+                "email": membership.user.email,
+                "role": membership.role,
+                "api_keys_revoked": revoked,
+                **({"via": via} if via else {}),
+            },
         )
         membership.delete()
+        access_revoked()
     api_key_cache_clear()
 
 
@@ -190,7 +220,7 @@ def api_key_create(*, user: User, name: str) -> tuple[ApiKey, str]:
     return key, generated.plaintext
 
 
-def api_key_revoke(*, key_id: str) -> ApiKey:
+def api_key_revoke(*, key_id: str, via: str = "") -> ApiKey:
     scope = current_scope()
     scope.require(Permission.MANAGE_ORG)
     try:
@@ -205,8 +235,9 @@ def api_key_revoke(*, key_id: str) -> ApiKey:
                 action="api_key.revoke",
                 target_type="api_key",
                 target_id=key.id,
-                data={"name": key.name, "prefix": key.prefix},
+                data={"name": key.name, "prefix": key.prefix, **({"via": via} if via else {})},
             )
+            access_revoked()
     api_key_cache_clear()
     return key
 
@@ -220,27 +251,29 @@ def api_key_authenticate(*, plaintext: str) -> tuple[ApiKey, Membership] | None:
     prefix = parse_prefix(plaintext)
     if prefix is None:
         return None
+    ttl = settings.ATRIUM_API_KEY_CACHE_SECONDS
+    epoch = access_epoch() if ttl > 0 else 0  # read before the lookup: a revocation meanwhile voids it
     cached = api_key_cached(plaintext=plaintext)
     if cached is not None:
         return cached
-    ttl = settings.ATRIUM_API_KEY_CACHE_SECONDS
     found = _api_key_lookup(plaintext=plaintext, prefix=prefix)
     if found is not None and ttl > 0:
         with _VERIFIED_LOCK:
             if len(_VERIFIED) >= _VERIFIED_MAX:
                 _VERIFIED.clear()
-            _VERIFIED[hash_key(plaintext)] = (time.monotonic() + ttl, *found)
+            _VERIFIED[hash_key(plaintext)] = (time.monotonic() + ttl, epoch, *found)
     return found
 
 
 def api_key_cached(*, plaintext: str) -> tuple[ApiKey, Membership] | None:
-    """`api_key_authenticate`'s answer if this process verified the key within the cache's TTL (no
-    database read), else None."""
+    """`api_key_authenticate`'s answer if this process verified the key within the cache's TTL and no
+    access was taken away since (as far as this process last read the access epoch), else None. No
+    I/O: async callers read the epoch first (`access_epoch_async`)."""
     if settings.ATRIUM_API_KEY_CACHE_SECONDS <= 0:
         return None
     cached = _VERIFIED.get(hash_key(plaintext))
-    if cached is not None and cached[0] > time.monotonic():
-        return cached[1], cached[2]
+    if cached is not None and cached[0] > time.monotonic() and cached[1] == access_epoch_known():
+        return cached[2], cached[3]
     return None
 
 

@@ -246,6 +246,13 @@ ATRIUM_PORT = env_int("ATRIUM_PORT", 8000)
 # A verified API key is trusted by the process that verified it for this long (0: check every request):
 # revoking a key or changing its member's role reaches other processes within this delay.
 ATRIUM_API_KEY_CACHE_SECONDS = env_int("ATRIUM_API_KEY_CACHE_SECONDS", 5)
+# Sign-in throttling (API and admin login): past this many failed attempts on one account, or from one
+# address, sign-in is refused (429) until the lockout window ends; 0 is unlimited.
+ATRIUM_LOGIN_FAILURES_PER_ACCOUNT = env_int("ATRIUM_LOGIN_FAILURES_PER_ACCOUNT", 10)
+ATRIUM_LOGIN_FAILURES_PER_ADDRESS = env_int("ATRIUM_LOGIN_FAILURES_PER_ADDRESS", 100)
+ATRIUM_LOGIN_LOCKOUT_SECONDS = env_int("ATRIUM_LOGIN_LOCKOUT_SECONDS", 900)
+# Reverse proxies in front of the web processes that append to X-Forwarded-For (0: trust no header).
+ATRIUM_TRUSTED_PROXY_HOPS = env_int("ATRIUM_TRUSTED_PROXY_HOPS", 0)
 # Connections of the runtime's own async pool (LangGraph checkpointer and store), per process.
 ATRIUM_RUNTIME_POOL_SIZE = env_int("ATRIUM_RUNTIME_POOL_SIZE", 20)
 # Server-side prepared statements on that pool; off behind a pooler that cannot keep them (runtime/db.py).

@@ -6,6 +6,11 @@ sandbox. `RunScopedSandbox` is that graph's backend: each call reads the run's i
 them. ``thread`` scope gives each conversation its own sandbox, reused across its turns; ``assistant``
 scope shares one among all conversations with the assistant. Both labels carry ``org_id`` so two
 tenants never meet in one sandbox.
+
+Clients may choose thread ids, so a thread id alone does not name one conversation: a thread deleted
+and created again under the same id is another one. The runtime gives each thread a generation token
+(``config["configurable"]["__atrium_thread_generation"]``, a key clients cannot set), and a ``thread``
+sandbox is labelled with it too: the new thread never finds the old one's files.
 """
 
 from __future__ import annotations
@@ -41,6 +46,8 @@ SANDBOX_DIR_ENV = "ATRIUM_SANDBOX_DIR"
 SANDBOX_TTL_ENV = "ATRIUM_SANDBOX_TTL_SECONDS"
 SANDBOX_PROVIDER_ENV = "ATRIUM_SANDBOX_PROVIDER"
 DEFAULT_PROVIDER_SPEC = "atrium_agents.sandbox.run_scoped:default_provider"
+THREAD_GENERATION_KEY = "__atrium_thread_generation"
+THREAD_GENERATION_LABEL = "thread_generation"
 
 _default_provider: SandboxProvider | None = None
 _default_lock = threading.Lock()
@@ -82,7 +89,7 @@ def run_labels(scope: SandboxScope) -> dict[str, str]:
         if not value:
             raise SandboxError(f"{name} is required to find the run's sandbox; the runtime must supply it")
         labels[name] = str(value)
-    return validate_labels(labels)
+    return validate_labels(_with_generation(scope, labels, configurable))
 
 
 def labels_from(scope: SandboxScope, configurable: Mapping[str, Any]) -> dict[str, str] | None:
@@ -90,7 +97,20 @@ def labels_from(scope: SandboxScope, configurable: Mapping[str, Any]) -> dict[st
     values = {name: configurable.get(name) for name in _label_names(scope)}
     if not all(values.values()):
         return None
-    return validate_labels({name: str(value) for name, value in values.items()})
+    labels = {name: str(value) for name, value in values.items()}
+    return validate_labels(_with_generation(scope, labels, configurable))
+
+
+def _with_generation(
+    scope: SandboxScope, labels: dict[str, str], configurable: Mapping[str, Any]
+) -> dict[str, str]:
+    """A thread sandbox's labels with the thread's generation, when the runtime gives one (threads
+    created before generations existed have none and keep their sandbox). Only from the config: the
+    context is the client's to fill."""
+    generation = configurable.get(THREAD_GENERATION_KEY)
+    if scope == "thread" and generation:
+        return {**labels, THREAD_GENERATION_LABEL: str(generation)}
+    return labels
 
 
 def _label_names(scope: SandboxScope) -> tuple[str, str]:

@@ -123,11 +123,13 @@ def _cancel_later(thread_id: uuid.UUID, run_id: uuid.UUID) -> Any:
     return cancel
 
 
-def _stream(run: Run, payload: RunCreateIn, *, stateless: bool) -> StreamingHttpResponse:
+def _stream(
+    request: HttpRequest, run: Run, payload: RunCreateIn, *, stateless: bool
+) -> StreamingHttpResponse:
     body = sse_events(str(run.id), after="0", resumable=payload.stream_resumable)
     if payload.on_disconnect == "cancel":
         body = guard_disconnect(body, _cancel_later(run.thread_id, run.id))
-    return sse_response(body, headers=_locations(run, stateless=stateless, tail="stream"))
+    return sse_response(body, request=request, headers=_locations(run, stateless=stateless, tail="stream"))
 
 
 async def _wait(run: Run, *, stateless: bool, cancel_on_disconnect: bool) -> HttpResponseBase:
@@ -162,7 +164,7 @@ async def run_create(request: HttpRequest, thread_id: str, payload: RunCreateIn)
 
 @router.post("/threads/{thread_id}/runs/stream")
 async def run_stream(request: HttpRequest, thread_id: str, payload: RunCreateIn) -> HttpResponseBase:
-    return _stream(await _create(request, thread_id, payload), payload, stateless=False)
+    return _stream(request, await _create(request, thread_id, payload), payload, stateless=False)
 
 
 @router.post("/threads/{thread_id}/runs/wait")
@@ -234,7 +236,7 @@ async def _join_stream(request: HttpRequest, run: Run, *, stateless: bool) -> Ht
     body = sse_events(str(run.id), after=after, resumable=resumable, modes=modes)
     if truthy(request.GET.get("cancel_on_disconnect")):
         body = guard_disconnect(body, _cancel_later(run.thread_id, run.id))
-    return sse_response(body, headers=_locations(run, stateless=stateless, tail="stream"))
+    return sse_response(body, request=request, headers=_locations(run, stateless=stateless, tail="stream"))
 
 
 @router.get("/threads/{thread_id}/runs/{run_id}/stream")
@@ -245,7 +247,7 @@ async def run_join_stream(request: HttpRequest, thread_id: str, run_id: str) -> 
 
 @router.post("/runs/stream")
 async def stateless_stream(request: HttpRequest, payload: RunCreateIn) -> HttpResponseBase:
-    return _stream(await _create(request, None, payload), payload, stateless=True)
+    return _stream(request, await _create(request, None, payload), payload, stateless=True)
 
 
 @router.post("/runs/wait")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from atrium.runtime.models import Run, Thread
+from atrium.runtime.services.sandboxes import thread_config_public
 
 
 def thread_out(thread: Thread, *, include_ttl: bool = False) -> dict[str, Any]:
@@ -15,7 +16,7 @@ def thread_out(thread: Thread, *, include_ttl: bool = False) -> dict[str, Any]:
         "state_updated_at": (thread.state_updated_at or thread.updated_at).isoformat(),
         "metadata": thread.metadata,
         "status": thread.status,
-        "config": thread.config,
+        "config": thread_config_public(thread.config),
         "values": thread.values,
         "interrupts": thread.interrupts or {},
         "error": thread.error,

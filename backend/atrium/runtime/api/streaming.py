@@ -6,13 +6,19 @@ import asyncio
 import logging
 import time
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Coroutine
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from django.http import StreamingHttpResponse
+from asgiref.sync import sync_to_async
+from django.http import HttpRequest, StreamingHttpResponse
 
 from atrium.core.metrics import stream_clients
+from atrium.core.tenancy import current_scope
+from atrium.orgs.access import access_epoch_async
+from atrium.orgs.selectors import caller_still_allowed
+from atrium.runtime.db import with_live_connection
 from atrium.runtime.engine import HEARTBEAT, dumps, format_event
 from atrium.runtime.streams import (
     get_redis,
@@ -140,7 +146,61 @@ async def _counted(body: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
         await stream_clients.aleave(member, client)
 
 
-def sse_response(body: AsyncIterator[bytes], *, headers: dict[str, str]) -> StreamingHttpResponse:
+@dataclass(frozen=True)
+class StreamCaller:
+    """Who a stream is served to, as checked when it opened."""
+
+    org_id: uuid.UUID
+    user_id: int
+    api_key_id: uuid.UUID | None
+
+
+def stream_caller(request: HttpRequest) -> StreamCaller | None:
+    """The request's caller, from its scope and its principal (the API key it came with, if any)."""
+    scope = current_scope()
+    if scope.system or scope.org_id is None or scope.user_id is None:
+        return None
+    key = getattr(getattr(request, "auth", None), "api_key", None)
+    return StreamCaller(org_id=scope.org_id, user_id=scope.user_id, api_key_id=key.id if key else None)
+
+
+REVOKED_EVENT = format_event(
+    "error", {"error": "Forbidden", "message": "Access to this organisation was revoked."}
+)
+
+
+async def _still_allowed(caller: StreamCaller) -> bool:
+    check = sync_to_async(with_live_connection(caller_still_allowed), thread_sensitive=False)
+    return await check(org_id=caller.org_id, user_id=caller.user_id, api_key_id=caller.api_key_id)
+
+
+async def revocable(body: AsyncIterator[bytes], caller: StreamCaller) -> AsyncIterator[bytes]:
+    """The stream, ended (with an `error` event) once its caller loses access: removed from the org,
+    deactivated, or their API key revoked. The access epoch (atrium.orgs.access) says when something
+    was taken away; only then is the caller checked against the database. Streams send a heartbeat
+    every HEARTBEAT_MS, so an idle stream notices within that and the epoch's poll interval."""
+    seen = await access_epoch_async()
+    try:
+        async for chunk in body:
+            epoch = await access_epoch_async()
+            if epoch != seen:
+                seen = epoch
+                if not await _still_allowed(caller):
+                    yield REVOKED_EVENT
+                    return
+            yield chunk
+    finally:
+        if isinstance(body, AsyncGenerator):  # its own clean-up (guard_disconnect) runs now
+            await body.aclose()
+
+
+def sse_response(
+    body: AsyncIterator[bytes], *, request: HttpRequest, headers: dict[str, str]
+) -> StreamingHttpResponse:
+    """An SSE response of `body`, served only while the request's caller keeps access (`revocable`)."""
+    caller = stream_caller(request)
+    if caller is not None:
+        body = revocable(body, caller)
     response = StreamingHttpResponse(_counted(body), content_type="text/event-stream; charset=utf-8")
     response["Cache-Control"] = "no-store"
     response["X-Accel-Buffering"] = "no"

@@ -250,4 +250,4 @@ async def thread_stream(request: HttpRequest, thread_id: str) -> StreamingHttpRe
 
     last_event_id = request.headers.get("Last-Event-ID")
     body = thread_sse_events(last_event_id=last_event_id, mode=mode, list_runs=list_runs)
-    return sse_response(body, headers={})
+    return sse_response(body, request=request, headers={})

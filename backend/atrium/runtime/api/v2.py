@@ -286,4 +286,4 @@ async def stream_events(request: HttpRequest, thread_id: str) -> HttpResponseBas
     await call(thread_get)(thread_id=tid)
     after = since if since is not None else await thread_replay_start(str(tid))
     events = _thread_events(str(tid), channels=channels, namespaces=namespaces, depth=depth, after=after)
-    return sse_response(events, headers={})
+    return sse_response(events, request=request, headers={})

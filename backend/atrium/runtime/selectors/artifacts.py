@@ -16,7 +16,7 @@ from typing import Any
 
 from atrium.core.errors import NotFoundError, ValidationFailedError
 from atrium.runtime.selectors.threads import thread_get_owned
-from atrium.runtime.services.sandboxes import sandbox_provider
+from atrium.runtime.services.sandboxes import sandbox_provider, thread_sandbox_labels
 
 WORKSPACE = "/workspace"
 NOT_ARTIFACTS = ("memories", "skills")
@@ -32,7 +32,7 @@ class Artifact:
 
 def _thread_sandbox(thread_id: str) -> Any | None:
     thread = thread_get_owned(thread_id=thread_id)
-    return sandbox_provider().find({"org_id": str(thread.org_id), "thread_id": str(thread.id)})
+    return sandbox_provider().find(thread_sandbox_labels(thread))
 
 
 def artifact_list(*, thread_id: str) -> list[Artifact]:

@@ -24,6 +24,7 @@ from atrium.credentials.selectors import workspace_secrets_unseal
 from atrium.runtime import checkpoints
 from atrium.runtime.db import prepared_cursor
 from atrium.runtime.models import ACTIVE_RUN_STATUSES, Run, RunStatus, Thread, ThreadStatus
+from atrium.runtime.services.sandboxes import THREAD_GENERATION
 
 # The configurable key under which a run's graph gets its org's workspace secrets (name -> value), filled
 # by the executor at run time. LangGraph never copies `__` keys into checkpoint metadata.
@@ -35,6 +36,7 @@ logger = logging.getLogger(__name__)
 RESERVED_CONFIGURABLE = (
     SECRETS_CONFIGURABLE,
     "__atrium_credentials",
+    THREAD_GENERATION,
     "thread_id",
     "run_id",
     "graph_id",

@@ -10,6 +10,7 @@ Concurrency rules (no two runs ever execute on one thread at once):
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import uuid
@@ -26,13 +27,15 @@ from atrium.assistants.selectors import assistant_get, assistant_queryset
 from atrium.assistants.services import assistant_id_resolve
 from atrium.core.errors import AtriumError, ConflictError, NotFoundError, ValidationFailedError
 from atrium.core.run_limits import config_limits_error
-from atrium.core.tenancy import Permission, Scope, current_scope
+from atrium.core.tenancy import Permission, Role, Scope, current_scope, scoped
 from atrium.orgs.limits import run_create_allow
+from atrium.orgs.models import Membership
 from atrium.runtime.db import prepared_cursor
 from atrium.runtime.models import ACTIVE_RUN_STATUSES, Run, RunStatus, Thread, ThreadStatus
 from atrium.runtime.selectors.threads import as_uuid, thread_queryset
 from atrium.runtime.services.execution import RESERVED_CONFIGURABLE
 from atrium.runtime.services.run_overrides import run_overrides_check
+from atrium.runtime.services.sandboxes import thread_config_new_generation
 from atrium.runtime.services.webhooks import webhook_enqueue, webhook_validate
 
 MULTITASK_STRATEGIES = ("reject", "enqueue", "interrupt", "rollback")
@@ -123,6 +126,7 @@ def _new_thread(
                 graph_id=assistant.graph_id,
                 assistant_id=assistant.id,
                 temporary=temporary,
+                config=thread_config_new_generation(),
             )
     except IntegrityError:
         # The id is taken by a thread the caller may not see: it does not exist for them.
@@ -424,6 +428,23 @@ def run_cancel_many(
         run_cancel(thread_id=thread_id_, run_id=run_id, action=action)
         count += 1
     return count
+
+
+def run_cancel_for_member(*, membership: Membership) -> int:
+    """Cancel every pending and running run a departing member started in their org (a removal step,
+    atrium.orgs.services.membership_remove): pending runs end interrupted, running ones are told to
+    stop on `atrium:control`. Runs in the org's admin scope, unnarrowed: none of theirs may be missed."""
+    scope = Scope(user_id=current_scope().user_id, org_id=membership.org_id, role=Role.ADMIN)
+    with scoped(scope):
+        runs = list(
+            Run.objects.filter(user_id=membership.user_id, status__in=ACTIVE_RUN_STATUSES)
+            .order_by("thread_id", "created_at")
+            .values_list("thread_id", "id")
+        )
+        for thread_id, run_id in runs:
+            with contextlib.suppress(NotFoundError):  # its thread was deleted meanwhile: nothing to stop
+                run_cancel(thread_id=thread_id, run_id=run_id, action="interrupt")
+    return len(runs)
 
 
 def run_delete(*, thread_id: uuid.UUID | str, run_id: uuid.UUID | str) -> None:

@@ -16,6 +16,7 @@ from atrium.runtime import checkpoints
 from atrium.runtime.db import prepared_cursor
 from atrium.runtime.models import ACTIVE_RUN_STATUSES, Run, Thread
 from atrium.runtime.selectors.threads import as_uuid, thread_get, thread_queryset
+from atrium.runtime.services.sandboxes import thread_config_new_generation
 
 TTL_STRATEGIES = ("delete", "keep_latest")
 
@@ -70,6 +71,7 @@ def thread_create(
         owner_id=scope.user_id,
         metadata=metadata,
         graph_id=graph_id or "",
+        config=thread_config_new_generation(),
         **_ttl_fields(ttl),
     )
     try:
@@ -164,7 +166,7 @@ def thread_copy(*, thread_id: str | uuid.UUID) -> Thread:
             org_id=scope.org,
             owner_id=scope.user_id,
             metadata=source.metadata,
-            config=source.config,
+            config=thread_config_new_generation(source.config),
             values=source.values,
             next=source.next,
             interrupts=source.interrupts,

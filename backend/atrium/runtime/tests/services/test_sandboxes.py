@@ -71,3 +71,27 @@ def test_beat_deletes_the_sandboxes_of_deleted_threads_and_assistants(sandbox_pr
     assert deleted == 2
     remaining = sorted(sorted(info.labels.items()) for info in sandbox_provider.list_sandboxes())
     assert remaining == sorted(sorted(labels[name].items()) for name in ("live", "assistant"))
+
+
+@pytest.mark.django_db
+def test_beat_deletes_the_sandboxes_of_an_earlier_generation_of_a_thread_id(sandbox_provider, org, admin):
+    # given: thread X of today, and sandboxes of X from an earlier generation and from before generations
+    from atrium.runtime.services.sandboxes import thread_config_new_generation, thread_sandbox_labels
+
+    thread = Thread.unscoped.create(org=org, owner=admin.user, config=thread_config_new_generation())
+    ids = {"org_id": str(org.id), "thread_id": str(thread.id)}
+    current = sandbox_provider.get_or_create(thread_sandbox_labels(thread))
+    earlier = sandbox_provider.get_or_create({**ids, "thread_generation": "0123abcd"})
+    before_generations = sandbox_provider.get_or_create(ids)
+    # and an old thread with no generation keeps its sandbox
+    old_thread = Thread.unscoped.create(org=org, owner=admin.user)
+    old_own = sandbox_provider.get_or_create({"org_id": str(org.id), "thread_id": str(old_thread.id)})
+
+    # when
+    tasks.sandboxes_expire()
+
+    # then
+    remaining = {info.id for info in sandbox_provider.list_sandboxes()}
+    assert remaining == {current.id, old_own.id}
+    assert earlier.id not in remaining
+    assert before_generations.id not in remaining
