@@ -44,7 +44,7 @@ def _add_member(stack: LiveStack, django_db_blocker: Any) -> Member:
         admin_key = ApiKey.unscoped.select_related("org").get(prefix=parse_prefix(stack.keys["admin"]))
         org = admin_key.org
         user, _ = user_get_or_create(email=f"leaver-{uuid.uuid4().hex[:8]}@lifecycle.test")
-        membership = membership_ensure(org=org, user=user, role=Role.EDITOR)
+        membership = membership_ensure(org=org, user=user, role=Role.END_USER)
         with scoped(Scope(user_id=None, org_id=org.id, org_slug=org.slug, role=Role.ADMIN)):
             _, key = api_key_create(user=user, name="leaver")
     return Member(str(membership.id), key, org.slug, user.email)
