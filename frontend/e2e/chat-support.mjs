@@ -53,10 +53,13 @@ export async function ensureAssistant(page, spec) {
  * @param {Page} page
  * @param {string} email
  * @param {{ name: string, graph_id: string, context: Record<string, unknown> } | null} [spec]
+ * @param {((page: Page) => Promise<void>) | null} [prepare] what to set up once signed in, before the
+ *   assistant is created (e.g. what an admin must approve for it)
  */
-export async function openNewChat(page, email, spec = null) {
+export async function openNewChat(page, email, spec = null, prepare = null) {
   await signIn(page, email);
   await waitForOrgShell(page);
+  if (prepare) await prepare(page);
   const assistantId = spec ? await ensureAssistant(page, spec) : null;
   await page.goto(url(`/o/${ORG}/chat${assistantId ? `?assistant=${assistantId}` : ""}`));
   await page.getByRole("heading", { name: /^Chat with / }).waitFor();

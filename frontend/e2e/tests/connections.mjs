@@ -3,7 +3,7 @@
 import { ORG, RUN_TIMEOUT_MS, openNewChat, screenshot, send } from "../chat-support.mjs";
 import { assert, config, demoUsers, url } from "../support.mjs";
 
-const PROVIDER = { slug: "e2e-crm", name: "E2E CRM", authorize_url: "https://crm.example.test/authorize", token_url: "https://crm.example.test/token", client_id: "e2e-client", default_scopes: ["read"] };
+const PROVIDER = { slug: "e2e-crm", name: "E2E CRM", authorize_url: "https://crm.example.test/authorize", token_url: "https://crm.example.test/token", client_id: "e2e-client", default_scopes: ["read"], api_base_urls: ["https://crm.example.test/api"] };
 const ASSISTANT = {
   name: "E2E connected CRM",
   graph_id: "agent",
@@ -15,11 +15,14 @@ async function ensureProvider(page) {
   const listUrl = url(`/api/v1/orgs/${ORG}/oauth-providers`);
   const listed = await page.request.get(listUrl);
   assert.equal(listed.status(), 200, `GET ${listUrl}`);
-  if ((/** @type {{ slug: string }[]} */ (await listed.json())).some((p) => p.slug === PROVIDER.slug)) return;
   const cookies = await page.context().cookies(config.baseUrl);
-  const token = cookies.find((cookie) => cookie.name === "csrftoken")?.value ?? "";
-  const created = await page.request.post(listUrl, { data: PROVIDER, headers: { "X-CSRFToken": token } });
-  assert.equal(created.status(), 200, `POST ${listUrl}: ${await created.text()}`);
+  const headers = { "X-CSRFToken": cookies.find((cookie) => cookie.name === "csrftoken")?.value ?? "" };
+  const found = (/** @type {{ id: string, slug: string }[]} */ (await listed.json())).find((p) => p.slug === PROVIDER.slug);
+  // The admin approves the API's base URL for the provider's tokens before the assistant names it.
+  const saved = found
+    ? await page.request.patch(`${listUrl}/${found.id}`, { data: { api_base_urls: PROVIDER.api_base_urls }, headers })
+    : await page.request.post(listUrl, { data: PROVIDER, headers });
+  assert.equal(saved.status(), 200, `save ${listUrl}: ${await saved.text()}`);
 }
 
 /** @type {import("../run.mjs").E2ETest[]} */
@@ -28,8 +31,7 @@ export const tests = [
     name: "connections: an agent that needs the user's CRM account shows a Connect card leading to the provider's consent",
     requires: "agent",
     async run({ page }) {
-      await openNewChat(page, demoUsers.admin, ASSISTANT);
-      await ensureProvider(page);
+      await openNewChat(page, demoUsers.admin, ASSISTANT, ensureProvider);
 
       await send(page, 'call call_connected_api {"api": "crm", "path": "/deals"}');
 
