@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import uuid
 from typing import Any
 
 from django.contrib import admin, messages
@@ -11,12 +10,17 @@ from django.urls import reverse
 
 from atrium.audit.services import audit_record
 from atrium.core.errors import AtriumError
-from atrium.core.tenancy import Role, Scope, scoped
+from atrium.core.tenancy import Role, scoped
 from atrium.orgs.access import access_revoked
-from atrium.orgs.admin_scope import OrgScopedAdmin, admin_org_ids
+from atrium.orgs.admin_scope import OrgScopedAdmin, admin_org_ids, admin_scope
 from atrium.orgs.limits import org_limits_forget
 from atrium.orgs.models import ApiKey, Membership, Organization, OrgSettings
-from atrium.orgs.services import api_key_cache_clear, api_key_revoke, membership_remove
+from atrium.orgs.services import (
+    api_key_cache_clear,
+    api_key_revoke,
+    membership_remove,
+    membership_update_role,
+)
 
 
 @admin.register(Organization)
@@ -48,6 +52,14 @@ class MembershipAdmin(OrgScopedAdmin):
     readonly_fields = ("created_at", "updated_at")
 
     def save_model(self, request: HttpRequest, obj: Membership, form: Any, change: bool) -> None:
+        if change and set(form.changed_data) == {"role"}:
+            # Through the service, as the API: the last-admin rule, the audit event, the keys' epoch.
+            try:
+                with scoped(admin_scope(request, obj.org_id)):
+                    membership_update_role(membership_id=str(obj.id), role=Role(obj.role))
+            except AtriumError as exc:  # e.g. the org's last admin
+                self.message_user(request, f"{obj.user.email}: {exc.message}", messages.ERROR)
+            return
         super().save_model(request, obj, form, change)
         audit_record(
             action="membership.role_change" if change else "membership.add",
@@ -64,7 +76,7 @@ class MembershipAdmin(OrgScopedAdmin):
     def delete_model(self, request: HttpRequest, obj: Membership) -> None:
         """Through the service, as the API: the member's keys, runs and streams end with them."""
         try:
-            with scoped(_org_admin_scope(request, obj.org_id)):
+            with scoped(admin_scope(request, obj.org_id)):
                 membership_remove(membership_id=str(obj.id), via="admin")
         except AtriumError as exc:  # e.g. the org's last admin
             request._atrium_refused = True  # type: ignore[attr-defined]
@@ -78,12 +90,6 @@ class MembershipAdmin(OrgScopedAdmin):
         if getattr(request, "_atrium_refused", False):  # not "deleted successfully": it was not
             return HttpResponseRedirect(reverse("admin:orgs_membership_changelist"))
         return super().response_delete(request, obj_display, obj_id)
-
-
-def _org_admin_scope(request: HttpRequest, org_id: uuid.UUID) -> Scope:
-    """The scope an admin-site action runs in: the row's org, as its admin (the admin site's
-    querysets and permissions already hold only rows this user administers)."""
-    return Scope(user_id=int(request.user.pk or 0) or None, org_id=org_id, role=Role.ADMIN)
 
 
 @admin.register(ApiKey)
@@ -105,7 +111,7 @@ class ApiKeyAdmin(OrgScopedAdmin):
     def revoke(self, request: HttpRequest, queryset: QuerySet[ApiKey]) -> None:
         keys = list(queryset.filter(revoked_at__isnull=True))
         for key in keys:  # through the service, as the API: every process stops honouring the key
-            with scoped(_org_admin_scope(request, key.org_id)):
+            with scoped(admin_scope(request, key.org_id)):
                 api_key_revoke(key_id=str(key.id), via="admin")
         self.message_user(request, f"Revoked {len(keys)} key(s).", messages.SUCCESS)
 

@@ -32,3 +32,18 @@ def test_removing_a_member_in_the_admin_revokes_their_keys_in_that_org(admin, ed
     assert not Membership.unscoped.filter(id=membership.id).exists()
     assert ApiKey.unscoped.get(prefix=key.split("_")[1]).revoked_at is not None
     assert Client().get("/api/v1/me", HTTP_X_API_KEY=key).status_code == 401
+
+
+def test_the_admin_cannot_demote_an_orgs_last_admin(admin) -> None:  # type: ignore[no-untyped-def]
+    # given the org's only admin, signed in to the Django admin
+    membership = Membership.unscoped.get(org=admin.org, user=admin.user)
+    client = Client()
+    client.force_login(admin.user)
+    # when they make themselves an end user
+    client.post(
+        f"/admin/orgs/membership/{membership.id}/change/",
+        {"user": admin.user.id, "org": admin.org.id, "role": "end_user"},
+    )
+    # then the org keeps its admin
+    membership.refresh_from_db()
+    assert membership.role == "admin"
