@@ -106,18 +106,8 @@ class OAuthProviderAdmin(OrgScopedAdmin):
 
     def save_model(self, request: HttpRequest, obj: OAuthProvider, form: Any, change: bool) -> None:
         data = form.cleaned_data
-        fields = {
-            k: data[k]
-            for k in (
-                "name",
-                "authorize_url",
-                "token_url",
-                "revocation_url",
-                "client_id",
-                "default_scopes",
-                "api_base_urls",
-            )
-        }
+        # Every field of the form but the row's identity (org and slug are set at creation).
+        fields = {k: data[k] for k in OAuthProviderForm.Meta.fields if k not in ("org", "slug")}
         secret = data.get("client_secret") or None
         with scoped(admin_scope(request, obj.org_id)):
             if change:

@@ -122,28 +122,8 @@ class OrgSettingsAdmin(OrgScopedAdmin):
     defaults. Only superusers change them (`OrgSettings.OPERATOR_FIELDS`); org admins see them. The
     webhook secret itself is derived, never stored: admins read it over the API."""
 
-    list_display = (
-        "org",
-        "api_requests_per_minute",
-        "api_requests_per_minute_per_user",
-        "runs_per_minute",
-        "runs_per_minute_per_user",
-        "max_concurrent_runs",
-        "webhook_allow_private",
-    )
-    fields = (
-        "org",
-        "api_requests_per_minute",
-        "api_requests_per_minute_per_user",
-        "runs_per_minute",
-        "runs_per_minute_per_user",
-        "max_concurrent_runs",
-        "run_max_seconds",
-        "run_max_steps",
-        "webhook_allow_private",
-        "webhook_secret_generation",
-        "updated_at",
-    )
+    list_display = ("org", *OrgSettings.OPERATOR_FIELDS)
+    fields = ("org", *OrgSettings.OPERATOR_FIELDS, "webhook_secret_generation", "updated_at")
     readonly_fields = ("webhook_secret_generation", "updated_at")
 
     def get_readonly_fields(self, request: HttpRequest, obj: Model | None = None) -> tuple[str, ...]:
