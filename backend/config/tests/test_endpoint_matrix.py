@@ -402,19 +402,20 @@ def test_agent_api_authorisation(caller, client_for, members, peer, request):
             world = make_world(
                 admin, owner, assistants(admin) if fresh else shared, admin_client if op.checkpoint else None
             )
-            before = snapshot(admin.org)
+            want[name] = expected(op, caller, own=own)
+            # a call on another user's object by anyone but an admin, and any call by another org's
+            # admin or the operator, changes nothing of this org whatever the answer; nor does a refusal
+            passed_over = (op.owned and not own and caller != "admin") or caller in ("other_org", "operator")
+            must_not_change = passed_over or not (isinstance(want[name], int) and int(want[name]) < 300)
+            before = snapshot(admin.org) if must_not_change else None
 
             # when the caller calls the operation
             response, sent = call_op(client, headers, op, world.ids)
 
-            # then its status is the table's; a refusal, or a call on another user's object by anyone
-            # but an admin, changed nothing; and no answer names what the caller may not see
-            got[name], want[name] = outcome(op, response), expected(op, caller, own=own)
-            # another org's admin and the operator may change nothing of this org, whatever the answer
-            passed_over = (op.owned and not own and caller != "admin") or caller in ("other_org", "operator")
-            if (got[name] == ERROR or response.status_code >= 400 or passed_over) and snapshot(
-                admin.org
-            ) != before:
+            # then its status is the table's, nothing changed that should not have, and no answer names
+            # what the caller may not see
+            got[name] = outcome(op, response)
+            if before is not None and snapshot(admin.org) != before:
                 changed.append(name)
             if response.status_code < 300 and not response.streaming:
                 body = response.content.decode()
