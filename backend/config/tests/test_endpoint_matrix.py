@@ -4,7 +4,7 @@ Each test is one caller; it calls every operation of the API's OpenAPI document 
 fails `test_every_route_is_in_the_matrix`) on objects made afresh for that call, and compares each
 status with what docs/security.md's table says:
 
-- anonymous -> 401 (but `/ok`, `/info` and the A2A agent card, which are public);
+- anonymous -> 401 (but `/ok` and `/info`, which are public);
 - an admin of another org -> 404 on any of this org's objects; searches find nothing of this org;
 - the operator (a superuser with no membership, naming this org) -> 404: they work in the Django admin;
 - a member without the permission the operation needs -> 403;
@@ -157,6 +157,11 @@ OPS: list[Op] = [
     Op("delete", "/store/items", STORE_DELETE, USE, 204, owned=True, admin_peer=403),
     Op("post", "/store/items/search", {"namespace_prefix": "{namespace}"}, owned=True, ids=False, peer=200),
     Op("post", "/store/namespaces", {}, ids=False),
+    # memory shared by an assistant's users: builders write it; and shared by the org: admins write it
+    Op("put", "/store/items", {**STORE_PUT, "namespace": "{assistant_ns}"}, CONFIGURE, 204),
+    Op("get", "/store/items", None, query={"namespace": "{assistant_dotted}", "key": "new"}),
+    Op("put", "/store/items", {**STORE_PUT, "namespace": "{org_ns}"}, MANAGE, 204),
+    Op("get", "/store/items", None, query={"namespace": "{org_dotted}", "key": "new"}),
     # protocol v2
     Op("post", "/threads/{thread}/commands", COMMAND, USE, owned=True, rpc=True),
     Op("post", "/threads/{thread}/stream/events", {"channels": ["values"]}, owned=True),
@@ -239,6 +244,10 @@ def make_world(
         "checkpoint": checkpoint,
         "namespace": namespace,
         "dotted": ".".join(namespace),
+        "assistant_ns": ["org", str(org.id), "assistant", str(assistant.id), "memories"],
+        "assistant_dotted": f"org.{org.id}.assistant.{assistant.id}.memories",
+        "org_ns": ["org", str(org.id), "memories"],
+        "org_dotted": f"org.{org.id}.memories",
     }
     private = {str(thread.id), str(run.id), str(active_run.id), str(cron.id), note}
     return World(ids=ids, private=private, team=str(team.id))
