@@ -7,6 +7,7 @@ from django.db.models import Model, QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
 
+from atrium.accounts.models import User
 from atrium.audit.services import audit_record
 from atrium.orgs.admin_scope import OrgScopedAdmin, admin_org_ids
 from atrium.orgs.limits import org_limits_forget
@@ -40,6 +41,16 @@ class MembershipAdmin(OrgScopedAdmin):
     search_fields = ("user__email", "org__slug")
     autocomplete_fields = ("user",)
     readonly_fields = ("created_at", "updated_at")
+
+    def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
+        if db_field.name == "user" and not request.user.is_superuser:
+            # The autocomplete offers the people of the admin's orgs (UserAdmin's queryset), but the
+            # form would take any user id posted: an org admin could add, and so read the email of,
+            # every account of the deployment. New people join by email, through the API.
+            kwargs["queryset"] = User.objects.filter(
+                id__in=Membership.unscoped.filter(org_id__in=admin_org_ids(request)).values("user_id")
+            )
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     def save_model(self, request: HttpRequest, obj: Membership, form: Any, change: bool) -> None:
         super().save_model(request, obj, form, change)

@@ -4,6 +4,8 @@
   by name (Django's filter on a foreign key lists the whole related table).
 - Every assistant page of the operator (a superuser, who sees the versions inline) was a 500: the
   inline's empty form read the scoped versions table after the page's scope was gone.
+- An org admin could post any user id to the membership form: add any account of the deployment to
+  their org, and read its email in the list (ids are sequential: every account, one by one).
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from django.test import Client
 
 from atrium.assistants.services import assistant_create, assistant_update
 from atrium.core.tenancy import scoped
+from atrium.orgs.models import Membership
 from atrium.runtime.models import Thread
 
 pytestmark = pytest.mark.django_db
@@ -68,3 +71,35 @@ def test_the_operator_opens_an_assistants_add_and_change_pages(admin, operator):
     assert change.status_code == 200
     assert "Helper v2" in change.content.decode()
     assert client.get("/admin/assistants/assistant/add/").status_code == 200
+
+
+def test_an_org_admin_cannot_add_or_swap_in_another_orgs_user_through_the_admin(admin, viewer, outsider):
+    client = _session(admin.user)
+    before = list(Membership.unscoped.order_by("id").values())
+    own = Membership.unscoped.get(user=viewer.user)
+
+    # when the org admin posts the outsider's id as a new member, or as the user of an existing one
+    added = client.post(
+        "/admin/orgs/membership/add/",
+        {"user": str(outsider.user.id), "org": str(admin.org.id), "role": "viewer"},
+    )
+    swapped = client.post(
+        f"/admin/orgs/membership/{own.id}/change/",
+        {"user": str(outsider.user.id), "org": str(admin.org.id), "role": "viewer"},
+    )
+
+    # then both forms refuse the choice, nothing changed, and the outsider's email appears nowhere
+    for response in (added, swapped):
+        assert response.status_code == 200
+        assert "Select a valid choice" in response.content.decode()
+    assert list(Membership.unscoped.order_by("id").values()) == before
+    assert outsider.user.email not in client.get("/admin/orgs/membership/").content.decode()
+    # while a member of their org is still theirs to pick
+    assert (
+        client.post(
+            f"/admin/orgs/membership/{own.id}/change/",
+            {"user": str(viewer.user.id), "org": str(admin.org.id), "role": "builder"},
+        ).status_code
+        == 302
+    )
+    assert Membership.unscoped.get(id=own.id).role == "builder"
