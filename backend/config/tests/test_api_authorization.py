@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import re
+import uuid
 from typing import Any
 
 import pytest
@@ -115,6 +116,8 @@ MATRIX: list[tuple[str, str, dict[str, Any] | None, dict[str, int]]] = [
     ("post", "/api/v1/orgs/acme/oauth/{provider}/authorize", {"scopes": ["read"]}, everyone(200)),
     # the target connection is another member's: nobody but its owner may disconnect it
     ("delete", "/api/v1/orgs/acme/me/connections/{connection}", None, everyone(404)),
+    # and each caller's own connection is theirs to disconnect (another org's admin names theirs)
+    ("delete", "/api/v1/orgs/acme/me/connections/{own_connection}", None, everyone(204)),
     ("get", "/api/v1/orgs/acme/webhook-secret", None, admins(200)),
     ("post", "/api/v1/orgs/acme/webhook-secret/rotate", None, admins(200)),
     # Another member's thread: its artifacts are its owner's only, org admins included (the owner's
@@ -201,7 +204,14 @@ def targets(admin, members) -> dict[str, str]:
     provider = credential_factories.provider(admin.org, revocation=False)
     connection = credential_factories.connection(provider, target)
     thread = Thread.unscoped.create(org=admin.org, owner=target)
-    return {
+    theirs = credential_factories.provider(members["other_org"].org, revocation=False)
+    own_connections = {
+        f"connection of {caller}": str(
+            credential_factories.connection(theirs if caller == "other_org" else provider, member.user).id
+        )
+        for caller, member in members.items()
+    }
+    return own_connections | {
         "member": str(membership.id),
         "key": str(key.id),
         "assistant": str(assistant.id),
@@ -221,16 +231,23 @@ def call(client: Client, method: str, path: str, body: dict[str, Any] | None, **
 
 
 def each_caller(
-    clients: dict[str, tuple[Client, dict[str, str]]], method: str, path: str, body: dict[str, Any] | None
+    clients: dict[str, tuple[Client, dict[str, str]]],
+    method: str,
+    path: str,
+    body: dict[str, Any] | None,
+    targets: dict[str, str] | None = None,
 ) -> dict[str, tuple[int, Any]]:
     """Each caller's answer to one request, each on the database as it was before: a caller's
     request runs in a savepoint rolled back afterwards. A refused request (4xx) must change nothing;
-    the answer is (status, body) for a refusal and (status, None) otherwise."""
+    the answer is (status, body) for a refusal and (status, None) otherwise. The path's placeholders
+    are filled from `targets`, `{own_connection}` with the caller's own."""
     answers: dict[str, tuple[int, Any]] = {}
     for caller, (client, headers) in clients.items():
         with transaction.atomic():
             before = snapshot()
-            response = call(client, method, path, body, **headers)
+            own = (targets or {}).get(f"connection of {caller.removesuffix('_key')}", str(uuid.uuid4()))
+            filled = path.format(**(targets or {}), own_connection=own)
+            response = call(client, method, filled, body, **headers)
             refused = 400 <= response.status_code < 500
             if refused:
                 assert set(response.json()) >= {"detail", "code"}, (caller, response.content)
@@ -256,7 +273,7 @@ def clients(client_for, members, api_key_for) -> dict[str, tuple[Client, dict[st
     ("method", "path", "body", "expected"), MATRIX, ids=[f"{m} {p}" for m, p, _, _ in MATRIX]
 )
 def test_org_endpoint_authorisation(method, path, body, expected, clients, targets):
-    answers = each_caller(clients, method, path.format(**targets), body)
+    answers = each_caller(clients, method, path, body, targets)
     statuses = {caller: status for caller, (status, _) in answers.items()}
     assert statuses == expected | {"other_org_key": 404, "viewer_key": expected["viewer"]}, answers
 
