@@ -177,6 +177,9 @@ OPS: list[Op] = [
 ]
 
 CALLERS = ("anonymous", "other_org", "operator", "viewer", "end_user", "editor", "admin")
+# The SDKs' way in: an API key (checked on a path of its own once the key is cached), as an end
+# user and as another org's admin.
+BY_KEY = ("end_user", "other_org")
 ROLES = {"viewer": Role.VIEWER, "end_user": Role.END_USER, "editor": Role.BUILDER, "admin": Role.ADMIN}
 
 
@@ -368,10 +371,13 @@ def peer(org: Any) -> Member:
     return Member(user=user, org=org, role=Role.END_USER)
 
 
-def caller_client(caller: str, client_for: Callable[[str], Client]) -> tuple[Client, dict[str, str]]:
-    client = client_for(caller)
+def caller_client(
+    caller: str, client_for: Callable[[str], Client], key: str | None
+) -> tuple[Client, dict[str, str]]:
+    if key is not None:
+        return Client(), {"HTTP_X_API_KEY": key}
     # The operator names the org (they belong to none); another org's admin calls in their own org.
-    return client, ({"HTTP_X_ATRIUM_ORG": "acme"} if caller == "operator" else {})
+    return client_for(caller), ({"HTTP_X_ATRIUM_ORG": "acme"} if caller == "operator" else {})
 
 
 def forbidden(caller: str, world: World, *, own: bool) -> set[str]:
@@ -385,11 +391,13 @@ def forbidden(caller: str, world: World, *, own: bool) -> set[str]:
     return hidden
 
 
-@pytest.mark.parametrize("caller", CALLERS)
-def test_agent_api_authorisation(caller, client_for, members, peer, request):
+@pytest.mark.parametrize(
+    ("caller", "by_key"), [(c, False) for c in CALLERS] + [(c, True) for c in BY_KEY], ids=lambda v: str(v)
+)
+def test_agent_api_authorisation(caller, by_key, client_for, members, peer, api_key_for, request):
     # given a caller, and for each call a fresh world owned by them (their own objects) or by another
     # end user of the org
-    client, headers = caller_client(caller, client_for)
+    client, headers = caller_client(caller, client_for, api_key_for(members[caller]) if by_key else None)
     user = (
         request.getfixturevalue("operator")
         if caller == "operator"
