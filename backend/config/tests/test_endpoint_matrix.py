@@ -8,12 +8,15 @@ status with what docs/security.md's table says:
 - an admin of another org -> 404 on any of this org's objects; searches find nothing of this org;
 - the operator (a superuser with no membership, naming this org) -> 404: they work in the Django admin;
 - a member without the permission the operation needs -> 403;
-- threads, runs, crons and private store items are their owner's: another end user's, or builder's,
-  are 404 (or absent from a search); an org admin sees and manages them.
+- threads, runs, crons and private store items are their owner's: to any other member they are 404
+  (passed over by a bulk call, absent from a search); an org admin sees and manages them, but does
+  not write another's private memory. For a caller outside the org, "own" objects are ones they made
+  there before they left it: still 404.
 
-Every refused request leaves the rows it could have written as they were, and no 2xx answer to a
-caller names an object that caller may not see. Runs are created but never executed: the broker is
-the edge faked here (no worker), so creating a run proves the door let the caller in.
+MCP, A2A and protocol v2's commands answer a refusal past the door with an error in a 200 (ERROR
+below). Every refused request leaves the rows it could have written as they were, and no 2xx answer
+names an object the caller may not see. Runs are created but never executed: the broker is the edge
+faked here (no worker), so creating a run proves the door let the caller in.
 """
 
 from __future__ import annotations
