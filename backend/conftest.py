@@ -90,12 +90,15 @@ def members(
 
 
 @pytest.fixture
-def client_for(members: dict[str, Member]) -> Callable[[str], Client]:
-    """A session client logged in as the named member ("anonymous" for none)."""
+def client_for(members: dict[str, Member], request: pytest.FixtureRequest) -> Callable[[str], Client]:
+    """A session client logged in as the named member ("anonymous" for none, "operator" for the
+    deployment's superuser, created on first use)."""
 
     def make(who: str) -> Client:
         client = Client()
-        if who != "anonymous":
+        if who == "operator":
+            client.force_login(request.getfixturevalue("operator"))
+        elif who != "anonymous":
             client.force_login(members[who].user)
         return client
 

@@ -4,6 +4,7 @@ from typing import Any
 
 from django.contrib import admin
 from django.core.exceptions import ValidationError
+from django.forms.models import BaseInlineFormSet
 from django.http import HttpRequest
 
 from atrium.assistants import services
@@ -13,8 +14,19 @@ from atrium.core.tenancy import scoped, system_scope
 from atrium.orgs.admin_scope import OrgScopedAdmin, admin_scope
 
 
+class _VersionFormSet(BaseInlineFormSet):  # type: ignore[type-arg]
+    def add_fields(self, form: Any, index: int | None) -> None:
+        # Each form's hidden pk field is built on the model's default manager, which is scoped; the
+        # empty form is built while the page renders, after `changeform_view` left its scope (a 500 on
+        # every assistant page of a superuser, who sees this inline). The field is hidden: the
+        # queryset is never listed.
+        with system_scope():
+            super().add_fields(form, index)
+
+
 class AssistantVersionInline(admin.TabularInline):  # type: ignore[type-arg]
     model = AssistantVersion
+    formset = _VersionFormSet
     extra = 0
     can_delete = False
     fields = ("version", "name", "graph_id", "created_at")

@@ -8,6 +8,7 @@ from django.db.models import Model, QuerySet
 from django.http import HttpRequest, HttpResponseRedirect
 from django.urls import reverse
 
+from atrium.accounts.models import User
 from atrium.audit.services import audit_record
 from atrium.core.errors import AtriumError
 from atrium.core.tenancy import Role, scoped
@@ -50,6 +51,16 @@ class MembershipAdmin(OrgScopedAdmin):
     search_fields = ("user__email", "org__slug")
     autocomplete_fields = ("user",)
     readonly_fields = ("created_at", "updated_at")
+
+    def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
+        if db_field.name == "user" and not request.user.is_superuser:
+            # The autocomplete offers the people of the admin's orgs (UserAdmin's queryset), but the
+            # form would take any user id posted: an org admin could add, and so read the email of,
+            # every account of the deployment. New people join by email, through the API.
+            kwargs["queryset"] = User.objects.filter(
+                id__in=Membership.unscoped.filter(org_id__in=admin_org_ids(request)).values("user_id")
+            )
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     def save_model(self, request: HttpRequest, obj: Membership, form: Any, change: bool) -> None:
         if change and set(form.changed_data) == {"role"}:

@@ -51,6 +51,14 @@ class OrgScopedAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
             return queryset
         return queryset.filter(**{f"{self.org_field}__in": admin_org_ids(request)})
 
+    def get_list_filter(self, request: HttpRequest) -> Any:
+        filters = super().get_list_filter(request)
+        if request.user.is_superuser:
+            return filters
+        # Django's filter on a foreign key offers every row of the related table: every org of the
+        # deployment, by name. An org admin is offered the orgs of the rows they may see.
+        return tuple((f, admin.RelatedOnlyFieldListFilter) if f == "org" else f for f in filters)
+
     def _may(self, request: HttpRequest, obj: Model | None) -> bool:
         if request.user.is_superuser:
             return True
