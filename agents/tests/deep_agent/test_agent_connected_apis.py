@@ -95,7 +95,13 @@ async def test_paths_outside_the_api_are_refused(make_agent, api):
     port.connected = True
     config = {**agent.config(ALICE, "t2")}
     config["configurable"] = {**config["configurable"], CREDENTIALS_KEY: port}
-    for path in ("https://evil.example/x", "//evil.example/x", "/../admin"):
+    for path in (
+        "https://evil.example/x",
+        "//evil.example/x",
+        "/../admin",
+        "/%2e%2e/admin",
+        "/a%2F..%2Fadmin",
+    ):
         call = f"call call_connected_api {json.dumps({'api': 'crm', 'path': path})}"
         result = await agent.graph.ainvoke(
             {"messages": [{"role": "user", "content": call}]}, config, context=agent.context(ALICE)

@@ -45,14 +45,15 @@ class Approvals:
     secrets: frozenset[str] = frozenset()
 
 
-def settings_of(*layers: Mapping[str, Any] | None) -> dict[str, Any]:
-    """The policy-relevant settings of an assistant (its context, then its configurable: later wins)."""
-    merged: dict[str, Any] = {}
+def settings_violations(layers: Iterable[Mapping[str, Any] | None], approvals: Approvals) -> list[str]:
+    """`policy_violations` of each settings layer on its own (an assistant's or run's context, its
+    configurable): a graph may read either, so one layer may not hide another from the check."""
+    problems: list[str] = []
     for layer in layers:
-        for key in (EGRESS_SETTING, CONNECTED_APIS_SETTING):
-            if layer and key in layer:
-                merged[key] = layer[key]
-    return merged
+        if isinstance(layer, Mapping):
+            settings = {k: layer[k] for k in (EGRESS_SETTING, CONNECTED_APIS_SETTING) if k in layer}
+            problems += [p for p in policy_violations(settings, approvals) if p not in problems]
+    return problems
 
 
 def host_approved(host: str, patterns: Iterable[str]) -> bool:
@@ -67,14 +68,21 @@ def host_approved(host: str, patterns: Iterable[str]) -> bool:
 
 
 def _origin_and_path(url: str) -> tuple[str, str, int | None, str] | None:
+    """None for what is not a plain http(s) URL, or whose path could climb out of a prefix once an
+    HTTP client or server normalises it (`.`/`..` segments, encoded dots or slashes, backslashes)."""
     try:
         parts = urlsplit(url)
         port = parts.port
     except ValueError:
         return None
-    if parts.scheme not in ("http", "https") or not parts.hostname:
+    if parts.scheme not in ("http", "https") or not parts.hostname or parts.username or parts.password:
         return None
-    return parts.scheme, parts.hostname.lower(), port, parts.path.rstrip("/")
+    path = parts.path
+    if "\\" in path or re.search(r"%(2e|2f|5c)", path, flags=re.I):
+        return None
+    if any(segment in (".", "..") for segment in path.split("/")):
+        return None
+    return parts.scheme, parts.hostname.lower(), port, path.rstrip("/")
 
 
 def base_url_approved(url: str, approved: Iterable[str]) -> bool:

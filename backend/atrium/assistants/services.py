@@ -11,16 +11,11 @@ from django.db.models import Max
 
 from atrium.assistants.graphs import available_graph_ids, context_errors, default_assistant_id_for
 from atrium.assistants.models import Assistant, AssistantVersion, Audience, OrgPolicy
-from atrium.assistants.policy import (
-    host_patterns_validate,
-    policy_violations,
-    secret_names_validate,
-    settings_of,
-)
-from atrium.assistants.selectors import assistant_approvals, assistant_get
+from atrium.assistants.policy import host_patterns_validate, secret_names_validate, settings_violations
+from atrium.assistants.selectors import assistant_approvals, assistant_get, assistant_queryset
 from atrium.audit.services import audit_record
 from atrium.core.errors import ConflictError, NotFoundError, ValidationFailedError
-from atrium.core.run_limits import config_limits_error
+from atrium.core.run_limits import config_error
 from atrium.core.tenancy import Permission, current_scope
 
 _VERSIONED_FIELDS = ("graph_id", "name", "description", "config", "context", "metadata")
@@ -40,7 +35,7 @@ def _check_object(field: str, value: Any) -> None:
 
 
 def _check_config(config: dict[str, Any]) -> None:
-    problem = config_limits_error(config)
+    problem = config_error(config)
     if problem is not None:
         raise ValidationFailedError(problem, code="invalid_config")
 
@@ -68,11 +63,10 @@ def assistant_settings_check(
 def _check_policy(*, context: dict[str, Any], config: dict[str, Any], granted: list[str]) -> None:
     """Settings may only reach what the org's admins approved (atrium.assistants.policy): a 422 naming
     the first setting that reaches past it."""
-    configurable = config.get("configurable") if isinstance(config.get("configurable"), dict) else None
-    settings = settings_of(context, configurable)
-    if not settings:
+    layers = (context, config.get("configurable"))
+    if not any(isinstance(layer, dict) and layer for layer in layers):
         return
-    problems = policy_violations(settings, assistant_approvals(granted_secrets=granted))
+    problems = settings_violations(layers, assistant_approvals(granted_secrets=granted))
     if problems:
         raise ValidationFailedError(problems[0] + ".", code="policy_violation")
 
@@ -165,7 +159,7 @@ def assistant_create(
     _check_context(graph_id, values["context"])
     _check_policy(context=values["context"], config=values["config"], granted=granted_secrets or [])
     if assistant_id is not None and if_exists == "do_nothing":
-        existing = Assistant.objects.filter(id=assistant_id).first()
+        existing = assistant_queryset().filter(id=assistant_id).first()  # what this caller may see
         if existing is not None:
             return existing
     try:

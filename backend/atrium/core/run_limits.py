@@ -7,6 +7,10 @@ config; the org's settings and the deployment's (`ATRIUM_RUN_MAX_SECONDS`, `ATRI
 cap them. The lowest cap wins: a request, a thread or an org can lower a limit, never raise it above
 the assistant's or the operator's.
 
+Also which top-level keys a config may carry at all (`CONFIG_KEYS`): LangGraph copies every other
+top-level key of a run's config into `configurable`, after the server's own values, so a key such
+as `thread_id` or `user_id` there would point the run at another thread or user.
+
 Pure functions on plain values, so the assistant and run APIs validate with the same rules the
 worker applies.
 """
@@ -22,6 +26,25 @@ SECONDS_KEY = "max_run_seconds"
 _LIMIT_KEYS = (STEPS_KEY, SECONDS_KEY)
 # Larger numbers are no limit at all, and Postgres integers and LangGraph counters must hold them.
 _MAX_VALUE = 2**31 - 1
+
+
+# LangGraph's RunnableConfig keys a JSON request can carry, and the wall-clock limit.
+CONFIG_KEYS = frozenset(
+    {"configurable", "tags", "metadata", "run_name", "max_concurrency", STEPS_KEY, SECONDS_KEY}
+)
+
+
+def config_error(config: Mapping[str, Any] | None, *, where: str = "config") -> str | None:
+    """Why a config (an assistant's, a thread's, a run's or a cron's) is refused, naming the key."""
+    unknown = sorted(set(config or {}) - CONFIG_KEYS)
+    if unknown:
+        return f"{where}.{unknown[0]} is not a config key Atrium accepts; put settings in context."
+    return config_limits_error(config, where=where)
+
+
+def config_known(config: Mapping[str, Any] | None) -> dict[str, Any]:
+    """`config` without the top-level keys a config may not carry (for layers saved before the rule)."""
+    return {k: v for k, v in (config or {}).items() if k in CONFIG_KEYS}
 
 
 def config_limits_error(config: Mapping[str, Any] | None, *, where: str = "config") -> str | None:

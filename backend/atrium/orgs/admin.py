@@ -137,6 +137,14 @@ class OrgSettingsAdmin(OrgScopedAdmin):
     fields = ("org", *OrgSettings.OPERATOR_FIELDS, "webhook_secret_generation", "updated_at")
     readonly_fields = ("webhook_secret_generation", "updated_at")
 
+    # Deleting the row would drop the org back to the deployment's defaults, which may be higher than
+    # the operator set: the row is the operator's to add and delete.
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return bool(request.user.is_superuser)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        return bool(request.user.is_superuser)
+
     def get_readonly_fields(self, request: HttpRequest, obj: Model | None = None) -> tuple[str, ...]:
         fields = (*self.readonly_fields, "org") if obj is not None else self.readonly_fields
         if not request.user.is_superuser:  # quotas, caps and private webhooks are the operator's

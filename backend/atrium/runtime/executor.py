@@ -26,7 +26,7 @@ from langgraph.runtime import RunControl
 from psycopg_pool import PoolTimeout
 
 from atrium.assistants.graphs import registry
-from atrium.assistants.policy import PolicyViolationError, policy_violations, settings_of
+from atrium.assistants.policy import PolicyViolationError, settings_violations
 from atrium.core.logs import bind_log_ids
 from atrium.core.run_limits import SECONDS_KEY, STEPS_KEY, RunLimits
 from atrium.runtime import checkpoints
@@ -299,7 +299,7 @@ async def execute(claim: RunClaim) -> tuple[RunResult, list[ProtocolEvent]]:
             factory_config = {**config, "configurable": {**claim.context, **config["configurable"]}}
             # What admins approved may have changed since the assistant was saved, and a builder's run
             # may carry its own settings: both are held to the approvals as they are now.
-            problems = policy_violations(settings_of(factory_config["configurable"]), claim.approvals)
+            problems = settings_violations((claim.context, factory_config["configurable"]), claim.approvals)
             if problems:
                 raise PolicyViolationError("; ".join(problems))
             graph = await registry().get_graph(

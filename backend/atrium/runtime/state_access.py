@@ -100,11 +100,21 @@ async def history(
     return states
 
 
+def state_write_require() -> None:
+    """Writing state as a node can forge what a node decided (an approved tool call, a model's answer)
+    and skip the guardrails between nodes: that is configuring the agent, not using it."""
+    from atrium.core.tenancy import Permission, current_scope
+
+    current_scope().require(Permission.CONFIGURE_AGENTS)
+
+
 async def state_update(
     thread: Thread, *, values: Any, as_node: str | None = None, checkpoint: dict[str, Any] | None = None
 ) -> dict[str, Any]:
     """Write a new checkpoint as if `as_node` ran; returns `{"checkpoint": {...}}` and caches the head."""
     from asgiref.sync import sync_to_async
+
+    state_write_require()
 
     from atrium.runtime.services.threads import thread_record_state
 

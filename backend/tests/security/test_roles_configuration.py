@@ -119,3 +119,19 @@ def test_a_connected_api_may_only_send_a_providers_tokens_to_its_approved_base_u
     # then nothing was written; under the approved base URL it is accepted
     assert _version(stack, aid) == 1
     assert connect("https://api.example/v1/contacts") == 200
+
+
+def test_one_settings_layer_cannot_hide_another_from_the_policy(stack: LiveStack) -> None:
+    # a graph may read its settings from context or from configurable: each is checked on its own
+    hidden = {
+        "graph_id": "settings",
+        "context": {"sandbox_egress": [{"host": "evil.example"}]},
+        "config": {"configurable": {"sandbox_egress": []}},
+    }
+    assert agent(stack, "editor", "POST", "/assistants", hidden).status_code == 422
+    aid = _assistant(stack)["assistant_id"]
+    thread = agent(stack, "editor", "POST", "/threads", {}).json()["thread_id"]
+    per_run = {"assistant_id": aid, "input": {}, "context": {"sandbox_egress": [{"host": "evil.example"}]}}
+    ran = agent(stack, "editor", "POST", f"/threads/{thread}/runs/wait", per_run)
+    assert "evil.example" in ran.text
+    assert "not approved" in ran.text

@@ -48,3 +48,12 @@ def test_a_tenant_admin_cannot_raise_their_orgs_quotas_caps_or_private_webhooks(
     html = page.content.decode()
     for name in OrgSettings.OPERATOR_FIELDS:
         assert f'name="{name}"' not in html, name
+
+
+def test_a_tenant_admin_cannot_delete_the_operators_settings_row(admin) -> None:  # type: ignore[no-untyped-def]
+    with scoped(Scope(user_id=None, system=True)):
+        row = OrgSettings.objects.create(org=admin.org, runs_per_minute=10)
+    client = _session(admin)
+    client.post(f"/admin/orgs/orgsettings/{row.id}/delete/", {"post": "yes"})
+    assert OrgSettings.unscoped.filter(id=row.id, runs_per_minute=10).exists()
+    assert org_limits(org_id=admin.org.id).runs_per_minute == 10

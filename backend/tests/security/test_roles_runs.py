@@ -127,3 +127,49 @@ def test_a_withdrawn_approval_stops_the_runs_of_assistants_saved_before(stack: L
         },
     )
     assert "evil.example" in other.text
+
+
+def test_a_top_level_config_key_cannot_point_a_run_at_another_thread(stack: LiveStack) -> None:
+    # given alice's thread with a message only she should see
+    alice = _thread(stack, "enduser")
+    said = _wait(
+        stack, "enduser", alice, {"assistant_id": "chat", "input": {"messages": [_said("alice 4242")]}}
+    )
+    assert said.status_code == 200, said.text
+    before = agent(stack, "enduser", "GET", f"/threads/{alice}/state").json()["values"]
+    # when bob, or a builder, or an assistant's config names her thread (or another user) at the top
+    # level of a run's config, which LangGraph would copy over the server's ids
+    bob = _thread(stack, "enduser2")
+    attempts = [
+        ("enduser2", {"config": {"thread_id": alice}}),
+        ("enduser2", {"config": {"user_id": "1", "checkpoint_id": "x"}}),
+        ("editor", {"config": {"thread_id": alice}}),
+    ]
+    for who, extra in attempts:
+        body = {"assistant_id": "chat", "input": {"messages": [_said("bob")]}, **extra}
+        response = _wait(stack, who, _thread(stack, who) if who != "enduser2" else bob, body)
+        # then it is a 422 naming the key, and nothing reached her thread
+        assert response.status_code == 422, response.text
+        assert "is not a config key" in response.text
+    created = agent(
+        stack, "editor", "POST", "/assistants", {"graph_id": "chat", "config": {"thread_id": alice}}
+    )
+    assert created.status_code == 422, created.text
+    assert agent(stack, "enduser", "GET", f"/threads/{alice}/state").json()["values"] == before
+    assert "alice 4242" not in agent(stack, "enduser2", "GET", f"/threads/{bob}/state").text
+
+
+def test_an_end_user_cannot_create_a_thread_with_state_written_as_a_node(stack: LiveStack) -> None:
+    thread_id = str(uuid.uuid4())
+    body = {
+        "thread_id": thread_id,
+        "graph_id": "settings",
+        "supersteps": [{"updates": [{"values": {"seen": {"forged": True}}, "as_node": "settings"}]}],
+    }
+    refused = agent(stack, "enduser", "POST", "/threads", body)
+    assert refused.status_code == 403, refused.text
+    assert agent(stack, "enduser", "GET", f"/threads/{thread_id}").status_code == 404
+
+
+def _said(text: str) -> dict[str, str]:
+    return {"type": "human", "content": text}

@@ -11,6 +11,7 @@ hosts in the platform's own network and connects to the address it checked.
 from __future__ import annotations
 
 import asyncio
+import re
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -52,7 +53,10 @@ def validate_specs(specs: list[ConnectedApiSpec]) -> None:
 
 def _url(spec: ConnectedApiSpec, path: str) -> str:
     """``path`` under the API's base URL; anything that could leave it is refused."""
-    if "://" in path or path.startswith("//") or ".." in path.split("?")[0].split("/") or "\\" in path:
+    segments = path.split("?")[0].split("/")
+    # Encoded dots and slashes count too: a server that decodes them would climb out of the base URL.
+    climbs = any(s in (".", "..") for s in segments) or re.search(r"%(2e|2f|5c)", path, flags=re.I)
+    if "://" in path or path.startswith("//") or climbs or "\\" in path:
         raise ValueError("path must be a path under the API, like /user/repos")
     return spec["base_url"].rstrip("/") + "/" + path.lstrip("/")
 

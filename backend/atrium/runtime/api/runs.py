@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 import uuid
 from typing import Annotated, Any
 
@@ -32,6 +33,8 @@ from atrium.runtime.streams import last_run_event_id, parse_last_event_id, wait_
 
 router = Router(tags=["runs"])
 FORWARDED_HEADER_EXCLUDES = ("x-api-key", "x-tenant-id", "x-service-key", "x-csrftoken", "x-atrium-org")
+# Headers a custom auth scheme may carry credentials in: never stored with the run nor given to graphs.
+CREDENTIAL_HEADER = re.compile(r"auth|token|secret|key|cookie|session|password|signature")
 
 
 def _forwarded_headers(request: HttpRequest) -> dict[str, str]:
@@ -39,7 +42,8 @@ def _forwarded_headers(request: HttpRequest) -> dict[str, str]:
     headers = {}
     for key, value in request.headers.items():
         lower = key.lower()
-        if (lower.startswith("x-") and lower not in FORWARDED_HEADER_EXCLUDES) or lower == "user-agent":
+        forwarded = lower.startswith("x-") and lower not in FORWARDED_HEADER_EXCLUDES
+        if (forwarded and not CREDENTIAL_HEADER.search(lower)) or lower == "user-agent":
             headers[lower] = value
     return headers
 

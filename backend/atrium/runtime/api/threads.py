@@ -10,7 +10,7 @@ from ninja import Router
 from pydantic import Field
 
 from atrium.core.errors import NotFoundError, ValidationFailedError
-from atrium.core.tenancy import Permission, current_scope, scoped
+from atrium.core.tenancy import current_scope, scoped
 from atrium.runtime import state_access
 from atrium.runtime.api.common import (
     call,
@@ -44,6 +44,8 @@ router = Router(tags=["threads"])
 
 @router.post("/threads")
 async def thread_create(request: HttpRequest, payload: ThreadCreateIn) -> HttpResponse:
+    if payload.supersteps:
+        state_access.state_write_require()  # refused before the thread is created
     metadata = dict(payload.metadata or {})
     if payload.graph_id and "graph_id" not in metadata:
         metadata["graph_id"] = payload.graph_id
@@ -183,11 +185,7 @@ async def _state_at(thread: Thread, checkpoint: dict[str, Any], *, subgraphs: bo
 
 @router.post("/threads/{thread_id}/state")
 async def state_update(request: HttpRequest, thread_id: str, payload: StateUpdateIn) -> HttpResponse:
-    from atrium.core.tenancy import current_scope
-
-    # Writing state as a node can forge what a node decided (an approved tool call, a model's answer)
-    # and skip the guardrails that sit between nodes: that is configuring the agent, not using it.
-    current_scope().require(Permission.CONFIGURE_AGENTS)
+    state_access.state_write_require()  # before any read: the same 403 whatever the thread
     thread = await call(thread_get)(thread_id=path_uuid(thread_id))
     checkpoint = payload.checkpoint or (
         {"checkpoint_id": payload.checkpoint_id} if payload.checkpoint_id else None

@@ -25,7 +25,7 @@ from django.utils import timezone as dj_timezone
 
 from atrium.assistants.services import assistant_resolve
 from atrium.core.errors import AtriumError, NotFoundError, PermissionDeniedError, ValidationFailedError
-from atrium.core.run_limits import config_limits_error
+from atrium.core.run_limits import config_error
 from atrium.core.tenancy import Permission, Role, Scope, current_scope, scoped
 from atrium.orgs.models import Membership
 from atrium.runtime.models import Cron, CronCompletion, Run
@@ -106,7 +106,7 @@ def _utc(value: datetime | None) -> datetime | None:
 
 
 def _check_payload(payload: dict[str, Any]) -> None:
-    problem = config_limits_error(payload.get("config"))
+    problem = config_error(payload.get("config"))
     if problem is not None:
         raise ValidationFailedError(problem, code="invalid_config")
     configurable = (payload.get("config") or {}).get("configurable") or {}
@@ -194,7 +194,7 @@ def cron_update(
         raise AtriumError("Nothing to update: send at least one field.", code="empty_update")
     if changes.get("webhook") is not None:
         changes = {**changes, "webhook": webhook_validate(changes["webhook"], org_id=scope.org)}
-    problem = config_limits_error(changes.get("config"))
+    problem = config_error(changes.get("config"))
     if problem is not None:
         raise ValidationFailedError(problem, code="invalid_config")
     schedule = validated_schedule(schedule) if schedule is not None else None

@@ -19,7 +19,7 @@ from psycopg.types.json import Jsonb
 
 from atrium.assistants.policy import Approvals
 from atrium.core.metrics import run_latency
-from atrium.core.run_limits import RunLimits, run_limits_resolve
+from atrium.core.run_limits import RunLimits, config_known, run_limits_resolve
 from atrium.credentials.selectors import workspace_secrets_unseal
 from atrium.runtime import checkpoints
 from atrium.runtime.db import prepared_cursor
@@ -85,6 +85,17 @@ class RunClaim:
     assistant_config: dict[str, Any] = field(default_factory=dict)
     org_run_max_seconds: int | None = None
     org_run_max_steps: int | None = None
+
+
+def _layer(config: Any, *, keep: tuple[str, ...] = ()) -> dict[str, Any]:
+    layer = config_known(copy.deepcopy(config) if isinstance(config, dict) else {})
+    if isinstance(layer.get("configurable"), dict):
+        layer["configurable"] = {
+            k: v
+            for k, v in layer["configurable"].items()
+            if k in keep or (k not in RESERVED_CONFIGURABLE and not k.startswith("__"))
+        }
+    return layer
 
 
 def _merge_config(*layers: dict[str, Any]) -> dict[str, Any]:
@@ -188,13 +199,14 @@ def _claimed(run_id: str, row: Any) -> RunClaim | None:
     if attempt is None:
         return None  # not this worker's to run now
     kwargs = _json(kwargs) or {}
-    request_config = copy.deepcopy(kwargs.get("config") or {})
-    configurable = {
-        k: v for k, v in (request_config.get("configurable") or {}).items() if k not in RESERVED_CONFIGURABLE
-    }
-    request_config["configurable"] = configurable
     assistant_config = _json(assistant_config) or {}
-    config = _merge_config(assistant_config, _json(thread_config) or {}, request_config)
+    # Each layer as a config may carry it: known top-level keys only (LangGraph would copy any other
+    # into configurable over the server's ids), and none of the server's own configurable keys.
+    config = _merge_config(
+        _layer(assistant_config),
+        _layer(_json(thread_config), keep=(THREAD_GENERATION,)),  # the server wrote the thread's token
+        _layer(kwargs.get("config")),
+    )
     context = {**(_json(assistant_context) or {}), **(kwargs.get("context") or {})}
     return RunClaim(
         run_id=str(run_id),

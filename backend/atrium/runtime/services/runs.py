@@ -26,7 +26,7 @@ from atrium.assistants.models import Assistant
 from atrium.assistants.selectors import assistant_get, assistant_queryset
 from atrium.assistants.services import assistant_id_resolve
 from atrium.core.errors import AtriumError, ConflictError, NotFoundError, ValidationFailedError
-from atrium.core.run_limits import config_limits_error
+from atrium.core.run_limits import config_error
 from atrium.core.tenancy import Permission, Role, Scope, current_scope, scoped
 from atrium.orgs.limits import run_create_allow
 from atrium.orgs.models import Membership
@@ -95,7 +95,7 @@ def _kwargs_of(payload: RunCreate) -> dict[str, Any]:
 
 
 def _validate(payload: RunCreate, *, stateless: bool) -> None:
-    problem = config_limits_error(payload.config)
+    problem = config_error(payload.config)
     if problem is not None:
         raise ValidationFailedError(problem, code="invalid_config")
     configurable = (payload.config or {}).get("configurable") or {}
