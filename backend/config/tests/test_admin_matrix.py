@@ -53,7 +53,8 @@ ADMIN_MAY: dict[str, set[str]] = {
     "orgs.Organization": {"changelist", "change", "history"},
     "orgs.Membership": {"changelist", "add", "change", "delete", "history"},
     "orgs.ApiKey": {"changelist", "change", "delete", "history"},
-    "orgs.OrgSettings": {"changelist", "add", "change", "delete", "history"},
+    # the row holds the operator's caps: the org's admin reads it, only the operator adds or deletes it
+    "orgs.OrgSettings": {"changelist", "change", "history"},
     "audit.AuditEvent": {"changelist", "change", "history"},
     "assistants.Assistant": {"changelist", "add", "change", "delete", "history"},
     "assistants.OrgPolicy": {"changelist", "add", "change", "delete", "history"},
@@ -73,6 +74,7 @@ OPERATOR_MAY: dict[str, set[str]] = {
     "accounts.User": set(PAGES),
     "accounts.ExternalIdentity": {"changelist", "change", "delete", "history"},
     "orgs.Organization": set(PAGES),
+    "orgs.OrgSettings": set(PAGES),
 }
 # Things no admin page may show, whoever looks.
 SECRETS = (
