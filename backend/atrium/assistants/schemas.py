@@ -51,4 +51,4 @@ class AssistantVersionOut(Schema):
 
 
 class SetLatestIn(Schema):
-    version: int = Field(ge=1)
+    version: int = Field(ge=1, le=2**31 - 1)
