@@ -153,3 +153,15 @@ def test_an_idempotency_key_longer_than_stored_is_refused(api: httpx.Client) -> 
     assert response.status_code == 422, response.text
     assert "Idempotency-Key" in response.json()["detail"]
     assert api.get(f"/threads/{thread['thread_id']}/runs").json() == []
+
+
+@pytest.mark.parametrize("last_event_id", ["abc", "1-2-3", "99999999999999999999999-0", "1-"])
+def test_a_last_event_id_no_stream_sent_is_422_before_the_stream_starts(
+    api: httpx.Client, thread_id: str, last_event_id: str
+) -> None:
+    run_id = api.get(f"/threads/{thread_id}/runs").json()[0]["run_id"]
+
+    for path in (f"/threads/{thread_id}/runs/{run_id}/stream", f"/runs/{run_id}/stream"):
+        response = api.get(path, headers={"Last-Event-ID": last_event_id})
+        assert response.status_code == 422, response.text
+        assert "Last-Event-ID" in response.json()["detail"]
