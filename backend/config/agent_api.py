@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import logging
 
+from django.core.exceptions import RequestDataTooBig
 from django.http import Http404, HttpRequest, HttpResponse
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 
 from atrium.core.errors import DATA_ERRORS, AtriumError, data_error_message
-from atrium.core.parsers import StrictJSONParser
+from atrium.core.parsers import StrictJSONParser, body_too_large_message, refused_cause
 from atrium.core.ratelimit import RateLimitedError
 from atrium.runtime.engine import GraphLoadError, GraphNotFoundError
 from config.agent_auth import AgentAuth
@@ -66,7 +67,15 @@ def on_authentication_error(request: HttpRequest, exc: AuthenticationError) -> H
 
 @api.exception_handler(HttpError)
 def on_http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+    refused = refused_cause(exc)  # the body parser's refusal, wrapped by django-ninja
+    if refused is not None:
+        return on_atrium_error(request, refused)
     return detail(request, exc.status_code, str(exc))
+
+
+@api.exception_handler(RequestDataTooBig)
+def on_body_too_large(request: HttpRequest, exc: RequestDataTooBig) -> HttpResponse:
+    return detail(request, 413, body_too_large_message())
 
 
 @api.exception_handler(Http404)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 
+from django.core.exceptions import RequestDataTooBig
 from django.http import Http404, HttpRequest, HttpResponse
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError
@@ -13,7 +14,7 @@ from atrium.accounts.api import router as accounts_router
 from atrium.assistants.api import router as assistants_router
 from atrium.audit.api import router as audit_router
 from atrium.core.errors import DATA_ERRORS, AtriumError, data_error_message
-from atrium.core.parsers import StrictJSONParser
+from atrium.core.parsers import StrictJSONParser, body_too_large_message, refused_cause
 from atrium.core.ratelimit import RateLimitedError
 from atrium.core.tenancy import Permission
 from atrium.credentials.api import callback_router, member_router
@@ -81,7 +82,15 @@ def on_authentication_error(request: HttpRequest, exc: AuthenticationError) -> H
 
 @api.exception_handler(HttpError)
 def on_http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+    refused = refused_cause(exc)  # the body parser's refusal, wrapped by django-ninja
+    if refused is not None:
+        return on_atrium_error(request, refused)
     return _error(request, exc.status_code, str(exc), "http_error")
+
+
+@api.exception_handler(RequestDataTooBig)
+def on_body_too_large(request: HttpRequest, exc: RequestDataTooBig) -> HttpResponse:
+    return _error(request, 413, body_too_large_message(), "body_too_large")
 
 
 @api.exception_handler(Http404)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import os
 from typing import Any
 
@@ -28,6 +29,7 @@ from django.core.handlers.base import reset_urlconf  # noqa: E402
 from django.dispatch import Signal  # noqa: E402
 from django.urls import set_script_prefix  # noqa: E402
 
+from atrium.core.parsers import body_too_large_message  # noqa: E402
 from config.observability import traced_asgi  # noqa: E402
 
 # Django's own receivers of the request signals. They reset and close the database connections and
@@ -141,8 +143,29 @@ site = ASGIHandler()
 agent = AgentASGIHandler()
 
 
+def _declared_too_large(scope: dict[str, Any]) -> bool:
+    for name, value in scope.get("headers", ()):
+        if name == b"content-length":
+            return value.isdigit() and int(value) > settings.ATRIUM_MAX_BODY_BYTES
+    return False
+
+
+async def _refuse_too_large(scope: dict[str, Any], send: Any) -> None:
+    """413 before reading a body that declares itself over the limit (Django would first spool it to
+    disk, then refuse it); a chunked body over it is refused when read (`DATA_UPLOAD_MAX_MEMORY_SIZE`)."""
+    error: dict[str, str] = {"detail": body_too_large_message()}
+    if not scope["path"].startswith("/agent/"):
+        error["code"] = "body_too_large"  # the control plane's error shape
+    body = json.dumps(error).encode()
+    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
+    await send({"type": "http.response.start", "status": 413, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
+
+
 async def route(scope: dict[str, Any], receive: Any, send: Any) -> None:
-    if scope["type"] == "http" and scope["path"].startswith("/agent/"):
+    if scope["type"] == "http" and _declared_too_large(scope):
+        await _refuse_too_large(scope, send)
+    elif scope["type"] == "http" and scope["path"].startswith("/agent/"):
         await agent(scope, receive, send)
     else:
         await site(scope, receive, send)

@@ -48,6 +48,7 @@ from atrium.core.errors import (
 )
 from atrium.core.health import READINESS_CHECKS
 from atrium.core.metadata_filter import InvalidFilterError, validate_filter
+from atrium.core.parsers import json_load
 from atrium.core.tenancy import Narrowing, Scope
 from atrium.runtime.engine import GraphLoadError, import_variable
 
@@ -337,9 +338,9 @@ def _json_body(request: HttpRequest) -> Any:
     if not request.body:
         return None
     try:
-        return json.loads(request.body)
-    except ValueError:
-        return None  # the operation answers the malformed body with its own 422
+        return json_load(request.body)
+    except AtriumError:
+        return None  # the operation's own parse answers the refused body
 
 
 def _jsonable(value: Any) -> Any:

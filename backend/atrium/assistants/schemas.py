@@ -52,7 +52,7 @@ class AssistantVersionOut(Schema):
 
 
 class SetLatestIn(Schema):
-    version: int = Field(ge=1)
+    version: int = Field(ge=1, le=2**31 - 1)
 
 
 class PolicyIO(Schema):

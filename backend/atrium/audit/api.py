@@ -22,6 +22,6 @@ def audit_events(
     org: PathStr,
     action: str | None = None,
     limit: Annotated[int, Query(), Field(ge=1, le=500)] = 100,
-    offset: Annotated[int, Query(), Field(ge=0)] = 0,
+    offset: Annotated[int, Query(), Field(ge=0, le=2**31 - 1)] = 0,
 ) -> list[AuditEvent]:
     return list(audit_event_list(action=action)[offset : offset + limit])

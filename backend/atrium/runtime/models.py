@@ -115,10 +115,12 @@ class Run(OrgOwnedModel):
             models.Index(fields=("status", "lease_expires_at"), name="run_status_lease"),
         ]
         constraints = [
+            # A key is its caller's: one member's key never finds another member's run. Runs whose
+            # user was deleted (NULL) keep their keys without conflicting.
             models.UniqueConstraint(
-                fields=("org", "idempotency_key"),
+                fields=("org", "user", "idempotency_key"),
                 condition=models.Q(idempotency_key__isnull=False),
-                name="run_unique_idempotency_key",
+                name="run_unique_caller_idempotency_key",
             ),
         ]
 

@@ -25,6 +25,7 @@ from django.conf import settings
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
+from atrium.core.errors import ValidationFailedError
 from atrium.runtime.engine import ProtocolEvent, RunEvent, dumps
 
 PREFIX = "atrium"
@@ -384,6 +385,11 @@ def parse_last_event_id(value: str | None) -> str | None:
     value = value.strip()
     if value in {"", "-1", "0", "-"}:
         return "0"
+    # A Redis stream id (`<ms>-<seq>`, each below 2**64) this stream sent; anything else would make
+    # Redis fail the read after the stream's headers went out.
+    parts = value.split("-")
+    if len(parts) > 2 or not all(part.isascii() and part.isdigit() and int(part) < 2**64 for part in parts):
+        raise ValidationFailedError("Last-Event-ID must be an event id this stream sent.")
     return value
 
 

@@ -242,6 +242,12 @@ ATRIUM_LIMITS_CACHE_SECONDS = env_float("ATRIUM_LIMITS_CACHE_SECONDS", 10.0)
 # A run that finds its org at its concurrent-run cap is offered to the workers again after this long.
 ATRIUM_CAPACITY_RETRY_SECONDS = env_float("ATRIUM_CAPACITY_RETRY_SECONDS", 1.0)
 
+# Input limits of both APIs (docs/architecture.md, Input limits): a larger body is refused with 413
+# before it is read, deeper JSON with 422. Django's own check on reading a body uses the same number.
+ATRIUM_MAX_BODY_BYTES = env_int("ATRIUM_MAX_BODY_BYTES", 8 * 1024 * 1024)
+DATA_UPLOAD_MAX_MEMORY_SIZE = ATRIUM_MAX_BODY_BYTES
+ATRIUM_MAX_JSON_DEPTH = env_int("ATRIUM_MAX_JSON_DEPTH", 64)
+
 ATRIUM_PORT = env_int("ATRIUM_PORT", 8000)
 # A verified API key is trusted by the process that verified it for this long (0: check every request):
 # revoking a key or changing its member's role reaches other processes within this delay.

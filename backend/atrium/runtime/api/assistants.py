@@ -13,7 +13,7 @@ from atrium.assistants import selectors, services
 from atrium.assistants.graphs import registry
 from atrium.assistants.models import Assistant, AssistantVersion
 from atrium.runtime.api.common import call, json_response, no_content, paginated, truthy
-from atrium.runtime.api.schemas import Body
+from atrium.runtime.api.schemas import Body, Offset
 from atrium.runtime.engine import drawable_graph, graph_schemas, subgraph_schemas
 
 router = Router(tags=["assistants"])
@@ -44,7 +44,7 @@ class AssistantSearchIn(Body):
     graph_id: str | None = None
     name: str | None = None
     limit: int = Field(default=10, ge=1, le=1000)
-    offset: int = Field(default=0, ge=0)
+    offset: Offset = 0
     sort_by: Literal["assistant_id", "graph_id", "name", "created_at", "updated_at"] | None = None
     sort_order: Literal["asc", "desc"] | None = None
     select: list[str] | None = None
@@ -59,7 +59,7 @@ class AssistantCountIn(Body):
 class VersionsIn(Body):
     metadata: dict[str, Any] | None = None
     limit: int = Field(default=10, ge=1, le=1000)
-    offset: int = Field(default=0, ge=0)
+    offset: Offset = 0
 
 
 class SetLatestIn(Body):

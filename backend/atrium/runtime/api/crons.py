@@ -11,7 +11,7 @@ from ninja import Router
 from pydantic import Field
 
 from atrium.runtime.api.common import call, json_response, no_content, paginated, path_uuid
-from atrium.runtime.api.schemas import Body, StreamModeName
+from atrium.runtime.api.schemas import Body, Offset, StreamModeName
 from atrium.runtime.api.serializers import select_fields
 from atrium.runtime.models import Cron
 from atrium.runtime.selectors.crons import cron_get, cron_page, cron_search
@@ -78,7 +78,7 @@ class CronSearchIn(Body):
     enabled: bool | None = None
     metadata: dict[str, Any] | None = None
     limit: int = Field(default=10, ge=1, le=1000)
-    offset: int = Field(default=0, ge=0)
+    offset: Offset = 0
     sort_by: (
         Literal[
             "cron_id", "assistant_id", "thread_id", "created_at", "updated_at", "next_run_date", "end_time"

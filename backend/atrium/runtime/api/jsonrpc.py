@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse
 
 from atrium.core.errors import AtriumError, NotFoundError, PermissionDeniedError, ValidationFailedError
+from atrium.core.parsers import json_load
 from atrium.runtime.api.common import json_response
 
 PARSE_ERROR = -32700
@@ -40,9 +40,12 @@ class RpcRequest:
 def parse(request: HttpRequest) -> RpcRequest:
     """One JSON-RPC request (or notification) from the body; raises `RpcError` for anything else."""
     try:
-        body = json.loads(request.body or b"null")
-    except ValueError:
-        raise RpcError(PARSE_ERROR, "Parse error: the body is not JSON.") from None
+        body = json_load(request.body or b"null")
+    except AtriumError as exc:
+        if exc.code == "invalid_json":
+            raise RpcError(PARSE_ERROR, "Parse error: the body is not JSON.") from None
+        # Too deep, a NUL, an integer out of range: the APIs' one parser refused it.
+        raise RpcError(INVALID_REQUEST, exc.message, {"status": exc.status_code}) from None
     if not isinstance(body, dict) or body.get("jsonrpc") != "2.0":
         raise RpcError(INVALID_REQUEST, "Invalid request: expected one JSON-RPC 2.0 object.")
     method = body.get("method")

@@ -15,7 +15,7 @@ from pydantic import Field
 from atrium.core.errors import NotFoundError, ValidationFailedError
 from atrium.core.tenancy import current_scope, scoped
 from atrium.runtime.api.common import call, json_response, no_content, path_uuid, query_list, truthy
-from atrium.runtime.api.schemas import CancelManyIn, RunCreateIn
+from atrium.runtime.api.schemas import CancelAction, CancelManyIn, Offset, RunCreateIn
 from atrium.runtime.api.serializers import run_out, select_fields
 from atrium.runtime.api.streaming import (
     HEARTBEAT_MS,
@@ -46,6 +46,16 @@ def _forwarded_headers(request: HttpRequest) -> dict[str, str]:
         if (forwarded and not CREDENTIAL_HEADER.search(lower)) or lower == "user-agent":
             headers[lower] = value
     return headers
+
+
+IDEMPOTENCY_KEY_MAX = 200  # the column's length (Run.idempotency_key)
+
+
+def _idempotency_key(request: HttpRequest) -> str | None:
+    key = request.headers.get("Idempotency-Key") or None
+    if key is not None and len(key) > IDEMPOTENCY_KEY_MAX:
+        raise ValidationFailedError(f"Idempotency-Key must be at most {IDEMPOTENCY_KEY_MAX} characters.")
+    return key
 
 
 def _to_create(request: HttpRequest, payload: RunCreateIn) -> services.RunCreate:
@@ -79,7 +89,7 @@ def _to_create(request: HttpRequest, payload: RunCreateIn) -> services.RunCreate
         after_seconds=payload.after_seconds,
         on_completion=payload.on_completion,
         headers=_forwarded_headers(request),
-        idempotency_key=request.headers.get("Idempotency-Key") or None,
+        idempotency_key=_idempotency_key(request),
     )
 
 
@@ -182,7 +192,7 @@ async def run_list_view(
     request: HttpRequest,
     thread_id: str,
     limit: Annotated[int, Field(ge=1, le=1000)] = 10,
-    offset: Annotated[int, Field(ge=0)] = 0,
+    offset: Offset = 0,
     status: str | None = None,
 ) -> HttpResponseBase:
     runs = await call(run_list)(
@@ -206,10 +216,8 @@ async def run_delete(request: HttpRequest, thread_id: str, run_id: str) -> HttpR
 
 @router.post("/threads/{thread_id}/runs/{run_id}/cancel")
 async def run_cancel(
-    request: HttpRequest, thread_id: str, run_id: str, action: str = "interrupt"
+    request: HttpRequest, thread_id: str, run_id: str, action: CancelAction = "interrupt"
 ) -> HttpResponseBase:
-    if action not in ("interrupt", "rollback"):
-        raise ValidationFailedError("action must be interrupt or rollback")
     tid, rid = path_uuid(thread_id, "thread"), path_uuid(run_id, "run")
     run = await call(services.run_cancel)(thread_id=tid, run_id=rid, action=action)
     if not truthy(request.GET.get("wait")):
@@ -274,7 +282,7 @@ async def stateless_batch(request: HttpRequest, payload: list[RunCreateIn]) -> H
 
 @router.post("/runs/cancel")
 async def cancel_many(
-    request: HttpRequest, payload: CancelManyIn, action: str = "interrupt"
+    request: HttpRequest, payload: CancelManyIn, action: CancelAction = "interrupt"
 ) -> HttpResponseBase:
     if (payload.thread_id or payload.run_ids) and payload.status:
         raise ValidationFailedError("Send either thread_id and run_ids, or status, not both.")

@@ -10,7 +10,7 @@ from pydantic import Field
 
 from atrium.core.errors import AtriumError
 from atrium.runtime.api.common import json_response, no_content, truthy
-from atrium.runtime.api.schemas import Body
+from atrium.runtime.api.schemas import Body, Offset
 from atrium.runtime.selectors import store as selectors
 from atrium.runtime.selectors.store import validate_namespace
 from atrium.runtime.services import store as services
@@ -35,7 +35,7 @@ class StoreSearchIn(Body):
     namespace_prefix: list[str] = Field(default_factory=list)
     filter: dict[str, Any] | None = None
     limit: int = Field(default=10, ge=1, le=1000)
-    offset: int = Field(default=0, ge=0)
+    offset: Offset = 0
     query: str | None = None
     refresh_ttl: bool | None = None
 
@@ -43,9 +43,9 @@ class StoreSearchIn(Body):
 class StoreNamespacesIn(Body):
     prefix: list[str] | None = None
     suffix: list[str] | None = None
-    max_depth: int | None = Field(default=None, ge=1)
+    max_depth: int | None = Field(default=None, ge=1, le=1000)
     limit: int = Field(default=100, ge=1, le=1000)
-    offset: int = Field(default=0, ge=0)
+    offset: Offset = 0
 
 
 @router.put("/store/items")

@@ -13,6 +13,7 @@ from django.http.response import HttpResponseBase
 from ninja import Router
 
 from atrium.core.errors import AtriumError, NotFoundError
+from atrium.core.parsers import json_load
 from atrium.runtime.api.common import call, json_response
 from atrium.runtime.api.streaming import HEARTBEAT_MS, sse_response
 from atrium.runtime.engine import HEARTBEAT, dumps, format_event
@@ -32,6 +33,20 @@ class CommandError(Exception):
         super().__init__(message)
         self.code = code
         self.message = message
+
+
+_NOT_JSON = object()
+
+
+def _json_body(request: HttpRequest) -> Any:
+    """The body through the APIs' one parser: its other refusals (too deep, too large, NUL) keep
+    their own status; malformed JSON is the protocol's `Invalid JSON body` (returned as `_NOT_JSON`)."""
+    try:
+        return json_load(request.body or b"null")
+    except AtriumError as exc:
+        if exc.code == "invalid_json":
+            return _NOT_JSON
+        raise
 
 
 def _envelope_error(command_id: Any, code: str, message: str, status: int = 200) -> HttpResponse:
@@ -163,9 +178,8 @@ COMMANDS = {"run.start": call(_run_start), "input.respond": _input_respond_settl
 
 @router.post("/threads/{thread_id}/commands")
 async def commands(request: HttpRequest, thread_id: str) -> HttpResponseBase:
-    try:
-        body = json.loads(request.body or b"null")
-    except ValueError:
+    body = _json_body(request)
+    if body is _NOT_JSON:
         return json_response({"detail": "Invalid JSON body"}, status=400)
     if (
         not isinstance(body, dict)
@@ -219,10 +233,11 @@ def _parse_filter(body: dict[str, Any]) -> tuple[set[str], list[list[str]] | Non
         raise AtriumError("namespaces must be a list of lists")
     depth = body.get("depth")
     since = body.get("since")
-    if depth is not None and not isinstance(depth, int):
-        raise AtriumError("depth must be an integer")
-    if since is not None and not isinstance(since, int):
-        raise AtriumError("since must be an integer")
+    # bool is an int to Python, not to the protocol; a negative `since` is no event sequence number.
+    if depth is not None and (not isinstance(depth, int) or isinstance(depth, bool) or depth < 0):
+        raise AtriumError("depth must be a non-negative integer")
+    if since is not None and (not isinstance(since, int) or isinstance(since, bool) or since < 0):
+        raise AtriumError("since must be a non-negative integer")
     return set(channels), namespaces, depth, since
 
 
@@ -272,9 +287,8 @@ async def _thread_events(
 
 @router.post("/threads/{thread_id}/stream/events")
 async def stream_events(request: HttpRequest, thread_id: str) -> HttpResponseBase:
-    try:
-        body = json.loads(request.body or b"null")
-    except ValueError:
+    body = _json_body(request)
+    if body is _NOT_JSON:
         return json_response({"detail": "Invalid JSON body"}, status=400)
     if not isinstance(body, dict):
         return json_response({"detail": "The body must be a JSON object"}, status=400)

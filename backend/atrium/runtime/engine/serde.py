@@ -107,6 +107,40 @@ def _dumps_stdlib(obj: Any) -> bytes:
     ).encode()
 
 
+def _dumps_stdlib_ascii(obj: Any) -> bytes:
+    return json.dumps(_stringify_keys(obj), default=_fallback_default, separators=(",", ":")).encode()
+
+
+# Messages of orjson's errors for values the stdlib encoder can still write.
+_STDLIB_CAN = ("surrogates not allowed", "64-bit", "Recursion limit reached")
+CLIP_DEPTH = 200
+CLIPPED = "[nested too deeply]"
+
+
+def clip_depth(obj: Any, depth: int) -> Any:
+    """`obj` with every container deeper than `depth` levels replaced by a marker string (iterative:
+    the value is too deep for recursion)."""
+    root: list[Any] = [None]
+    stack: list[tuple[Any, Any, Any, int]] = [(obj, root, 0, 1)]
+    while stack:
+        value, parent, key, level = stack.pop()
+        if isinstance(value, Mapping | list | tuple):
+            if level > depth:
+                parent[key] = CLIPPED
+                continue
+            if isinstance(value, Mapping):
+                copy: Any = dict.fromkeys(value)  # keeps the keys' order
+                items: Any = value.items()
+            else:
+                copy = [None] * len(value)
+                items = enumerate(value)
+            parent[key] = copy
+            stack.extend((child, copy, k, level + 1) for k, child in items)
+        else:
+            parent[key] = value
+    return root[0]
+
+
 def _dumps_orjson(obj: Any) -> bytes:
     return orjson.dumps(obj, default=_default, option=orjson.OPT_NON_STR_KEYS)
 
@@ -122,11 +156,17 @@ def dumps(obj: Any) -> bytes:
     try:
         encoded = _dumps(obj)
     except TypeError as exc:
-        if "surrogates not allowed" not in str(exc) and "64-bit" not in str(exc):
+        if not any(reason in str(exc) for reason in _STDLIB_CAN):
             raise
-        # Lone surrogates (e.g. half an emoji cut by a tokenizer) are invalid UTF-8, and integers
-        # past 64 bits (stored JSON may hold them) are beyond orjson; the stdlib encoder does both.
-        encoded = json.dumps(_stringify_keys(obj), default=_fallback_default, separators=(",", ":")).encode()
+        # Lone surrogates (e.g. half an emoji cut by a tokenizer) are invalid UTF-8, integers past 64
+        # bits and nesting past 254 levels (stored JSON may hold them) are beyond orjson; the stdlib
+        # encoder does all three, the last up to Python's recursion limit.
+        try:
+            encoded = _dumps_stdlib_ascii(obj)
+        except RecursionError:
+            # Deeper still (a row written before the door's depth limit): serve it clipped rather than
+            # fail every read of the list it is in.
+            encoded = _dumps_stdlib_ascii(clip_depth(obj, CLIP_DEPTH))
     if b"\\u0000" in encoded:
         encoded = encoded.replace(b"\\u0000", b"\\ufffd")
     return encoded

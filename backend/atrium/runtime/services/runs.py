@@ -39,6 +39,8 @@ from atrium.runtime.services.sandboxes import thread_config_new_generation
 from atrium.runtime.services.webhooks import webhook_enqueue, webhook_validate
 
 MULTITASK_STRATEGIES = ("reject", "enqueue", "interrupt", "rollback")
+# What a cancel may ask of a run; the worker knows no other, so a run told anything else never ends.
+CANCEL_ACTIONS = ("interrupt", "rollback")
 RESERVED_METADATA = ("thread_id", "assistant_id", "run_id", "cron_id")
 
 
@@ -254,20 +256,57 @@ def run_create(*, thread_id: uuid.UUID | str | None, payload: RunCreate, statele
     )
     metadata = {k: v for k, v in (payload.metadata or {}).items() if k not in RESERVED_METADATA}
     payload.webhook = webhook_validate(payload.webhook, org_id=scope.org)
-    controls: list[tuple[str, str]] = []
     if not stateless and payload.multitask_strategy == "enqueue" and not payload.idempotency_key:
         # The common case, one statement in its own transaction: `enqueue` queues behind whatever is
         # active, so nothing needs to be read first. None: the thread is not there (for this caller),
         # and the general path below says what is missing.
         run = _insert_run(as_uuid(thread_id or "", "thread"), assistant_id, payload, metadata)
         if run is not None:
-            _after_commit_enqueue(run, controls, delay=payload.after_seconds)  # committed: sends now
+            _after_commit_enqueue(run, [], delay=payload.after_seconds)  # committed: sends now
             return run
+    try:
+        return _run_create_locked(
+            thread_id=thread_id,
+            assistant_id=assistant_id,
+            payload=payload,
+            stateless=stateless,
+            metadata=metadata,
+        )
+    except IntegrityError:
+        # Two requests raced on one idempotency key: the loser's insert waited for the winner's
+        # commit and hit the key's unique constraint. It answers with the winner's run.
+        existing = _idempotent_run(payload.idempotency_key)
+        if existing is None:
+            raise
+        return existing
+
+
+def _idempotent_run(key: str | None) -> Run | None:
+    """The caller's own run made with this idempotency key. A key is the caller's (org and user,
+    the constraint `run_unique_caller_idempotency_key`): another member's key finds nothing of theirs."""
+    user_id = current_scope().user_id
+    if not key:
+        return None
+    runs = Run.objects.filter(idempotency_key=key)
+    # A caller without a user (a system scope) shares keys with no one but itself.
+    runs = runs.filter(user__isnull=True) if user_id is None else runs.filter(user_id=user_id)
+    return runs.first()
+
+
+def _run_create_locked(
+    *,
+    thread_id: uuid.UUID | str | None,
+    assistant_id: uuid.UUID,
+    payload: RunCreate,
+    stateless: bool,
+    metadata: dict[str, Any],
+) -> Run:
+    """The general path of `run_create`: one transaction that locks the thread first."""
+    controls: list[tuple[str, str]] = []
     with transaction.atomic():
-        if payload.idempotency_key:
-            existing = Run.objects.filter(idempotency_key=payload.idempotency_key).first()
-            if existing is not None:
-                return existing
+        existing = _idempotent_run(payload.idempotency_key)
+        if existing is not None:
+            return existing
         run = None
         if not stateless and payload.multitask_strategy == "enqueue" and payload.idempotency_key:
             run = _insert_run(as_uuid(thread_id or "", "thread"), assistant_id, payload, metadata)
@@ -351,6 +390,7 @@ def run_cancel(
     """Cancel one run. Returns the run (None if rolled back while pending: it no longer exists)."""
     scope = current_scope()
     scope.require(Permission.USE_AGENTS)
+    _check_cancel_action(action)
     with transaction.atomic():
         thread = _locked_thread(as_uuid(thread_id))
         if thread is None:
@@ -407,6 +447,11 @@ RETRYABLE_FIELDS = frozenset(RunCreate.__dataclass_fields__) - {
 }
 
 
+def _check_cancel_action(action: str) -> None:
+    if action not in CANCEL_ACTIONS:
+        raise ValidationFailedError(f"action must be one of {list(CANCEL_ACTIONS)}.")
+
+
 def _notify_cancelled_pending(thread_id: str, run_id: str) -> None:
     from atrium.runtime import dispatch
 
@@ -418,6 +463,7 @@ def run_cancel_many(
 ) -> int:
     scope = current_scope()
     scope.require(Permission.USE_AGENTS)
+    _check_cancel_action(action)
     runs = Run.objects.filter(status__in=ACTIVE_RUN_STATUSES, thread__in=thread_queryset())
     if thread_id is not None:
         runs = runs.filter(thread_id=as_uuid(thread_id), id__in=[as_uuid(r, "run") for r in run_ids or []])

@@ -112,3 +112,36 @@ def test_stdlib_fallback_matches_orjson(monkeypatch: pytest.MonkeyPatch) -> None
     monkeypatch.setattr(serde, "_dumps", serde._dumps_stdlib)
 
     assert serde.dumps(payload) == fast
+
+
+def _nested(depth: int) -> Any:
+    value: Any = "leaf"
+    for _ in range(depth):
+        value = {"n": value}
+    return value
+
+
+def _depth(value: Any) -> int:
+    level = 0
+    while isinstance(value, dict):
+        value, level = value["n"], level + 1
+    return level
+
+
+def test_values_deeper_than_orjson_writes_are_encoded_whole() -> None:
+    # Stored before the door's depth limit: orjson stops at 254 levels, the stdlib encoder does not.
+    encoded = serde.dumps({"deep": _nested(400), "after": 1})
+
+    assert _depth(serde.json.loads(encoded)["deep"]) == 400
+    assert serde.json.loads(encoded)["after"] == 1
+
+
+def test_values_deeper_than_python_recursion_are_served_clipped() -> None:
+    decoded = serde.json.loads(serde.dumps({"deep": _nested(5000), "after": 1}))
+
+    assert _depth(decoded["deep"]) == serde.CLIP_DEPTH - 1
+    assert list(decoded) == ["deep", "after"]
+    value = decoded["deep"]
+    while isinstance(value, dict):
+        value = value["n"]
+    assert value == serde.CLIPPED
