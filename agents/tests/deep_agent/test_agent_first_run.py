@@ -9,7 +9,7 @@ from langgraph.types import Command
 
 from tests.conftest import ALICE
 
-# The same texts as frontend/src/features/chat/suggested-prompts.ts.
+# The same texts as frontend/src/features/chat/suggested-prompts.tsx.
 PLAN = "Plan a weekend in Lisbon"
 REMEMBER = "Remember that I prefer short answers"
 RESEARCH = "Research the history of tea"
