@@ -17,6 +17,7 @@ from asgiref.sync import markcoroutinefunction
 from django.conf import settings
 from django.contrib import auth
 from django.http import HttpRequest, HttpResponse, HttpResponseBase, JsonResponse
+from django.utils.cache import patch_vary_headers
 from django.utils.functional import SimpleLazyObject
 
 
@@ -99,10 +100,13 @@ class AgentCorsMiddleware:
             requested = request.headers.get("Access-Control-Request-Headers")
             response["Access-Control-Allow-Headers"] = requested or self.HEADERS
             response["Access-Control-Max-Age"] = "600"
+            # Chrome asks before a public page (e.g. a listed hosted studio) calls a loopback server.
+            if request.headers.get("Access-Control-Request-Private-Network") == "true":
+                response["Access-Control-Allow-Private-Network"] = "true"
         else:
             response = await self.get_response(request)
         if origin is not None:
-            response["Vary"] = "Origin"
+            patch_vary_headers(response, ("Origin",))
         if grant is not None:
             allow_origin, credentials = grant
             response["Access-Control-Allow-Origin"] = allow_origin

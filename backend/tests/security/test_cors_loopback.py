@@ -65,6 +65,7 @@ async def test_dev_preflight_on_any_agent_route_and_exposed_headers_on_the_answe
 
     assert answer.status_code == 200
     assert answer.headers["access-control-allow-origin"] == origin
+    assert "origin" in answer.headers["vary"].lower()
     assert "access-control-allow-credentials" not in answer.headers
     exposed = {h.strip().lower() for h in answer.headers["access-control-expose-headers"].split(",")}
     assert {"content-location", "location", "x-pagination-next", "retry-after"} <= exposed
@@ -98,6 +99,23 @@ async def test_production_accepts_only_the_configured_origins() -> None:
     assert listed.status_code == 204
     assert listed.headers["access-control-allow-origin"] == "https://chat.example.com"
     assert listed.headers["access-control-allow-credentials"] == "true"
+
+
+async def test_a_listed_public_origin_may_reach_a_loopback_server() -> None:
+    """Chrome's private network access preflight (a hosted studio calling `make dev`'s server) is
+    allowed for a listed origin only."""
+    ask = {
+        "Access-Control-Request-Method": "POST",
+        "Access-Control-Request-Private-Network": "true",
+    }
+    async with agent_api(**PRODUCTION) as http:
+        listed = await http.options(RUN_STREAM, headers={"Origin": "https://chat.example.com", **ask})
+        other = await http.options(RUN_STREAM, headers={"Origin": "https://evil.example", **ask})
+
+    assert listed.status_code == 204
+    assert listed.headers["access-control-allow-private-network"] == "true"
+    assert other.status_code == 403
+    assert "access-control-allow-private-network" not in other.headers
 
 
 def test_loopback_is_on_in_dev_settings_and_off_in_production_settings() -> None:
