@@ -20,6 +20,7 @@ import { agentUnavailable, config } from "./support.mjs";
 import { tests as authTests } from "./tests/auth.mjs";
 import { tests as chatTests } from "./tests/chat.mjs";
 import { tests as connectionsTests } from "./tests/connections.mjs";
+import { tests as firstRunTests } from "./tests/first-run.mjs";
 import { tests as rolesTests } from "./tests/roles.mjs";
 
 /**
@@ -31,7 +32,9 @@ import { tests as rolesTests } from "./tests/roles.mjs";
  */
 
 /** @type {E2ETest[]} */
-const allTests = [...authTests, ...chatTests, ...connectionsTests, ...rolesTests];
+// The first-run test goes first: it checks what a freshly seeded database offers before any other
+// test has used the Agent API.
+const allTests = [...firstRunTests, ...authTests, ...chatTests, ...connectionsTests, ...rolesTests];
 
 const CHROMIUM_ARGS = [
   "--headless",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 import uuid
+from collections.abc import Mapping
 from typing import Any
 
 from django.db import IntegrityError, transaction
@@ -86,15 +87,17 @@ _DEFAULTS_CHECKED: dict[uuid.UUID, float] = {}
 _DEFAULTS_TTL_SECONDS = 60.0
 
 
-def assistants_ensure_defaults() -> None:
+def assistants_ensure_defaults(*, contexts: Mapping[str, dict[str, Any]] | None = None) -> None:
     """Create the current org's default assistant for every registered graph that lacks one.
 
     Idempotent and race-free: the ids are deterministic and `ignore_conflicts` lets a concurrent
     creator win. Runs with the scope of any member (it is a system action, not a user edit).
+    `contexts` gives some graphs' new default assistants their settings (the demo seed's); one the
+    graph's context schema refuses is left out, and existing assistants are never changed.
     """
     scope = current_scope()
     now = time.monotonic()
-    if _DEFAULTS_CHECKED.get(scope.org, 0.0) > now:
+    if contexts is None and _DEFAULTS_CHECKED.get(scope.org, 0.0) > now:
         return
     graph_ids = sorted(available_graph_ids())
     wanted = {default_assistant_id_for(scope.org, g): g for g in graph_ids}
@@ -103,6 +106,11 @@ def assistants_ensure_defaults() -> None:
     if not missing:
         _DEFAULTS_CHECKED[scope.org] = now + _DEFAULTS_TTL_SECONDS
         return
+    settings_of = {
+        g: context
+        for g, context in (contexts or {}).items()
+        if g in graph_ids and context_errors(g, context) is None
+    }
     with transaction.atomic():
         created = Assistant.objects.bulk_create(
             [
@@ -111,6 +119,7 @@ def assistants_ensure_defaults() -> None:
                     org_id=scope.org,
                     graph_id=g,
                     name=g,
+                    context=settings_of.get(g, {}),
                     metadata={"created_by": "system"},
                     version=1,
                 )
@@ -126,6 +135,7 @@ def assistants_ensure_defaults() -> None:
                     version=1,
                     graph_id=a.graph_id,
                     name=a.name,
+                    context=a.context,
                     metadata=a.metadata,
                 )
                 for a in created

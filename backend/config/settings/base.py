@@ -26,6 +26,9 @@ ALLOWED_HOSTS = env_list("ATRIUM_ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::
 # Browser origins allowed to call the Agent Server API cross-origin (with credentials), e.g. a
 # separately hosted chat UI. Same-origin use (the bundled web app) needs nothing here.
 ATRIUM_CORS_ORIGINS = env_list("ATRIUM_CORS_ORIGINS", [])
+# Also allow browser pages on loopback origins (http://localhost:*, 127.0.0.1, [::1]; without
+# credentials: they authenticate with an API key). On in the dev settings, off everywhere else.
+ATRIUM_CORS_ALLOW_LOOPBACK = env_bool("ATRIUM_CORS_ALLOW_LOOPBACK", False)
 CSRF_TRUSTED_ORIGINS = env_list(
     "ATRIUM_CSRF_TRUSTED_ORIGINS", ["http://localhost:5173", "http://127.0.0.1:5173"]
 )

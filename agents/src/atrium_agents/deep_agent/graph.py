@@ -20,7 +20,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from deepagents import create_deep_agent
-from langchain.agents.middleware import AgentMiddleware, InterruptOnConfig
+from langchain.agents.middleware import AgentMiddleware, InterruptOnConfig, TodoListMiddleware
 from langchain_core.runnables import RunnableConfig
 from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.graph.state import CompiledStateGraph
@@ -158,7 +158,13 @@ def build_agent(
         model=make_chat_model(settings.model, secrets=secrets),
         tools=[*TOOLS, *connected_api_tools(settings.connected_apis)],
         system_prompt=system_prompt,
-        middleware=[*guardrails(), *([SandboxFilesMiddleware(sandbox, settings)] if sandbox else [])],
+        # Planning: deepagents no longer adds the todo list by itself; `write_todos` keeps the plan in
+        # the thread's state (`todos`), where chat UIs show it.
+        middleware=[
+            TodoListMiddleware(),
+            *guardrails(),
+            *([SandboxFilesMiddleware(sandbox, settings)] if sandbox else []),
+        ],
         subagents=build_subagents(guardrails),
         memory=memory_sources(settings),
         permissions=build_permissions(settings),

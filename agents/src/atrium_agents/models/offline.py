@@ -7,6 +7,8 @@ phrases in the last human message and answers everything else by quoting it back
 
 | the human says                     | the model does (when the tool is bound)                            |
 |------------------------------------|--------------------------------------------------------------------|
+| ``plan X``                         | ``write_todos`` of three steps, works through them, then answers   |
+| ``draft X in /path``               | ``write_file`` of a draft, then ``edit_file`` to finish it         |
 | ``remember that X``                | ``read_file`` then ``write_file`` of ``/memories/notes.md`` + X    |
 | ``remember for this assistant ...``| the same on ``/memories/assistant/notes.md``                       |
 | ``remember for the org ...``       | the same on ``/memories/org/notes.md``                             |
@@ -16,7 +18,9 @@ phrases in the last human message and answers everything else by quoting it back
 | ``call TOOL {json}``               | that tool with those arguments                                     |
 | ``loop forever``                   | ``ls`` again after every result: a runaway agent for limit tests   |
 
-After the tools of a turn have answered it replies from their results.
+After the tools of a turn have answered it replies from their results. The suggested prompts of the
+web app's empty chat (a plan, a preference to remember, research for a subagent, a draft whose edit
+waits for approval when the assistant's ``interrupt_on`` names ``edit_file``) are phrased for these.
 """
 
 from __future__ import annotations
@@ -68,6 +72,11 @@ _RECALL = re.compile(
 _DELEGATE = re.compile(r"^(?P<verb>research|delegate)\s+(?P<what>.+)$", re.IGNORECASE | re.DOTALL)
 _RUN = re.compile(r"^run\s+`(?P<cmd>[^`]+)`", re.IGNORECASE)
 _CALL = re.compile(r"^call\s+(?P<tool>[\w-]+)\s*(?P<args>\{.*\})?\s*$", re.IGNORECASE | re.DOTALL)
+_PLAN = re.compile(r"^plan\s+(?P<what>.+?)[.!]?$", re.IGNORECASE | re.DOTALL)
+_DRAFT = re.compile(
+    r"^draft\s+(?P<what>.+?)\s+(?:in|to|at)\s+(?P<path>/[\w./-]*\w)\b", re.IGNORECASE | re.DOTALL
+)
+_DRAFT_MARK = "(draft: to be finished)"
 _RUNAWAY = re.compile(r"\bloop\s+forever\b", re.IGNORECASE)
 _READ_HEADER = re.compile(r"^@@ .* @@$")
 
@@ -137,6 +146,12 @@ def plan_reply(messages: Sequence[BaseMessage], tool_names: Sequence[str]) -> Re
             return Reply(text="I do not remember anything yet.")
         return Reply(text="Here is what I remember:\n" + "\n".join(lines))
 
+    if (match := _PLAN.match(request)) and "write_todos" in tools:
+        return _plan(match.group("what").strip(), turn, call)
+
+    if (match := _DRAFT.match(request)) and {"write_file", "edit_file"} <= tools:
+        return _draft(match.group("what").strip(), match.group("path"), turn, call)
+
     if (match := _DELEGATE.match(request)) and "task" in tools:
         if results:
             return Reply(text=f"The subagent reports: {_text(results[-1])}")
@@ -158,6 +173,49 @@ def plan_reply(messages: Sequence[BaseMessage], tool_names: Sequence[str]) -> Re
     if results:
         return _answer_from(results[-1])
     return Reply(text=f"You said: {request}")
+
+
+def _plan_steps(what: str) -> list[str]:
+    return [f"Gather what {what} needs", f"Outline {what} step by step", "Check the plan and summarise it"]
+
+
+def _plan(what: str, turn: Sequence[BaseMessage], call: Callable[..., Reply]) -> Reply:
+    """A plan as an agent with a todo list keeps one: write it, tick the steps off, then answer."""
+    steps = _plan_steps(what)
+    written = _results_of(turn, "write_todos")
+    if not written:
+        statuses = ["in_progress"] + ["pending"] * (len(steps) - 1)
+    elif len(written) == 1 and not _failed(written[0]):
+        statuses = ["completed"] * len(steps)
+    else:
+        lines = "\n".join(f"{n}. {step}" for n, step in enumerate(steps, 1))
+        return Reply(text=f"Here is the plan for {what}:\n{lines}")
+    return call(
+        "write_todos",
+        todos=[{"content": step, "status": status} for step, status in zip(steps, statuses, strict=True)],
+    )
+
+
+def _draft(what: str, path: str, turn: Sequence[BaseMessage], call: Callable[..., Reply]) -> Reply:
+    """Write a draft, then finish it with an edit: the edit is what an approval setting holds back."""
+    written = _result_of(turn, "write_file")
+    if written is None:
+        return call(
+            "write_file", file_path=path, content=f"# {what[:1].upper()}{what[1:]}\n\n{_DRAFT_MARK}\n"
+        )
+    if _failed(written):
+        return Reply(text=f"I could not write {path}: {_text(written)}")
+    edited = _result_of(turn, "edit_file")
+    if edited is None:
+        return call(
+            "edit_file",
+            file_path=path,
+            old_string=_DRAFT_MARK,
+            new_string=f"Ready: {what}, written and checked.",
+        )
+    if _failed(edited):
+        return Reply(text=f"I left {path} as a draft: {_text(edited)}")
+    return Reply(text=f"I wrote {what} to {path} and finished it.")
 
 
 class OfflineChatModel(BaseChatModel):
@@ -291,6 +349,11 @@ def _answer_from(result: ToolMessage) -> Reply:
 
 def _result_of(turn: Sequence[BaseMessage], tool: str) -> ToolMessage | None:
     """The result of the first call to `tool` in this turn, matched through the calling AI message."""
+    return next(iter(_results_of(turn, tool)), None)
+
+
+def _results_of(turn: Sequence[BaseMessage], tool: str) -> list[ToolMessage]:
+    """The results of every call to `tool` in this turn (a tool result may carry no name)."""
     call_ids = {
         call["id"]
         for message in turn
@@ -298,7 +361,7 @@ def _result_of(turn: Sequence[BaseMessage], tool: str) -> ToolMessage | None:
         for call in message.tool_calls
         if call["name"] == tool
     }
-    return next((m for m in turn if isinstance(m, ToolMessage) and m.tool_call_id in call_ids), None)
+    return [m for m in turn if isinstance(m, ToolMessage) and m.tool_call_id in call_ids]
 
 
 def _failed(result: ToolMessage) -> bool:

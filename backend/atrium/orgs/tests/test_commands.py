@@ -44,3 +44,32 @@ def test_seed_demo_is_idempotent_and_lets_the_users_log_in(db, client):
         "viewer@demo.local": "viewer",
     }
     assert client.login(username="viewer@demo.local", password="atrium-demo")
+
+
+def test_seed_demo_gives_an_empty_database_assistants_an_end_user_can_chat_with(db, client):
+    """First run: the web app lists the registry's graphs before anything called the Agent API, and
+    the demo deep agent asks before editing a file (the chat's approval example)."""
+    from atrium.assistants.models import Assistant, AssistantVersion
+
+    run("seed_demo")
+    assert client.login(username="user@demo.local", password="atrium-demo")
+    listed = client.get("/api/v1/orgs/demo/assistants")
+
+    assert listed.status_code == 200
+    by_graph = {a["graph_id"]: a for a in listed.json()}
+    assert set(by_graph) == {"agent", "echo"}
+    agent = Assistant.unscoped.get(id=by_graph["agent"]["id"])
+    assert agent.context == {"interrupt_on": ["edit_file"]}
+    assert AssistantVersion.unscoped.get(assistant=agent).context == {"interrupt_on": ["edit_file"]}
+    assert Assistant.unscoped.get(id=by_graph["echo"]["id"]).context == {}
+
+
+def test_seed_demo_leaves_an_edited_default_assistant_as_it_is(db):
+    from atrium.assistants.models import Assistant
+
+    run("seed_demo")
+    Assistant.unscoped.filter(graph_id="agent").update(context={"model": "offline:slow"}, version=2)
+    run("seed_demo")
+
+    assert Assistant.unscoped.filter(org__slug="demo").count() == 2
+    assert Assistant.unscoped.get(graph_id="agent").context == {"model": "offline:slow"}

@@ -37,6 +37,38 @@ describe("the chat", () => {
     expect(await within(list).findByRole("link", { name: /hello there/ })).toHaveAttribute("aria-current", "page");
   });
 
+  it("suggests first prompts in an empty chat, and shows the plan one of them makes", async () => {
+    signedIn("end_user");
+    const user = userEvent.setup();
+    renderApp("/o/demo/chat");
+
+    const suggestions = await screen.findByRole("list", { name: "Suggested prompts" });
+    expect(within(suggestions).getAllByRole("button").map((button) => button.textContent)).toEqual([
+      "Make a planPlan a weekend in Lisbon",
+      "Remember a preferenceRemember that I prefer short answers",
+      "Ask a subagentResearch the history of tea",
+      "Approve a file editDraft a welcome note in /welcome.md",
+    ]);
+    await user.click(within(suggestions).getByRole("button", { name: /Make a plan/ }));
+
+    expect(await screen.findByText("Here is the plan for a weekend in Lisbon.")).toBeInTheDocument();
+    const planList = screen.getByRole("list", { name: "Plan" });
+    expect(within(planList).getAllByRole("listitem").map((item) => item.textContent)).toEqual([
+      "✓Gather what a weekend in Lisbon needs (done)",
+      "◐Outline a weekend in Lisbon step by step (in progress)",
+      "○Check the plan and summarise it (to do)",
+    ]);
+    expect(screen.queryByRole("list", { name: "Suggested prompts" })).not.toBeInTheDocument();
+  });
+
+  it("suggests no prompts to a viewer", async () => {
+    signedIn("viewer");
+    renderApp("/o/demo/chat");
+
+    expect(await screen.findByTestId("read-only-note")).toBeInTheDocument();
+    expect(screen.queryByRole("list", { name: "Suggested prompts" })).not.toBeInTheDocument();
+  });
+
   it("offers the organisation's assistants for a new chat and labels a real model as such", async () => {
     signedIn("end_user", { offline: false });
     const user = userEvent.setup();

@@ -7,6 +7,7 @@ import { ArtifactsPanel } from "./artifacts-panel";
 import { Composer } from "./composer";
 import { Conversation } from "./conversation";
 import { InterruptPanel } from "./interrupt-panel";
+import { SuggestedPrompts } from "./suggested-prompts";
 import { useChatStream } from "./stream/chat-stream";
 import { useBranches } from "./use-branches";
 
@@ -43,7 +44,15 @@ export function ChatPanel({ orgSlug, readOnly, runVersion, assistantName }: Chat
       {messages.length === 0 && !stream.isLoading ? (
         <div className="chat-panel__intro">
           <h2 className="chat-panel__intro-title">Chat with {assistantName}</h2>
-          <p className="muted">{readOnly ? "There are no messages in this conversation." : "Ask anything to start a conversation."}</p>
+          <p className="muted">{readOnly ? "There are no messages in this conversation." : "Ask anything to start a conversation, or try one of these."}</p>
+          {readOnly ? null : (
+            <SuggestedPrompts
+              disabled={interrupt !== undefined}
+              onPick={(text) => {
+                act(() => stream.send(text, { forkFrom: null }));
+              }}
+            />
+          )}
         </div>
       ) : (
         <Conversation

@@ -1,4 +1,6 @@
 import type { ToolCallStatus, ToolCallView } from "../../lib/chat-messages";
+import { todosFromArgs } from "../../lib/todos";
+import { PlanList } from "./plan-list";
 import type { ChatSubagent } from "./stream/chat-stream";
 import { SubagentCard } from "./subagent-card";
 
@@ -21,10 +23,12 @@ function formatArgs(args: Record<string, unknown>): string {
 
 /**
  * One tool call and its result, collapsed to a single line until opened. A `task` call is the
- * deep agent delegating to a subagent; its card shows the subagent's progress as it happens.
+ * deep agent delegating to a subagent; its card shows the subagent's progress as it happens. A
+ * `write_todos` call shows the plan it wrote.
  */
 export function ToolCallCard({ view, subagent }: ToolCallCardProps) {
   const { call, result, status } = view;
+  const plan = call.name === "write_todos" ? todosFromArgs(call.args) : null;
   return (
     <div className="tool-call" data-testid="tool-call" data-status={status}>
       <details>
@@ -42,6 +46,7 @@ export function ToolCallCard({ view, subagent }: ToolCallCardProps) {
           {result ? <pre className="code-block">{result.text || "(empty)"}</pre> : <p className="muted">No result yet.</p>}
         </div>
       </details>
+      {plan ? <PlanList todos={plan} /> : null}
       {subagent ? <SubagentCard subagent={subagent} /> : null}
     </div>
   );

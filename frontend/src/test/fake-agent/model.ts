@@ -9,6 +9,7 @@ import { addCheckpoint, head, sortableId, type Checkpoint, type FakeMessage, typ
  *   remember <fact>  writes /memories/notes.md, like the offline model (after approval when the
  *                    assistant's `interrupt_on` names `write_file`)
  *   research <topic> delegates to a `researcher` subagent (events under ["tools:<id>"])
+ *   plan <what>      writes a todo list (`write_todos`), then answers with the plan
  *   fail             the run fails with "kaboom"
  *   anything else    "You said: <text>", streamed a word at a time
  */
@@ -115,6 +116,17 @@ async function remember(env: RunEnv, at: Checkpoint, fact: string): Promise<{ ch
   return { checkpoint: addCheckpoint(env.thread, cp, [...cp.messages, reply]), interrupted: false };
 }
 
+async function plan(env: RunEnv, at: Checkpoint, what: string): Promise<Checkpoint> {
+  const steps = [`Gather what ${what} needs`, `Outline ${what} step by step`, "Check the plan and summarise it"];
+  const todos = steps.map((content, index) => ({ content, status: index === 0 ? "completed" : index === 1 ? "in_progress" : "pending" }));
+  const call = { id: `call_${sortableId().slice(-8)}`, name: "write_todos", args: { todos } };
+  const ai = await streamAi(env, [], "", [call]);
+  let cp = addCheckpoint(env.thread, at, [...at.messages, ai], { next: ["tools"] });
+  cp = addCheckpoint(env.thread, cp, [...cp.messages, toolMessage(call, `Updated todo list to ${JSON.stringify(todos)}`)], { next: ["model"] });
+  const answer = await streamAi(env, [], `Here is the plan for ${what}.`);
+  return addCheckpoint(env.thread, cp, [...cp.messages, answer]);
+}
+
 async function reply(env: RunEnv, at: Checkpoint): Promise<{ checkpoint: Checkpoint; interrupted: boolean }> {
   const human = [...at.messages].reverse().find((message) => message.type === "human");
   const said = text(human).trim();
@@ -125,6 +137,8 @@ async function reply(env: RunEnv, at: Checkpoint): Promise<{ checkpoint: Checkpo
   if (fact) return remember(env, at, fact);
   const topic = /^research\s+(.+)$/is.exec(said);
   if (topic) return { checkpoint: await research(env, at, topic[1] ?? ""), interrupted: false };
+  const goal = /^plan\s+(.+)$/is.exec(said);
+  if (goal) return { checkpoint: await plan(env, at, goal[1] ?? ""), interrupted: false };
   const ai = await streamAi(env, [], `You said: ${said}`);
   return { checkpoint: addCheckpoint(env.thread, at, [...at.messages, ai]), interrupted: false };
 }
