@@ -16,6 +16,10 @@ ROLE ?=
 NAME ?=
 
 ARGS ?=
+# web/worker/beat run in backend/: a relative path to the project's langgraph.json is made absolute here.
+ifdef ATRIUM_GRAPHS
+export ATRIUM_GRAPHS := $(abspath $(ATRIUM_GRAPHS))
+endif
 
 .PHONY: help install dev test bench bench-compare bench-scale lint fmt typecheck migrate superuser apikey worker beat web services \
         services-stop services-status frontend up down logs ps backup restore rotate-keys
