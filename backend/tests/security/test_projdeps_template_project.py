@@ -47,9 +47,14 @@ CACHE = Path(tempfile.gettempdir()) / "atrium-test-project-deps"
 REDIS_DB = 8
 
 
-def _install(config: Path, root: Path = CACHE) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "ATRIUM_GRAPHS": str(config), "ATRIUM_PROJECT_DEPS_DIR": str(root)}
+def _env(**extra: str) -> dict[str, str]:
+    env = {**os.environ, **extra}
     env["PATH"] = f"{Path.home() / '.local' / 'bin'}:{env.get('PATH', '')}"
+    return env
+
+
+def _install(config: Path, root: Path = CACHE) -> subprocess.CompletedProcess[str]:
+    env = _env(ATRIUM_GRAPHS=str(config), ATRIUM_PROJECT_DEPS_DIR=str(root))
     return subprocess.run(
         ["bash", str(SCRIPT)], env=env, capture_output=True, text=True, timeout=300, check=False
     )
@@ -143,6 +148,17 @@ def test_an_unchanged_project_installs_nothing_the_second_time(installed: Path) 
     overlays = sorted(p for p in installed.iterdir() if not p.name.startswith("."))
     stamps = {p: (p / "complete.json").stat().st_mtime_ns for p in overlays if (p / "complete.json").exists()}
     assert stamps, "the first install left no overlay"
+    # What `make dev` runs before it (install.sh): an exact sync of the lock, which removes anything
+    # installed by hand into Atrium's environment, cannot touch the overlay.
+    sync = subprocess.run(
+        ["uv", "sync", "--frozen", "--quiet"],
+        cwd=REPO_DIR,
+        env=_env(),
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert sync.returncode == 0, sync.stderr
     again = _install(PROJECT)
     assert again.returncode == 0, again.stderr
     assert "dependencies up to date" in again.stderr

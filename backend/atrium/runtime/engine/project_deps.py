@@ -34,6 +34,7 @@ process calls ``activate`` when it reads the ``langgraph.json``, which only adds
 from __future__ import annotations
 
 import argparse
+import fcntl
 import hashlib
 import importlib.metadata
 import json
@@ -240,8 +241,21 @@ def install(config_path: str | Path, root: Path, *, log: Any = None) -> Path | N
     if is_installed(root, project):
         say(f"{project.config_path}: dependencies up to date ({project.fingerprint})")
         return target
-    say(f"{project.config_path}: installing dependencies into {overlay_dir(root, project)}")
     root.mkdir(parents=True, exist_ok=True)
+    # `make web` and `make worker` started together install the same project: one does, the other waits.
+    with (root / ".lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if is_installed(root, project):
+            say(f"{project.config_path}: dependencies up to date ({project.fingerprint})")
+            return target
+        say(f"{project.config_path}: installing dependencies into {overlay_dir(root, project)}")
+        installed = _install_overlay(project, root)
+    say(f"{project.config_path}: installed {', '.join(installed) or 'nothing new'}")
+    return target
+
+
+def _install_overlay(project: ProjectPlan, root: Path) -> list[str]:
+    target = _site_packages(root, project)
     python = sys.executable
     with tempfile.TemporaryDirectory(dir=root, prefix=".installing-") as scratch:
         work = Path(scratch)
@@ -296,8 +310,7 @@ def install(config_path: str | Path, root: Path, *, log: Any = None) -> Path | N
         (final / _COMPLETE).write_text(
             json.dumps({"project": str(project.config_path), "installed": missing}, indent=1)
         )
-    say(f"{project.config_path}: installed {', '.join(missing) or 'nothing new'}")
-    return target
+    return missing
 
 
 def _wanted_line(line: str, base: Mapping[str, str]) -> bool:
