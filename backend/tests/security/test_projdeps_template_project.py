@@ -2,9 +2,11 @@
 
 The project (`atrium/runtime/tests/projects/template_app`) is a `src/agent` package with its own
 `pyproject.toml` (`dependencies: ["."]`) needing `humanize`, a package Atrium's lock does not have; its
-graph imports `agent.helpers`, and its dataclass context reads defaults from the `.env` that
-`langgraph.json` names. Before, the web and worker only put the project directory on `sys.path`: the
-graph failed with `ModuleNotFoundError: No module named 'agent'` and `env` was ignored.
+graph imports `agent.helpers`, its dataclass context reads defaults from the environment (the
+react-agent template's `__post_init__`), which the `.env` named by `langgraph.json` fills, and its
+model (`init_chat_model`, ChatOpenAI) is served by a fake OpenAI-compatible provider on loopback.
+Before, the web and worker only put the project directory on `sys.path`: the graph failed with
+`ModuleNotFoundError: No module named 'agent'` and `env` was ignored.
 
 The dependencies are installed the way every launcher does (`infra/scripts/project-deps.sh`), into an
 overlay cached in the temp dir between test runs (keyed by the project's fingerprint), then a real web
@@ -26,6 +28,8 @@ import pytest
 import redis
 
 from atrium.runtime.engine import GraphLoadError, GraphRegistry
+from atrium.runtime.tests.conformance.fake_provider import REPLY as FAKE_REPLY
+from atrium.runtime.tests.conformance.fake_provider import FakeProvider
 from atrium.runtime.tests.live_stack import (
     LiveStack,
     _database_url,
@@ -70,6 +74,7 @@ def installed() -> Path:
 @pytest.fixture(scope="module")
 def project_stack(
     installed: Path,
+    fake_provider: FakeProvider,
     django_db_setup: None,
     django_db_blocker: Any,
     tmp_path_factory: pytest.TempPathFactory,
@@ -104,9 +109,12 @@ def project_stack(
         "ATRIUM_RUN_RECONCILE_SECONDS": "3600",
         # Set by the operator: wins over the project's .env.
         "TEMPLATE_OPERATOR_WINS": "from the operator",
+        # The model's host (the project's ChatOpenAI reaches the fake provider); its key comes from .env.
+        "OPENAI_BASE_URL": fake_provider.url,
         "PYTHONUNBUFFERED": "1",
     }
-    env.pop("TEMPLATE_GREETING", None)
+    for name in ("TEMPLATE_GREETING", "MODEL", "OPENAI_API_KEY"):
+        env.pop(name, None)
     stack = LiveStack(base_url=base_url, url=f"{base_url}/agent", keys=keys, log_dir=log_dir)
     web_args = [sys.executable, "-m", "uvicorn", "config.asgi:application", "--host", "127.0.0.1"]
     web_args += ["--port", str(port), "--log-level", "warning", "--no-access-log"]
@@ -128,20 +136,25 @@ def project_stack(
 
 
 def test_the_template_project_runs_through_the_sdk_with_its_package_deps_and_env(
-    project_stack: LiveStack,
+    project_stack: LiveStack, fake_provider: FakeProvider
 ) -> None:
     client = project_stack.sync_client("editor", timeout=120)
     assistants = client.assistants.search(graph_id="agent")
     assert [a["graph_id"] for a in assistants] == ["agent"], project_stack.logs()
+    seen = len(fake_provider.requests)
     result = client.runs.wait(None, "agent", input={"changeme": "hi"})
     assert isinstance(result, dict), project_stack.logs()
-    # .env's value (nothing set it before), the operator's over .env's, `agent.helpers` and `humanize`.
-    assert result["changeme"] == "Hello from .env | from the operator | 1.0 MB | 1,234,567 | hi", (
-        project_stack.logs()
-    )
+    # .env's value (nothing set it before), the operator's over .env's, `agent.helpers`, `humanize`,
+    # and the model named by .env's MODEL through the real init_chat_model / ChatOpenAI path.
+    assert result["changeme"] == (
+        f"Hello from .env | from the operator | 1.0 MB | 1,234,567 | hi | {FAKE_REPLY}"
+    ), project_stack.logs()
+    call = fake_provider.requests[seen]
+    assert call["body"]["model"] == "gpt-4o-mini"
+    assert call["headers"]["authorization"] == "Bearer sk-template-app-dotenv-key"
     schema = client.assistants.get_schemas(assistants[0]["assistant_id"])["context_schema"]
     assert schema is not None
-    assert set(schema["properties"]) == {"greeting", "operator_value"}
+    assert set(schema["properties"]) == {"model", "template_greeting", "template_operator_wins"}
 
 
 def test_an_unchanged_project_installs_nothing_the_second_time(installed: Path) -> None:

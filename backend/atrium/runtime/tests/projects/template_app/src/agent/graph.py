@@ -5,26 +5,16 @@ Returns a predefined response. Replace logic and configuration as needed.
 
 from __future__ import annotations
 
-import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Dict
 
 import humanize
 from langgraph.graph import StateGraph
 from langgraph.runtime import Runtime
 
+from agent.context import Context
 from agent.helpers import describe_size
-
-
-@dataclass
-class Context:
-    """Context parameters for the agent.
-
-    Set these when creating assistants OR when invoking the graph.
-    """
-
-    greeting: str = field(default_factory=lambda: os.environ.get("TEMPLATE_GREETING", "unset"))
-    operator_value: str = field(default_factory=lambda: os.environ.get("TEMPLATE_OPERATOR_WINS", "unset"))
+from agent.utils import load_chat_model
 
 
 @dataclass
@@ -37,10 +27,12 @@ class State:
 async def call_model(state: State, runtime: Runtime[Context]) -> Dict[str, Any]:
     """Process input and returns output."""
     context = runtime.context or Context()
+    model = load_chat_model(context.model)
+    reply = await model.ainvoke([("user", state.changeme)])
     return {
         "changeme": (
-            f"{context.greeting} | {context.operator_value} | {describe_size(1_000_000)} | "
-            f"{humanize.intcomma(1234567)} | {state.changeme}"
+            f"{context.template_greeting} | {context.template_operator_wins} | "
+            f"{describe_size(1_000_000)} | {humanize.intcomma(1234567)} | {state.changeme} | {reply.content}"
         )
     }
 
