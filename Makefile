@@ -24,7 +24,8 @@ export ATRIUM_PROJECT_GRAPHS := /app/project/$(notdir $(GRAPHS))
 endif
 # web/worker/beat run in backend/: a relative path to the project's langgraph.json is made absolute here.
 ifdef ATRIUM_GRAPHS
-export ATRIUM_GRAPHS := $(abspath $(ATRIUM_GRAPHS))
+override ATRIUM_GRAPHS := $(abspath $(ATRIUM_GRAPHS))
+export ATRIUM_GRAPHS
 endif
 
 .PHONY: help install dev test bench bench-compare bench-scale lint fmt typecheck migrate superuser apikey worker beat web services \
