@@ -52,6 +52,7 @@ from pathlib import Path
 from typing import Any
 
 from dotenv import dotenv_values
+from packaging.requirements import InvalidRequirement, Requirement
 
 PACKAGING_FILES = ("pyproject.toml", "setup.py", "setup.cfg", "requirements.txt")
 _COMPLETE = "complete.json"
@@ -124,6 +125,18 @@ def _package_name(directory: Path) -> str | None:
     return name if isinstance(name, str) else None
 
 
+def _satisfied(requirement: str, base: Mapping[str, str]) -> bool:
+    """Whether Atrium's environment already meets a requirement string (then nothing is installed)."""
+    try:
+        parsed = Requirement(requirement)
+    except InvalidRequirement:
+        return False  # not ours to judge: uv reports it, naming it
+    version = base.get(canonical_name(parsed.name))
+    if version is None or parsed.url or parsed.extras or (parsed.marker and not parsed.marker.evaluate()):
+        return False
+    return parsed.specifier.contains(version, prereleases=True)
+
+
 def _is_package(directory: Path) -> bool:
     return (directory / "pyproject.toml").is_file() or (directory / "setup.py").is_file()
 
@@ -149,7 +162,8 @@ def plan(config_path: str | Path, config: Mapping[str, Any] | None = None) -> Pr
         directory = (path.parent / entry).resolve()
         looks_local = entry.startswith((".", "/")) or directory.is_dir()
         if not looks_local:
-            requirements.append(entry)
+            if not _satisfied(entry, base):
+                requirements.append(entry)
             continue
         if not directory.is_dir():
             raise ProjectDepsError(path, f"the local dependency {entry!r} is not a directory ({directory})")

@@ -88,3 +88,10 @@ def test_env_mapping_values_are_loaded_as_strings(tmp_path: Path, clean_env: Non
     assert os.environ["PD_MAPPED"] == "3"
     with pytest.raises(project_deps.ProjectDepsError, match='"env" must be'):
         project_deps.load_env(tmp_path / "langgraph.json", {"env": ["PD_X=1"]})
+
+
+def test_requirements_atrium_already_meets_need_no_install(tmp_path: Path) -> None:
+    plan = project_deps.plan(_project(tmp_path, dependencies=["langgraph>=0.2", "langchain-openai"]))
+    assert not plan.needs_install
+    plan = project_deps.plan(_project(tmp_path, dependencies=["langgraph>=0.2", "langgraph<0.1", "humanize"]))
+    assert plan.requirements == ("langgraph<0.1", "humanize")
