@@ -26,9 +26,11 @@ process calls ``activate`` when it reads the ``langgraph.json``, which only adds
 ``sys.path`` (no installer is needed at run time).
 
 ``env`` (a ``.env`` path relative to the ``langgraph.json``, or a mapping) is loaded into
-``os.environ`` before any graph is imported. A variable the operator already set wins, as with
-``langgraph dev`` (python-dotenv's ``load_dotenv`` without override) and with ``langgraph up``/compose
-(``environment:`` beats ``env_file:``).
+``os.environ`` before any graph is imported. A variable the operator already set wins. ``langgraph
+dev`` differs: its file overrides the shell except for the server's own settings (``run_server``'s
+``patch_environment``); here every variable already set is the platform's or the operator's, so a
+project's file can never change ``DATABASE_URL``, ``ATRIUM_*`` or a proxy setting, as with compose,
+where ``environment:`` beats ``env_file:``.
 """
 
 from __future__ import annotations
