@@ -204,3 +204,13 @@ def test_a_missing_package_fails_naming_the_project_and_the_package(tmp_path: Pa
     # And a process started on it anyway refuses with the same kind of message, not a ModuleNotFoundError.
     with pytest.raises(GraphLoadError, match="not installed"):
         GraphRegistry.from_file(config, deps_root=root)
+
+
+def test_a_version_atrium_does_not_run_fails_naming_the_package_and_atriums_version(tmp_path: Path) -> None:
+    root = tmp_path / "overlays"
+    config = _project_with(tmp_path / "old", ["langgraph<0.1"])
+    result = _install(config, root)
+    assert result.returncode != 0
+    assert f"Project {config}: package 'langgraph'" in result.stderr
+    assert "Atrium runs langgraph " in result.stderr
+    assert not [p for p in root.iterdir() if not p.name.startswith(".")]

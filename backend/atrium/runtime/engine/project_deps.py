@@ -210,6 +210,7 @@ _PACKAGE_PATTERNS = (
     re.compile(r"Because ([A-Za-z0-9][A-Za-z0-9._-]*) was not found in the package registry"),
     re.compile(r"there is no version of ([A-Za-z0-9][A-Za-z0-9._-]*)"),
     re.compile(r"only ([A-Za-z0-9][A-Za-z0-9._-]*)[<>=!~]"),
+    re.compile(r"you require ([A-Za-z0-9][A-Za-z0-9._-]*?)[<>=!~]"),
     re.compile(r"Failed to (?:build|download|fetch|resolve)[^`]*`([^`@ ]+)"),
     re.compile(r"(?:P|p)ackage `([^`]+)`"),
 )
@@ -238,7 +239,11 @@ def _run_uv(project: ProjectPlan, args: list[str]) -> str:
         output = (completed.stderr or completed.stdout).strip()
         detail = "\n".join(line for line in output.splitlines() if line.strip())[:2000]
         reason = f"cannot install its dependencies: {detail or 'uv failed'}"
-        raise ProjectDepsError(project.config_path, reason, _failed_package(output))
+        package = _failed_package(output)
+        shipped = project.base.get(canonical_name(package)) if package else None
+        if shipped:
+            reason += f"\n  Atrium runs {package} {shipped}: the project must accept that version."
+        raise ProjectDepsError(project.config_path, reason, package)
     return completed.stdout
 
 
