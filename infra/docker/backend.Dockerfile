@@ -42,7 +42,7 @@ COPY --from=project / /app/project/
 RUN mkdir -p /opt/atrium-projects \
     && find /app/project -name .env -type f -delete \
     && if [ -f "$ATRIUM_GRAPHS" ] && [ "${ATRIUM_GRAPHS#/app/project/}" != "$ATRIUM_GRAPHS" ]; then \
-         /opt/venv/bin/python backend/atrium/runtime/engine/project_deps.py install "$ATRIUM_GRAPHS"; \
+         /opt/venv/bin/python -P backend/atrium/runtime/engine/project_deps.py install "$ATRIUM_GRAPHS"; \
        fi
 
 FROM python:3.11.14-slim-bookworm AS runtime

@@ -9,6 +9,7 @@ graphs=${ATRIUM_GRAPHS:-$ROOT_DIR/agents/langgraph.json}
 [ -f "$graphs" ] || die "ATRIUM_GRAPHS: no such file: $graphs"
 graphs=$(realpath "$graphs")
 cd "$ROOT_DIR"
-# Run as a file, not a module: it needs nothing of Atrium imported, so an up-to-date project costs ~0.1s.
-uv run --frozen --quiet python backend/atrium/runtime/engine/project_deps.py install "$graphs" \
+# Run as a file, not a module: it needs nothing of Atrium imported, so an up-to-date project costs ~0.1s
+# (-P: its directory is not put on sys.path, where engine modules could shadow others).
+uv run --frozen --quiet python -P backend/atrium/runtime/engine/project_deps.py install "$graphs" \
   || die "the project $graphs could not be installed (see above)"

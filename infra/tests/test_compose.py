@@ -121,7 +121,7 @@ def test_the_served_project_is_installed_in_the_image_where_it_runs():
     build, runtime = text.split("AS python", 1)[1].split("AS runtime", 1)
     # Installed at the paths the runtime stage uses (the overlay's fingerprint and editables name them).
     assert "COPY --from=project / /app/project/" in build
-    assert 'project_deps.py install "$ATRIUM_GRAPHS"' in build
+    assert '-P backend/atrium/runtime/engine/project_deps.py install "$ATRIUM_GRAPHS"' in build
     assert "find /app/project -name .env -type f -delete" in build  # no project secrets in the image
     for line in (
         "COPY --from=python /opt/atrium-projects /opt/atrium-projects",

@@ -21,7 +21,7 @@ gets a new directory (the old one is left for a running process and can be delet
 
 Launchers (``make dev``/``web``/``worker``/``beat``, the image build) run ``install`` before the
 processes start (``infra/scripts/project-deps.sh``, which runs this file as a script so that it imports
-nothing of Atrium: ``python backend/atrium/runtime/engine/project_deps.py install <langgraph.json>``); each
+nothing of Atrium: ``python -P backend/atrium/runtime/engine/project_deps.py install <langgraph.json>``); each
 process calls ``activate`` when it reads the ``langgraph.json``, which only adds the overlay to
 ``sys.path`` (no installer is needed at run time).
 
