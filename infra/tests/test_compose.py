@@ -129,9 +129,9 @@ def test_the_served_project_is_installed_in_the_image_where_it_runs():
     ):
         assert line in runtime
     assert "ATRIUM_GRAPHS=$ATRIUM_GRAPHS ATRIUM_PROJECT_DEPS_DIR=/opt/atrium-projects" in runtime
-    build = load()["x-backend"]["build"]
-    assert build["additional_contexts"]["project"] == "${ATRIUM_PROJECT_DIR:-./infra/docker/no-project}"
-    assert build["args"]["ATRIUM_GRAPHS"] == "${ATRIUM_PROJECT_GRAPHS:-/app/agents/langgraph.json}"
+    compose = load()["x-backend"]["build"]
+    assert compose["additional_contexts"]["project"] == "${ATRIUM_PROJECT_DIR:-./infra/docker/no-project}"
+    assert compose["args"]["ATRIUM_GRAPHS"] == "${ATRIUM_PROJECT_GRAPHS:-/app/agents/langgraph.json}"
 
 
 def test_the_runtime_stage_is_non_root_health_checked_and_serves_the_built_web_app():
