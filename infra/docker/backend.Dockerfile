@@ -39,11 +39,12 @@ RUN uv sync --frozen --no-dev \
 ARG ATRIUM_GRAPHS=/app/agents/langgraph.json
 ENV ATRIUM_PROJECT_DEPS_DIR=/opt/atrium-projects
 COPY --from=project / /app/project/
+# A project named but missing (a wrong GRAPHS) fails the build here, saying which file.
 RUN mkdir -p /opt/atrium-projects \
     && find /app/project -name .env -type f -delete \
-    && if [ -f "$ATRIUM_GRAPHS" ] && [ "${ATRIUM_GRAPHS#/app/project/}" != "$ATRIUM_GRAPHS" ]; then \
-         /opt/venv/bin/python -P backend/atrium/runtime/engine/project_deps.py install "$ATRIUM_GRAPHS"; \
-       fi
+    && case "$ATRIUM_GRAPHS" in /app/project/*) \
+         /opt/venv/bin/python -P backend/atrium/runtime/engine/project_deps.py install "$ATRIUM_GRAPHS" ;; \
+       esac
 
 FROM python:3.11.14-slim-bookworm AS runtime
 # bubblewrap: the sandbox provider of agents that run code (docs/sandboxes.md, "Deploying").
