@@ -16,9 +16,20 @@ ROLE ?=
 NAME ?=
 
 ARGS ?=
+# `make image GRAPHS=path/to/langgraph.json` (and `make up GRAPHS=...`): the image serves that project.
+GRAPHS ?=
+ifneq ($(GRAPHS),)
+export ATRIUM_PROJECT_DIR := $(abspath $(dir $(GRAPHS)))
+export ATRIUM_PROJECT_GRAPHS := /app/project/$(notdir $(GRAPHS))
+endif
+# web/worker/beat run in backend/: a relative path to the project's langgraph.json is made absolute here.
+ifdef ATRIUM_GRAPHS
+override ATRIUM_GRAPHS := $(abspath $(ATRIUM_GRAPHS))
+export ATRIUM_GRAPHS
+endif
 
 .PHONY: help install dev test bench bench-compare bench-scale lint fmt typecheck migrate superuser apikey worker beat web services \
-        services-stop services-status frontend up down logs ps backup restore rotate-keys
+        services-stop services-status frontend up down logs ps backup restore rotate-keys image
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[1m%-16s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -91,6 +102,11 @@ backup: ## Dump Postgres (DATABASE_URL or the local stack) to backups/ (or FILE=
 
 restore: ## Replace the database's data with a backup: make restore FILE=backups/x.dump [CONFIRM=yes]
 	@ATRIUM_RESTORE_CONFIRM=$(CONFIRM) bash $(SCRIPTS)/backup.sh restore "$(FILE)"
+
+image: ## Build the backend image (IMAGE=atrium-backend:local); GRAPHS=path/to/langgraph.json bakes that project in
+	@docker build -f infra/docker/backend.Dockerfile -t "$(or $(IMAGE),atrium-backend:local)" \
+	  --build-context project="$(or $(ATRIUM_PROJECT_DIR),infra/docker/no-project)" \
+	  --build-arg ATRIUM_GRAPHS="$(or $(ATRIUM_PROJECT_GRAPHS),/app/agents/langgraph.json)" .
 
 up: ## Build and start the Docker Compose stack, wait until healthy (writes .env with random secrets once)
 	@bash $(SCRIPTS)/compose.sh up $(ARGS)

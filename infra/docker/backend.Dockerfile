@@ -4,6 +4,12 @@
 # uid (10001, as the Helm chart's securityContext expects). Base images are pinned to exact releases;
 # a release build pins them by digest too (docs/runbooks/upgrade.md).
 
+# The LangGraph project the image serves, as `langgraph build` bakes one in (`make image
+# GRAPHS=path/to/langgraph.json`): the named build context `project` is the directory of its
+# langgraph.json and the build arg ATRIUM_GRAPHS its path inside the image (/app/project/<name>).
+# Without `--build-context project=...` this empty stage stands in and the image serves agents/.
+FROM scratch AS project
+
 FROM node:20.20.2-bookworm-slim AS frontend
 WORKDIR /src/frontend
 COPY frontend/package.json frontend/package-lock.json ./
@@ -26,17 +32,33 @@ COPY agents/ agents/
 RUN uv sync --frozen --no-dev \
     && python -m compileall -q backend agents \
     && find backend agents -type d -name tests -prune -exec rm -rf {} +
+# The project's `dependencies` into its overlay (backend/atrium/runtime/engine/project_deps.py), at the
+# same paths as at run time, since the overlay's fingerprint and editable installs name them. Its .env
+# files stay out of the image: a deployment sets the variables itself (compose's environment, the
+# chart's secret), and those win over the project's `env` anyway.
+ARG ATRIUM_GRAPHS=/app/agents/langgraph.json
+ENV ATRIUM_PROJECT_DEPS_DIR=/opt/atrium-projects
+COPY --from=project / /app/project/
+# A project named but missing (a wrong GRAPHS) fails the build here, saying which file.
+RUN mkdir -p /opt/atrium-projects \
+    && find /app/project -name .env -type f -delete \
+    && case "$ATRIUM_GRAPHS" in /app/project/*) \
+         /opt/venv/bin/python -P backend/atrium/runtime/engine/project_deps.py install "$ATRIUM_GRAPHS" ;; \
+       esac
 
 FROM python:3.11.14-slim-bookworm AS runtime
 # bubblewrap: the sandbox provider of agents that run code (docs/sandboxes.md, "Deploying").
 RUN apt-get update && apt-get install -y --no-install-recommends bubblewrap && rm -rf /var/lib/apt/lists/*
 RUN groupadd --system --gid 10001 atrium \
     && useradd --system --uid 10001 --gid atrium --home-dir /app --no-create-home --shell /usr/sbin/nologin atrium
+ARG ATRIUM_GRAPHS=/app/agents/langgraph.json
 ENV PATH=/opt/venv/bin:$PATH PYTHONUNBUFFERED=1 PYTHONDONTWRITEBYTECODE=1 HOME=/tmp XDG_CACHE_HOME=/tmp/.cache \
     DJANGO_SETTINGS_MODULE=config.settings.production \
-    ATRIUM_FRONTEND_DIST=/app/frontend/dist ATRIUM_GRAPHS=/app/agents/langgraph.json
+    ATRIUM_FRONTEND_DIST=/app/frontend/dist ATRIUM_GRAPHS=$ATRIUM_GRAPHS ATRIUM_PROJECT_DEPS_DIR=/opt/atrium-projects
 WORKDIR /app/backend
 COPY --from=python /opt/venv /opt/venv
+COPY --from=python /opt/atrium-projects /opt/atrium-projects
+COPY --from=python /app/project /app/project
 COPY --from=python /src/backend /app/backend
 COPY --from=python /src/agents /app/agents
 COPY --from=frontend /src/frontend/dist /app/frontend/dist

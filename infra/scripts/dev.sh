@@ -4,6 +4,8 @@
 # runs the ASGI server, a Celery worker and beat until Ctrl-C or SIGTERM, which stops every child.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
+# The processes run in backend/: a relative ATRIUM_GRAPHS means relative to where it was given.
+[ -n "${ATRIUM_GRAPHS:-}" ] && { export ATRIUM_GRAPHS; ATRIUM_GRAPHS=$(realpath "$ATRIUM_GRAPHS"); }
 cd "$ROOT_DIR"
 
 bash infra/scripts/install.sh

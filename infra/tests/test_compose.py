@@ -110,9 +110,28 @@ def test_pinned_refuses_moving_tags():
 
 def test_the_image_is_multi_stage_from_pinned_bases():
     found = stages()
-    assert [name for _, name in found] == ["frontend", "python", "runtime"]
-    for base, _ in found:
-        assert pinned(base), base
+    # `project` is the empty stand-in for the served LangGraph project's build context.
+    assert [name for _, name in found] == ["project", "frontend", "python", "runtime"]
+    for base, name in found:
+        assert pinned(base) or (name, base) == ("project", "scratch"), base
+
+
+def test_the_served_project_is_installed_in_the_image_where_it_runs():
+    text = dockerfile()
+    build, runtime = text.split("AS python", 1)[1].split("AS runtime", 1)
+    # Installed at the paths the runtime stage uses (the overlay's fingerprint and editables name them).
+    assert "COPY --from=project / /app/project/" in build
+    assert '-P backend/atrium/runtime/engine/project_deps.py install "$ATRIUM_GRAPHS"' in build
+    assert "find /app/project -name .env -type f -delete" in build  # no project secrets in the image
+    for line in (
+        "COPY --from=python /opt/atrium-projects /opt/atrium-projects",
+        "COPY --from=python /app/project /app/project",
+    ):
+        assert line in runtime
+    assert "ATRIUM_GRAPHS=$ATRIUM_GRAPHS ATRIUM_PROJECT_DEPS_DIR=/opt/atrium-projects" in runtime
+    compose = load()["x-backend"]["build"]
+    assert compose["additional_contexts"]["project"] == "${ATRIUM_PROJECT_DIR:-./infra/docker/no-project}"
+    assert compose["args"]["ATRIUM_GRAPHS"] == "${ATRIUM_PROJECT_GRAPHS:-/app/agents/langgraph.json}"
 
 
 def test_the_runtime_stage_is_non_root_health_checked_and_serves_the_built_web_app():

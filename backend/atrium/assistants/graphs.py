@@ -17,7 +17,7 @@ from atrium.runtime.engine import GraphRegistry, default_assistant_id
 
 @lru_cache(maxsize=1)
 def registry() -> GraphRegistry:
-    return GraphRegistry.from_file(settings.ATRIUM_GRAPHS)
+    return GraphRegistry.from_file(settings.ATRIUM_GRAPHS, deps_root=settings.ATRIUM_PROJECT_DEPS_DIR)
 
 
 def available_graph_ids() -> frozenset[str]:

@@ -267,6 +267,11 @@ ATRIUM_RUNTIME_POOL_SIZE = env_int("ATRIUM_RUNTIME_POOL_SIZE", 20)
 # Server-side prepared statements on that pool; off behind a pooler that cannot keep them (runtime/db.py).
 ATRIUM_DB_PREPARED_STATEMENTS = env_bool("ATRIUM_DB_PREPARED_STATEMENTS", True)
 ATRIUM_GRAPHS = env_path("ATRIUM_GRAPHS", REPO_DIR / "agents" / "langgraph.json")
+# Where the launchers install each project's `dependencies` (runtime/engine/project_deps.py), one
+# directory per fingerprint, outside the locked virtualenv so `uv sync` never removes them.
+ATRIUM_PROJECT_DEPS_DIR = env_path(
+    "ATRIUM_PROJECT_DEPS_DIR", env_path("ATRIUM_DATA_DIR", REPO_DIR / ".data") / "projects"
+)
 
 # /metrics (atrium/core/health.py): a scraper sends `Authorization: Bearer <token>`; unset, only
 # loopback clients may scrape.

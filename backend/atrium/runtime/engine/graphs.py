@@ -4,7 +4,9 @@ The file is read the way the LangGraph CLI reads it, so any LangGraph project ru
 
 * ``"graphs": {"id": "./path/to/file.py:variable"}``, ``{"id": "package.module:variable"}`` or
   ``{"id": {"path": "...", "description": "..."}}``; file paths are relative to the json's directory;
-* ``"dependencies"`` entries that are directories (``"."`` included) are put on ``sys.path``;
+* ``"dependencies"`` and ``"env"`` are honoured by ``project_deps``: local packages and requirement
+  strings come from the project's overlay (installed by the launchers), plain directories are put on
+  ``sys.path``, and the ``env`` file or mapping is loaded before any graph is imported;
 * the variable is a compiled graph, a ``StateGraph`` (compiled once), or a factory. A factory takes no
   argument, a ``RunnableConfig``, a ``ServerRuntime``, or both (told apart by annotation), may be
   async, and may return an (async) context manager. It is called for every ``get_graph`` because it may
@@ -41,6 +43,7 @@ from langgraph.pregel import Pregel
 from langgraph.store.base import BaseStore
 from langgraph_sdk.runtime import AccessContext, ServerRuntime
 
+from atrium.runtime.engine import project_deps
 from atrium.runtime.engine.parts import CompiledGraph
 
 DEFAULT_GRAPHS_FILE = "agents/langgraph.json"
@@ -261,18 +264,25 @@ class GraphRegistry:
         self.base_dir = base_dir or Path.cwd()
 
     @classmethod
-    def from_file(cls, config_path: str | Path = DEFAULT_GRAPHS_FILE) -> GraphRegistry:
-        """Read a ``langgraph.json`` and put its directory dependencies on ``sys.path``."""
+    def from_file(
+        cls, config_path: str | Path = DEFAULT_GRAPHS_FILE, *, deps_root: Path | None = None
+    ) -> GraphRegistry:
+        """Read a ``langgraph.json``, load its ``env`` and make its ``dependencies`` importable.
+
+        ``deps_root`` is where the launchers installed project overlays (``project_deps``).
+        """
         path = Path(config_path).resolve()
         try:
             config = json.loads(path.read_text())
         except (OSError, json.JSONDecodeError) as exc:
             raise GraphLoadError("*", str(path), f"cannot read the graphs file: {exc}") from exc
+        if not isinstance(config, dict):
+            raise GraphLoadError("*", str(path), "the graphs file is not a JSON object")
         base_dir = path.parent
-        for dependency in config.get("dependencies", []):
-            dep_dir = (base_dir / dependency).resolve()
-            if dep_dir.is_dir() and str(dep_dir) not in sys.path:
-                sys.path.append(str(dep_dir))
+        try:
+            project_deps.activate(path, config, deps_root or project_deps.default_root())
+        except project_deps.ProjectDepsError as exc:
+            raise GraphLoadError("*", str(path), str(exc)) from exc
         graphs = config.get("graphs") or {}
         if not isinstance(graphs, Mapping):
             raise GraphLoadError("*", str(path), '"graphs" must be an object')

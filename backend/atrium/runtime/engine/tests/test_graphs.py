@@ -106,9 +106,7 @@ async def test_module_paths_resolve_through_dependencies(tmp_path: Path) -> None
     package.mkdir(parents=True)
     (package / "__init__.py").write_text("")
     (package / "graphs_mod.py").write_text(textwrap.dedent(GRAPH_MODULE))
-    config = write_project(
-        tmp_path, {"g": "mypkg.graphs_mod:compiled"}, dependencies=["./src", "some-package"]
-    )
+    config = write_project(tmp_path, {"g": "mypkg.graphs_mod:compiled"}, dependencies=["./src"])
 
     registry = GraphRegistry.from_file(config)
     graph = await get(registry, "g")
