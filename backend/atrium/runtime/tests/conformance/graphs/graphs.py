@@ -21,6 +21,8 @@ Each is the smallest graph that exercises one part of the protocol (agent-protoc
   the custom event ``{"tick": i}``; for cancel, join, reconnect and double-texting (and, with a
   large ``n``, the run limits).
 * ``chatter``: one node that writes custom events ``{"n": i}`` without end (the stream cap).
+* ``runtime_info`` / ``runtime_info_typed``: return what they read from ``runtime.server_info``,
+  ``runtime.execution_info`` and ``runtime.context`` (a dataclass context, a TypedDict context).
 """
 
 from __future__ import annotations
@@ -321,3 +323,54 @@ _chatter_graph.add_node("chatter", _chatter)
 _chatter_graph.add_edge(START, "chatter")
 _chatter_graph.add_edge("chatter", END)
 chatter = _chatter_graph.compile()
+
+
+@dataclasses.dataclass
+class RuntimeContext:
+    tone: str = "plain"
+    user_id: str = ""
+
+
+class RuntimeTypedContext(TypedDict, total=False):
+    tone: str
+    user_id: str
+
+
+class RuntimeInfoState(TypedDict, total=False):
+    seen: dict[str, Any]
+
+
+def _read_runtime(state: RuntimeInfoState, runtime: Runtime[Any]) -> dict[str, Any]:
+    """What a graph reads from its runtime, as the deepagents scoping examples read it
+    (``runtime.server_info.user.identity`` for a per-user namespace, the thread from execution_info)."""
+    server, execution, context = runtime.server_info, runtime.execution_info, runtime.context
+    user = server.user if server is not None else None
+    return {
+        "seen": {
+            "assistant_id": server.assistant_id if server else None,
+            "graph_id": server.graph_id if server else None,
+            "identity": user.identity if user is not None else None,
+            "user": dict(user) if user is not None else None,
+            "user_item_identity": user["identity"] if user is not None else None,
+            "thread_id": execution.thread_id if execution else None,
+            "run_id": execution.run_id if execution else None,
+            "checkpoint_id": execution.checkpoint_id if execution else None,
+            "context_type": type(context).__name__,
+            "tone": context["tone"] if isinstance(context, dict) else getattr(context, "tone", None),
+            "context_user_id": (
+                context.get("user_id") if isinstance(context, dict) else getattr(context, "user_id", None)
+            ),
+        }
+    }
+
+
+def _runtime_graph(context_schema: Any) -> Any:
+    graph = StateGraph(RuntimeInfoState, context_schema=context_schema)
+    graph.add_node("read_runtime", _read_runtime)
+    graph.add_edge(START, "read_runtime")
+    graph.add_edge("read_runtime", END)
+    return graph.compile()
+
+
+runtime_info = _runtime_graph(RuntimeContext)
+runtime_info_typed = _runtime_graph(RuntimeTypedContext)
