@@ -42,6 +42,7 @@ from langgraph.store.base import BaseStore
 from langgraph_sdk.runtime import AccessContext, ServerRuntime
 
 from atrium.runtime.engine.parts import CompiledGraph
+from atrium.runtime.engine.project import ProjectConfigError, ProjectTTLs, parse_ttls
 
 DEFAULT_GRAPHS_FILE = "agents/langgraph.json"
 
@@ -251,9 +252,16 @@ class GraphRegistry:
     """The graphs of one ``langgraph.json``; imports each lazily, once."""
 
     def __init__(
-        self, specs: Mapping[str, GraphSpec], *, auth_path: str | None = None, base_dir: Path | None = None
+        self,
+        specs: Mapping[str, GraphSpec],
+        *,
+        auth_path: str | None = None,
+        base_dir: Path | None = None,
+        ttls: ProjectTTLs | None = None,
     ) -> None:
         self._specs = dict(specs)
+        self.ttls = ttls or ProjectTTLs()
+        """``store.ttl`` and ``checkpointer.ttl`` (engine.project)."""
         self._values: dict[str, GraphValue] = {}
         self._lock = threading.Lock()
         self.auth_path = auth_path
@@ -281,10 +289,15 @@ class GraphRegistry:
         if auth is not None and not isinstance(auth_path, str):
             # Present but unusable: kept as a path that cannot load, so authentication fails closed.
             auth_path = repr(auth)
+        try:
+            ttls = parse_ttls(config)
+        except ProjectConfigError as exc:
+            raise GraphLoadError("*", str(path), str(exc)) from exc
         return cls(
             {graph_id: _parse_spec(graph_id, entry, base_dir) for graph_id, entry in graphs.items()},
             auth_path=auth_path,
             base_dir=base_dir,
+            ttls=ttls,
         )
 
     def graph_ids(self) -> list[str]:
