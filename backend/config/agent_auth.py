@@ -101,6 +101,11 @@ class AgentAuth:
     its `@auth.on` handler, which may only narrow what the scope already allows.
     """
 
+    def __init__(self, *, authorize_resources: bool = True) -> None:
+        # The project's own routes (config.custom_routes) touch no API resource: its handlers'
+        # `@auth.authenticate` identifies their callers, and no `@auth.on` handler applies to them.
+        self.authorize_resources = authorize_resources
+
     async def __call__(self, request: HttpRequest) -> Principal:
         handlers = custom_auth()  # 503 when configured but broken: fail closed
         await access_epoch_async()  # at most once a second: a key revoked elsewhere is not honoured
@@ -125,7 +130,7 @@ class AgentAuth:
             with_live_connection(_resolve_counted), thread_sensitive=False
         )(request, principal=principal)
         scope.require(required_permission(request))
-        if handlers is not None:
+        if handlers is not None and self.authorize_resources:
             scope = await authorize(
                 handlers, request, scope, handler_user or user_from_scope(scope, principal.user)
             )

@@ -42,7 +42,13 @@ from langgraph.store.base import BaseStore
 from langgraph_sdk.runtime import AccessContext, ServerRuntime
 
 from atrium.runtime.engine.parts import CompiledGraph
-from atrium.runtime.engine.project import ProjectConfigError, ProjectTTLs, parse_ttls
+from atrium.runtime.engine.project import (
+    HttpSettings,
+    ProjectConfigError,
+    ProjectTTLs,
+    parse_http,
+    parse_ttls,
+)
 
 DEFAULT_GRAPHS_FILE = "agents/langgraph.json"
 
@@ -258,10 +264,13 @@ class GraphRegistry:
         auth_path: str | None = None,
         base_dir: Path | None = None,
         ttls: ProjectTTLs | None = None,
+        http: HttpSettings | None = None,
     ) -> None:
         self._specs = dict(specs)
         self.ttls = ttls or ProjectTTLs()
         """``store.ttl`` and ``checkpointer.ttl`` (engine.project)."""
+        self.http = http or HttpSettings()
+        """``http``: the project's ASGI app, if any (engine.project)."""
         self._values: dict[str, GraphValue] = {}
         self._lock = threading.Lock()
         self.auth_path = auth_path
@@ -290,7 +299,7 @@ class GraphRegistry:
             # Present but unusable: kept as a path that cannot load, so authentication fails closed.
             auth_path = repr(auth)
         try:
-            ttls = parse_ttls(config)
+            ttls, http = parse_ttls(config), parse_http(config)
         except ProjectConfigError as exc:
             raise GraphLoadError("*", str(path), str(exc)) from exc
         return cls(
@@ -298,6 +307,7 @@ class GraphRegistry:
             auth_path=auth_path,
             base_dir=base_dir,
             ttls=ttls,
+            http=http,
         )
 
     def graph_ids(self) -> list[str]:

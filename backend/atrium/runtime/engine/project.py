@@ -101,3 +101,28 @@ def parse_ttls(config: Mapping[str, Any]) -> ProjectTTLs:
                 sweep_interval_minutes=sweep or DEFAULT_SWEEP_MINUTES,
             )
     return ProjectTTLs(store=store_ttl, checkpointer=checkpointer_ttl)
+
+
+@dataclass(frozen=True, slots=True)
+class HttpSettings:
+    """``http``: the project's own ASGI app (``"app": "./webapp.py:app"``), served next to the Agent
+    API. Unlike the Agent Server, whose custom routes are public unless ``enable_custom_route_auth`` is
+    true, its routes are behind the API's authentication unless the project sets it to ``false``."""
+
+    app: str | None = None
+    enable_custom_route_auth: bool = True
+
+
+def parse_http(config: Mapping[str, Any]) -> HttpSettings:
+    http = config.get("http")
+    if http is None:
+        return HttpSettings()
+    if not isinstance(http, Mapping):
+        raise ProjectConfigError('"http" must be an object')
+    app = http.get("app")
+    if app is not None and (not isinstance(app, str) or ":" not in app):
+        raise ProjectConfigError('http.app must be "./path/to/file.py:variable" or "module:variable"')
+    enable = http.get("enable_custom_route_auth", True)
+    if not isinstance(enable, bool):
+        raise ProjectConfigError("http.enable_custom_route_auth must be true or false")
+    return HttpSettings(app=app, enable_custom_route_auth=enable)
