@@ -7,7 +7,9 @@ last /agent pattern), so the app can add routes but never shadow or replace the 
 project sets `"enable_custom_route_auth": false`, a caller must authenticate as for the API (API key,
 session with CSRF on writes, or the deployment's `@auth.authenticate`) and needs the same permission
 (reads: a member; writes: one who may use agents); the app then finds the caller in `request.user`
-(`scope["user"]`, identity and fields as graphs see them). The app's lifespan is not run.
+(`scope["user"]`, identity and fields as graphs see them). The app's lifespan starts before its first
+request in each event loop (startup; its state reaches every request), and is not shut down: it lives
+as long as the process.
 
 Fail closed, like the auth module: an app that does not load answers 503 with the reason, once cached.
 The app's routes are listed in the API's OpenAPI document: a FastAPI app's own schema, or each route's
@@ -19,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import weakref
 from collections.abc import AsyncIterator, Callable, Mapping
 from functools import lru_cache
 from typing import Any, cast
@@ -73,12 +76,71 @@ def project_app() -> ASGIApp | None:
 def reset() -> None:
     """Forget the loaded app (tests switch `ATRIUM_GRAPHS`)."""
     _load.cache_clear()
+    _lifespans.clear()
+
+
+# ----- the lifespan ---------------------------------------------------------------------------------
+
+# Per event loop (weakly keyed: a loop's entry dies with it): the state the app's startup left.
+_lifespans: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Task[dict[str, Any]]] = (
+    weakref.WeakKeyDictionary()
+)
+_lifespan_tasks: set[asyncio.Task[None]] = set()  # held so they are not collected while they run
+
+
+async def _start_lifespan(app: ASGIApp) -> dict[str, Any]:
+    """Run the app's lifespan until its startup completes; its state. An app that does not speak the
+    lifespan protocol (raises at once) has none, as ASGI servers allow."""
+    state: dict[str, Any] = {}
+    started: asyncio.Future[str] = asyncio.get_running_loop().create_future()
+    startup_sent = False
+
+    async def receive() -> Mapping[str, Any]:
+        nonlocal startup_sent
+        if not startup_sent:
+            startup_sent = True
+            return {"type": "lifespan.startup"}
+        await asyncio.Event().wait()  # shutdown never comes: it lives as long as the process
+        return {"type": "lifespan.shutdown"}
+
+    async def send(message: Mapping[str, Any]) -> None:
+        if message["type"] in ("lifespan.startup.complete", "lifespan.startup.failed") and not started.done():
+            started.set_result(message["type"] + ": " + str(message.get("message", "")))
+
+    async def run() -> None:
+        try:
+            await app({"type": "lifespan", "asgi": {"version": "3.0"}, "state": state}, receive, send)
+        except Exception as exc:
+            if not started.done():
+                started.set_exception(exc)
+
+    task = asyncio.create_task(run())
+    _lifespan_tasks.add(task)
+    task.add_done_callback(_lifespan_tasks.discard)
+    try:
+        outcome = await started
+    except Exception:
+        logger.info("the project's http.app has no lifespan", exc_info=True)
+        return state
+    if outcome.startswith("lifespan.startup.failed"):
+        raise ServiceUnavailableError(
+            f"The project's http.app failed to start ({outcome}).", code="http_app_unavailable"
+        )
+    return state
+
+
+async def _lifespan_state(app: ASGIApp) -> dict[str, Any]:
+    loop = asyncio.get_running_loop()
+    found = _lifespans.get(loop)
+    if found is None:
+        found = _lifespans[loop] = loop.create_task(_start_lifespan(app))
+    return await asyncio.shield(found)
 
 
 # ----- the request ----------------------------------------------------------------------------------
 
 
-def _asgi_scope(request: HttpRequest, user: AuthUser | None) -> dict[str, Any]:
+def _asgi_scope(request: HttpRequest, user: AuthUser | None, state: dict[str, Any]) -> dict[str, Any]:
     own = getattr(request, "scope", None)  # the server's scope under ASGI; the test client has none
     if own is not None:
         scope = {k: v for k, v in own.items() if k not in ("user", "auth", "session")}
@@ -102,7 +164,7 @@ def _asgi_scope(request: HttpRequest, user: AuthUser | None) -> dict[str, Any]:
     # Django's test client gives text where servers give bytes.
     scope["query_string"] = query.encode("latin-1") if isinstance(query, str) else query
     # The app sees its own paths below the API's root, as an app mounted there does.
-    scope.update(method=request.method, root_path=ROOT_PATH, state={})
+    scope.update(method=request.method, root_path=ROOT_PATH, state=dict(state))
     if user is not None:
         scope["user"] = user
         scope["auth"] = list(user.get("permissions") or [])
@@ -177,7 +239,8 @@ async def project_routes(request: HttpRequest, rest: str = "") -> HttpResponseBa
             principal = await _authenticate(request)
             fields = handler_user_fields()
             user = AuthUser(fields) if fields else user_from_scope(current_scope(), principal.user)
-        return await _respond(app, _asgi_scope(request, user), request.body)
+        state = await _lifespan_state(app)
+        return await _respond(app, _asgi_scope(request, user, state), request.body)
     except Exception as exc:  # the API's error shape (401, 403, 429, 503...), as its own routes answer
         return api.on_exception(request, exc)
 

@@ -41,6 +41,7 @@ def test_the_projects_routes_answer_next_to_the_api_for_its_members(stack: LiveS
         "identity": str(me["id"]),
         "path": "/agent/hello",
         "query": {"q": "1"},
+        "started": True,
     }
     assert echo.status_code == 201, echo.text
     assert echo.json() == {"echo": {"a": [1, 2]}}

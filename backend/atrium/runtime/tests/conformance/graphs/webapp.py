@@ -1,9 +1,12 @@
 """The project's own HTTP app (``"http": {"app": "./webapp.py:app"}``), as a LangGraph project writes it
-with Starlette: a greeting that names the caller, an echo, and a streamed answer."""
+with Starlette: a greeting that names the caller (and what its lifespan set up), an echo, and a
+streamed answer."""
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import AsyncIterator
+from typing import Any
 
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -19,6 +22,7 @@ async def hello(request: Request) -> JSONResponse:
             "identity": user.identity if user is not None else None,
             "path": request.url.path,
             "query": dict(request.query_params),
+            "started": request.state.started,
         }
     )
 
@@ -39,10 +43,16 @@ async def countdown(request: Request) -> StreamingResponse:
     return StreamingResponse(lines(), media_type="text/plain")
 
 
+@contextlib.asynccontextmanager
+async def lifespan(app: Starlette) -> AsyncIterator[dict[str, Any]]:
+    yield {"started": True}  # e.g. a client pool, opened once
+
+
 app = Starlette(
+    lifespan=lifespan,
     routes=[
         Route("/hello", hello),
         Route("/echo", echo, methods=["POST"]),
         Route("/countdown", countdown),
-    ]
+    ],
 )
