@@ -227,16 +227,22 @@ def _factory_parameters(factory: GraphFactory) -> tuple[tuple[str, bool], ...]:
 _factory_parameters_cached = functools.lru_cache(maxsize=256)(_factory_parameters)
 
 
-def _server_runtime(access_context: AccessContext, store: BaseStore | None, context: Any) -> Any:
+def _server_runtime(
+    access_context: AccessContext, store: BaseStore | None, context: Any, config: RunnableConfig
+) -> Any:
     # The concrete runtime classes are private to langgraph-sdk; only factories that ask for a
     # ServerRuntime get one, so a change there cannot break the other graphs.
     from langgraph_sdk.runtime import _ExecutionRuntime, _ReadRuntime
 
     if store is None:
         raise TypeError("a factory taking a ServerRuntime needs a store; none was given")
+    # The caller, as the run's graphs see it in `runtime.server_info.user` (None where the config
+    # carries none, e.g. reading a graph's schemas).
+    user = (config.get("configurable") or {}).get("langgraph_auth_user")
+    user = user if hasattr(user, "identity") else None
     if access_context == "threads.create_run":
-        return _ExecutionRuntime(access_context=access_context, store=store, context=context)
-    return _ReadRuntime(access_context=access_context, store=store)
+        return _ExecutionRuntime(access_context=access_context, store=store, context=context, user=user)
+    return _ReadRuntime(access_context=access_context, store=store, user=user)
 
 
 async def _materialize(produced: Any, exit_stack: contextlib.AsyncExitStack | None) -> Any:
@@ -366,7 +372,9 @@ class GraphRegistry:
             factory_config = ensure_config(config)
             try:
                 kwargs = _factory_arguments(
-                    value, factory_config, lambda: _server_runtime(access_context, store, context)
+                    value,
+                    factory_config,
+                    lambda: _server_runtime(access_context, store, context, factory_config),
                 )
                 value = await _materialize(value(**kwargs), exit_stack)
             except GraphLoadError:

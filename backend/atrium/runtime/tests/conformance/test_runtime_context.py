@@ -47,3 +47,14 @@ async def test_a_graph_reads_server_info_execution_info_and_its_context(
     assert seen["context_type"] == context_type
     assert seen["tone"] == "warm"
     assert seen["context_user_id"] == user_id  # the server's, never the client's
+
+
+async def test_a_graph_factory_gets_its_caller_in_the_server_runtime(stack: LiveStack) -> None:
+    # Given a graph built per run by a factory that scopes by `runtime.ensure_user().identity`
+    client = stack.client("editor")
+    async with httpx.AsyncClient(base_url=stack.base_url, timeout=10) as http:
+        me = (await http.get("/api/v1/me", headers=stack.headers("editor"))).json()
+    tid = await new_thread(client)
+    # When a run is made, the factory knew its caller
+    result = await client.runs.wait(tid, "runtime_factory", input={})
+    assert result["seen"] == {"factory_identity": str(me["id"])}

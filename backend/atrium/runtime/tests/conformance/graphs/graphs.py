@@ -23,6 +23,7 @@ Each is the smallest graph that exercises one part of the protocol (agent-protoc
 * ``chatter``: one node that writes custom events ``{"n": i}`` without end (the stream cap).
 * ``runtime_info`` / ``runtime_info_typed``: return what they read from ``runtime.server_info``,
   ``runtime.execution_info`` and ``runtime.context`` (a dataclass context, a TypedDict context).
+* ``runtime_factory``: a factory taking a ``ServerRuntime``; returns the identity of its caller.
 """
 
 from __future__ import annotations
@@ -43,6 +44,7 @@ from langgraph.prebuilt import ToolNode
 from langgraph.runtime import Runtime
 from langgraph.store.base import BaseStore
 from langgraph.types import interrupt
+from langgraph_sdk.runtime import ServerRuntime
 from typing_extensions import TypedDict
 
 REPLY = "hello there friend"
@@ -374,3 +376,18 @@ def _runtime_graph(context_schema: Any) -> Any:
 
 runtime_info = _runtime_graph(RuntimeContext)
 runtime_info_typed = _runtime_graph(RuntimeTypedContext)
+
+
+def runtime_factory(runtime: ServerRuntime[RuntimeContext]) -> Any:
+    """A graph factory scoping by its caller, as deepagents' examples do. Reading a graph's schemas
+    carries no caller (``runtime.user`` is None there); a run always does."""
+    identity = runtime.user.identity if runtime.user is not None else None
+
+    def _who(state: RuntimeInfoState) -> dict[str, Any]:
+        return {"seen": {"factory_identity": identity}}
+
+    graph = StateGraph(RuntimeInfoState)
+    graph.add_node("who", _who)
+    graph.add_edge(START, "who")
+    graph.add_edge("who", END)
+    return graph.compile()
