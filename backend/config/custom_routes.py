@@ -231,6 +231,8 @@ async def project_routes(request: HttpRequest, rest: str = "") -> HttpResponseBa
     from config.agent_api import api
 
     try:
+        if _load.cache_info().currsize == 0:
+            await asyncio.to_thread(_load)  # the first import runs the project's module: off the loop
         app = project_app()
         if app is None:
             return api.create_response(request, {"detail": "Not found."}, status=404)
