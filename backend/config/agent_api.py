@@ -9,6 +9,7 @@ fields are ignored.
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from django.core.exceptions import RequestDataTooBig
 from django.http import Http404, HttpRequest, HttpResponse
@@ -24,7 +25,28 @@ from config.agent_auth import AgentAuth
 
 logger = logging.getLogger(__name__)
 
-api = NinjaAPI(
+
+class AgentAPI(NinjaAPI):
+    def get_openapi_schema(self, *, path_prefix: str | None = None, path_params: Any = None) -> Any:
+        """The API's document, with the project's own routes (`http.app`, config.custom_routes) under
+        its root; an app's path never replaces one of the API's."""
+        from config.custom_routes import project_openapi_paths
+
+        schema = super().get_openapi_schema(path_prefix=path_prefix, path_params=path_params)
+        if path_prefix is None:
+            path_prefix = self.get_root_path(path_params or {})
+        paths, schemas = project_openapi_paths()
+        root = path_prefix.rstrip("/")
+        for path, operations in paths.items():
+            schema["paths"].setdefault(root + path, operations)
+        if schemas:
+            components = schema.setdefault("components", {}).setdefault("schemas", {})
+            for name, value in schemas.items():
+                components.setdefault(name, value)
+        return schema
+
+
+api = AgentAPI(
     title="Atrium Agent Server API",
     version="1",
     urls_namespace="agent",

@@ -18,6 +18,7 @@ from atrium.orgs.access import access_epoch_async
 from atrium.orgs.limits import OrgLimits, api_request_allow, api_request_allow_async, org_limits_cached
 from atrium.orgs.selectors import membership_list_for_user
 from atrium.orgs.services import api_key_cached
+from atrium.runtime.auth_user import set_handler_user
 from atrium.runtime.db import with_live_connection
 from config.auth import API_KEY_HEADER, SAFE_METHODS, Principal, identify, resolve_org_scope
 from config.custom_auth import atrium_user_for, authenticate, authorize, custom_auth, user_from_scope
@@ -100,6 +101,11 @@ class AgentAuth:
     its `@auth.on` handler, which may only narrow what the scope already allows.
     """
 
+    def __init__(self, *, authorize_resources: bool = True) -> None:
+        # The project's own routes (config.custom_routes) touch no API resource: its handlers'
+        # `@auth.authenticate` identifies their callers, and no `@auth.on` handler applies to them.
+        self.authorize_resources = authorize_resources
+
     async def __call__(self, request: HttpRequest) -> Principal:
         handlers = custom_auth()  # 503 when configured but broken: fail closed
         await access_epoch_async()  # at most once a second: a key revoked elsewhere is not honoured
@@ -108,6 +114,7 @@ class AgentAuth:
             await api_request_allow_async(known[1], known[2])
             known[1].require(required_permission(request))
             set_scope(known[1])
+            set_handler_user(None)
             return known[0]
         handler_user = None
         principal = None
@@ -123,11 +130,12 @@ class AgentAuth:
             with_live_connection(_resolve_counted), thread_sensitive=False
         )(request, principal=principal)
         scope.require(required_permission(request))
-        if handlers is not None:
+        if handlers is not None and self.authorize_resources:
             scope = await authorize(
                 handlers, request, scope, handler_user or user_from_scope(scope, principal.user)
             )
         set_scope(scope)
+        set_handler_user(handler_user)  # runs created by this request run as the handler's user
         return principal
 
 

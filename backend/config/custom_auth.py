@@ -27,7 +27,7 @@ import inspect
 import json
 import logging
 import uuid
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, TypeAlias
@@ -50,6 +50,7 @@ from atrium.core.health import READINESS_CHECKS
 from atrium.core.metadata_filter import InvalidFilterError, validate_filter
 from atrium.core.parsers import json_load
 from atrium.core.tenancy import Narrowing, Scope
+from atrium.runtime.auth_user import AuthUser
 from atrium.runtime.engine import GraphLoadError, import_variable
 
 logger = logging.getLogger(__name__)
@@ -141,30 +142,8 @@ _AUTHENTICATE_PARAMS = frozenset(
 )
 
 
-class HandlerUser(Mapping[str, Any]):
+class HandlerUser(AuthUser):
     """The user handlers see (`ctx.user`): attribute and item access, like the Agent Server's."""
-
-    def __init__(self, data: Mapping[str, Any]) -> None:
-        self._data = {"display_name": "", "is_authenticated": True, "permissions": [], **data}
-        self._data["identity"] = str(self._data["identity"])
-
-    def __getattr__(self, name: str) -> Any:
-        try:
-            return self.__dict__["_data"][name]
-        except KeyError:
-            raise AttributeError(name) from None
-
-    def __getitem__(self, key: str) -> Any:
-        return self._data[key]
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._data)
-
-    def __len__(self) -> int:
-        return len(self._data)
-
-    def dict(self) -> dict[str, Any]:
-        return dict(self._data)
 
 
 @dataclass(frozen=True)

@@ -12,12 +12,22 @@ from asgiref.sync import async_to_sync
 from django.conf import settings
 from pydantic import TypeAdapter, ValidationError
 
-from atrium.runtime.engine import GraphRegistry, default_assistant_id
+from atrium.runtime.engine import GraphLoadError, GraphRegistry, default_assistant_id
+from atrium.runtime.engine.project import ProjectTTLs
 
 
 @lru_cache(maxsize=1)
 def registry() -> GraphRegistry:
     return GraphRegistry.from_file(settings.ATRIUM_GRAPHS, deps_root=settings.ATRIUM_PROJECT_DEPS_DIR)
+
+
+def project_ttls() -> ProjectTTLs:
+    """The project's `store.ttl` and `checkpointer.ttl`; none when its langgraph.json does not load
+    (that is reported where the graphs are used)."""
+    try:
+        return registry().ttls
+    except GraphLoadError:
+        return ProjectTTLs()
 
 
 def available_graph_ids() -> frozenset[str]:

@@ -215,13 +215,17 @@ def _context_for(graph: Any, claim: RunClaim) -> Any:
 
 def _config_for(claim: RunClaim, *, resume: bool = False) -> dict[str, Any]:
     config = dict(claim.config)
-    user = AuthUser(
-        identity=str(claim.user_id or ""),
-        display_name=claim.user_email,
-        permissions=[claim.user_role],
-        org_id=claim.org_id,
-        role=claim.user_role,
-    )
+    atrium_user = {
+        "identity": str(claim.user_id or ""),
+        "display_name": claim.user_email,
+        "permissions": [claim.user_role],
+    }
+    # A caller the deployment's `@auth.authenticate` identified keeps its identity and fields; the org
+    # and role are always Atrium's.
+    handler_fields = claim.kwargs.get("auth_user") or {}
+    if not handler_fields.get("identity"):
+        handler_fields = {}
+    user = AuthUser({**atrium_user, **handler_fields, "org_id": claim.org_id, "role": claim.user_role})
     ids = {
         "thread_id": claim.thread_id,
         "run_id": claim.run_id,

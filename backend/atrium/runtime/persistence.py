@@ -9,13 +9,14 @@ from typing import Any
 
 from django.conf import settings
 from langgraph.checkpoint.postgres.aio import AsyncPostgresSaver
-from langgraph.store.base import GetOp, ListNamespacesOp, PutOp, SearchOp
+from langgraph.store.base import GetOp, ListNamespacesOp, PutOp, SearchOp, TTLConfig
 from langgraph.store.postgres.aio import AsyncPostgresStore
 from psycopg import AsyncConnection
 from psycopg.rows import DictRow
 from psycopg_pool import AsyncConnectionPool
 from psycopg_pool.base import AttemptWithBackoff
 
+from atrium.assistants.graphs import project_ttls
 from atrium.runtime.db import CONNECTION_KWARGS, check_idle, conninfo
 
 
@@ -35,6 +36,12 @@ class _Store(AsyncPostgresStore):
                 await self._batch_search_ops(grouped_ops[SearchOp], results, cur)
             if ListNamespacesOp in grouped_ops:
                 await self._batch_list_namespaces_ops(grouped_ops[ListNamespacesOp], results, cur)
+
+
+def store_ttl_config() -> TTLConfig:
+    """The project's ``store.ttl`` (default TTL, refresh on read), and expired items never read: an
+    item past its TTL is gone for every reader at once, whenever the sweep (beat) deletes it."""
+    return {**(project_ttls().store or {}), "omit_expired": True}
 
 
 @dataclass(frozen=True)
@@ -85,7 +92,7 @@ async def persistence() -> Persistence:
             _by_loop[loop] = Persistence(
                 pool=pool,
                 checkpointer=AsyncPostgresSaver(pool),  # type: ignore[arg-type]
-                store=_Store(pool),  # type: ignore[arg-type]
+                store=_Store(pool, ttl=store_ttl_config()),  # type: ignore[arg-type]
             )
     return _by_loop[loop]
 

@@ -18,6 +18,7 @@ from atrium.runtime.services.cleanup import threads_expire as expire_threads
 from atrium.runtime.services.crons import cron_tick
 from atrium.runtime.services.execution import run_finish, temporary_thread_delete
 from atrium.runtime.services.sandboxes import sandboxes_expire as expire_sandboxes
+from atrium.runtime.services.store import store_ttl_sweep as sweep_store_ttl
 from atrium.runtime.services.webhooks import webhook_deliver, webhooks_reconcile
 
 logger = logging.getLogger(__name__)
@@ -133,6 +134,12 @@ def _drain_on_shutdown(sig: Any = None, how: str = "", exitcode: Any = None, **k
 def threads_expire() -> dict[str, int]:
     """Apply thread TTLs (beat). No retry: the next beat is one."""
     return expire_threads()
+
+
+@shared_task(name="atrium.runtime.store_ttl_sweep", acks_late=True, ignore_result=True)
+def store_ttl_sweep() -> int:
+    """Delete store items past their TTL (beat). No retry: the next beat is one."""
+    return sweep_store_ttl()
 
 
 @shared_task(name="atrium.runtime.sandboxes_expire", acks_late=True, ignore_result=True)

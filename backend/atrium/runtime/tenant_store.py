@@ -35,6 +35,7 @@ from langgraph.store.base import (
     Result,
     SearchItem,
     SearchOp,
+    TTLConfig,
 )
 
 ORG_LABEL = "org"
@@ -54,6 +55,11 @@ class TenantStore(BaseStore):
     @property
     def supports_ttl(self) -> bool:  # type: ignore[override]
         return bool(getattr(self._inner, "supports_ttl", False))
+
+    @property
+    def ttl_config(self) -> TTLConfig | None:  # type: ignore[override]
+        # BaseStore applies the default TTL and refresh-on-read from its own config: the inner store's.
+        return getattr(self._inner, "ttl_config", None)
 
     # -- namespaces --------------------------------------------------------------------------------
 

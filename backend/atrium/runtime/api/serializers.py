@@ -33,6 +33,7 @@ def thread_out(thread: Thread, *, include_ttl: bool = False) -> dict[str, Any]:
 def run_out(run: Run) -> dict[str, Any]:
     kwargs = dict(run.kwargs or {})
     kwargs.pop("headers", None)
+    kwargs.pop("auth_user", None)  # what the deployment's auth handler said of the caller: server-held
     return {
         "run_id": str(run.id),
         "thread_id": str(run.thread_id),

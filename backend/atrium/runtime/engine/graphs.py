@@ -45,6 +45,13 @@ from langgraph_sdk.runtime import AccessContext, ServerRuntime
 
 from atrium.runtime.engine import project_deps
 from atrium.runtime.engine.parts import CompiledGraph
+from atrium.runtime.engine.project import (
+    HttpSettings,
+    ProjectConfigError,
+    ProjectTTLs,
+    parse_http,
+    parse_ttls,
+)
 
 DEFAULT_GRAPHS_FILE = "agents/langgraph.json"
 
@@ -223,16 +230,22 @@ def _factory_parameters(factory: GraphFactory) -> tuple[tuple[str, bool], ...]:
 _factory_parameters_cached = functools.lru_cache(maxsize=256)(_factory_parameters)
 
 
-def _server_runtime(access_context: AccessContext, store: BaseStore | None, context: Any) -> Any:
+def _server_runtime(
+    access_context: AccessContext, store: BaseStore | None, context: Any, config: RunnableConfig
+) -> Any:
     # The concrete runtime classes are private to langgraph-sdk; only factories that ask for a
     # ServerRuntime get one, so a change there cannot break the other graphs.
     from langgraph_sdk.runtime import _ExecutionRuntime, _ReadRuntime
 
     if store is None:
         raise TypeError("a factory taking a ServerRuntime needs a store; none was given")
+    # The caller, as the run's graphs see it in `runtime.server_info.user` (None where the config
+    # carries none, e.g. reading a graph's schemas).
+    user = (config.get("configurable") or {}).get("langgraph_auth_user")
+    user = user if hasattr(user, "identity") else None
     if access_context == "threads.create_run":
-        return _ExecutionRuntime(access_context=access_context, store=store, context=context)
-    return _ReadRuntime(access_context=access_context, store=store)
+        return _ExecutionRuntime(access_context=access_context, store=store, context=context, user=user)
+    return _ReadRuntime(access_context=access_context, store=store, user=user)
 
 
 async def _materialize(produced: Any, exit_stack: contextlib.AsyncExitStack | None) -> Any:
@@ -254,9 +267,19 @@ class GraphRegistry:
     """The graphs of one ``langgraph.json``; imports each lazily, once."""
 
     def __init__(
-        self, specs: Mapping[str, GraphSpec], *, auth_path: str | None = None, base_dir: Path | None = None
+        self,
+        specs: Mapping[str, GraphSpec],
+        *,
+        auth_path: str | None = None,
+        base_dir: Path | None = None,
+        ttls: ProjectTTLs | None = None,
+        http: HttpSettings | None = None,
     ) -> None:
         self._specs = dict(specs)
+        self.ttls = ttls or ProjectTTLs()
+        """``store.ttl`` and ``checkpointer.ttl`` (engine.project)."""
+        self.http = http or HttpSettings()
+        """``http``: the project's ASGI app, if any (engine.project)."""
         self._values: dict[str, GraphValue] = {}
         self._lock = threading.Lock()
         self.auth_path = auth_path
@@ -291,10 +314,16 @@ class GraphRegistry:
         if auth is not None and not isinstance(auth_path, str):
             # Present but unusable: kept as a path that cannot load, so authentication fails closed.
             auth_path = repr(auth)
+        try:
+            ttls, http = parse_ttls(config), parse_http(config)
+        except ProjectConfigError as exc:
+            raise GraphLoadError("*", str(path), str(exc)) from exc
         return cls(
             {graph_id: _parse_spec(graph_id, entry, base_dir) for graph_id, entry in graphs.items()},
             auth_path=auth_path,
             base_dir=base_dir,
+            ttls=ttls,
+            http=http,
         )
 
     def graph_ids(self) -> list[str]:
@@ -353,7 +382,9 @@ class GraphRegistry:
             factory_config = ensure_config(config)
             try:
                 kwargs = _factory_arguments(
-                    value, factory_config, lambda: _server_runtime(access_context, store, context)
+                    value,
+                    factory_config,
+                    lambda: _server_runtime(access_context, store, context, factory_config),
                 )
                 value = await _materialize(value(**kwargs), exit_stack)
             except GraphLoadError:

@@ -30,6 +30,7 @@ from atrium.core.run_limits import config_error
 from atrium.core.tenancy import Permission, Role, Scope, current_scope, scoped
 from atrium.orgs.limits import run_create_allow
 from atrium.orgs.models import Membership
+from atrium.runtime.auth_user import handler_user_fields
 from atrium.runtime.db import prepared_cursor
 from atrium.runtime.models import ACTIVE_RUN_STATUSES, Run, RunStatus, Thread, ThreadStatus
 from atrium.runtime.selectors.threads import as_uuid, thread_queryset
@@ -93,6 +94,9 @@ def _kwargs_of(payload: RunCreate) -> dict[str, Any]:
         "on_completion": payload.on_completion,
         "headers": payload.headers,
         "protocol": payload.protocol,
+        # The caller as the deployment's `@auth.authenticate` returned it (None otherwise): the run's
+        # `runtime.server_info.user`. Server-held: never read from the request body.
+        "auth_user": handler_user_fields(),
     }
 
 

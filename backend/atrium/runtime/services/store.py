@@ -5,10 +5,12 @@ from __future__ import annotations
 from typing import Any, Literal
 
 from langgraph.store.base import NOT_PROVIDED, NotProvided
+from langgraph.store.postgres import PostgresStore
 
 from atrium.core.errors import NotFoundError, PermissionDeniedError, ValidationFailedError
 from atrium.core.metadata_filter import filter_matches
 from atrium.core.tenancy import current_scope
+from atrium.runtime.db import conninfo
 from atrium.runtime.selectors.store import (
     NamespaceAccess,
     handler_filter,
@@ -61,6 +63,12 @@ async def store_item_put(
         raise PermissionDeniedError("The authorization handler does not allow this item.")
     ttl_arg: float | NotProvided | None = ttl if ttl is not None and store.supports_ttl else NOT_PROVIDED
     await store.aput(namespace, key, value, index=index, ttl=ttl_arg)
+
+
+def store_ttl_sweep() -> int:
+    """Delete the store items past their TTL (beat); returns how many. Readers already skip them."""
+    with PostgresStore.from_conn_string(conninfo()) as store:
+        return store.sweep_ttl()
 
 
 async def store_item_delete(*, namespace: tuple[str, ...], key: str) -> None:

@@ -21,6 +21,9 @@ Each is the smallest graph that exercises one part of the protocol (agent-protoc
   the custom event ``{"tick": i}``; for cancel, join, reconnect and double-texting (and, with a
   large ``n``, the run limits).
 * ``chatter``: one node that writes custom events ``{"n": i}`` without end (the stream cap).
+* ``runtime_info`` / ``runtime_info_typed``: return what they read from ``runtime.server_info``,
+  ``runtime.execution_info`` and ``runtime.context`` (a dataclass context, a TypedDict context).
+* ``runtime_factory``: a factory taking a ``ServerRuntime``; returns the identity of its caller.
 """
 
 from __future__ import annotations
@@ -41,6 +44,7 @@ from langgraph.prebuilt import ToolNode
 from langgraph.runtime import Runtime
 from langgraph.store.base import BaseStore
 from langgraph.types import interrupt
+from langgraph_sdk.runtime import ServerRuntime
 from typing_extensions import TypedDict
 
 REPLY = "hello there friend"
@@ -321,3 +325,69 @@ _chatter_graph.add_node("chatter", _chatter)
 _chatter_graph.add_edge(START, "chatter")
 _chatter_graph.add_edge("chatter", END)
 chatter = _chatter_graph.compile()
+
+
+@dataclasses.dataclass
+class RuntimeContext:
+    tone: str = "plain"
+    user_id: str = ""
+
+
+class RuntimeTypedContext(TypedDict, total=False):
+    tone: str
+    user_id: str
+
+
+class RuntimeInfoState(TypedDict, total=False):
+    seen: dict[str, Any]
+
+
+def _read_runtime(state: RuntimeInfoState, runtime: Runtime[Any]) -> dict[str, Any]:
+    """What a graph reads from its runtime, as the deepagents scoping examples read it
+    (``runtime.server_info.user.identity`` for a per-user namespace, the thread from execution_info)."""
+    server, execution, context = runtime.server_info, runtime.execution_info, runtime.context
+    user = server.user if server is not None else None
+    return {
+        "seen": {
+            "assistant_id": server.assistant_id if server else None,
+            "graph_id": server.graph_id if server else None,
+            "identity": user.identity if user is not None else None,
+            "user": dict(user) if user is not None else None,
+            "user_item_identity": user["identity"] if user is not None else None,
+            "thread_id": execution.thread_id if execution else None,
+            "run_id": execution.run_id if execution else None,
+            "checkpoint_id": execution.checkpoint_id if execution else None,
+            "context_type": type(context).__name__,
+            "tone": context["tone"] if isinstance(context, dict) else getattr(context, "tone", None),
+            "context_user_id": (
+                context.get("user_id") if isinstance(context, dict) else getattr(context, "user_id", None)
+            ),
+        }
+    }
+
+
+def _runtime_graph(context_schema: Any) -> Any:
+    graph = StateGraph(RuntimeInfoState, context_schema=context_schema)
+    graph.add_node("read_runtime", _read_runtime)
+    graph.add_edge(START, "read_runtime")
+    graph.add_edge("read_runtime", END)
+    return graph.compile()
+
+
+runtime_info = _runtime_graph(RuntimeContext)
+runtime_info_typed = _runtime_graph(RuntimeTypedContext)
+
+
+def runtime_factory(runtime: ServerRuntime[RuntimeContext]) -> Any:
+    """A graph factory scoping by its caller, as deepagents' examples do. Reading a graph's schemas
+    carries no caller (``runtime.user`` is None there); a run always does."""
+    identity = runtime.user.identity if runtime.user is not None else None
+
+    def _who(state: RuntimeInfoState) -> dict[str, Any]:
+        return {"seen": {"factory_identity": identity}}
+
+    graph = StateGraph(RuntimeInfoState)
+    graph.add_node("who", _who)
+    graph.add_edge(START, "who")
+    graph.add_edge("who", END)
+    return graph.compile()
