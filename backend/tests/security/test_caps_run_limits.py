@@ -35,13 +35,15 @@ def _ticks(client: Any, thread_id: str) -> list[int]:
 
 
 @pytest.fixture
-def org_b_caps(django_db_blocker: Any) -> Iterator[Any]:
+def org_b_caps(stack: LiveStack, django_db_blocker: Any) -> Iterator[Any]:
     """Sets org `b`'s run caps (as its admin would in the Django admin) and restores them after."""
     from atrium.orgs.models import Organization, OrgSettings
 
+    slug = stack.org_slug("other")  # the live stack's org b (other stacks seed orgs of their own)
+
     def set_caps(**caps: int | None) -> None:
         with django_db_blocker.unblock():
-            org = Organization.objects.get(slug__startswith="conf-b-")  # the live stack's org b
+            org = Organization.objects.get(slug=slug)
             OrgSettings.unscoped.update_or_create(org=org, defaults=caps)
 
     yield set_caps

@@ -238,7 +238,13 @@ def _server_runtime(
     from langgraph_sdk.runtime import _ExecutionRuntime, _ReadRuntime
 
     if store is None:
-        raise TypeError("a factory taking a ServerRuntime needs a store; none was given")
+        if access_context == "threads.create_run":
+            raise TypeError("a factory taking a ServerRuntime needs a store to run; none was given")
+        # Reading a graph's schemas (assistants, MCP tools) builds it without the org's store: the
+        # factory gets an empty one, so nothing it reads there belongs to anyone.
+        from langgraph.store.memory import InMemoryStore
+
+        store = InMemoryStore()
     # The caller, as the run's graphs see it in `runtime.server_info.user` (None where the config
     # carries none, e.g. reading a graph's schemas).
     user = (config.get("configurable") or {}).get("langgraph_auth_user")
