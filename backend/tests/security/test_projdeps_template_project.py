@@ -18,29 +18,17 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-import redis
 
 from atrium.runtime.engine import GraphLoadError, GraphRegistry
 from atrium.runtime.tests.conformance.fake_provider import REPLY as FAKE_REPLY
 from atrium.runtime.tests.conformance.fake_provider import FakeProvider
-from atrium.runtime.tests.live_stack import (
-    LiveStack,
-    _database_url,
-    _free_port,
-    _redis_url,
-    _seed,
-    _start,
-    _stop,
-    _wait_disconnected,
-    _wait_ok,
-)
+from atrium.runtime.tests.live_stack import LiveStack, running_stack
 
 BACKEND_DIR = Path(__file__).resolve().parents[2]
 REPO_DIR = BACKEND_DIR.parent
@@ -79,60 +67,24 @@ def project_stack(
     django_db_blocker: Any,
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[LiveStack]:
-    from django.conf import settings
-    from django.db import connections
-    from django.test.utils import setup_databases, teardown_databases
-
-    db_settings = connections["default"].settings_dict
-    own_databases = None
-    if not str(db_settings["NAME"]).startswith("test_"):
-        # No database test ran in this session: set the test database up the way pytest-django does.
-        with django_db_blocker.unblock():
-            own_databases = setup_databases(verbosity=0, interactive=False, aliases={"default"})
-    assert str(db_settings["NAME"]).startswith("test_"), "refusing to seed a non-test database"
-    with django_db_blocker.unblock():
-        keys = _seed()
-    redis_url = _redis_url(settings.REDIS_URL, REDIS_DB)
-    redis.Redis.from_url(redis_url).flushdb()
-    port = _free_port()
-    base_url = f"http://127.0.0.1:{port}"
-    log_dir = tmp_path_factory.mktemp("project-stack")
     env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "config.settings.test",
-        "DATABASE_URL": _database_url(db_settings),
-        "REDIS_URL": redis_url,
-        "ATRIUM_GRAPHS": str(PROJECT),
         "ATRIUM_PROJECT_DEPS_DIR": str(installed),
-        "ATRIUM_DB_POOL": "false",
-        "ATRIUM_RUN_SWEEP_SECONDS": "3600",
-        "ATRIUM_RUN_RECONCILE_SECONDS": "3600",
         # Set by the operator: wins over the project's .env.
         "TEMPLATE_OPERATOR_WINS": "from the operator",
         # The model's host (the project's ChatOpenAI reaches the fake provider); its key comes from .env.
         "OPENAI_BASE_URL": fake_provider.url,
-        "PYTHONUNBUFFERED": "1",
+        **{name: "" for name in ("TEMPLATE_GREETING", "MODEL", "OPENAI_API_KEY")},
     }
-    for name in ("TEMPLATE_GREETING", "MODEL", "OPENAI_API_KEY"):
-        env.pop(name, None)
-    stack = LiveStack(base_url=base_url, url=f"{base_url}/agent", keys=keys, log_dir=log_dir)
-    web_args = [sys.executable, "-m", "uvicorn", "config.asgi:application", "--host", "127.0.0.1"]
-    web_args += ["--port", str(port), "--log-level", "warning", "--no-access-log"]
-    worker_args = [sys.executable, "-m", "celery", "-A", "config", "worker", "-Q", "default,runs,webhooks"]
-    worker_args += ["--pool", "threads", "--concurrency", "4", "-l", "WARNING", "-n", f"projdeps-{port}@%h"]
-    worker_args += ["--without-gossip", "--without-mingle"]
-    processes = [_start("web", web_args, env, log_dir), _start("worker", worker_args, env, log_dir)]
-    try:
-        _wait_ok(base_url, processes, stack)
+    with running_stack(
+        name="project-stack",
+        graphs=PROJECT,
+        redis_db=REDIS_DB,
+        env=env,
+        django_db_blocker=django_db_blocker,
+        tmp_path_factory=tmp_path_factory,
+        concurrency=4,
+    ) as stack:
         yield stack
-    finally:
-        for process in processes:
-            _stop(process)
-        stack.otlp.close()
-        with django_db_blocker.unblock():
-            _wait_disconnected(db_settings["NAME"])
-            if own_databases is not None:
-                teardown_databases(own_databases, verbosity=0)
 
 
 def test_the_template_project_runs_through_the_sdk_with_its_package_deps_and_env(

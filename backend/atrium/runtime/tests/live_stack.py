@@ -300,13 +300,21 @@ def fake_provider() -> Iterator[FakeProvider]:
     server.shutdown()
 
 
-@pytest.fixture(scope="session")
-def live_stack(
-    django_db_setup: None,
+@contextlib.contextmanager
+def running_stack(
+    *,
+    name: str,
+    graphs: Path,
+    redis_db: int,
+    env: dict[str, str],
     django_db_blocker: Any,
     tmp_path_factory: pytest.TempPathFactory,
-    fake_provider: FakeProvider,
+    concurrency: int = 16,
+    otlp: OtlpReceiver | None = None,
 ) -> Iterator[LiveStack]:
+    """A real uvicorn and Celery worker serving `graphs` on the test database (set up the way
+    pytest-django does when no database test ran) and Redis database `redis_db` (flushed), with the
+    orgs of `_seed`. `env` is added to the processes' environment; a key set to "" is removed."""
     import redis
     from django.conf import settings
     from django.db import connections
@@ -321,18 +329,64 @@ def live_stack(
     assert str(db_settings["NAME"]).startswith("test_"), "refusing to seed a non-test database"
     with django_db_blocker.unblock():
         keys = _seed()
-    redis_url = _redis_url(settings.REDIS_URL, REDIS_DB)
+    redis_url = _redis_url(settings.REDIS_URL, redis_db)
     redis.Redis.from_url(redis_url).flushdb()
     port = _free_port()
     base_url = f"http://127.0.0.1:{port}"
-    log_dir = tmp_path_factory.mktemp("live-stack")
-    env = {
+    log_dir = tmp_path_factory.mktemp(name)
+    process_env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "config.settings.test",
         "DATABASE_URL": _database_url(db_settings),
         "REDIS_URL": redis_url,
-        "ATRIUM_GRAPHS": str(GRAPHS_FILE),
+        "ATRIUM_GRAPHS": str(graphs),
         "ATRIUM_DB_POOL": "false",
+        # Every worker sweeps leases and reconciles the queue. A stack shares the test database with
+        # the fault suite's stacks and the others, which have a Redis of their own: its worker must not
+        # recover their runs (it would wake their waiters on the wrong Redis). No test here needs it.
+        "ATRIUM_RUN_SWEEP_SECONDS": "3600",
+        "ATRIUM_RUN_RECONCILE_SECONDS": "3600",
+        "ATRIUM_PUBLIC_URL": base_url,  # OAuth providers send users back to this server
+        "PYTHONUNBUFFERED": "1",
+        **env,
+    }
+    process_env = {k: v for k, v in process_env.items() if v != ""}
+    if otlp is not None:
+        process_env["OTEL_EXPORTER_OTLP_ENDPOINT"] = otlp.endpoint
+        process_env["OTEL_BSP_SCHEDULE_DELAY"] = "200"  # export spans within 0.2 s
+    stack = LiveStack(
+        base_url=base_url, url=f"{base_url}/agent", keys=keys, log_dir=log_dir, otlp=otlp or OtlpReceiver()
+    )
+    web_args = [sys.executable, "-m", "uvicorn", "config.asgi:application", "--host", "127.0.0.1"]
+    web_args += ["--port", str(port), "--log-level", "warning", "--no-access-log"]
+    worker_args = [sys.executable, "-m", "celery", "-A", "config", "worker", "-Q", "default,runs,webhooks"]
+    worker_args += ["--pool", "threads", "--concurrency", str(concurrency), "-l", "WARNING"]
+    worker_args += ["-n", f"{name}-{port}@%h", "--without-gossip", "--without-mingle"]
+    processes = [
+        _start("web", web_args, process_env, log_dir),
+        _start("worker", worker_args, process_env, log_dir),
+    ]
+    try:
+        _wait_ok(base_url, processes, stack)
+        yield stack
+    finally:
+        for process in processes:
+            _stop(process)
+        stack.otlp.close()
+        with django_db_blocker.unblock():
+            _wait_disconnected(db_settings["NAME"])
+            if own_databases is not None:
+                teardown_databases(own_databases, verbosity=0)
+
+
+@pytest.fixture(scope="session")
+def live_stack(
+    django_db_setup: None,
+    django_db_blocker: Any,
+    tmp_path_factory: pytest.TempPathFactory,
+    fake_provider: FakeProvider,
+) -> Iterator[LiveStack]:
+    env = {
         "ATRIUM_LOG_LEVEL": "INFO",
         "ATRIUM_LOG_FORMAT": "json",
         "ATRIUM_CORS_ORIGINS": CORS_ORIGIN,
@@ -340,75 +394,20 @@ def live_stack(
         # Low enough for the stream-cap test's endless graph to reach it quickly, far above any other
         # test's runs.
         "ATRIUM_RUN_MAX_STREAM_EVENTS": str(STREAM_CAP),
-        # Every worker sweeps leases and reconciles the queue. This session-long stack shares the test
-        # database with the fault suite's stacks, which have a Redis of their own: its worker must not
-        # recover their runs (it would wake their waiters on the wrong Redis). No test here needs it.
-        "ATRIUM_RUN_SWEEP_SECONDS": "3600",
-        "ATRIUM_RUN_RECONCILE_SECONDS": "3600",
         "OPENAI_BASE_URL": fake_provider.url,
-        "ATRIUM_PUBLIC_URL": base_url,  # OAuth providers send users back to this server
-        "PYTHONUNBUFFERED": "1",
+        "OPENAI_API_KEY": "",  # the key must come from the org's workspace secrets
     }
-    env.pop("OPENAI_API_KEY", None)  # the key must come from the org's workspace secrets
-    otlp = OtlpReceiver()
-    env["OTEL_EXPORTER_OTLP_ENDPOINT"] = otlp.endpoint
-    env["OTEL_BSP_SCHEDULE_DELAY"] = "200"  # export spans within 0.2 s
-    stack = LiveStack(base_url=base_url, url=f"{base_url}/agent", keys=keys, log_dir=log_dir, otlp=otlp)
-    web = _start(
-        "web",
-        [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "config.asgi:application",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--log-level",
-            "warning",
-            "--no-access-log",
-        ],
-        env,
-        log_dir,
-    )
-    worker = _start(
-        "worker",
-        [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "config",
-            "worker",
-            "-Q",
-            "default,runs,webhooks",
-            "--pool",
-            "threads",
-            "--concurrency",
-            "16",
-            "-l",
-            "WARNING",
-            "-n",
-            f"conformance-{port}@%h",
-            "--without-gossip",
-            "--without-mingle",
-        ],
-        env,
-        log_dir,
-    )
-    try:
-        _wait_ok(base_url, [web, worker], stack)
+    with running_stack(
+        name="conformance",
+        graphs=GRAPHS_FILE,
+        redis_db=REDIS_DB,
+        env=env,
+        django_db_blocker=django_db_blocker,
+        tmp_path_factory=tmp_path_factory,
+        otlp=OtlpReceiver(),
+    ) as stack:
         _wait_worker(stack)
         yield stack
-    finally:
-        _stop(web)
-        _stop(worker)
-        otlp.close()
-        with django_db_blocker.unblock():
-            _wait_disconnected(db_settings["NAME"])
-            if own_databases is not None:
-                teardown_databases(own_databases, verbosity=0)
 
 
 def _stack(live_stack: LiveStack) -> LiveStack:
