@@ -24,6 +24,7 @@ from atrium.credentials.models import SECRET_NAME_PATTERN
 
 EGRESS_SETTING = "sandbox_egress"
 CONNECTED_APIS_SETTING = "connected_apis"
+POLICY_SETTINGS = (EGRESS_SETTING, CONNECTED_APIS_SETTING)
 SECRET_REFERENCE = re.compile(r"\$\{([^}]*)\}")
 SECRET_NAME = re.compile(SECRET_NAME_PATTERN)
 _HOST_LABEL = r"(?!-)[a-z0-9-]{1,63}(?<!-)"
@@ -51,7 +52,7 @@ def settings_violations(layers: Iterable[Mapping[str, Any] | None], approvals: A
     problems: list[str] = []
     for layer in layers:
         if isinstance(layer, Mapping):
-            settings = {k: layer[k] for k in (EGRESS_SETTING, CONNECTED_APIS_SETTING) if k in layer}
+            settings = {k: layer[k] for k in POLICY_SETTINGS if k in layer}
             problems += [p for p in policy_violations(settings, approvals) if p not in problems]
     return problems
 

@@ -12,7 +12,12 @@ from django.db.models import Max
 
 from atrium.assistants.graphs import available_graph_ids, context_errors, default_assistant_id_for
 from atrium.assistants.models import Assistant, AssistantVersion, Audience, OrgPolicy
-from atrium.assistants.policy import host_patterns_validate, secret_names_validate, settings_violations
+from atrium.assistants.policy import (
+    POLICY_SETTINGS,
+    host_patterns_validate,
+    secret_names_validate,
+    settings_violations,
+)
 from atrium.assistants.selectors import assistant_approvals, assistant_get, assistant_queryset
 from atrium.audit.services import audit_record
 from atrium.core.errors import ConflictError, NotFoundError, ValidationFailedError
@@ -65,8 +70,8 @@ def _check_policy(*, context: dict[str, Any], config: dict[str, Any], granted: l
     """Settings may only reach what the org's admins approved (atrium.assistants.policy): a 422 naming
     the first setting that reaches past it."""
     layers = (context, config.get("configurable"))
-    if not any(isinstance(layer, dict) and layer for layer in layers):
-        return
+    if not any(isinstance(layer, dict) and any(k in layer for k in POLICY_SETTINGS) for layer in layers):
+        return  # nothing reaches out: no need to read the approvals
     problems = settings_violations(layers, assistant_approvals(granted_secrets=granted))
     if problems:
         raise ValidationFailedError(problems[0] + ".", code="policy_violation")
