@@ -28,18 +28,32 @@ ensure_apt_packages() {
   as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 }
 
-# The directory holding initdb/pg_ctl/postgres, installing PostgreSQL when no server binaries exist.
+# The directory holding initdb/pg_ctl/postgres. In order: ATRIUM_PG_BINDIR; the PostgreSQL 16 with the
+# pgvector extension that the project's Python environment ships (the `pgserver` wheel, a dev
+# dependency; docs/adr/0021); Debian's server, installed when nothing else exists. `pg_bindir DATA_DIR`
+# keeps a data directory made by another major version on that version's binaries (when installed).
 pg_bindir() {
-  local dir
-  for dir in "$(pg_config --bindir 2>/dev/null)" /usr/lib/postgresql/*/bin; do
-    [ -x "$dir/pg_ctl" ] && [ -x "$dir/initdb" ] && { echo "$dir"; return 0; }
+  local data=${1:-} dir want=""
+  [ -n "$data" ] && [ -f "$data/PG_VERSION" ] && want=$(cat "$data/PG_VERSION")
+  for dir in "${ATRIUM_PG_BINDIR:-}" "$ROOT_DIR"/.venv/lib/python3*/site-packages/pgserver/pginstall/bin \
+             "$(pg_config --bindir 2>/dev/null)" /usr/lib/postgresql/*/bin; do
+    [ -n "$dir" ] && [ -x "$dir/pg_ctl" ] && [ -x "$dir/initdb" ] || continue
+    [ -z "$want" ] || [ "$(pg_major "$dir")" = "$want" ] || continue
+    echo "$dir"; return 0
   done
+  [ -n "$want" ] && die "the PostgreSQL data in $data is version $want and no PostgreSQL $want server is installed; \
+see docs/runbooks/local-services.md (move the data to the bundled PostgreSQL with make backup / make restore)"
   ensure_apt_packages __none__:postgresql >/dev/null
   for dir in /usr/lib/postgresql/*/bin; do
     [ -x "$dir/pg_ctl" ] && { echo "$dir"; return 0; }
   done
   die "no PostgreSQL server binaries found"
 }
+
+pg_major() { "$1/postgres" --version | sed -E 's/[^0-9]*([0-9]+).*/\1/'; }
+
+# Whether the server binaries in $1 can load the pgvector extension.
+pg_has_vector() { [ -f "$("$1/pg_config" --sharedir 2>/dev/null)/extension/vector.control" ]; }
 
 free_port() {
   python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'

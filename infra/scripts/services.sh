@@ -27,15 +27,16 @@ pick_port() {  # pick_port NAME DEFAULT
 }
 
 pg_start() {  # pg_start MODE PORT
-  run_unprivileged "$1" "$(pg_bindir)/pg_ctl" -D "$SVC_DIR/pg" -l "$SVC_DIR/pg.log" -w -t 60 \
+  run_unprivileged "$1" "$(pg_bindir "$SVC_DIR/pg")/pg_ctl" -D "$SVC_DIR/pg" -l "$SVC_DIR/pg.log" -w -t 60 \
     -o "-p $2 -k $SVC_DIR -c listen_addresses=127.0.0.1 -c max_connections=200 -c fsync=${ATRIUM_PG_FSYNC:-on}" \
     start >/dev/null
 }
 
 start() {
   ensure_apt_packages redis-server:redis-server
-  local bindir; bindir=$(pg_bindir)
   mkdir -p "$SVC_DIR"
+  local bindir; bindir=$(pg_bindir "$SVC_DIR/pg")
+  pg_has_vector "$bindir" || log "PostgreSQL in $bindir has no pgvector: semantic store search (store.index) is off"
   local mode; mode=$(cat "$SVC_DIR/mode" 2>/dev/null || true)
   if [ -z "$mode" ]; then mode=$(service_mode "$SVC_DIR"); echo "$mode" >"$SVC_DIR/mode"; fi
   prepare_service_dir "$SVC_DIR" "$mode"
@@ -66,6 +67,7 @@ start() {
   cat >"$ENV_FILE" <<ENV
 DATABASE_URL=postgres://atrium@127.0.0.1:$pgp/atrium
 REDIS_URL=redis://127.0.0.1:$rp/0
+ATRIUM_PG_BINDIR=$bindir
 ENV
   echo "$ENV_FILE"
 }
@@ -80,13 +82,13 @@ stop() {
   fi
   if [ -f "$SVC_DIR/pg/postmaster.pid" ]; then
     log "stopping PostgreSQL"
-    run_unprivileged "$mode" "$(pg_bindir)/pg_ctl" -D "$SVC_DIR/pg" -m fast -w stop >/dev/null 2>&1 || true
+    run_unprivileged "$mode" "$(pg_bindir "$SVC_DIR/pg")/pg_ctl" -D "$SVC_DIR/pg" -m fast -w stop >/dev/null 2>&1 || true
   fi
 }
 
 restart_postgres() {
   local mode; mode=$(cat "$SVC_DIR/mode" 2>/dev/null || echo self)
-  local bindir; bindir=$(pg_bindir)
+  local bindir; bindir=$(pg_bindir "$SVC_DIR/pg")
   [ -f "$SVC_DIR/pg/postmaster.opts" ] || die "no PostgreSQL under $SVC_DIR"
   run_unprivileged "$mode" "$bindir/pg_ctl" -D "$SVC_DIR/pg" -m fast -w stop >/dev/null
   sleep "${1:-2}"
@@ -95,7 +97,7 @@ restart_postgres() {
 
 status() {
   local pgp rp; pgp=$(pg_port || true); rp=$(redis_port || true)
-  if [ -n "$pgp" ] && pg_isready -h 127.0.0.1 -p "$pgp" >/dev/null 2>&1; then echo "postgres: up on $pgp"; else echo "postgres: down"; fi
+  if [ -n "$pgp" ] && "$(pg_bindir "$SVC_DIR/pg")/pg_isready" -h 127.0.0.1 -p "$pgp" >/dev/null 2>&1; then echo "postgres: up on $pgp"; else echo "postgres: down"; fi
   if [ -n "$rp" ] && redis-cli -p "$rp" ping >/dev/null 2>&1; then echo "redis: up on $rp"; else echo "redis: down"; fi
 }
 

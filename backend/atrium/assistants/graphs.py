@@ -13,7 +13,7 @@ from django.conf import settings
 from pydantic import TypeAdapter, ValidationError
 
 from atrium.runtime.engine import GraphLoadError, GraphRegistry, default_assistant_id
-from atrium.runtime.engine.project import ProjectTTLs
+from atrium.runtime.engine.project import ProjectTTLs, StoreIndex
 
 
 @lru_cache(maxsize=1)
@@ -28,6 +28,14 @@ def project_ttls() -> ProjectTTLs:
         return registry().ttls
     except GraphLoadError:
         return ProjectTTLs()
+
+
+def project_store_index() -> StoreIndex | None:
+    """The project's `store.index` (semantic search), or None."""
+    try:
+        return registry().store_index
+    except GraphLoadError:
+        return None
 
 
 def available_graph_ids() -> frozenset[str]:

@@ -18,6 +18,7 @@ from psycopg_pool.base import AttemptWithBackoff
 
 from atrium.assistants.graphs import project_ttls
 from atrium.runtime.db import CONNECTION_KWARGS, check_idle, conninfo
+from atrium.runtime.store_index import ensure_vector_tables, index_config
 
 
 class _Store(AsyncPostgresStore):
@@ -89,10 +90,18 @@ async def persistence() -> Persistence:
                 open=False,
             )
             await pool.open()
+            store = _Store(pool, ttl=store_ttl_config(), index=index_config())  # type: ignore[arg-type]
+            if store.index_config:
+                try:
+                    async with pool.connection() as conn:
+                        await ensure_vector_tables(store, conn)
+                except BaseException:
+                    await pool.close()
+                    raise
             _by_loop[loop] = Persistence(
                 pool=pool,
                 checkpointer=AsyncPostgresSaver(pool),  # type: ignore[arg-type]
-                store=_Store(pool, ttl=store_ttl_config()),  # type: ignore[arg-type]
+                store=store,
             )
     return _by_loop[loop]
 

@@ -16,9 +16,7 @@ and worker are started on that project and the graph is run through the official
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -29,32 +27,21 @@ from atrium.runtime.engine import GraphLoadError, GraphRegistry
 from atrium.runtime.tests.conformance.fake_provider import REPLY as FAKE_REPLY
 from atrium.runtime.tests.conformance.fake_provider import FakeProvider
 from atrium.runtime.tests.live_stack import LiveStack, running_stack
+from atrium.runtime.tests.project_install import (
+    CACHE,
+    PROJECTS_DIR,
+    REPO_DIR,
+    install_project,
+    project_env,
+)
 
-BACKEND_DIR = Path(__file__).resolve().parents[2]
-REPO_DIR = BACKEND_DIR.parent
-PROJECT = BACKEND_DIR / "atrium" / "runtime" / "tests" / "projects" / "template_app" / "langgraph.json"
-SCRIPT = REPO_DIR / "infra" / "scripts" / "project-deps.sh"
-# Kept between test runs: an unchanged project installs nothing the second time.
-CACHE = Path(tempfile.gettempdir()) / "atrium-test-project-deps"
+PROJECT = PROJECTS_DIR / "template_app" / "langgraph.json"
 REDIS_DB = 8
-
-
-def _env(**extra: str) -> dict[str, str]:
-    env = {**os.environ, **extra}
-    env["PATH"] = f"{Path.home() / '.local' / 'bin'}:{env.get('PATH', '')}"
-    return env
-
-
-def _install(config: Path, root: Path = CACHE) -> subprocess.CompletedProcess[str]:
-    env = _env(ATRIUM_GRAPHS=str(config), ATRIUM_PROJECT_DEPS_DIR=str(root))
-    return subprocess.run(
-        ["bash", str(SCRIPT)], env=env, capture_output=True, text=True, timeout=300, check=False
-    )
 
 
 @pytest.fixture(scope="module")
 def installed() -> Path:
-    result = _install(PROJECT)
+    result = install_project(PROJECT)
     assert result.returncode == 0, result.stderr
     return CACHE
 
@@ -118,13 +105,13 @@ def test_an_unchanged_project_installs_nothing_the_second_time(installed: Path) 
     sync = subprocess.run(
         ["uv", "sync", "--frozen", "--quiet"],
         cwd=REPO_DIR,
-        env=_env(),
+        env=project_env(),
         capture_output=True,
         text=True,
         check=False,
     )
     assert sync.returncode == 0, sync.stderr
-    again = _install(PROJECT)
+    again = install_project(PROJECT)
     assert again.returncode == 0, again.stderr
     assert "dependencies up to date" in again.stderr
     assert "installing" not in again.stderr
@@ -147,7 +134,7 @@ def _project_with(tmp_path: Path, dependencies: list[str]) -> Path:
 def test_a_missing_package_fails_naming_the_project_and_the_package(tmp_path: Path) -> None:
     root = tmp_path / "overlays"
     config = _project_with(tmp_path / "broken", [".", "atrium-no-such-package-zq7"])
-    result = _install(config, root)
+    result = install_project(config, root)
     assert result.returncode != 0
     assert str(config) in result.stderr
     assert "package 'atrium-no-such-package-zq7'" in result.stderr
@@ -161,7 +148,7 @@ def test_a_missing_package_fails_naming_the_project_and_the_package(tmp_path: Pa
 def test_a_version_atrium_does_not_run_fails_naming_the_package_and_atriums_version(tmp_path: Path) -> None:
     root = tmp_path / "overlays"
     config = _project_with(tmp_path / "old", ["langgraph<0.1"])
-    result = _install(config, root)
+    result = install_project(config, root)
     assert result.returncode != 0
     assert f"Project {config}: package 'langgraph'" in result.stderr
     assert "Atrium runs langgraph " in result.stderr

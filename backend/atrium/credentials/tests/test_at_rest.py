@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import glob
+import os
 import shutil
 import subprocess
 from io import StringIO
@@ -22,6 +23,10 @@ NEW_KEY = vault.generate_key()
 
 
 def _pg_dump() -> str:
+    # The server's own binaries (services.sh writes where they are): a pg_dump older than the server refuses.
+    bindir = os.environ.get("ATRIUM_PG_BINDIR", "")
+    if bindir and os.path.exists(os.path.join(bindir, "pg_dump")):
+        return os.path.join(bindir, "pg_dump")
     found = shutil.which("pg_dump") or next(
         iter(sorted(glob.glob("/usr/lib/postgresql/*/bin/pg_dump"))), None
     )

@@ -49,7 +49,9 @@ from atrium.runtime.engine.project import (
     HttpSettings,
     ProjectConfigError,
     ProjectTTLs,
+    StoreIndex,
     parse_http,
+    parse_store_index,
     parse_ttls,
 )
 
@@ -280,8 +282,11 @@ class GraphRegistry:
         base_dir: Path | None = None,
         ttls: ProjectTTLs | None = None,
         http: HttpSettings | None = None,
+        store_index: StoreIndex | None = None,
     ) -> None:
         self._specs = dict(specs)
+        self.store_index = store_index
+        """``store.index``: semantic search over the store, if configured (engine.project)."""
         self.ttls = ttls or ProjectTTLs()
         """``store.ttl`` and ``checkpointer.ttl`` (engine.project)."""
         self.http = http or HttpSettings()
@@ -321,7 +326,7 @@ class GraphRegistry:
             # Present but unusable: kept as a path that cannot load, so authentication fails closed.
             auth_path = repr(auth)
         try:
-            ttls, http = parse_ttls(config), parse_http(config)
+            ttls, http, store_index = parse_ttls(config), parse_http(config), parse_store_index(config)
         except ProjectConfigError as exc:
             raise GraphLoadError("*", str(path), str(exc)) from exc
         return cls(
@@ -330,6 +335,7 @@ class GraphRegistry:
             base_dir=base_dir,
             ttls=ttls,
             http=http,
+            store_index=store_index,
         )
 
     def graph_ids(self) -> list[str]:

@@ -126,3 +126,55 @@ def parse_http(config: Mapping[str, Any]) -> HttpSettings:
     if not isinstance(enable, bool):
         raise ProjectConfigError("http.enable_custom_route_auth must be true or false")
     return HttpSettings(app=app, enable_custom_route_auth=enable)
+
+
+DISTANCE_TYPES = ("cosine", "l2", "inner_product")
+# pgvector indexes vectors of at most 2,000 dimensions (HNSW and IVFFlat alike).
+MAX_INDEXED_DIMS = 2000
+
+
+@dataclass(frozen=True, slots=True)
+class StoreIndex:
+    """``store.index``: semantic search over store items. ``embed`` is ``"provider:model"`` (LangChain's
+    ``init_embeddings``) or ``"./file.py:function"`` / ``"module:function"``; ``fields`` are the JSON
+    paths of an item's value that are embedded (``["$"]``, the whole value, by default)."""
+
+    dims: int
+    embed: str
+    fields: tuple[str, ...] = ("$",)
+    distance_type: str = "cosine"
+
+    @property
+    def embed_is_provider(self) -> bool:
+        """``openai:text-embedding-3-small`` names a provider; a path or a dotted module names code."""
+        head = self.embed.rsplit(":", 1)[0]
+        return "/" not in head and "." not in head and not head.endswith(".py")
+
+
+def parse_store_index(config: Mapping[str, Any]) -> StoreIndex | None:
+    store = config.get("store")
+    if not isinstance(store, Mapping) or store.get("index") is None:
+        return None
+    raw = store["index"]
+    if not isinstance(raw, Mapping):
+        raise ProjectConfigError('"store.index" must be an object')
+    dims = raw.get("dims")
+    if isinstance(dims, bool) or not isinstance(dims, int) or not 0 < dims <= MAX_INDEXED_DIMS:
+        raise ProjectConfigError(
+            f"store.index.dims must be a whole number from 1 to {MAX_INDEXED_DIMS}, not {dims!r}"
+        )
+    embed = raw.get("embed")
+    if not isinstance(embed, str) or ":" not in embed:
+        raise ProjectConfigError(
+            'store.index.embed must be "provider:model" (e.g. "openai:text-embedding-3-small") '
+            f'or "./path/to/file.py:function", not {embed!r}'
+        )
+    fields = raw.get("fields", ["$"])
+    if not isinstance(fields, list) or not fields or not all(isinstance(f, str) and f for f in fields):
+        raise ProjectConfigError(f"store.index.fields must be a list of field paths, not {fields!r}")
+    distance = raw.get("distance_type", "cosine")
+    if distance not in DISTANCE_TYPES:
+        raise ProjectConfigError(
+            f"store.index.distance_type must be one of {list(DISTANCE_TYPES)}, not {distance!r}"
+        )
+    return StoreIndex(dims=dims, embed=embed, fields=tuple(fields), distance_type=distance)

@@ -1,0 +1,109 @@
+"""`store.index` of a langgraph.json: what is accepted, how `embed` is resolved, and how a database that
+cannot hold the vectors is reported (semantic search through a real stack:
+`conformance/test_project_memory_agent.py`)."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Any
+
+import pytest
+from langgraph.store.postgres.aio import AsyncPostgresStore
+from psycopg import AsyncConnection
+
+from atrium.runtime.db import CONNECTION_KWARGS, conninfo
+from atrium.runtime.engine.project import ProjectConfigError, StoreIndex, parse_store_index
+from atrium.runtime.store_index import (
+    DeferredEmbeddings,
+    EmbeddingsUnavailableError,
+    StoreIndexSetupError,
+    ensure_vector_tables,
+    make_embeddings,
+)
+
+
+def _index(**given: Any) -> StoreIndex | None:
+    return parse_store_index({"store": {"index": given}})
+
+
+def test_the_template_settings_are_read() -> None:
+    found = _index(dims=1536, embed="openai:text-embedding-3-small")
+    assert found == StoreIndex(dims=1536, embed="openai:text-embedding-3-small", fields=("$",))
+    assert found is not None
+    assert found.embed_is_provider
+    assert parse_store_index({"store": {"ttl": {"default_ttl": 5}}}) is None
+    assert parse_store_index({}) is None
+    with_fields = _index(dims=8, embed="./embed.py:embed", fields=["text", "tags[*]"], distance_type="l2")
+    assert with_fields is not None
+    assert not with_fields.embed_is_provider
+    assert with_fields.fields == ("text", "tags[*]")
+    assert with_fields.distance_type == "l2"
+    assert _index(dims=8, embed="my_package.embeddings:embed").embed_is_provider is False  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize(
+    ("given", "names"),
+    [
+        ({"dims": "1536", "embed": "openai:x"}, "store.index.dims"),
+        ({"dims": 0, "embed": "openai:x"}, "store.index.dims"),
+        ({"dims": True, "embed": "openai:x"}, "store.index.dims"),
+        ({"dims": 4096, "embed": "openai:x"}, "store.index.dims"),
+        ({"dims": 8}, "store.index.embed"),
+        ({"dims": 8, "embed": "openai"}, "store.index.embed"),
+        ({"dims": 8, "embed": "openai:x", "fields": "text"}, "store.index.fields"),
+        ({"dims": 8, "embed": "openai:x", "fields": []}, "store.index.fields"),
+        ({"dims": 8, "embed": "openai:x", "distance_type": "manhattan"}, "store.index.distance_type"),
+    ],
+)
+def test_a_setting_the_server_would_refuse_names_its_key(given: dict[str, Any], names: str) -> None:
+    with pytest.raises(ProjectConfigError, match=names.replace(".", r"\.")):
+        _index(**given)
+
+
+def test_embed_as_a_path_to_the_projects_function(tmp_path: Path) -> None:
+    (tmp_path / "embed.py").write_text(
+        "def embed(texts):\n    return [[float(len(t)), 1.0] for t in texts]\n"
+    )
+    embeddings = make_embeddings(StoreIndex(dims=2, embed="./embed.py:embed"), tmp_path)
+    assert embeddings.embed_documents(["abc", "a"]) == [[3.0, 1.0], [1.0, 1.0]]
+
+
+def test_failing_embeddings_are_a_503_that_quotes_nothing_of_the_provider(tmp_path: Path) -> None:
+    (tmp_path / "embed.py").write_text(
+        "async def embed(texts):\n    raise RuntimeError('401 for key sk-live-secret-123')\n"
+    )
+    index = StoreIndex(dims=2, embed="./embed.py:embed")
+    deferred = DeferredEmbeddings(index, lambda: make_embeddings(index, tmp_path))
+    with pytest.raises(EmbeddingsUnavailableError) as raised:
+        asyncio.run(deferred.aembed_documents(["hi"]))
+    assert raised.value.status_code == 503
+    assert "sk-live" not in str(raised.value)
+    assert "store.index" in str(raised.value)
+    missing = StoreIndex(dims=2, embed="./nowhere.py:embed")
+    with pytest.raises(EmbeddingsUnavailableError, match="ValueError"):
+        DeferredEmbeddings(missing, lambda: make_embeddings(missing, tmp_path)).embed_query("hi")
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_vectors_of_other_dimensions_stop_the_start_up_with_a_clear_message() -> None:
+    async with await AsyncConnection.connect(conninfo(), **CONNECTION_KWARGS) as conn:
+        found = await (
+            await conn.execute(
+                "SELECT atttypmod FROM pg_attribute WHERE attrelid = to_regclass('store_vectors')"
+                " AND attname = 'embedding'"
+            )
+        ).fetchone()
+        dims = found["atttypmod"] if found else 8  # type: ignore[call-overload]
+
+        def store(size: int) -> AsyncPostgresStore:
+            return AsyncPostgresStore(
+                conn, index={"dims": size, "embed": lambda texts: [[0.0] * size] * len(texts)}
+            )
+
+        await ensure_vector_tables(store(dims), conn)  # the dims it has: fine, and idempotent
+        await ensure_vector_tables(store(dims), conn)
+        with pytest.raises(
+            StoreIndexSetupError, match=rf"dims is {dims + 1} but the store's vectors have {dims}"
+        ):
+            await ensure_vector_tables(store(dims + 1), conn)
