@@ -30,7 +30,7 @@ ensure_apt_packages() {
 
 # The directory holding initdb/pg_ctl/postgres. In order: ATRIUM_PG_BINDIR; the PostgreSQL 16 with the
 # pgvector extension that the project's Python environment ships (the `pgserver` wheel, a dev
-# dependency; docs/adr/0021); Debian's server, installed when nothing else exists. `pg_bindir DATA_DIR`
+# dependency; docs/adr/0022); Debian's server, installed when nothing else exists. `pg_bindir DATA_DIR`
 # keeps a data directory made by another major version on that version's binaries (when installed).
 pg_bindir() {
   local data=${1:-} dir want=""

@@ -154,3 +154,11 @@ def test_the_runtime_stage_is_non_root_health_checked_and_serves_the_built_web_a
 def test_the_build_context_leaves_out_secrets_and_local_state():
     ignored = set((ROOT / ".dockerignore").read_text().split())
     assert {".env", ".data", ".venv", ".git", "frontend/node_modules"} <= ignored
+
+
+def test_the_database_image_has_pgvector_for_semantic_store_search():
+    # `store.index` keeps vectors in pgvector (docs/adr/0022); the major version stays that of
+    # existing volumes.
+    image = load()["services"]["postgres"]["image"]
+    assert image.startswith("pgvector/pgvector:")
+    assert image.endswith("-pg15")
