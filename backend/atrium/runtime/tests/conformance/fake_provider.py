@@ -44,6 +44,8 @@ class FakeProvider:
     requests: list[dict[str, Any]] = field(default_factory=list)
     script: Callable[[dict[str, Any]], Reply] | None = None
     """What to answer a chat request (its JSON body); the fixed `REPLY` without one."""
+    embeddings_down: bool = False
+    """Answer embeddings requests with a 500 (an outage at the provider)."""
 
     def authorizations(self) -> list[str]:
         return [r["headers"].get("authorization", "") for r in self.requests]
@@ -107,9 +109,9 @@ def start_fake_provider() -> tuple[FakeProvider, ThreadingHTTPServer]:
         def log_message(self, format: str, *args: Any) -> None:  # keep the test output quiet
             return
 
-        def _json(self, answer: dict[str, Any]) -> None:
+        def _json(self, answer: dict[str, Any], status: int = 200) -> None:
             data = json.dumps(answer).encode()
-            self.send_response(200)
+            self.send_response(status)
             self.send_header("content-type", "application/json")
             self.send_header("content-length", str(len(data)))
             self.end_headers()
@@ -121,6 +123,11 @@ def start_fake_provider() -> tuple[FakeProvider, ThreadingHTTPServer]:
                 {"path": self.path, "headers": {k.lower(): v for k, v in self.headers.items()}, "body": body}
             )
             if self.path.endswith("/embeddings"):
+                if provider.embeddings_down:
+                    self._json(
+                        {"error": {"message": "down for key sk-provider-echo", "type": "server_error"}}, 500
+                    )
+                    return
                 self._json(_embeddings_answer(body))
                 return
             reply = provider.script(body) if provider.script is not None else Reply()

@@ -17,6 +17,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 from atrium.runtime.tests.conformance.fake_provider import (
@@ -150,7 +151,7 @@ def test_a_search_by_meaning_never_reaches_another_users_memories(memory_stack: 
     client = memory_stack.sync_client("enduser", timeout=120)
     _say(memory_stack, "enduser", "Remember that I take my coffee black with no sugar")
     [namespace] = client.store.list_namespaces(prefix=["memories"])["namespaces"]
-    mine = client.store.search_items(namespace, query="coffee")["items"]
+    mine = client.store.search_items(namespace, query="how do I take my coffee")["items"]
     assert mine
     assert "coffee" in str(mine[0]["value"]), mine
     other = memory_stack.sync_client(who, timeout=60)
@@ -160,6 +161,32 @@ def test_a_search_by_meaning_never_reaches_another_users_memories(memory_stack: 
         for prefix in (["memories"], []):
             found = other.store.search_items(prefix, query=query, limit=100)["items"]
             assert not [i for i in found if "coffee" in str(i["value"]) or "Rex" in str(i["value"])]
+
+
+def test_a_write_whose_embeddings_fail_is_a_503_and_stores_nothing(
+    memory_stack: LiveStack, provider: FakeProvider
+) -> None:
+    provider.embeddings_down = True
+    try:
+        answer = httpx.put(
+            f"{memory_stack.url}/store/items",
+            headers=memory_stack.headers("enduser2"),
+            json={"namespace": ["notes"], "key": "lost", "value": {"text": "never half written"}},
+            timeout=60,
+        )
+    finally:
+        provider.embeddings_down = False
+    assert answer.status_code == 503, answer.text
+    assert "store.index" in answer.json()["detail"]
+    assert "sk-provider-echo" not in answer.text
+    found = httpx.get(
+        f"{memory_stack.url}/store/items",
+        headers=memory_stack.headers("enduser2"),
+        params={"namespace": "notes", "key": "lost"},
+        timeout=30,
+    )
+    assert found.status_code == 200, found.text
+    assert found.json() is None
 
 
 def test_the_memory_project_is_unchanged() -> None:
