@@ -1,18 +1,11 @@
 #!/usr/bin/env bash
-# Browser tests against the real stack: ASGI server + Celery worker on free ports, the seeded demo
-# org, Debian's chromium driven by playwright-core. Needs DATABASE_URL / REDIS_URL (see env.sh).
+# Browser tests against the real stack: ASGI server + Celery worker on free ports, Debian's chromium
+# driven by playwright-core. They start where a new user starts: PostgreSQL and Redis of their own on
+# an empty data directory, migrated and seeded as `make dev` does (first-run.mjs, the first test, checks
+# what that offers before anything has called the API).
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 cd "$ROOT_DIR"
-source infra/scripts/env.sh
-
-PORT=$(free_port)
-export ATRIUM_PORT=$PORT ATRIUM_URL="http://127.0.0.1:$PORT"
-export DJANGO_SETTINGS_MODULE=${DJANGO_SETTINGS_MODULE:-config.settings.test}
-export ATRIUM_DB_POOL=${ATRIUM_DB_POOL:-false}
-
-(cd backend && uv run --frozen --quiet python manage.py migrate --no-input -v 0 && uv run --frozen --quiet python manage.py seed_demo >/dev/null)
-
 pids=()
 # Stop every child's process group; whatever has not exited after 15 s is killed, so a stuck
 # connection can never hold the test run open.
@@ -27,8 +20,25 @@ cleanup() {
   done
   for pid in "${pids[@]}"; do kill -KILL -- "-$pid" 2>/dev/null || true; done
   wait 2>/dev/null || true
+  if [ -n "${E2E_DATA:-}" ]; then
+    bash "$ROOT_DIR/infra/scripts/services.sh" stop "$E2E_DATA" >/dev/null 2>&1 || true
+    rm -rf "$E2E_DATA"
+  fi
 }
 trap cleanup EXIT
+E2E_DATA=$(mktemp -d /tmp/atrium-e2e.XXXXXX)
+chmod 755 "$E2E_DATA"
+unset DATABASE_URL REDIS_URL
+export ATRIUM_DATA_DIR=$E2E_DATA ATRIUM_PG_PORT=auto ATRIUM_REDIS_PORT=auto ATRIUM_PG_FSYNC=off
+source infra/scripts/env.sh
+
+PORT=$(free_port)
+export ATRIUM_PORT=$PORT ATRIUM_URL="http://127.0.0.1:$PORT"
+export DJANGO_SETTINGS_MODULE=${DJANGO_SETTINGS_MODULE:-config.settings.test}
+export ATRIUM_DB_POOL=${ATRIUM_DB_POOL:-false}
+
+(cd backend && uv run --frozen --quiet python manage.py migrate --no-input -v 0 && uv run --frozen --quiet python manage.py seed_demo >/dev/null)
+
 (cd backend && exec setsid uv run --frozen --quiet uvicorn config.asgi:application --host 127.0.0.1 --port "$PORT" --no-access-log --log-level warning --timeout-graceful-shutdown 3) &
 pids+=($!)
 (cd backend && exec setsid uv run --frozen --quiet celery -A config worker -l WARNING -Q default,runs,webhooks --pool threads --concurrency 8 -n "e2e-$$@%h") &
