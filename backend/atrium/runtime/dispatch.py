@@ -10,6 +10,7 @@ from typing import Any
 
 import orjson
 import redis
+from celery import current_app
 from django.conf import settings
 
 from atrium.runtime.engine import ProtocolEvent, dumps
@@ -28,6 +29,7 @@ RUNS_QUEUE = "runs"
 # Webhook deliveries wait on outside receivers: their own queue, so they never hold up crons.
 WEBHOOKS_QUEUE = "webhooks"
 EXECUTE_RUN = "atrium.runtime.execute_run"
+DELIVER_WEBHOOK = "atrium.runtime.deliver_webhook"
 # Run messages go straight onto the queue (the default exchange routes by queue name). By default every
 # publish re-declares the queue and its binding first: a broker round trip and most of the publish's
 # CPU on the API's hot path. The workers consuming the queue declare it.
@@ -62,9 +64,7 @@ def _sender() -> tuple[str, str]:
     """(origin, reply_to) as Celery stamps them on the messages this process sends."""
     from celery.utils.nodenames import anon_nodename
 
-    from atrium.runtime.tasks import execute_run
-
-    return anon_nodename(), str(execute_run.app.thread_oid)
+    return anon_nodename(), str(current_app.thread_oid)
 
 
 def run_message(run_id: str) -> bytes:
@@ -121,11 +121,15 @@ def enqueue_run(run_id: str, *, delay: float = 0) -> None:
     if broker is not None and not delay and not tracing_active():
         broker.lpush(RUNS_QUEUE, run_message(run_id))
         return
-    from atrium.runtime.tasks import execute_run
-
     # Given, not computed: Celery's safe repr of the arguments was a sixth of its publish.
     options: dict[str, Any] = {**_STRAIGHT_TO_RUNS_QUEUE, "argsrepr": repr((run_id,)), "kwargsrepr": "{}"}
-    execute_run.apply_async(args=(run_id,), countdown=delay or 0, **options)
+    send_task(EXECUTE_RUN, (run_id,), countdown=delay or 0, **options)
+
+
+def send_task(name: str, args: tuple[Any, ...], *, countdown: float = 0, **options: Any) -> None:
+    """Send a runtime task by its name, as its `apply_async` would with the options its decorator
+    gives (`queue`, `ignore_result=True`): this layer sits below the tasks and does not import them."""
+    current_app.send_task(name, args=args, countdown=countdown, ignore_result=True, **options)
 
 
 def announce_run(run_id: str, thread_id: str) -> None:

@@ -10,6 +10,7 @@ import uuid
 from typing import Any
 
 import redis
+from celery import current_app
 from django.conf import settings
 from kombu.transport import redis as kombu_redis
 
@@ -66,9 +67,13 @@ def test_enqueue_run_pushes_onto_the_runs_queue_and_delays_and_traces_go_through
         client.lrem(dispatch.RUNS_QUEUE, 1, client.lindex(dispatch.RUNS_QUEUE, 0))
 
     through_celery: list[dict[str, Any]] = []
-    monkeypatch.setattr(execute_run, "apply_async", lambda **kwargs: through_celery.append(kwargs))
+    monkeypatch.setattr(
+        current_app, "send_task", lambda name, **kwargs: through_celery.append({"name": name, **kwargs})
+    )
     dispatch.enqueue_run(run_id, delay=2.5)
+    assert through_celery[0]["name"] == execute_run.name
     assert through_celery[0]["args"] == (run_id,)
+    assert through_celery[0]["queue"] == execute_run.queue
     assert through_celery[0]["countdown"] == 2.5
     # with tracing on, Celery publishes (its instrumentation carries the trace to the worker)
     monkeypatch.setattr(dispatch, "tracing_active", lambda: True)
