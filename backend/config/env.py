@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlparse
@@ -66,6 +67,17 @@ def env_list(name: str, default: list[str]) -> list[str]:
     if value is None or value == "":
         return list(default)
     return [item.strip() for item in value.split(",") if item.strip()]
+
+
+def env_subset(name: str, choices: Iterable[str]) -> frozenset[str]:
+    """Comma-separated names out of `choices` (`all` is every one); an unknown name fails at start-up."""
+    chosen = set(env_list(name, []))
+    if "all" in chosen:
+        return frozenset(choices)
+    unknown = sorted(chosen - set(choices))
+    if unknown:
+        raise ImproperlyConfiguredError(f"{name}: unknown names {unknown}; known: {sorted(choices)}.")
+    return frozenset(chosen)
 
 
 def env_int_list(name: str, default: list[int]) -> list[int]:

@@ -24,6 +24,7 @@ step "ruff" run ruff check backend agents
 step "ruff format" run ruff format --check --quiet backend agents
 step "mypy (backend)" run mypy backend
 step "mypy (agents)" run mypy --config-file agents/pyproject.toml agents/src
+step "import layers (lint-imports)" run lint-imports --no-cache
 step "django checks" bash -c "cd backend && uv run --frozen --quiet python manage.py check --fail-level WARNING && uv run --frozen --quiet python manage.py makemigrations --check --dry-run"
 step "kubernetes manifests (helm template + schemas)" run python infra/deploy/check.py
 step "pytest (backend, agents, infra)" run pytest -q -p no:cacheprovider backend agents infra

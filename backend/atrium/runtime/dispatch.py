@@ -3,15 +3,14 @@ run that never started as done. Called after commit only."""
 
 from __future__ import annotations
 
-import base64
-import uuid
 from functools import lru_cache
 from typing import Any
 
-import orjson
 import redis
+from celery import current_app
 from django.conf import settings
 
+from atrium.runtime.adapters import celery_message
 from atrium.runtime.engine import ProtocolEvent, dumps
 from atrium.runtime.engine.tracing import tracing_active
 from atrium.runtime.streams import (
@@ -28,6 +27,7 @@ RUNS_QUEUE = "runs"
 # Webhook deliveries wait on outside receivers: their own queue, so they never hold up crons.
 WEBHOOKS_QUEUE = "webhooks"
 EXECUTE_RUN = "atrium.runtime.execute_run"
+DELIVER_WEBHOOK = "atrium.runtime.deliver_webhook"
 # Run messages go straight onto the queue (the default exchange routes by queue name). By default every
 # publish re-declares the queue and its binding first: a broker round trip and most of the publish's
 # CPU on the API's hot path. The workers consuming the queue declare it.
@@ -37,8 +37,6 @@ _STRAIGHT_TO_RUNS_QUEUE: dict[str, Any] = {
     "routing_key": RUNS_QUEUE,
     "declare": [],
 }
-# `execute_run(run_id)`'s message body after the arguments: no callbacks, errbacks, chain or chord.
-_EMBED = {"callbacks": None, "errbacks": None, "chain": None, "chord": None}
 
 
 @lru_cache(maxsize=1)
@@ -48,70 +46,17 @@ def _redis() -> redis.Redis:
 
 @lru_cache(maxsize=1)
 def _broker() -> redis.Redis | None:
-    """The broker's Redis, when runs can be enqueued with a plain `LPUSH`: a `redis://` broker with
-    kombu's default key layout (no key prefix). Otherwise None, and Celery publishes them."""
-    options = settings.CELERY_BROKER_TRANSPORT_OPTIONS or {}
-    url = settings.CELERY_BROKER_URL
-    if not url.startswith("redis://") or options.get("global_keyprefix") or options.get("sep"):
+    """The broker's Redis, when runs can be enqueued with a plain `LPUSH` of a hand-built message
+    (adapters/celery_message.py). Otherwise None, and Celery publishes them."""
+    if not celery_message.direct_push_possible():
         return None
+    url = settings.CELERY_BROKER_URL
     return _redis() if url == settings.REDIS_URL else redis.Redis.from_url(url)
 
 
-@lru_cache(maxsize=1)
-def _sender() -> tuple[str, str]:
-    """(origin, reply_to) as Celery stamps them on the messages this process sends."""
-    from celery.utils.nodenames import anon_nodename
-
-    from atrium.runtime.tasks import execute_run
-
-    return anon_nodename(), str(execute_run.app.thread_oid)
-
-
 def run_message(run_id: str) -> bytes:
-    """The broker message of `execute_run(run_id)`, as `apply_async` sends it to the runs queue:
-    Celery's task message (protocol 2) in kombu's Redis envelope. Built here because Celery's publish
-    machinery cost five times the `LPUSH` it ends in, on every run the API creates; a test holds it
-    equal to `apply_async`'s."""
-    task_id = str(uuid.uuid4())
-    origin, reply_to = _sender()
-    body = base64.b64encode(orjson.dumps([[run_id], {}, _EMBED])).decode()
-    return orjson.dumps(
-        {
-            "body": body,
-            "content-encoding": "utf-8",
-            "content-type": "application/json",
-            "headers": {
-                "lang": "py",
-                "task": EXECUTE_RUN,
-                "id": task_id,
-                "shadow": None,
-                "eta": None,
-                "expires": None,
-                "group": None,
-                "group_index": None,
-                "retries": 0,
-                "timelimit": [None, None],
-                "root_id": task_id,
-                "parent_id": None,
-                "argsrepr": repr((run_id,)),
-                "kwargsrepr": "{}",
-                "origin": origin,
-                "ignore_result": True,
-                "replaced_task_nesting": 0,
-                "stamped_headers": None,
-                "stamps": {},
-            },
-            "properties": {
-                "correlation_id": task_id,
-                "reply_to": reply_to,
-                "delivery_mode": 2,
-                "delivery_info": {"exchange": "", "routing_key": RUNS_QUEUE},
-                "priority": 0,
-                "body_encoding": "base64",
-                "delivery_tag": str(uuid.uuid4()),
-            },
-        }
-    )
+    """The broker message of `execute_run(run_id)` on the runs queue, as `apply_async` sends it."""
+    return celery_message.run_message(run_id, task=EXECUTE_RUN, queue=RUNS_QUEUE)
 
 
 def enqueue_run(run_id: str, *, delay: float = 0) -> None:
@@ -121,11 +66,15 @@ def enqueue_run(run_id: str, *, delay: float = 0) -> None:
     if broker is not None and not delay and not tracing_active():
         broker.lpush(RUNS_QUEUE, run_message(run_id))
         return
-    from atrium.runtime.tasks import execute_run
-
     # Given, not computed: Celery's safe repr of the arguments was a sixth of its publish.
     options: dict[str, Any] = {**_STRAIGHT_TO_RUNS_QUEUE, "argsrepr": repr((run_id,)), "kwargsrepr": "{}"}
-    execute_run.apply_async(args=(run_id,), countdown=delay or 0, **options)
+    send_task(EXECUTE_RUN, (run_id,), countdown=delay or 0, **options)
+
+
+def send_task(name: str, args: tuple[Any, ...], *, countdown: float = 0, **options: Any) -> None:
+    """Send a runtime task by its name, as its `apply_async` would with the options its decorator
+    gives (`queue`, `ignore_result=True`): this layer sits below the tasks and does not import them."""
+    current_app.send_task(name, args=args, countdown=countdown, ignore_result=True, **options)
 
 
 def announce_run(run_id: str, thread_id: str) -> None:

@@ -1,42 +1,25 @@
-"""LangGraph's async Postgres checkpointer and store, one connection pool per event loop and process."""
+"""LangGraph's async Postgres checkpointer and store, one connection pool per event loop and process
+(the pool and the store through their adapters, atrium/runtime/adapters/)."""
 
 from __future__ import annotations
 
 import asyncio
 import weakref
 from dataclasses import dataclass
-from typing import Any
 
 from django.conf import settings
 from langgraph.checkpoint.postgres.aio import AsyncPostgresSaver
-from langgraph.store.base import GetOp, ListNamespacesOp, PutOp, SearchOp, TTLConfig
+from langgraph.store.base import TTLConfig
 from langgraph.store.postgres.aio import AsyncPostgresStore
 from psycopg import AsyncConnection
 from psycopg.rows import DictRow
 from psycopg_pool import AsyncConnectionPool
-from psycopg_pool.base import AttemptWithBackoff
 
 from atrium.assistants.graphs import project_ttls
+from atrium.runtime.adapters.langgraph_store import postgres_store
+from atrium.runtime.adapters.psycopg_pool import async_pool
 from atrium.runtime.db import CONNECTION_KWARGS, check_idle, conninfo
 from atrium.runtime.store_index import ensure_vector_tables, index_config
-
-
-class _Store(AsyncPostgresStore):
-    """LangGraph's store, without pipeline mode for batches that only read. A pipeline buys nothing for
-    a read (each GET or search waits for its rows before the next is sent) and costs psycopg a sync per
-    statement: the deep agent's memory reads at the start of every run were ~9 % of the worker's CPU."""
-
-    async def _execute_batch(self, grouped_ops: dict[Any, Any], results: list[Any], conn: Any = None) -> None:
-        if PutOp in grouped_ops:
-            await super()._execute_batch(grouped_ops, results, conn)
-            return
-        async with self._cursor(pipeline=False) as cur:
-            if GetOp in grouped_ops:
-                await self._batch_get_ops(grouped_ops[GetOp], results, cur)
-            if SearchOp in grouped_ops:
-                await self._batch_search_ops(grouped_ops[SearchOp], results, cur)
-            if ListNamespacesOp in grouped_ops:
-                await self._batch_list_namespaces_ops(grouped_ops[ListNamespacesOp], results, cur)
 
 
 def store_ttl_config() -> TTLConfig:
@@ -50,21 +33,6 @@ class Persistence:
     pool: AsyncConnectionPool[AsyncConnection[DictRow]]
     checkpointer: AsyncPostgresSaver
     store: AsyncPostgresStore
-
-
-# After Postgres comes back from a restart, the pool must reconnect within a second or so: runs and
-# their lease renewals wait on it, and a lease is only a few seconds long.
-RECONNECT_MAX_DELAY = 1.0
-
-
-class _Pool(AsyncConnectionPool[AsyncConnection[DictRow]]):
-    """psycopg_pool retries a failed connection with a doubling delay (1, 2, 4, 8 s...): after a short
-    outage the pool could stay empty for seconds while Postgres already answers. Cap the delay."""
-
-    async def _add_connection(self, attempt: AttemptWithBackoff | None, growing: bool = False) -> None:
-        if attempt is not None:
-            attempt.delay = min(attempt.delay, RECONNECT_MAX_DELAY / attempt.DELAY_BACKOFF)
-        await super()._add_connection(attempt, growing=growing)
 
 
 # Keyed by the loop object itself (weakly): a pool belongs to the loop that opened it, and an entry
@@ -81,7 +49,7 @@ async def persistence() -> Persistence:
     lock = _locks.setdefault(loop, asyncio.Lock())
     async with lock:
         if loop not in _by_loop:
-            pool: AsyncConnectionPool[AsyncConnection[DictRow]] = _Pool(
+            pool = async_pool(
                 conninfo(),
                 min_size=1,
                 max_size=settings.ATRIUM_RUNTIME_POOL_SIZE,
@@ -90,7 +58,7 @@ async def persistence() -> Persistence:
                 open=False,
             )
             await pool.open()
-            store = _Store(pool, ttl=store_ttl_config(), index=index_config())  # type: ignore[arg-type]
+            store = postgres_store(pool, ttl=store_ttl_config(), index=index_config())
             if store.index_config:
                 try:
                     async with pool.connection() as conn:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from atrium.core.logs import logging_config
+from atrium.runtime.adapters import ADAPTERS
 from config.env import (
     database_from_url,
     env_bool,
@@ -15,6 +16,7 @@ from config.env import (
     env_list,
     env_path,
     env_str,
+    env_subset,
 )
 
 BACKEND_DIR = Path(__file__).resolve().parents[2]
@@ -131,12 +133,17 @@ CSRF_COOKIE_SAMESITE = "Lax"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
 
+# Adapters of atrium/runtime/adapters/ switched back to their library's stock path (`all`, or names like
+# `langgraph_checkpoint,kombu_redis`): for a library upgrade whose contract test fails
+# (docs/runbooks/upgrade-dependencies.md). Slower, or less robust where the adapter fixed a failure.
+ATRIUM_STOCK_LIBRARY_PATHS = env_subset("ATRIUM_STOCK_LIBRARY_PATHS", ADAPTERS)
+
 REDIS_URL = env_str("REDIS_URL", "redis://127.0.0.1:63799/0")
 CELERY_BROKER_URL = REDIS_URL
-if REDIS_URL.startswith("redis://"):
-    # kombu's Redis transport, kept from exiting a worker when Redis restarts (atrium/core/broker.py).
+if REDIS_URL.startswith("redis://") and "kombu_redis" not in ATRIUM_STOCK_LIBRARY_PATHS:
+    # kombu's Redis transport, kept from exiting a worker when Redis restarts (adapters/kombu_redis.py).
     # TLS (rediss://) and Sentinel URLs keep kombu's own transports, which set up their connections.
-    CELERY_BROKER_TRANSPORT = "atrium.core.broker:Transport"
+    CELERY_BROKER_TRANSPORT = "atrium.runtime.adapters.kombu_redis:Transport"
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True

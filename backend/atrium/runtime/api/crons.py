@@ -12,9 +12,9 @@ from pydantic import Field
 
 from atrium.runtime.api.common import call, json_response, no_content, paginated, path_uuid
 from atrium.runtime.api.schemas import Body, Offset, StreamModeName
-from atrium.runtime.api.serializers import select_fields
 from atrium.runtime.models import Cron
 from atrium.runtime.selectors.crons import cron_get, cron_page, cron_search
+from atrium.runtime.selectors.wire import select_fields
 from atrium.runtime.services import crons as services
 
 router = Router(tags=["crons"])

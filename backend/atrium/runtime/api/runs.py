@@ -16,7 +16,6 @@ from atrium.core.errors import NotFoundError, ValidationFailedError
 from atrium.core.tenancy import current_scope, scoped
 from atrium.runtime.api.common import call, json_response, no_content, path_uuid, query_list, truthy
 from atrium.runtime.api.schemas import CancelAction, CancelManyIn, Offset, RunCreateIn
-from atrium.runtime.api.serializers import run_out, select_fields
 from atrium.runtime.api.streaming import (
     HEARTBEAT_MS,
     detach,
@@ -28,6 +27,7 @@ from atrium.runtime.api.streaming import (
 from atrium.runtime.engine import dumps
 from atrium.runtime.models import ACTIVE_RUN_STATUSES, Run
 from atrium.runtime.selectors.runs import run_get, run_get_any, run_list
+from atrium.runtime.selectors.wire import run_out, select_fields
 from atrium.runtime.services import runs as services
 from atrium.runtime.streams import last_run_event_id, parse_last_event_id, wait_run_end
 

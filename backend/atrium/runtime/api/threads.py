@@ -32,11 +32,11 @@ from atrium.runtime.api.schemas import (
     ThreadPruneIn,
     ThreadSearchIn,
 )
-from atrium.runtime.api.serializers import select_fields, thread_out
 from atrium.runtime.api.streaming import THREAD_STREAM_MODES, RunRef, sse_response, thread_sse_events
 from atrium.runtime.models import Thread
 from atrium.runtime.selectors.runs import run_refs_for_thread
 from atrium.runtime.selectors.threads import thread_get, thread_search
+from atrium.runtime.selectors.wire import select_fields, thread_out
 from atrium.runtime.services import threads as services
 
 router = Router(tags=["threads"])

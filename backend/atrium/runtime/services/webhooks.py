@@ -47,8 +47,10 @@ from atrium.core import http
 from atrium.core.http import UnsafeURLError, check_literal
 from atrium.orgs.selectors import org_settings_get
 from atrium.orgs.services import org_webhook_secret
+from atrium.runtime.dispatch import DELIVER_WEBHOOK, WEBHOOKS_QUEUE, send_task
 from atrium.runtime.engine import dumps
 from atrium.runtime.models import Run, Thread, WebhookDelivery, WebhookStatus
+from atrium.runtime.selectors.wire import run_out
 
 logger = logging.getLogger(__name__)
 RETRYABLE_STATUSES = frozenset({408, 425, 429})
@@ -75,8 +77,6 @@ def webhook_validate(url: str | None, *, org_id: uuid.UUID) -> str | None:
 
 
 def _run_payload(run: Run, values: Any) -> dict[str, Any]:
-    from atrium.runtime.api.serializers import run_out  # the run's wire shape, shared with the API
-
     payload = run_out(run)
     payload["kwargs"].pop("webhook", None)
     payload.update(
@@ -117,9 +117,7 @@ def webhook_enqueue(*, run_id: str | uuid.UUID, values: Any) -> WebhookDelivery 
 
 
 def _send_task(delivery_id: str, *, countdown: float = 0) -> None:
-    from atrium.runtime.tasks import deliver_webhook
-
-    deliver_webhook.apply_async(args=(delivery_id,), countdown=countdown)
+    send_task(DELIVER_WEBHOOK, (delivery_id,), countdown=countdown, queue=WEBHOOKS_QUEUE)
 
 
 def _lease_seconds() -> float:

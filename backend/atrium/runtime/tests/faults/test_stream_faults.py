@@ -127,7 +127,7 @@ def test_a_stream_survives_a_redis_restart_mid_run(faults: FaultStack) -> None:
     assert status == [("success",)], faults.live.logs()
     _assert_exactly_once_in_order(events)
     # and every worker process lived through it (the one holding the run's unacknowledged message
-    # used to exit on kombu's AttributeError: atrium/core/broker.py)
+    # used to exit on kombu's AttributeError: atrium/runtime/adapters/kombu_redis.py)
     assert all(worker.poll() is None for worker in faults.workers.values()), faults.live.logs()
     assert "Unrecoverable error" not in faults.live.logs(2000)
 

@@ -1,5 +1,6 @@
-"""A run's broker message is built by hand (Celery's publish cost five times its `LPUSH`): it must be
-exactly what `apply_async` would have sent, and land on the queue the workers consume."""
+"""Adapter `celery_message` (atrium/runtime/adapters/celery_message.py): a run's broker message is built
+by hand (Celery's publish cost five times its `LPUSH`). Its contract: it is exactly what `apply_async`
+would have sent, and lands on the queue the workers consume; on the stock path Celery publishes it."""
 
 from __future__ import annotations
 
@@ -9,12 +10,17 @@ import threading
 import uuid
 from typing import Any
 
+import pytest
 import redis
+from celery import current_app
 from django.conf import settings
+from django.test import override_settings
 from kombu.transport import redis as kombu_redis
 
 from atrium.runtime import dispatch
+from atrium.runtime.adapters import celery_message
 from atrium.runtime.tasks import execute_run
+from atrium.runtime.tests.adapters.contract import broken
 
 
 def _normalised(message: dict[str, Any]) -> dict[str, Any]:
@@ -31,14 +37,14 @@ def _normalised(message: dict[str, Any]) -> dict[str, Any]:
     return message
 
 
-def test_a_run_message_is_what_apply_async_sends(monkeypatch):
+def test_contract_a_run_message_is_what_apply_async_sends(monkeypatch):
     run_id = str(uuid.uuid4())
     sent: list[tuple[str, dict[str, Any]]] = []
     monkeypatch.setattr(
         kombu_redis.Channel, "_put", lambda self, queue, message, **kw: sent.append((queue, message))
     )
     # the sender's details cached by another thread, as in a web process's executor threads
-    dispatch._sender.cache_clear()
+    celery_message._sender.cache_clear()
     elsewhere = threading.Thread(target=dispatch.run_message, args=(run_id,))
     elsewhere.start()
     elsewhere.join()
@@ -47,8 +53,10 @@ def test_a_run_message_is_what_apply_async_sends(monkeypatch):
 
     ours = json.loads(dispatch.run_message(run_id))
 
-    assert queue == dispatch.RUNS_QUEUE
-    assert _normalised(ours) == _normalised(theirs)
+    assert queue == dispatch.RUNS_QUEUE, broken("celery_message", "routing of apply_async", f"queue {queue}")
+    assert _normalised(ours) == _normalised(theirs), broken(
+        "celery_message", "task message (protocol 2) in kombu's Redis envelope", "apply_async sends another"
+    )
     assert ours["headers"]["id"] == ours["headers"]["root_id"] == ours["properties"]["correlation_id"]
     assert dispatch.run_message(run_id) != dispatch.run_message(run_id)  # a fresh task id each time
 
@@ -66,11 +74,40 @@ def test_enqueue_run_pushes_onto_the_runs_queue_and_delays_and_traces_go_through
         client.lrem(dispatch.RUNS_QUEUE, 1, client.lindex(dispatch.RUNS_QUEUE, 0))
 
     through_celery: list[dict[str, Any]] = []
-    monkeypatch.setattr(execute_run, "apply_async", lambda **kwargs: through_celery.append(kwargs))
+    monkeypatch.setattr(
+        current_app, "send_task", lambda name, **kwargs: through_celery.append({"name": name, **kwargs})
+    )
     dispatch.enqueue_run(run_id, delay=2.5)
+    assert through_celery[0]["name"] == execute_run.name
     assert through_celery[0]["args"] == (run_id,)
+    assert through_celery[0]["queue"] == execute_run.queue
     assert through_celery[0]["countdown"] == 2.5
     # with tracing on, Celery publishes (its instrumentation carries the trace to the worker)
     monkeypatch.setattr(dispatch, "tracing_active", lambda: True)
     dispatch.enqueue_run(run_id)
     assert len(through_celery) == 2
+
+
+def test_on_the_stock_path_celery_publishes_every_run_onto_the_runs_queue(monkeypatch):
+    # given the adapter switched off
+    client = redis.Redis.from_url(settings.CELERY_BROKER_URL)
+    run_id = str(uuid.uuid4())
+    monkeypatch.setattr(
+        celery_message, "run_message", lambda *a, **k: pytest.fail("a hand-built message on the stock path")
+    )
+    before = client.llen(dispatch.RUNS_QUEUE)
+    with override_settings(ATRIUM_STOCK_LIBRARY_PATHS=frozenset({"celery_message"})):
+        dispatch._broker.cache_clear()
+        try:
+            # when a run is enqueued
+            dispatch.enqueue_run(run_id)
+        finally:
+            dispatch._broker.cache_clear()
+    # then Celery put it on the runs queue, with the run's id as its argument
+    try:
+        assert client.llen(dispatch.RUNS_QUEUE) == before + 1
+        pushed = json.loads(client.lindex(dispatch.RUNS_QUEUE, 0))
+        assert json.loads(base64.b64decode(pushed["body"]))[0] == [run_id]
+        assert pushed["headers"]["task"] == execute_run.name
+    finally:
+        client.lrem(dispatch.RUNS_QUEUE, 1, client.lindex(dispatch.RUNS_QUEUE, 0))

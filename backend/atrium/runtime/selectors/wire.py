@@ -1,4 +1,5 @@
-"""Wire shapes of threads and runs (agent-protocol.md §1.2, §1.4)."""
+"""Wire shapes of threads and runs (agent-protocol.md §1.2, §1.4): what the Agent API returns and what a
+run's webhook carries."""
 
 from __future__ import annotations
 

@@ -1,6 +1,9 @@
-"""The Celery broker transport: kombu's Redis transport with two changes for thread-pool workers.
+"""Adapter `kombu_redis`: kombu's Redis transport with two changes for thread-pool workers.
 
-Selected by `CELERY_BROKER_TRANSPORT` (the broker URL still says where Redis is).
+Selected by `CELERY_BROKER_TRANSPORT` (the broker URL still says where Redis is); not selected with
+`ATRIUM_STOCK_LIBRARY_PATHS=kombu_redis`, and always for rediss:// and Sentinel URLs. It relies on
+kombu's `Channel.pool` property (a lazily built `_pool`), `Channel._create_client(asynchronous)` and
+`_disconnect_pools`; tests/adapters/test_kombu_redis.py holds them (docs/runbooks/upgrade-dependencies.md).
 
 - When Redis goes away, the consumer closes its connection, and kombu then still uses the dropped
   connection's channels: the channel's close pushes the worker's unacknowledged messages back to the
