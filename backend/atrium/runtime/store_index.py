@@ -39,8 +39,11 @@ class EmbeddingsUnavailableError(ServiceUnavailableError):
     code = "embeddings_unavailable"
 
 
-class StoreIndexSetupError(RuntimeError):
-    """The database cannot hold the project's vectors (no pgvector, or vectors of other dimensions)."""
+class StoreIndexSetupError(ServiceUnavailableError):
+    """The database cannot hold the project's vectors (no pgvector, or vectors of other dimensions):
+    a deployment to fix, so the API answers 503 with the reason and a worker refuses to start."""
+
+    code = "store_index_unavailable"
 
 
 class DeferredEmbeddings(Embeddings):
@@ -149,3 +152,27 @@ async def ensure_vector_tables(store: AsyncPostgresStore, conn: Any) -> None:
             f"store.index.dims is {index['dims']} but the store's vectors have {found} dimensions: "
             "re-embedding is needed (docs/runbooks/store-index.md)."
         )
+
+
+def check_at_start() -> None:
+    """A worker that cannot hold the project's vectors must not take runs (they would wait for ever
+    behind a store that cannot open): set the tables up now, or stop the process with the reason."""
+    if index_config() is None:
+        return
+    import asyncio
+    import logging
+
+    from psycopg import AsyncConnection
+
+    from atrium.runtime.adapters.langgraph_store import postgres_store
+    from atrium.runtime.db import CONNECTION_KWARGS, conninfo
+
+    async def check() -> None:
+        async with await AsyncConnection.connect(conninfo(), **CONNECTION_KWARGS) as conn:
+            await ensure_vector_tables(postgres_store(conn, index=index_config()), conn)
+
+    try:
+        asyncio.run(check())
+    except StoreIndexSetupError as exc:
+        logging.getLogger(__name__).critical("%s The worker stops.", exc.message)
+        raise SystemExit(3) from exc

@@ -12,6 +12,7 @@ import pytest
 from langgraph.store.postgres.aio import AsyncPostgresStore
 from psycopg import AsyncConnection
 
+from atrium.runtime import store_index
 from atrium.runtime.db import CONNECTION_KWARGS, conninfo
 from atrium.runtime.engine.project import ProjectConfigError, StoreIndex, parse_store_index
 from atrium.runtime.store_index import (
@@ -86,7 +87,9 @@ def test_failing_embeddings_are_a_503_that_quotes_nothing_of_the_provider(tmp_pa
 
 
 @pytest.mark.django_db(transaction=True)
-async def test_vectors_of_other_dimensions_stop_the_start_up_with_a_clear_message() -> None:
+async def test_vectors_of_other_dimensions_stop_the_start_up_with_a_clear_message(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     async with await AsyncConnection.connect(conninfo(), **CONNECTION_KWARGS) as conn:
         found = await (
             await conn.execute(
@@ -96,14 +99,21 @@ async def test_vectors_of_other_dimensions_stop_the_start_up_with_a_clear_messag
         ).fetchone()
         dims = found["atttypmod"] if found else 8  # type: ignore[call-overload]
 
-        def store(size: int) -> AsyncPostgresStore:
-            return AsyncPostgresStore(
-                conn, index={"dims": size, "embed": lambda texts: [[0.0] * size] * len(texts)}
-            )
+        def index(size: int) -> Any:
+            return {"dims": size, "embed": lambda texts: [[0.0] * size] * len(texts)}
 
-        await ensure_vector_tables(store(dims), conn)  # the dims it has: fine, and idempotent
-        await ensure_vector_tables(store(dims), conn)
-        with pytest.raises(
-            StoreIndexSetupError, match=rf"dims is {dims + 1} but the store's vectors have {dims}"
-        ):
-            await ensure_vector_tables(store(dims + 1), conn)
+        try:
+            await ensure_vector_tables(AsyncPostgresStore(conn, index=index(dims)), conn)  # idempotent
+            await ensure_vector_tables(AsyncPostgresStore(conn, index=index(dims)), conn)
+            with pytest.raises(
+                StoreIndexSetupError, match=rf"dims is {dims + 1} but the store's vectors have {dims}"
+            ):
+                await ensure_vector_tables(AsyncPostgresStore(conn, index=index(dims + 1)), conn)
+            # A worker checks at start-up, and stops rather than take runs it could not run.
+            monkeypatch.setattr(store_index, "index_config", lambda: index(dims + 1))
+            with pytest.raises(SystemExit):
+                await asyncio.to_thread(store_index.check_at_start)
+        finally:
+            if found is None:  # leave the shared test database as it was: other tests pick their dims
+                await conn.execute("DROP TABLE IF EXISTS store_vectors")
+                await conn.execute("DELETE FROM vector_migrations")
