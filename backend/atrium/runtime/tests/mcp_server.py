@@ -1,8 +1,8 @@
 """A real MCP server on loopback for tests (the `mcp` SDK's server, streamable HTTP, in a thread).
 
 It stands in for a team's MCP server: one tool, `lookup_order`, answers from a fixed table. With
-`token` set it refuses any request whose `Authorization` is not `Bearer <token>` (401), as a server
-behind an OAuth provider does; `authorizations` records what each request carried.
+`accepts` set it refuses any request whose `Authorization` is not `Bearer <a token it accepts>` (401),
+as a server behind an OAuth provider does; `authorizations` records what each request carried.
 """
 
 from __future__ import annotations
@@ -21,8 +21,8 @@ ORDERS = {"A-17": "order A-17: shipped on 2026-12-01, 3 parcels"}
 
 
 class LoopbackMcpServer:
-    def __init__(self, *, token: str | None = None) -> None:
-        self.token = token
+    def __init__(self, *, accepts: Callable[[str], bool] | None = None) -> None:
+        self.accepts = accepts
         self.authorizations: list[str] = []
         server = MCPServer("orders")
 
@@ -47,7 +47,8 @@ class LoopbackMcpServer:
             headers = dict(scope.get("headers") or [])
             authorization = headers.get(b"authorization", b"").decode()
             self.authorizations.append(authorization)
-            if self.token is not None and authorization != f"Bearer {self.token}":
+            token = authorization.removeprefix("Bearer ")
+            if self.accepts is not None and (token == authorization or not self.accepts(token)):
                 await send({"type": "http.response.start", "status": 401, "headers": []})
                 await send({"type": "http.response.body", "body": b"unauthorized"})
                 return
