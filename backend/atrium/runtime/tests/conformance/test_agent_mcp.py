@@ -96,7 +96,9 @@ def test_the_agent_calls_an_mcp_tool_and_a_server_that_went_down_answers_a_tool_
 
 
 def test_an_oauth_mcp_server_asks_for_consent_then_gets_the_users_token(
-    stack: LiveStack, idp: tuple[LoopbackAuthorizationServer, dict[str, Any], str], django_db_blocker: Any
+    stack: LiveStack,
+    idp: tuple[LoopbackAuthorizationServer, dict[str, Any], str],  # noqa: F811 - the fixture
+    django_db_blocker: Any,
 ) -> None:
     authorization_server, provider, _ = idp
     mcp_server = LoopbackMcpServer(accepts=lambda t: t in authorization_server.valid_access_tokens()).start()
