@@ -1,4 +1,4 @@
-"""A real MCP server on loopback for tests (the `mcp` SDK's server, streamable HTTP, in a thread).
+"""A real MCP server on loopback for tests (the `mcp` SDK's server, streamable HTTP or SSE, in a thread).
 
 It stands in for a team's MCP server: one tool, `lookup_order`, answers from a fixed table. With
 `accepts` set it refuses any request whose `Authorization` is not `Bearer <a token it accepts>` (401),
@@ -21,8 +21,11 @@ ORDERS = {"A-17": "order A-17: shipped on 2026-12-01, 3 parcels"}
 
 
 class LoopbackMcpServer:
-    def __init__(self, *, accepts: Callable[[str], bool] | None = None) -> None:
+    def __init__(
+        self, *, accepts: Callable[[str], bool] | None = None, transport: str = "streamable_http"
+    ) -> None:
         self.accepts = accepts
+        self.transport = transport
         self.authorizations: list[str] = []
         server = MCPServer("orders")
 
@@ -31,7 +34,10 @@ class LoopbackMcpServer:
             """Look an order up by its id (like A-17): where it is and when it shipped."""
             return ORDERS.get(order_id, f"no order {order_id}")
 
-        self._app = server.streamable_http_app(stateless_http=True, json_response=True)
+        if transport == "sse":
+            self._app = server.sse_app()
+        else:
+            self._app = server.streamable_http_app(stateless_http=True, json_response=True)
         with socket.socket() as probe:
             probe.bind(("127.0.0.1", 0))
             self.port = probe.getsockname()[1]
@@ -40,7 +46,7 @@ class LoopbackMcpServer:
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}/mcp"
+        return f"http://127.0.0.1:{self.port}/{'sse' if self.transport == 'sse' else 'mcp'}"
 
     async def _guard(self, scope: Scope, receive: Callable[[], Awaitable[Any]], send: Any) -> None:
         if scope["type"] == "http":

@@ -95,6 +95,48 @@ def test_the_agent_calls_an_mcp_tool_and_a_server_that_went_down_answers_a_tool_
     assert "it may be down" in text
 
 
+def test_end_users_cannot_give_a_run_other_servers_and_a_disabled_server_is_not_called(
+    stack: LiveStack, mcp_server: LoopbackMcpServer
+) -> None:
+    server = _register(stack, mcp_server.url)
+    plain = stack.sync_client("editor").assistants.create(
+        graph_id="agent", name=f"plain-{uuid.uuid4().hex[:8]}"
+    )
+    client = stack.sync_client("enduser")
+    tid = client.threads.create()["thread_id"]
+
+    # when an end user's run asks for the server's tools on an assistant that has none
+    answer = httpx.post(
+        f"{stack.url}/threads/{tid}/runs/wait",
+        json={
+            "assistant_id": plain["assistant_id"],
+            "input": {"messages": [{"type": "human", "content": ASK}]},
+            "context": {"mcp_servers": [server["name"]]},
+        },
+        headers=stack.headers("enduser"),
+        timeout=30,
+    )
+    # then it is refused, and nothing ran
+    assert answer.status_code == 403, answer.text
+    assert "mcp_servers" in answer.json()["detail"]
+    assert client.runs.list(tid) == []
+
+    # when an admin disables a server an assistant was given
+    assistant_id = _assistant(stack, server)
+    disabled = httpx.patch(
+        f"{stack.base_url}/api/v1/orgs/{_org(stack)}/mcp-servers/{server['id']}",
+        json={"enabled": False},
+        headers=stack.headers("admin"),
+        timeout=10,
+    )
+    assert disabled.status_code == 200, disabled.text
+    _, values = _say(stack, assistant_id, ASK, who="enduser")
+
+    # then its runs still complete, without its tools: the server is not called
+    assert reply(values) == f"You said: {ASK}"
+    assert mcp_server.authorizations == []
+
+
 def test_an_oauth_mcp_server_asks_for_consent_then_gets_the_users_token(
     stack: LiveStack,
     idp: tuple[LoopbackAuthorizationServer, dict[str, Any], str],  # noqa: F811 - the fixture
