@@ -13,6 +13,7 @@ from django.test import Client
 
 from atrium.assistants.models import Assistant, AssistantVersion
 from atrium.assistants.services import assistant_create
+from atrium.audit.models import AuditEvent
 from atrium.core.tenancy import scoped
 from atrium.credentials.tests import factories
 from atrium.mcp_servers.models import McpServer
@@ -182,3 +183,40 @@ def test_an_end_user_cannot_change_an_assistants_servers(client_for, admin, serv
     )
     assert answer.status_code == 403
     assert _rows() == before
+
+
+def _admin_form(org: Any, **fields: Any) -> dict[str, Any]:
+    return {
+        "org": str(org.id), "name": "intranet", "transport": "streamable_http", "url": "", "command": "[]",
+        "oauth_provider": "", "scopes": "[]", "enabled": "on", **fields,
+    }  # fmt: skip
+
+
+def test_the_admin_site_holds_the_same_rules(client_for, admin, outsider, settings):
+    # given an org admin in the Django admin, and another org's OAuth provider
+    settings.ATRIUM_MCP_ALLOW_PRIVATE_HOSTS = False
+    theirs = factories.provider(outsider.org, slug="their-idp")
+    page = client_for("admin")
+    before = _rows()
+    # when they add a server on a private address, or behind the other org's provider
+    private = page.post(
+        "/admin/mcp_servers/mcpserver/add/", _admin_form(admin.org, url="http://10.0.0.5/mcp")
+    )
+    foreign = page.post(
+        "/admin/mcp_servers/mcpserver/add/",
+        _admin_form(admin.org, url="https://tools.example.test/mcp", oauth_provider=str(theirs.id)),
+    )
+    # then the form says why and nothing is saved; the other org's provider is not even offered
+    assert private.status_code == 200
+    assert "not a public address" in private.content.decode()
+    assert foreign.status_code == 200
+    assert "their-idp" not in page.get("/admin/mcp_servers/mcpserver/add/").content.decode()
+    assert _rows() == before
+    # and a public server is saved through the service (audited)
+    saved = page.post(
+        "/admin/mcp_servers/mcpserver/add/", _admin_form(admin.org, url="https://tools.example.test/mcp")
+    )
+    assert saved.status_code == 302, saved.content.decode()[:2000]
+    saved_row = McpServer.unscoped.get(org=admin.org, name="intranet")
+    assert saved_row.url == "https://tools.example.test/mcp"
+    assert AuditEvent.unscoped.filter(action="mcp_server.create", target_id=str(saved_row.id)).count() == 1
