@@ -19,6 +19,7 @@ from atrium.core.ratelimit import RateLimitedError
 from atrium.core.tenancy import Permission
 from atrium.credentials.api import callback_router, member_router
 from atrium.credentials.api import org_router as credentials_router
+from atrium.mcp_servers.api import router as mcp_servers_router
 from atrium.orgs.api import org_router, user_router
 from atrium.runtime.api.artifacts import router as artifacts_router
 from config.auth import OrgAuth, UserAuth
@@ -40,6 +41,7 @@ api.add_router("/orgs/{org}", org_router, auth=OrgAuth())
 api.add_router("/orgs/{org}", assistants_router, auth=OrgAuth(write=Permission.CONFIGURE_AGENTS))
 api.add_router("/orgs/{org}", audit_router, auth=OrgAuth(Permission.MANAGE_ORG))
 api.add_router("/orgs/{org}", credentials_router, auth=OrgAuth())
+api.add_router("/orgs/{org}", mcp_servers_router, auth=OrgAuth(write=Permission.MANAGE_ORG))
 # A member's own connections and consents: any role, writes included.
 api.add_router("/orgs/{org}", member_router, auth=OrgAuth(Permission.READ))
 api.add_router("/oauth", callback_router, auth=UserAuth())

@@ -28,6 +28,9 @@ class OutboundPort(Protocol):
     when the guard refuses the URL, or ``{"error": message}`` when the call failed; at most
     ``max_bytes`` of the answer are read, within the runtime's deadline.
 
+    ``mcp_transport`` is an ``httpx2.AsyncBaseTransport`` (the ``mcp`` SDK's HTTP stack) for MCP
+    clients: it checks and pins every request as ``get`` does (with the deployment's MCP settings).
+
     ``egress_address`` is the address the sandbox's proxy connects to for ``host:port``: checked, so
     the proxy connects to it and not to the name. Raises ``PermissionError`` when refused, ``OSError``
     when the host does not resolve. ``egress_ports`` are the ports the deployment allows beyond 80,
@@ -39,6 +42,8 @@ class OutboundPort(Protocol):
     async def get(self, url: str, *, headers: Mapping[str, str], max_bytes: int) -> Mapping[str, Any]: ...
 
     def egress_address(self, host: str, port: int) -> str: ...
+
+    def mcp_transport(self) -> Any: ...
 
 
 class NoOutboundError(RuntimeError):

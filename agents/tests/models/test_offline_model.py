@@ -205,3 +205,36 @@ async def test_fail_first_raises_then_recovers():
 
 def test_no_human_message_gets_a_greeting():
     assert plan_reply([], []).text == "Hello! I am the offline model; nothing I say leaves this machine."
+
+
+ORDER_SCHEMA = {"type": "object", "properties": {"order_id": {"type": "string"}}, "required": ["order_id"]}
+
+
+def test_use_the_tool_calls_it_with_the_text_as_its_first_required_argument():
+    reply = plan_reply(
+        [HumanMessage("Please use the lookup_order tool for A-17.")],
+        ["ls", "lookup_order"],
+        {"lookup_order": ORDER_SCHEMA},
+    )
+    assert [(c["name"], c["args"]) for c in reply.tool_calls] == [("lookup_order", {"order_id": "A-17"})]
+
+
+def test_use_the_tool_with_json_passes_the_object_and_answers_from_the_result():
+    asked = HumanMessage('use the lookup_order tool with {"order_id": "B-2"}')
+    first = plan_reply([asked], ["lookup_order"], {"lookup_order": ORDER_SCHEMA})
+    assert first.tool_calls[0]["args"] == {"order_id": "B-2"}
+    call = first.tool_calls[0]
+    answered = plan_reply(
+        [
+            asked,
+            AIMessage("", tool_calls=[call]),
+            ToolMessage("shipped", tool_call_id=call["id"], name="lookup_order"),
+        ],
+        ["lookup_order"],
+    )
+    assert answered.text == "lookup_order returned:\nshipped"
+
+
+def test_use_a_tool_that_is_not_bound_is_only_quoted():
+    reply = plan_reply([HumanMessage("use the lookup_order tool for A-17")], ["ls"])
+    assert reply.tool_calls == []

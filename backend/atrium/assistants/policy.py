@@ -3,13 +3,15 @@
 Builders write an assistant's settings (its versions); admins approve what those settings may reach:
 the hosts sandboxes may call (`OrgPolicy.egress_hosts`), the base URLs each OAuth provider's tokens
 may go to (`OAuthProvider.api_base_urls`) and the workspace secrets each assistant receives
-(`Assistant.granted_secrets`). `policy_violations` is the one rule; it is checked when settings are
-saved (a 422 naming the setting) and again when a worker claims a run, so an approval withdrawn
-later stops runs of assistants saved before.
+(`Assistant.granted_secrets`) and the MCP servers assistants may name (`McpServer`, enabled).
+`policy_violations` is the one rule; it is checked when settings are saved (a 422 naming the
+setting) and again when a worker claims a run, so an approval withdrawn later stops runs of
+assistants saved before (MCP server names: when the run's MCP port reads them).
 
 The settings it reads are the platform's conventions, whatever the graph: `sandbox_egress` (rules
 with a `host` and `${NAME}` secret references in their values) and `connected_apis` (entries with a
-`provider` and a `base_url`), in an assistant's `context` or its `config["configurable"]`.
+`provider` and a `base_url`) and `mcp_servers` (names of the org's MCP servers), in an assistant's
+`context` or its `config["configurable"]`.
 """
 
 from __future__ import annotations
@@ -24,7 +26,8 @@ from atrium.credentials.models import SECRET_NAME_PATTERN
 
 EGRESS_SETTING = "sandbox_egress"
 CONNECTED_APIS_SETTING = "connected_apis"
-POLICY_SETTINGS = (EGRESS_SETTING, CONNECTED_APIS_SETTING)
+MCP_SERVERS_SETTING = "mcp_servers"
+POLICY_SETTINGS = (EGRESS_SETTING, CONNECTED_APIS_SETTING, MCP_SERVERS_SETTING)
 SECRET_REFERENCE = re.compile(r"\$\{([^}]*)\}")
 SECRET_NAME = re.compile(SECRET_NAME_PATTERN)
 _HOST_LABEL = r"(?!-)[a-z0-9-]{1,63}(?<!-)"
@@ -44,6 +47,9 @@ class Approvals:
     egress_hosts: tuple[str, ...] = ()
     provider_base_urls: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     secrets: frozenset[str] = frozenset()
+    # The names of the org's enabled MCP servers; None where they were not read (a worker's claim):
+    # the run's MCP port then refuses, at call time, any name that is not one of them.
+    mcp_servers: frozenset[str] | None = None
 
 
 def settings_violations(layers: Iterable[Mapping[str, Any] | None], approvals: Approvals) -> list[str]:
@@ -143,6 +149,13 @@ def policy_violations(settings: Mapping[str, Any], approvals: Approvals) -> list
             problems.append(
                 f"{CONNECTED_APIS_SETTING}: base_url {base_url!r} is not approved for provider {provider!r}"
             )
+    servers = settings.get(MCP_SERVERS_SETTING) or []
+    if approvals.mcp_servers is not None and isinstance(servers, list):
+        for name in servers:
+            if isinstance(name, str) and name not in approvals.mcp_servers:
+                problems.append(
+                    f"{MCP_SERVERS_SETTING}: {name!r} is not an MCP server an admin registered for this org"
+                )
     return problems
 
 

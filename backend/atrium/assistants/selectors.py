@@ -12,6 +12,7 @@ from atrium.assistants.policy import Approvals
 from atrium.core.errors import NotFoundError
 from atrium.core.tenancy import Permission, current_scope
 from atrium.credentials.models import OAuthProvider
+from atrium.mcp_servers.selectors import mcp_server_names_enabled
 
 
 def _as_uuid(value: uuid.UUID | str) -> uuid.UUID:
@@ -76,4 +77,5 @@ def assistant_approvals(*, granted_secrets: list[str]) -> Approvals:
         egress_hosts=tuple(policy.egress_hosts if policy else ()),
         provider_base_urls={slug: tuple(urls or ()) for slug, urls in providers},
         secrets=frozenset(granted_secrets),
+        mcp_servers=mcp_server_names_enabled(),
     )

@@ -13,6 +13,7 @@ followed: a public URL answering `302 Location: http://10.0.0.1/` would otherwis
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import ipaddress
 import socket
@@ -23,6 +24,7 @@ from typing import Any, Protocol
 from urllib.parse import urlsplit, urlunsplit
 
 import httpx
+import httpx2
 
 from atrium.core.errors import ValidationFailedError
 
@@ -193,6 +195,22 @@ class GuardedTransport(httpx.BaseTransport):
 
     def close(self) -> None:
         self._inner.close()
+
+
+class AsyncGuardedTransport(httpx2.AsyncBaseTransport):
+    """`GuardedTransport` for asyncio clients of httpx2, the stack the `mcp` SDK's clients use: the
+    check resolves the host off the event loop, then the request goes to the checked address."""
+
+    def __init__(self, *, allow_private: bool, inner: httpx2.AsyncBaseTransport | None = None) -> None:
+        self._allow_private = allow_private
+        self._inner = inner or httpx2.AsyncHTTPTransport(trust_env=False)
+
+    async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
+        await asyncio.to_thread(_pin, request, allow_private=self._allow_private)
+        return await self._inner.handle_async_request(request)
+
+    async def aclose(self) -> None:
+        await self._inner.aclose()
 
 
 def client(*, allow_private: bool, timeout: httpx.Timeout = DEFAULT_TIMEOUT) -> httpx.Client:

@@ -46,6 +46,7 @@ from atrium.runtime.engine import (
 from atrium.runtime.engine.state import interrupt_dict
 from atrium.runtime.engine.tracing import GraphTracingHandler, tracing_active
 from atrium.runtime.fencing import FencedSaver, RunFencedError, caused_by
+from atrium.runtime.mcp_port import MCP_CONFIGURABLE, RuntimeMcpServers
 from atrium.runtime.models import RunStatus
 from atrium.runtime.outbound_port import OUTBOUND_CONFIGURABLE, RuntimeOutbound
 from atrium.runtime.persistence import persistence
@@ -298,6 +299,10 @@ async def execute(claim: RunClaim) -> tuple[RunResult, list[ProtocolEvent]]:
             # Every outside call a graph makes for the user (connected APIs, sandbox egress) goes
             # through the platform's guard with the deployment's settings.
             config["configurable"][OUTBOUND_CONFIGURABLE] = RuntimeOutbound.from_settings()
+            # The org's MCP servers the assistant names, as they are now (no secrets: tokens above).
+            config["configurable"][MCP_CONFIGURABLE] = RuntimeMcpServers(
+                user_id=claim.user_id, org_id=claim.org_id, role=claim.user_role
+            )
             # Graph factories see the assistant's settings (its context) in their config, as graphs whose
             # structure depends on settings (the deep agent's middleware stack) need them to build.
             factory_config = {**config, "configurable": {**claim.context, **config["configurable"]}}

@@ -1,7 +1,8 @@
 """The outbound port the runtime hands to graphs (``configurable["__atrium_outbound"]``).
 
 Graphs make no outside call for a user on their own (see ``atrium_agents.outbound``): the deep agent's
-connected APIs call through ``get`` and the sandbox's egress proxy asks ``egress_address`` where to
+connected APIs call through ``get``, its MCP clients send through ``mcp_transport``, and the
+sandbox's egress proxy asks ``egress_address`` where to
 connect. Both go through the platform's one guard (``core/http.py``): the host is resolved once,
 addresses in the platform's network are refused unless the deployment allows them, and the
 connection goes to the address checked. What is allowed is the operator's decision (deployment
@@ -28,11 +29,20 @@ API_DEADLINE_SECONDS = 15.0
 
 class RuntimeOutbound:
     """The guard with the deployment's settings: private API hosts follow
-    `ATRIUM_OAUTH_ALLOW_PRIVATE_HOSTS` (the user's token goes where their provider's does), sandbox
-    egress `ATRIUM_EGRESS_ALLOW_PRIVATE` and `ATRIUM_EGRESS_ALLOWED_PORTS`."""
+    `ATRIUM_OAUTH_ALLOW_PRIVATE_HOSTS` (the user's token goes where their provider's does), MCP servers
+    `ATRIUM_MCP_ALLOW_PRIVATE_HOSTS`, sandbox egress `ATRIUM_EGRESS_ALLOW_PRIVATE` and
+    `ATRIUM_EGRESS_ALLOWED_PORTS`."""
 
-    def __init__(self, *, api_allow_private: bool, egress_allow_private: bool, egress_ports: frozenset[int]):
+    def __init__(
+        self,
+        *,
+        api_allow_private: bool,
+        egress_allow_private: bool,
+        egress_ports: frozenset[int],
+        mcp_allow_private: bool = False,
+    ):
         self._api_allow_private = api_allow_private
+        self._mcp_allow_private = mcp_allow_private
         self._egress_allow_private = egress_allow_private
         self.egress_ports = egress_ports
 
@@ -42,6 +52,7 @@ class RuntimeOutbound:
             api_allow_private=settings.ATRIUM_OAUTH_ALLOW_PRIVATE_HOSTS,
             egress_allow_private=settings.ATRIUM_EGRESS_ALLOW_PRIVATE,
             egress_ports=frozenset(settings.ATRIUM_EGRESS_ALLOWED_PORTS),
+            mcp_allow_private=settings.ATRIUM_MCP_ALLOW_PRIVATE_HOSTS,
         )
 
     def __repr__(self) -> str:
@@ -67,6 +78,11 @@ class RuntimeOutbound:
         except httpx.HTTPError as exc:
             return {"error": type(exc).__name__}
         return {"status": answer.status, "text": answer.text, "truncated": answer.truncated}
+
+    def mcp_transport(self) -> http.AsyncGuardedTransport:
+        """The transport of an MCP client's HTTP connections (streamable HTTP, SSE): every request,
+        the long-lived stream included, is checked and pinned; the client follows no redirect."""
+        return http.AsyncGuardedTransport(allow_private=self._mcp_allow_private)
 
     def egress_address(self, host: str, port: int) -> str:
         """The checked address for the sandbox's proxy. What the sandbox reads back names no address:

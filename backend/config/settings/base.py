@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "atrium.assistants",
     "atrium.runtime",
     "atrium.credentials",
+    "atrium.mcp_servers",
 ]
 
 MIDDLEWARE = [
@@ -215,6 +216,13 @@ ATRIUM_PUBLIC_URL = env_str("ATRIUM_PUBLIC_URL", "http://localhost:8000")
 # Let OAuth provider URLs resolve to private or loopback addresses (an intranet identity provider;
 # development and tests). Off, they are refused, so an org admin cannot aim the server at its own network.
 ATRIUM_OAUTH_ALLOW_PRIVATE_HOSTS = env_bool("ATRIUM_OAUTH_ALLOW_PRIVATE_HOSTS", False)
+# MCP servers an org admin registers (docs/mcp.md): their URLs may resolve to private or loopback
+# addresses only when this is on (a server on the intranet; development and tests). stdio servers (a
+# command the worker starts) only when ATRIUM_MCP_ALLOW_STDIO is on: the command runs as the worker.
+ATRIUM_MCP_ALLOW_PRIVATE_HOSTS = env_bool("ATRIUM_MCP_ALLOW_PRIVATE_HOSTS", False)
+ATRIUM_MCP_ALLOW_STDIO = env_bool("ATRIUM_MCP_ALLOW_STDIO", False)
+# How long a worker keeps an MCP server's tool list (per server, and per user when it needs a token).
+ATRIUM_MCP_TOOLS_TTL_SECONDS = env_int("ATRIUM_MCP_TOOLS_TTL_SECONDS", 300)
 
 # Webhooks (docs/architecture.md, Webhooks): each org's signing secret is derived from this key.
 ATRIUM_WEBHOOK_SIGNING_KEY = env_str("ATRIUM_WEBHOOK_SIGNING_KEY", SECRET_KEY)

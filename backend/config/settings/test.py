@@ -9,6 +9,7 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 DATABASES["default"].get("OPTIONS", {}).pop("pool", None)  # noqa: F405
 WHITENOISE_AUTOREFRESH = True
 ATRIUM_OAUTH_ALLOW_PRIVATE_HOSTS = env_bool("ATRIUM_OAUTH_ALLOW_PRIVATE_HOSTS", True)
+ATRIUM_MCP_ALLOW_PRIVATE_HOSTS = env_bool("ATRIUM_MCP_ALLOW_PRIVATE_HOSTS", True)
 # Loopback servers stand in for outside hosts; the security tests turn this off where they attack it.
 ATRIUM_EGRESS_ALLOW_PRIVATE = env_bool("ATRIUM_EGRESS_ALLOW_PRIVATE", True)
 # Failed sign-ins are counted in Redis, which outlives a test run: fixed test accounts failing on

@@ -34,6 +34,7 @@ from atrium.core.tenancy import Role, scoped, system_scope
 from atrium.credentials import vault
 from atrium.credentials.models import OAuthAuthorization
 from atrium.credentials.tests import factories
+from atrium.mcp_servers.models import McpServer
 from atrium.orgs.models import Membership, Organization, OrgSettings
 from atrium.orgs.services import api_key_create, membership_ensure
 from atrium.runtime.models import Cron, Run, Thread, WebhookDelivery
@@ -66,6 +67,7 @@ ADMIN_MAY: dict[str, set[str]] = {
     "credentials.OAuthProvider": {"changelist", "add", "change", "delete", "history"},
     "credentials.OAuthConnection": {"changelist", "change", "delete", "history"},
     "credentials.OAuthAuthorization": {"changelist", "change", "delete", "history"},
+    "mcp_servers.McpServer": {"changelist", "add", "change", "delete", "history"},
 }
 # The operator: every org's rows, and a few models only they see.
 OPERATOR_MAY: dict[str, set[str]] = {
@@ -146,6 +148,9 @@ def _org_rows(org: Organization, member: User, tag: str) -> tuple[dict[str, Mode
         "credentials.OAuthProvider": provider,
         "credentials.OAuthConnection": connection,
         "credentials.OAuthAuthorization": authorization,
+        "mcp_servers.McpServer": McpServer.unscoped.create(
+            org=org, name=f"{tag}-tools", url=f"https://{tag}.example.test/mcp", oauth_provider=provider
+        ),
     }
     assert all(row is not None for row in rows.values())
     return rows, (plaintext, key.hashed_secret, member.password.split("$")[-1])

@@ -24,6 +24,7 @@ from atrium.audit.models import AuditEvent
 from atrium.core.tenancy import Role, scoped
 from atrium.credentials.models import OAuthAuthorization, OAuthConnection, OAuthProvider, WorkspaceSecret
 from atrium.credentials.tests import factories as credential_factories
+from atrium.mcp_servers.models import McpServer
 from atrium.orgs.models import ApiKey, Membership, Organization, OrgSettings
 from atrium.orgs.services import api_key_create, membership_ensure
 from atrium.runtime.models import Thread
@@ -71,6 +72,7 @@ PROVIDER = {
     "client_id": "c",
     "client_secret": "s",
 }
+MCP_SERVER = {"name": "new-tools", "url": "https://mcp.example.test/mcp"}
 GRANTS = {"secrets": ["TARGET_SECRET"], "audience": "team"}
 
 # (method, path, body, expected status per caller); the {placeholders} are filled from `targets`.
@@ -118,6 +120,12 @@ MATRIX: list[tuple[str, str, dict[str, Any] | None, dict[str, int]]] = [
     ("delete", "/api/v1/orgs/acme/me/connections/{connection}", None, everyone(404)),
     # and each caller's own connection is theirs to disconnect (another org's admin names theirs)
     ("delete", "/api/v1/orgs/acme/me/connections/{own_connection}", None, everyone(204)),
+    # MCP servers: admins register them; builders read them to choose an assistant's.
+    ("get", "/api/v1/orgs/acme/mcp-servers", None, builders(200)),
+    ("get", "/api/v1/orgs/acme/mcp-servers/{mcp_server}", None, builders(200)),
+    ("post", "/api/v1/orgs/acme/mcp-servers", MCP_SERVER, admins(201)),
+    ("patch", "/api/v1/orgs/acme/mcp-servers/{mcp_server}", {"enabled": False}, admins(200)),
+    ("delete", "/api/v1/orgs/acme/mcp-servers/{mcp_server}", None, admins(204)),
     ("get", "/api/v1/orgs/acme/webhook-secret", None, admins(200)),
     ("post", "/api/v1/orgs/acme/webhook-secret/rotate", None, admins(200)),
     # Another member's thread: its artifacts are its owner's only, org admins included (the owner's
@@ -188,6 +196,7 @@ def snapshot() -> dict[str, list[dict[str, Any]]]:
         "org_settings": list(OrgSettings.unscoped.order_by("id").values()),
         "policies": list(OrgPolicy.unscoped.order_by("id").values()),
         "threads": list(Thread.unscoped.order_by("id").values()),
+        "mcp_servers": list(McpServer.unscoped.order_by("id").values()),
     }
 
 
@@ -205,6 +214,7 @@ def targets(admin, members) -> dict[str, str]:
     connection = credential_factories.connection(provider, target)
     thread = Thread.unscoped.create(org=admin.org, owner=target)
     theirs = credential_factories.provider(members["other_org"].org, revocation=False)
+    mcp_server = McpServer.unscoped.create(org=admin.org, name="tools", url="https://mcp.example.test/mcp")
     own_connections = {
         f"connection of {caller}": str(
             credential_factories.connection(theirs if caller == "other_org" else provider, member.user).id
@@ -220,6 +230,7 @@ def targets(admin, members) -> dict[str, str]:
         "secret": secret.name,
         "provider": str(provider.id),
         "connection": str(connection.id),
+        "mcp_server": str(mcp_server.id),
     }
 
 

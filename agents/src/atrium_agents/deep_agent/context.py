@@ -23,6 +23,7 @@ from typing import Any, Literal, Required, get_args
 from typing_extensions import TypedDict
 
 from atrium_agents.deep_agent.connected_apis import ConnectedApiSpec, validate_specs
+from atrium_agents.deep_agent.mcp import validate_server_names
 from atrium_agents.deep_agent.pii_patterns import pattern_problem
 from atrium_agents.deep_agent.prompts import SYSTEM_PROMPT
 from atrium_agents.models.factory import parse_model_spec
@@ -104,6 +105,11 @@ class Context:
     org's OAuth providers: ``{"name", "provider", "base_url", "scopes"}``. Without a grant the run asks
     the user to connect."""
 
+    mcp_servers: list[str] = field(default_factory=list)
+    """Names of the org's MCP servers (registered by its admins) whose tools the agent gets. A server
+    behind an OAuth provider is called with the user's token; without a grant the run asks the user
+    to connect."""
+
     def __post_init__(self) -> None:
         parse_model_spec(self.model)
         if self.fallback_model:
@@ -128,6 +134,7 @@ class Context:
                 raise ValueError(f"the pattern of PII type {rule['type']!r} {problem}")
         parse_rules(self.sandbox_egress)
         validate_specs(self.connected_apis)
+        validate_server_names(self.mcp_servers)
         for name, value, allowed in (
             ("user_memory", self.user_memory, get_args(MemoryAccess)),
             ("assistant_memory", self.assistant_memory, get_args(MemoryAccess)),

@@ -29,6 +29,7 @@ from langgraph.store.base import BaseStore
 from atrium_agents.deep_agent.connected_apis import connected_api_tools
 from atrium_agents.deep_agent.context import Context
 from atrium_agents.deep_agent.guardrails import build_guardrails
+from atrium_agents.deep_agent.mcp import McpToolsMiddleware
 from atrium_agents.deep_agent.memory import build_backend, build_permissions, memory_sources
 from atrium_agents.deep_agent.pii import PIISafeGraph, Redactor
 from atrium_agents.deep_agent.sandbox_files import SandboxFilesMiddleware
@@ -164,6 +165,8 @@ def build_agent(
             TodoListMiddleware(),
             *guardrails(),
             *([SandboxFilesMiddleware(sandbox, settings)] if sandbox else []),
+            # Tools of the org's MCP servers: listed per run, with the run's user's token.
+            *([McpToolsMiddleware(settings.mcp_servers)] if settings.mcp_servers else []),
         ],
         subagents=build_subagents(guardrails),
         memory=memory_sources(settings),

@@ -16,6 +16,8 @@ phrases in the last human message and answers everything else by quoting it back
 | ``research X`` / ``delegate X``    | ``task`` to the ``researcher`` / ``general-purpose`` subagent      |
 | ``run `cmd` ``                     | ``execute`` with ``cmd``                                           |
 | ``call TOOL {json}``               | that tool with those arguments                                     |
+| ``use the TOOL tool for X``        | that tool (an MCP server's, say) with X as its first required text |
+|                                    | argument, or with X's arguments when X is a JSON object            |
 | ``loop forever``                   | ``ls`` again after every result: a runaway agent for limit tests   |
 
 After the tools of a turn have answered it replies from their results. The suggested prompts of the
@@ -30,7 +32,7 @@ import hashlib
 import json
 import re
 import time
-from collections.abc import AsyncIterator, Callable, Iterator, Sequence
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -72,6 +74,10 @@ _RECALL = re.compile(
 _DELEGATE = re.compile(r"^(?P<verb>research|delegate)\s+(?P<what>.+)$", re.IGNORECASE | re.DOTALL)
 _RUN = re.compile(r"^run\s+`(?P<cmd>[^`]+)`", re.IGNORECASE)
 _CALL = re.compile(r"^call\s+(?P<tool>[\w-]+)\s*(?P<args>\{.*\})?\s*$", re.IGNORECASE | re.DOTALL)
+_USE = re.compile(
+    r"\buse\s+(?:the\s+)?`?(?P<tool>[\w-]+)`?\s+tool\b(?:\s*(?:with|for|on|about|:)?\s*(?P<rest>.+?))?[.!?]?$",
+    re.IGNORECASE | re.DOTALL,
+)
 _PLAN = re.compile(r"^plan\s+(?P<what>.+?)[.!]?$", re.IGNORECASE | re.DOTALL)
 _DRAFT = re.compile(
     r"^draft\s+(?P<what>.+?)\s+(?:in|to|at)\s+(?P<path>/[\w./-]*\w)\b", re.IGNORECASE | re.DOTALL
@@ -93,8 +99,13 @@ class Reply:
     tool_calls: list[ToolCall] = field(default_factory=list)
 
 
-def plan_reply(messages: Sequence[BaseMessage], tool_names: Sequence[str]) -> Reply:
-    """Decide the reply to a conversation: the whole behaviour of the offline model.
+def plan_reply(
+    messages: Sequence[BaseMessage],
+    tool_names: Sequence[str],
+    schemas: Mapping[str, Mapping[str, Any]] | None = None,
+) -> Reply:
+    """Decide the reply to a conversation: the whole behaviour of the offline model (`schemas`: the
+    bound tools' JSON schemas of parameters, by name).
 
     Pure: it reads only its arguments, so a conversation replayed after a crash gets the same answer.
     """
@@ -165,6 +176,12 @@ def plan_reply(messages: Sequence[BaseMessage], tool_names: Sequence[str]) -> Re
             return Reply(text=f"Command output:\n{_text(results[-1])}")
         return call("execute", command=match.group("cmd"))
 
+    if (match := _USE.search(request)) and match.group("tool") in tools:
+        if results:
+            return _answer_from(results[-1])
+        tool = match.group("tool")
+        return call(tool, **_arguments_for((schemas or {}).get(tool) or {}, match.group("rest") or ""))
+
     if (match := _CALL.match(request)) and match.group("tool") in tools:
         if results:
             return _answer_from(results[-1])
@@ -173,6 +190,25 @@ def plan_reply(messages: Sequence[BaseMessage], tool_names: Sequence[str]) -> Re
     if results:
         return _answer_from(results[-1])
     return Reply(text=f"You said: {request}")
+
+
+def _arguments_for(schema: Mapping[str, Any], rest: str) -> dict[str, Any]:
+    """What a model would pass: a JSON object as it is, else the text for the first required string
+    parameter (``use the lookup_order tool for A-17`` -> ``{"order_id": "A-17"}``)."""
+    rest = rest.strip()
+    if rest.startswith("{"):
+        try:
+            value = json.loads(rest)
+        except ValueError:
+            value = None
+        if isinstance(value, dict):
+            return value
+    properties = schema.get("properties") or {}
+    required = [name for name in schema.get("required") or [] if name in properties]
+    for name in [*required, *[p for p in properties if p not in required]]:
+        if (properties[name] or {}).get("type", "string") == "string" and rest:
+            return {name: rest}
+    return {}
 
 
 def _plan_steps(what: str) -> list[str]:
@@ -311,8 +347,12 @@ class OfflineChatModel(BaseChatModel):
         self._calls += 1
         if self.always_fail or self._calls <= self.fail_first:
             raise OfflineModelUnavailableError(f"offline model {self.model_name!r} is configured to fail")
-        names = [tool["function"]["name"] for tool in kwargs.get("tools") or []]
-        return plan_reply(messages, names)
+        functions = [tool["function"] for tool in kwargs.get("tools") or []]
+        return plan_reply(
+            messages,
+            [f["name"] for f in functions],
+            {f["name"]: f.get("parameters") or {} for f in functions},
+        )
 
     def _chunks(self, messages: Sequence[BaseMessage], reply: Reply) -> list[ChatGenerationChunk]:
         pieces: list[str] = re.findall(r"\s*\S+", reply.text) or [""]
