@@ -9,6 +9,7 @@ import uuid
 from decimal import Decimal
 from typing import Any
 
+import httpx
 import pytest
 
 from atrium.runtime.tests.conformance.agent_support import (
@@ -104,3 +105,78 @@ async def test_a_run_records_the_usage_of_its_model_calls(
 
 def _uuid(value: str) -> uuid.UUID:
     return uuid.UUID(str(value))
+
+
+def _db_totals(django_db_blocker: Any, **filters: Any) -> dict[str, int]:
+    """This month's usage rows matching `filters`, summed (the API's truth, read beside it)."""
+    from django.db import connection
+    from django.db.models import Sum
+    from django.utils import timezone
+
+    from atrium.core.tenancy import system_scope
+    from atrium.usage.budgets import period_start
+    from atrium.usage.models import ModelUsage
+
+    with django_db_blocker.unblock(), system_scope():
+        try:
+            since = period_start("month", timezone.now())
+            sums = ModelUsage.objects.filter(created_at__gte=since, **filters).aggregate(
+                calls=Sum("calls"), input_tokens=Sum("input_tokens"), output_tokens=Sum("output_tokens")
+            )
+        finally:
+            connection.close()
+    return {k: int(v or 0) for k, v in sums.items()}
+
+
+def _figures(totals: dict[str, Any]) -> dict[str, int]:
+    return {k: totals[k] for k in ("calls", "input_tokens", "output_tokens")}
+
+
+async def _control(stack: LiveStack, who: str, method: str, path: str, **kwargs: Any) -> httpx.Response:
+    async with httpx.AsyncClient(base_url=f"{stack.base_url}/api/v1/orgs/{stack.org_slug('admin')}") as http:
+        return await http.request(method, path, headers=stack.headers(who), timeout=30, **kwargs)
+
+
+async def test_members_see_their_own_usage_and_admins_the_orgs(
+    stack: LiveStack, who: dict[str, Identity], django_db_blocker: Any
+) -> None:
+    # given two end users who each ran the agent
+    assistant_id = await agent_assistant(stack.client("editor"))
+    stack.admin_approve(assistant_id)
+    await say(stack.client("enduser"), assistant_id, "plan a walk")
+    await say(stack.client("enduser2"), assistant_id, "plan a much longer and more elaborate walk")
+    mine = await asyncio.to_thread(_db_totals, django_db_blocker, user_id=int(who["enduser"].user_id))
+    theirs = await asyncio.to_thread(_db_totals, django_db_blocker, user_id=int(who["enduser2"].user_id))
+    assert mine["calls"]
+    assert theirs["calls"]
+
+    # when the first asks for their usage, then they see theirs, and only theirs
+    response = await _control(stack, "enduser", "GET", "/usage/me")
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["period"] == "month"
+    assert _figures(body["totals"]) == mine
+    assert body["totals"]["total_tokens"] == mine["input_tokens"] + mine["output_tokens"]
+    assert [m["model"] for m in body["by_model"]] == ["offline"]
+
+    # and the org's admin sees each member's and each assistant's
+    by_user = await _control(stack, "admin", "GET", "/usage", params={"group_by": "user"})
+    assert by_user.status_code == 200, by_user.text
+    groups = {g["key"]: g for g in by_user.json()["groups"]}
+    assert _figures(groups[who["enduser"].user_id]) == mine
+    assert _figures(groups[who["enduser2"].user_id]) == theirs
+    assert groups[who["enduser"].user_id]["label"].startswith("enduser-")
+    by_assistant = await _control(stack, "admin", "GET", "/usage", params={"group_by": "assistant"})
+    assert by_assistant.status_code == 200, by_assistant.text
+    assistant_rows = {g["key"]: g for g in by_assistant.json()["groups"]}
+    spent_here = await asyncio.to_thread(_db_totals, django_db_blocker, assistant_id=assistant_id)
+    assert _figures(assistant_rows[assistant_id]) == spent_here
+    assert spent_here["calls"] >= 6  # both users' plans
+
+    # but an end user may not see the org's, and another org's member sees no org at all
+    refused = await _control(stack, "enduser", "GET", "/usage", params={"group_by": "user"})
+    assert refused.status_code == 403
+    assert refused.json()["code"] == "permission_denied"
+    for path in ("/usage/me", "/usage", "/budgets"):
+        outside = await _control(stack, "other", "GET", path)
+        assert outside.status_code == 404, (path, outside.text)
