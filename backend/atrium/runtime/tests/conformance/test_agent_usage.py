@@ -180,3 +180,104 @@ async def test_members_see_their_own_usage_and_admins_the_orgs(
     for path in ("/usage/me", "/usage", "/budgets"):
         outside = await _control(stack, "other", "GET", path)
         assert outside.status_code == 404, (path, outside.text)
+
+
+def _tokens_today(django_db_blocker: Any, user_id: int) -> int:
+    from django.db import connection
+    from django.db.models import F, Sum
+    from django.utils import timezone
+
+    from atrium.core.tenancy import system_scope
+    from atrium.usage.budgets import period_start
+    from atrium.usage.models import ModelUsage
+
+    with django_db_blocker.unblock(), system_scope():
+        try:
+            rows = ModelUsage.objects.filter(
+                user_id=user_id, created_at__gte=period_start("day", timezone.now())
+            )
+            return int(rows.aggregate(t=Sum(F("input_tokens") + F("output_tokens")))["t"] or 0)
+        finally:
+            connection.close()
+
+
+def _metric(text: str, name: str, **labels: str) -> float:
+    total = 0.0
+    for line in text.splitlines():
+        if line.startswith(name + "{") and all(f'{k}="{v}"' in line for k, v in labels.items()):
+            total += float(line.rsplit(" ", 1)[1])
+    return total
+
+
+async def test_a_spent_budget_stops_the_run_and_refuses_the_next(
+    stack: LiveStack, who: dict[str, Identity], django_db_blocker: Any
+) -> None:
+    # given a daily token budget of a member that their next model call will spend
+    user = who["enduser2"]
+    assistant_id = await agent_assistant(stack.client("editor"))
+    stack.admin_approve(assistant_id)
+    spent = await asyncio.to_thread(_tokens_today, django_db_blocker, int(user.user_id))
+    budget = {"user_id": int(user.user_id), "period": "day", "metric": "tokens", "limit": spent + 1}
+    made = await _control(stack, "admin", "PUT", "/budgets", json=budget)
+    assert made.status_code == 200, made.text
+    budget_id = made.json()["id"]
+    # and an end user may not change it: 403, and the budget is as it was
+    refused = await _control(stack, "enduser2", "PUT", "/budgets", json={**budget, "limit": 10**9})
+    assert refused.status_code == 403
+    assert refused.json()["code"] == "permission_denied"
+    listed = (await _control(stack, "admin", "GET", "/budgets")).json()
+    assert [(b["id"], b["limit"]) for b in listed if b["user_id"] == int(user.user_id)] == [
+        (budget_id, spent + 1)
+    ]
+    client = stack.client("enduser2")
+    try:
+        # when the member asks for a plan (many model calls)
+        tid, values = await say(client, assistant_id, "plan a party")
+
+        # then the run stops at its second model call, with the budget's error
+        runs = await client.runs.list(tid)
+        assert [r["status"] for r in runs] == ["error"]
+        assert values["__error__"]["error"] == "BudgetExceeded"
+        assert "daily budget of your model usage" in values["__error__"]["message"]
+        rows = await usage_rows(django_db_blocker, thread_id=tid)
+        assert [r["calls"] for r in rows] == [1]  # the call made before the budget was spent counts
+
+        # and the next run is refused up front, saying why
+        async with httpx.AsyncClient(base_url=stack.url, headers=stack.headers("enduser2")) as http:
+            again = await http.post(
+                f"/threads/{tid}/runs",
+                json={
+                    "assistant_id": assistant_id,
+                    "input": {"messages": [{"type": "human", "content": "hi"}]},
+                },
+            )
+        assert again.status_code == 429, again.text
+        assert "daily budget of your model usage" in again.json()["detail"]
+        assert [r["run_id"] for r in await client.runs.list(tid)] == [runs[0]["run_id"]]
+        # the member sees the spent budget beside their usage
+        mine = (await _control(stack, "enduser2", "GET", "/usage/me", params={"period": "day"})).json()
+        assert [(b["scope"], b["exceeded"]) for b in mine["budgets"]] == [("user", True)]
+        # another member of the org is not held to it
+        _, others = await say(stack.client("enduser"), assistant_id, "hello")
+        assert "__error__" not in others
+        # and the stops are counted, by org, with no user in the labels
+        async with httpx.AsyncClient(base_url=stack.base_url) as http:
+            scrape = await http.get("/metrics")
+        assert scrape.status_code == 200  # a loopback scrape
+        labels = {"org": user.org_id, "scope": "user"}
+        assert _metric(scrape.text, "atrium_budget_exceeded_total", at="model_call", **labels) >= 1
+        assert _metric(scrape.text, "atrium_budget_exceeded_total", at="run_start", **labels) >= 1
+        assert _metric(scrape.text, "atrium_model_tokens_total", org=user.org_id, assistant=assistant_id) > 0
+        usage_lines = [
+            line
+            for line in scrape.text.splitlines()
+            if line.startswith(("atrium_model_", "atrium_budget_exceeded"))
+        ]
+        assert usage_lines
+        assert not [line for line in usage_lines if "user=" in line or "run=" in line]
+    finally:
+        deleted = await _control(stack, "admin", "DELETE", f"/budgets/{budget_id}")
+        assert deleted.status_code == 204
+    # once the admin lifts the budget, the member runs again
+    _, after = await say(client, assistant_id, "hello again")
+    assert "__error__" not in after
