@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import threading
 import time
 import uuid
 from dataclasses import dataclass
@@ -18,7 +19,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.utils import timezone
-from langchain_core.callbacks import AsyncCallbackHandler
+from langchain_core.callbacks import BaseCallbackHandler
 from langchain_core.messages import AIMessage
 from langchain_core.outputs import LLMResult
 
@@ -91,8 +92,13 @@ def _usage_of(response: LLMResult) -> tuple[int, int, int, str | None]:
     return inputs, outputs, cached, reported or llm_output.get("model_name")
 
 
-class UsageRecorder(AsyncCallbackHandler):
-    """One attempt of one run: its user, assistant, thread and org, and what its model calls spent."""
+class UsageRecorder(BaseCallbackHandler):
+    """One attempt of one run: its user, assistant, thread and org, and what its model calls spent.
+
+    Its callbacks are sync on purpose: LangChain runs them on a thread (an async model call) or on the
+    calling node's thread (a sync one), where the budget check may wait for the worker's loop to read
+    Postgres, and where an exception reaches the model call in both cases (an async handler's, on a
+    sync call, is only logged)."""
 
     # A spent budget must stop the model call, not be logged and ignored as handler errors are.
     raise_error = True
@@ -113,6 +119,10 @@ class UsageRecorder(AsyncCallbackHandler):
         self.user_id = user_id
         self.assistant_id = _uuid_or_none(assistant_id)
         self.pool = pool
+        # The pool belongs to the worker's loop (the recorder is made on it): queries are sent there.
+        self.loop = asyncio.get_running_loop()
+        self._loop_thread = threading.get_ident()
+        self._lock = threading.Lock()  # parallel model calls (subagents) end on different threads
         self.totals: dict[str, ModelTotals] = {}
         self._requested: dict[uuid.UUID, str | None] = {}
         self._states: list[BudgetState] | None = None
@@ -124,23 +134,33 @@ class UsageRecorder(AsyncCallbackHandler):
 
     # What the run has spent and not yet written.
     def pending(self) -> tuple[int, Decimal]:
-        tokens = sum(t.tokens for t in self.totals.values())
-        cost = sum((t.cost for t in self.totals.values() if t.cost is not None), Decimal(0))
+        with self._lock:
+            totals = list(self.totals.values())
+        tokens = sum(t.tokens for t in totals)
+        cost = sum((t.cost for t in totals if t.cost is not None), Decimal(0))
         return tokens, cost
 
-    async def _budget_states(self) -> list[BudgetState]:
+    def _budget_states(self) -> list[BudgetState]:
         if self._states is None or time.monotonic() - self._read_at > SPEND_CACHE_SECONDS:
-            params = budget_params(org_id=self.org_id, user_id=self.user_id, now=timezone.now())
-            async with self.pool.connection() as conn:
-                cursor = await conn.execute(BUDGET_SPEND_SQL, params)
-                self._states = [BudgetState.from_row(row) for row in await cursor.fetchall()]
+            if threading.get_ident() == self._loop_thread:
+                # A sync model call made on the loop's own thread (a graph that blocks its loop): it
+                # cannot wait for the loop, so it is held to the spend read last, if any.
+                return self._states or []
+            query = asyncio.run_coroutine_threadsafe(self._read_budget_states(), self.loop)
+            self._states = query.result()
             self._read_at = time.monotonic()
         return self._states
 
-    async def check_budgets(self) -> None:
+    async def _read_budget_states(self) -> list[BudgetState]:
+        params = budget_params(org_id=self.org_id, user_id=self.user_id, now=timezone.now())
+        async with self.pool.connection() as conn:
+            cursor = await conn.execute(BUDGET_SPEND_SQL, params)
+            return [BudgetState.from_row(row) for row in await cursor.fetchall()]
+
+    def check_budgets(self) -> None:
         """Raise BudgetExceeded when a budget of the run's org or user is spent, this run's calls
-        so far included."""
-        states = await self._budget_states()
+        so far included. Called off the worker's loop (see the class)."""
+        states = self._budget_states()
         if not states:
             return
         tokens, cost = self.pending()
@@ -149,30 +169,29 @@ class UsageRecorder(AsyncCallbackHandler):
             return
         if not self._stopped:  # a retrying model middleware asks again: count the stop once
             self._stopped = True
-            await _count(
-                budget_exceeded,
+            budget_exceeded.inc(
                 org=str(self.org_id),
                 scope="user" if spent.user_id is not None else "org",
                 at="model_call",
             )
         raise BudgetExceeded(spent.message(spent.spent(extra_tokens=tokens, extra_cost=cost)))
 
-    async def on_chat_model_start(
+    def on_chat_model_start(
         self, serialized: dict[str, Any], messages: Any, *, run_id: uuid.UUID, **kwargs: Any
     ) -> None:
         self._requested[run_id] = _requested_model(kwargs)
-        await self.check_budgets()
+        self.check_budgets()
 
-    async def on_llm_start(
+    def on_llm_start(
         self, serialized: dict[str, Any], prompts: list[str], *, run_id: uuid.UUID, **kwargs: Any
     ) -> None:
         self._requested[run_id] = _requested_model(kwargs)
-        await self.check_budgets()
+        self.check_budgets()
 
-    async def on_llm_error(self, error: BaseException, *, run_id: uuid.UUID, **kwargs: Any) -> None:
+    def on_llm_error(self, error: BaseException, *, run_id: uuid.UUID, **kwargs: Any) -> None:
         self._requested.pop(run_id, None)
 
-    async def on_llm_end(self, response: LLMResult, *, run_id: uuid.UUID, **kwargs: Any) -> None:
+    def on_llm_end(self, response: LLMResult, *, run_id: uuid.UUID, **kwargs: Any) -> None:
         try:
             self.add(response, requested=self._requested.pop(run_id, None))
         except Exception:  # a malformed report must not fail the run (raise_error is for budgets)
@@ -181,20 +200,26 @@ class UsageRecorder(AsyncCallbackHandler):
     def add(self, response: LLMResult, *, requested: str | None) -> None:
         inputs, outputs, cached, reported = _usage_of(response)
         name = (requested or reported or "unknown")[:200]
-        totals = self.totals.setdefault(name, ModelTotals())
-        totals.calls += 1
-        totals.input_tokens += inputs
-        totals.output_tokens += outputs
-        totals.cached_input_tokens += cached
         price = price_for(requested, reported)
-        if price is not None:
-            cost = price.cost(input_tokens=inputs, output_tokens=outputs, cached_input_tokens=cached)
-            totals.cost = (totals.cost or Decimal(0)) + cost
+        cost = (
+            price.cost(input_tokens=inputs, output_tokens=outputs, cached_input_tokens=cached)
+            if price
+            else None
+        )
+        with self._lock:
+            totals = self.totals.setdefault(name, ModelTotals())
+            totals.calls += 1
+            totals.input_tokens += inputs
+            totals.output_tokens += outputs
+            totals.cached_input_tokens += cached
+            if cost is not None:
+                totals.cost = (totals.cost or Decimal(0)) + cost
 
     async def flush(self) -> None:
         """Write what the attempt spent (one row per model, in one insert) and count it in the
         metrics. Called once, when the attempt ends however it ends."""
-        totals, self.totals = self.totals, {}
+        with self._lock:
+            totals, self.totals = self.totals, {}
         if not totals:
             return
         params: list[Any] = []
@@ -239,7 +264,3 @@ def _requested_model(kwargs: dict[str, Any]) -> str | None:
         if isinstance(value, str) and value:
             return value
     return None
-
-
-async def _count(counter: Any, **labels: str) -> None:
-    await asyncio.to_thread(counter.inc, 1, **labels)
