@@ -19,6 +19,7 @@ from atrium.runtime.tests.conformance.agent_support import (
     say,
 )
 from atrium.runtime.tests.conformance.conftest import LiveStack
+from atrium.runtime.tests.conformance.helpers import collect, new_thread
 from atrium.runtime.tests.live_stack import MODEL_PRICES
 
 
@@ -281,3 +282,48 @@ async def test_a_spent_budget_stops_the_run_and_refuses_the_next(
     # once the admin lifts the budget, the member runs again
     _, after = await say(client, assistant_id, "hello again")
     assert "__error__" not in after
+
+
+async def test_a_subagents_model_calls_count_toward_the_run(
+    stack: LiveStack, who: dict[str, Identity], django_db_blocker: Any
+) -> None:
+    # given an assistant of the deep agent
+    assistant_id = await agent_assistant(stack.client("editor"))
+    stack.admin_approve(assistant_id)
+    client = stack.client("enduser")
+    tid = await new_thread(client)
+
+    # when the user has it research something (the researcher subagent makes model calls of its own),
+    # streaming tokens and the subgraphs' values
+    parts = await collect(
+        client.runs.stream(
+            tid,
+            assistant_id,
+            input={"messages": [{"type": "human", "content": "research tide tables"}]},
+            stream_mode=["values", "messages"],
+            stream_subgraphs=True,
+        ),
+        within=30,
+    )
+    assert "error" not in [p.event for p in parts]
+
+    # then the run's row counts the root's and the subagent's calls, each as the model reported it
+    final: dict[str, dict[str, Any]] = {}
+    for part in parts:
+        if part.event == "values" or part.event.startswith("values|"):
+            for message in part.data["messages"]:
+                if message["type"] == "ai":
+                    final[f"{part.event}:{message['id']}"] = message["usage_metadata"]
+    root = [u for key, u in final.items() if key.startswith("values:")]
+    subagent = [u for key, u in final.items() if key.startswith("values|")]
+    assert root
+    assert subagent
+    rows = await usage_rows(django_db_blocker, thread_id=tid)
+    calls = root + subagent
+    assert [(r["calls"], r["input_tokens"], r["output_tokens"]) for r in rows] == [
+        (
+            len(calls),
+            sum(c["input_tokens"] for c in calls),
+            sum(c["output_tokens"] for c in calls),
+        )
+    ]
