@@ -33,7 +33,7 @@ class BudgetStatusOut(Schema):
     period: BudgetPeriod
     metric: BudgetMetric
     limit: float
-    spent: float
+    spent: float | None = Field(description="The org's spend is shown to its admins only.")
     exceeded: bool
 
 

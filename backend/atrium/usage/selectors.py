@@ -62,6 +62,8 @@ def usage_for_me(*, period: str) -> dict[str, Any]:
     budgets = []
     for state in budget_states(user_id=scope.user_id):
         spent = state.spent()
+        # The org's spend is the org's admins' to see; a member learns only whether it is spent.
+        shown = state.user_id is not None or scope.has(Permission.MANAGE_ORG)
         budgets.append(
             {
                 "id": state.budget_id,
@@ -69,7 +71,7 @@ def usage_for_me(*, period: str) -> dict[str, Any]:
                 "period": state.period,
                 "metric": state.metric,
                 "limit": float(state.limit),
-                "spent": float(spent),
+                "spent": float(spent) if shown else None,
                 "exceeded": spent >= state.limit,
             }
         )

@@ -154,3 +154,20 @@ def test_an_unknown_model_has_no_price_and_a_provider_prefix_is_ignored(settings
     assert price_for("unknown", None) is None
     settings.ATRIUM_MODEL_PRICES = "{not json"
     assert price_for("gpt-4o") is None  # logged; costs unknown rather than runs failing
+
+
+def test_a_member_sees_their_budget_and_whether_the_orgs_is_spent_but_not_the_orgs_spend(
+    client_for, admin, end_user, editor
+):
+    Budget.unscoped.create(org=admin.org, period="month", metric="tokens", limit=1000)
+    Budget.unscoped.create(org=admin.org, user=end_user.user, period="day", metric="tokens", limit=50)
+    _spend(end_user, tokens=40)
+    _spend(editor, tokens=700)
+
+    budgets = client_for("end_user").get("/api/v1/orgs/acme/usage/me?period=day").json()["budgets"]
+    assert sorted((b["scope"], b["limit"], b["spent"], b["exceeded"]) for b in budgets) == [
+        ("org", 1000.0, None, False),
+        ("user", 50.0, 40.0, False),
+    ]
+    budgets = client_for("admin").get("/api/v1/orgs/acme/usage/me").json()["budgets"]
+    assert [(b["scope"], b["spent"]) for b in budgets] == [("org", 740.0)]
