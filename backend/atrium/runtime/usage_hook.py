@@ -9,8 +9,9 @@ from typing import Any
 from atrium.runtime.services.execution import RunClaim
 from atrium.usage.recorder import UsageRecorder
 
-# The recorder of each attempt running in this process, by run id (one attempt of a run per process).
-_recorders: dict[str, UsageRecorder] = {}
+# The recorder of each attempt running in this process, by run and fence: a fenced-off attempt still
+# stopping here and the run's next attempt, claimed by this process meanwhile, keep their own.
+_recorders: dict[tuple[str, int], UsageRecorder] = {}
 
 
 def usage_recorder(claim: RunClaim, pool: Any) -> UsageRecorder:
@@ -22,11 +23,11 @@ def usage_recorder(claim: RunClaim, pool: Any) -> UsageRecorder:
         assistant_id=claim.assistant_id,
         pool=pool,
     )
-    _recorders[claim.run_id] = recorder
+    _recorders[(claim.run_id, claim.fence)] = recorder
     return recorder
 
 
 async def usage_flush(claim: RunClaim) -> None:
-    recorder = _recorders.pop(claim.run_id, None)
+    recorder = _recorders.pop((claim.run_id, claim.fence), None)
     if recorder is not None:
         await recorder.flush()
