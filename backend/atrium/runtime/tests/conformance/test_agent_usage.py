@@ -64,9 +64,14 @@ def _model_calls(values: dict[str, Any]) -> list[dict[str, int]]:
     return [m["usage_metadata"] for m in values["messages"] if m["type"] == "ai"]
 
 
-def _price(input_tokens: int, output_tokens: int) -> Decimal:
+def _price(input_tokens: int, output_tokens: int, cached_input_tokens: int) -> Decimal:
     prices = MODEL_PRICES["offline"]
-    return (input_tokens * Decimal(prices["input"]) + output_tokens * Decimal(prices["output"])) / 1_000_000
+    fresh = input_tokens - cached_input_tokens
+    return (
+        fresh * Decimal(prices["input"])
+        + cached_input_tokens * Decimal(prices["cached_input"])
+        + output_tokens * Decimal(prices["output"])
+    ) / 1_000_000
 
 
 async def test_a_run_records_the_usage_of_its_model_calls(
@@ -88,6 +93,8 @@ async def test_a_run_records_the_usage_of_its_model_calls(
     rows = await usage_rows(django_db_blocker, thread_id=tid)
     inputs = sum(c["input_tokens"] for c in calls)
     outputs = sum(c["output_tokens"] for c in calls)
+    cached = sum(c.get("input_token_details", {}).get("cache_read", 0) for c in calls)
+    assert 0 < cached < inputs  # the offline model reports earlier messages as cached input
     assert rows == [
         {
             "run_id": _uuid(runs[0]["run_id"]),
@@ -98,8 +105,8 @@ async def test_a_run_records_the_usage_of_its_model_calls(
             "calls": len(calls),
             "input_tokens": inputs,
             "output_tokens": outputs,
-            "cached_input_tokens": 0,
-            "cost": _price(inputs, outputs),
+            "cached_input_tokens": cached,
+            "cost": _price(inputs, outputs, cached),
         }
     ]
 
