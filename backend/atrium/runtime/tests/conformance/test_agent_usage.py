@@ -334,3 +334,31 @@ async def test_a_subagents_model_calls_count_toward_the_run(
             sum(c["output_tokens"] for c in calls),
         )
     ]
+
+
+async def test_a_run_paused_for_approval_and_its_resume_each_record_their_own_calls(
+    stack: LiveStack, who: dict[str, Identity], django_db_blocker: Any
+) -> None:
+    # given an assistant whose writes wait for approval
+    client = stack.client("editor")
+    assistant_id = await agent_assistant(client, interrupt_on=["write_file"])
+
+    # when a run pauses before its write, and a second run resumes it
+    tid, paused = await say(client, assistant_id, "remember for this assistant that usage counts")
+    assert paused["__interrupt__"]
+    before = _model_calls((await client.threads.get_state(tid))["values"])
+    final = await client.runs.wait(
+        tid, assistant_id, command={"resume": {"decisions": [{"type": "approve"}]}}, raise_error=False
+    )
+    assert isinstance(final, dict)
+    after = _model_calls(final)
+
+    # then the interrupted run's calls are on its row and the resume's on another
+    runs = sorted(await client.runs.list(tid), key=lambda r: r["created_at"])
+    rows = await usage_rows(django_db_blocker, thread_id=tid)
+    assert [(str(r["run_id"]), r["calls"]) for r in rows] == [
+        (runs[0]["run_id"], len(before)),
+        (runs[1]["run_id"], len(after) - len(before)),
+    ]
+    assert sum(r["input_tokens"] for r in rows) == sum(c["input_tokens"] for c in after)
+    assert rows[0]["user_id"] == int(who["editor"].user_id)
