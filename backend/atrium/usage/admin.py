@@ -2,12 +2,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from django import forms
 from django.contrib import admin
 from django.db.models import Model, QuerySet
 from django.http import HttpRequest
 
 from atrium.core.tenancy import scoped
 from atrium.orgs.admin_scope import OrgScopedAdmin, admin_scope
+from atrium.orgs.models import Membership
 from atrium.usage.models import Budget, ModelUsage
 from atrium.usage.services import budget_delete, budget_set
 
@@ -46,9 +48,28 @@ class ModelUsageAdmin(OrgScopedAdmin):
         return False
 
 
+class BudgetForm(forms.ModelForm):  # type: ignore[type-arg]
+    class Meta:
+        model = Budget
+        fields = ("org", "user", "period", "metric", "limit")
+
+    def clean(self) -> dict[str, Any]:
+        data: dict[str, Any] = super().clean() or {}
+        org, user = data.get("org"), data.get("user")
+        if (
+            org is not None
+            and user is not None
+            and not Membership.unscoped.filter(org=org, user=user).exists()
+        ):
+            self.add_error("user", "This user is not a member of the organisation.")
+        return data
+
+
 @admin.register(Budget)
 class BudgetAdmin(OrgScopedAdmin):
     """The operator sets any org's budgets here; org admins theirs (as through the API)."""
+
+    form = BudgetForm
 
     list_display = ("org", "user", "period", "metric", "limit", "updated_at")
     list_filter = ("period", "metric", "org")

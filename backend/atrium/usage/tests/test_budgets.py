@@ -9,6 +9,7 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
+from atrium.audit.models import AuditEvent
 from atrium.core.tenancy import scoped
 from atrium.usage.budgets import BudgetExceededError, period_end, period_start
 from atrium.usage.models import Budget, ModelUsage
@@ -171,3 +172,22 @@ def test_a_member_sees_their_budget_and_whether_the_orgs_is_spent_but_not_the_or
     ]
     budgets = client_for("admin").get("/api/v1/orgs/acme/usage/me").json()["budgets"]
     assert [(b["scope"], b["spent"]) for b in budgets] == [("org", 740.0)]
+
+
+def test_the_operator_sets_an_org_budget_in_the_admin_and_it_is_audited(
+    client_for, operator, admin, outsider
+):
+    client = client_for("operator")
+    form = {"org": str(admin.org.id), "period": "month", "metric": "cost", "limit": "250"}
+
+    # a member of another org cannot be given this org's budget: the form says so, nothing is written
+    refused = client.post("/admin/usage/budget/add/", {**form, "user": str(outsider.user.id)})
+    assert refused.status_code == 200
+    assert "not a member of the organisation" in refused.content.decode()
+    assert not Budget.unscoped.exists()
+
+    added = client.post("/admin/usage/budget/add/", form)
+    assert added.status_code == 302
+    budget = Budget.unscoped.get()
+    assert (budget.org_id, budget.user_id, budget.limit) == (admin.org.id, None, Decimal(250))
+    assert AuditEvent.unscoped.filter(org=admin.org, action="budget.set", target_id=str(budget.id)).exists()
