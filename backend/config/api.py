@@ -22,6 +22,8 @@ from atrium.credentials.api import org_router as credentials_router
 from atrium.mcp_servers.api import router as mcp_servers_router
 from atrium.orgs.api import org_router, user_router
 from atrium.runtime.api.artifacts import router as artifacts_router
+from atrium.usage.api import admin_router as usage_admin_router
+from atrium.usage.api import member_router as usage_member_router
 from config.auth import OrgAuth, UserAuth
 
 logger = logging.getLogger(__name__)
@@ -47,6 +49,9 @@ api.add_router("/orgs/{org}", member_router, auth=OrgAuth(Permission.READ))
 api.add_router("/oauth", callback_router, auth=UserAuth())
 # Files agents produced in a thread's sandbox: the thread's owner only (404 for anyone else).
 api.add_router("/orgs/{org}", artifacts_router, auth=OrgAuth(Permission.READ))
+# Model usage: each member their own; the org's, and its budgets, its admins.
+api.add_router("/orgs/{org}", usage_member_router, auth=OrgAuth(Permission.READ))
+api.add_router("/orgs/{org}", usage_admin_router, auth=OrgAuth(Permission.MANAGE_ORG))
 
 
 def _error(request: HttpRequest, status: int, message: str, code: str, **extra: object) -> HttpResponse:

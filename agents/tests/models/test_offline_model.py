@@ -65,6 +65,23 @@ def test_sync_stream_matches_invoke():
     assert invoked.usage_metadata == {"input_tokens": 6, "output_tokens": 8, "total_tokens": 14}
 
 
+def test_usage_reports_the_conversation_before_the_last_message_as_cached_input():
+    # given a conversation of two messages (the first sent in an earlier call too)
+    model = OfflineChatModel()
+    conversation = [HumanMessage("x" * 40), HumanMessage("same answer both ways")]
+
+    # when
+    invoked = model.invoke(conversation)
+
+    # then the earlier message's tokens are read from the cache: part of the input, reported apart
+    assert invoked.usage_metadata == {
+        "input_tokens": 16,
+        "output_tokens": 8,
+        "total_tokens": 24,
+        "input_token_details": {"cache_read": 10},
+    }
+
+
 def test_identity_says_offline():
     # given
     model = OfflineChatModel()

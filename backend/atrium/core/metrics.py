@@ -255,3 +255,20 @@ run_latency = Histogram(
     label="status",
 )
 stream_clients = LiveSet("atrium_stream_clients", "Event-stream (SSE) clients connected now.")
+# Usage and budgets (atrium.usage). Labels stay bounded: orgs and assistants, never users.
+model_tokens = Counter(
+    "atrium_model_tokens_total",
+    "Model tokens used by runs, by org, assistant and kind (input, output, cached_input; input includes "
+    "cached_input).",
+    labelnames=("org", "assistant", "kind"),
+)
+model_cost = Counter(
+    "atrium_model_cost_total",
+    "Cost of model calls by org and assistant, in the price table's currency (priced models only).",
+    labelnames=("org", "assistant"),
+)
+budget_exceeded = Counter(
+    "atrium_budget_exceeded_total",
+    "Runs refused (at=run_start) or stopped (at=model_call) by a spent budget, by org and budget scope.",
+    labelnames=("org", "scope", "at"),
+)

@@ -66,6 +66,7 @@ from atrium.runtime.services.execution import (
 )
 from atrium.runtime.streams import CONTROL_CHANNEL, EventBatches, RunPublisher, get_redis
 from atrium.runtime.tenant_store import TenantStore
+from atrium.runtime.usage_hook import usage_flush, usage_recorder
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -276,6 +277,8 @@ async def execute(claim: RunClaim) -> tuple[RunResult, list[ProtocolEvent]]:
     config = _config_for(claim, resume=resume)
     if tracing_active():  # model and tool calls as spans under the task's span
         config["callbacks"] = [GraphTracingHandler()]
+    # Usage and budgets (atrium.usage): every model call counted; a spent budget stops the run.
+    config["callbacks"] = [*(config.get("callbacks") or []), usage_recorder(claim, stores.pool)]
     control = RunControl()
     publisher = RunPublisher(
         claim.run_id,
@@ -607,7 +610,10 @@ async def attempt(run_id: str, worker_id: str) -> Attempt:
     if claim is None:
         return Attempt()
     bind_log_ids(thread_id=claim.thread_id, org_id=claim.org_id)  # this coroutine's context only
-    outcome, terminal = await execute(claim)
+    try:
+        outcome, terminal = await execute(claim)
+    finally:
+        await usage_flush(claim)  # the attempt's model usage, in one insert
     done = Attempt(claim=claim, outcome=outcome, terminal=terminal)
     if outcome.status == FENCED:
         done.status = FENCED  # another worker owns the run now

@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "atrium.runtime",
     "atrium.credentials",
     "atrium.mcp_servers",
+    "atrium.usage",
 ]
 
 MIDDLEWARE = [
@@ -257,6 +258,8 @@ ATRIUM_RUN_MAX_STEPS = env_int("ATRIUM_RUN_MAX_STEPS", 10000)
 ATRIUM_RUN_MAX_STREAM_EVENTS = env_int("ATRIUM_RUN_MAX_STREAM_EVENTS", 100000)
 # How long a process keeps an org's limits before reading them again.
 ATRIUM_LIMITS_CACHE_SECONDS = env_float("ATRIUM_LIMITS_CACHE_SECONDS", 10.0)
+# The price table of model usage (atrium/usage/prices.py): JSON, or the path of a JSON file.
+ATRIUM_MODEL_PRICES = env_str("ATRIUM_MODEL_PRICES", "")
 # A run that finds its org at its concurrent-run cap is offered to the workers again after this long.
 ATRIUM_CAPACITY_RETRY_SECONDS = env_float("ATRIUM_CAPACITY_RETRY_SECONDS", 1.0)
 

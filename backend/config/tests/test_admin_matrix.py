@@ -38,6 +38,7 @@ from atrium.mcp_servers.models import McpServer
 from atrium.orgs.models import Membership, Organization, OrgSettings
 from atrium.orgs.services import api_key_create, membership_ensure
 from atrium.runtime.models import Cron, Run, Thread, WebhookDelivery
+from atrium.usage.models import Budget, ModelUsage
 
 pytestmark = pytest.mark.django_db
 
@@ -68,6 +69,9 @@ ADMIN_MAY: dict[str, set[str]] = {
     "credentials.OAuthConnection": {"changelist", "change", "delete", "history"},
     "credentials.OAuthAuthorization": {"changelist", "change", "delete", "history"},
     "mcp_servers.McpServer": {"changelist", "add", "change", "delete", "history"},
+    # usage is written by the runtime, read here; budgets are set by the org's admins (and the operator)
+    "usage.ModelUsage": {"changelist", "change", "history"},
+    "usage.Budget": {"changelist", "add", "change", "delete", "history"},
 }
 # The operator: every org's rows, and a few models only they see.
 OPERATOR_MAY: dict[str, set[str]] = {
@@ -150,6 +154,21 @@ def _org_rows(org: Organization, member: User, tag: str) -> tuple[dict[str, Mode
         "credentials.OAuthAuthorization": authorization,
         "mcp_servers.McpServer": McpServer.unscoped.create(
             org=org, name=f"{tag}-tools", url=f"https://{tag}.example.test/mcp", oauth_provider=provider
+        ),
+        "usage.ModelUsage": ModelUsage.unscoped.create(
+            org=org,
+            run_id=run.id,
+            thread_id=thread.id,
+            assistant_id=assistant.id,
+            user=member,
+            model=f"{tag}-model",
+            calls=1,
+            input_tokens=10,
+            output_tokens=5,
+            created_at=timezone.now(),
+        ),
+        "usage.Budget": Budget.unscoped.create(
+            org=org, user=member, period="day", metric="tokens", limit=100
         ),
     }
     assert all(row is not None for row in rows.values())

@@ -28,6 +28,7 @@ from atrium.mcp_servers.models import McpServer
 from atrium.orgs.models import ApiKey, Membership, Organization, OrgSettings
 from atrium.orgs.services import api_key_create, membership_ensure
 from atrium.runtime.models import Thread
+from atrium.usage.models import Budget
 from config.api import api
 
 CALLERS = ("anonymous", "other_org", "operator", "viewer", "end_user", "editor", "admin")
@@ -132,6 +133,13 @@ MATRIX: list[tuple[str, str, dict[str, Any] | None, dict[str, int]]] = [
     # answers, on a real sandbox, are in atrium/runtime/tests/api/test_artifacts.py).
     ("get", "/api/v1/orgs/acme/threads/{thread}/artifacts", None, everyone(404)),
     ("get", "/api/v1/orgs/acme/threads/{thread}/artifacts/report.md", None, everyone(404)),
+    # Model usage: each member's own; the org's, by user or assistant, and its budgets, its admins'.
+    ("get", "/api/v1/orgs/acme/usage/me", None, everyone(200)),
+    ("get", "/api/v1/orgs/acme/usage", None, admins(200)),
+    ("get", "/api/v1/orgs/acme/usage?group_by=assistant", None, admins(200)),
+    ("get", "/api/v1/orgs/acme/budgets", None, admins(200)),
+    ("put", "/api/v1/orgs/acme/budgets", {"period": "day", "metric": "tokens", "limit": 1000}, admins(200)),
+    ("delete", "/api/v1/orgs/acme/budgets/{budget}", None, admins(204)),
 ]
 
 USER_LEVEL: list[tuple[str, str, dict[str, Any] | None]] = [
@@ -197,6 +205,7 @@ def snapshot() -> dict[str, list[dict[str, Any]]]:
         "policies": list(OrgPolicy.unscoped.order_by("id").values()),
         "threads": list(Thread.unscoped.order_by("id").values()),
         "mcp_servers": list(McpServer.unscoped.order_by("id").values()),
+        "budgets": list(Budget.unscoped.order_by("id").values()),
     }
 
 
@@ -213,6 +222,7 @@ def targets(admin, members) -> dict[str, str]:
     provider = credential_factories.provider(admin.org, revocation=False)
     connection = credential_factories.connection(provider, target)
     thread = Thread.unscoped.create(org=admin.org, owner=target)
+    budget = Budget.unscoped.create(org=admin.org, user=target, period="day", metric="tokens", limit=10)
     theirs = credential_factories.provider(members["other_org"].org, revocation=False)
     mcp_server = McpServer.unscoped.create(org=admin.org, name="tools", url="https://mcp.example.test/mcp")
     own_connections = {
@@ -231,6 +241,7 @@ def targets(admin, members) -> dict[str, str]:
         "provider": str(provider.id),
         "connection": str(connection.id),
         "mcp_server": str(mcp_server.id),
+        "budget": str(budget.id),
     }
 
 

@@ -20,6 +20,8 @@ phrases in the last human message and answers everything else by quoting it back
 |                                    | argument, or with X's arguments when X is a JSON object            |
 | ``loop forever``                   | ``ls`` again after every result: a runaway agent for limit tests   |
 
+Every reply reports `usage_metadata` (about 4 characters a token; every message but the last counted
+as cached input, as a provider with prompt caching would), so usage and budgets can be tested.
 After the tools of a turn have answered it replies from their results. The suggested prompts of the
 web app's empty chat (a plan, a preference to remember, research for a subagent, a draft whose edit
 waits for approval when the assistant's ``interrupt_on`` names ``edit_file``) are phrased for these.
@@ -449,4 +451,10 @@ def _usage(messages: Sequence[BaseMessage], reply: Reply) -> UsageMetadata:
     # A rough 4-characters-per-token estimate: enough for usage dashboards and budget tests.
     prompt = sum(len(_text(m)) for m in messages) // 4 + 1
     completion = len(reply.text) // 4 + 1 + 10 * len(reply.tool_calls)
-    return UsageMetadata(input_tokens=prompt, output_tokens=completion, total_tokens=prompt + completion)
+    usage = UsageMetadata(input_tokens=prompt, output_tokens=completion, total_tokens=prompt + completion)
+    # Every message but the last was sent before: a provider with prompt caching reads that prefix
+    # from its cache, and reports it as cached input (part of the input, priced lower).
+    cached = sum(len(_text(m)) for m in messages[:-1]) // 4
+    if cached:
+        usage["input_token_details"] = {"cache_read": cached}
+    return usage

@@ -38,6 +38,7 @@ from atrium.runtime.services.execution import RESERVED_CONFIGURABLE
 from atrium.runtime.services.run_overrides import run_overrides_check
 from atrium.runtime.services.sandboxes import thread_config_new_generation
 from atrium.runtime.services.webhooks import webhook_enqueue, webhook_validate
+from atrium.usage.services import usage_run_allow
 
 MULTITASK_STRATEGIES = ("reject", "enqueue", "interrupt", "rollback")
 # What a cancel may ask of a run; the worker knows no other, so a run told anything else never ends.
@@ -248,6 +249,7 @@ def run_create(*, thread_id: uuid.UUID | str | None, payload: RunCreate, statele
     scope.require(Permission.USE_AGENTS)
     _validate(payload, stateless=stateless)
     run_create_allow(scope)
+    usage_run_allow(scope)  # no new run while a budget of the org or the member is spent
     assistant_id = assistant_id_resolve(assistant_id=payload.assistant_id)
     run_overrides_check(
         scope=scope,

@@ -22,6 +22,7 @@ Each process runs in its own process group and is killed as a group at the end.
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import signal
 import socket
@@ -53,6 +54,7 @@ XDIST_INDEX = int(os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw"
 REDIS_DB = int(os.environ.get("ATRIUM_CONFORMANCE_REDIS_DB", "11")) - XDIST_INDEX
 START_TIMEOUT = 90.0
 STREAM_CAP = 3000
+MODEL_PRICES = {"offline": {"input": 2, "output": 8, "cached_input": 1}}
 CORS_ORIGIN = "http://browser.conformance.test"
 
 
@@ -394,6 +396,8 @@ def live_stack(
         # Low enough for the stream-cap test's endless graph to reach it quickly, far above any other
         # test's runs.
         "ATRIUM_RUN_MAX_STREAM_EVENTS": str(STREAM_CAP),
+        # The offline model priced (per million tokens), so usage rows carry a cost (test_agent_usage.py).
+        "ATRIUM_MODEL_PRICES": json.dumps(MODEL_PRICES),
         "OPENAI_BASE_URL": fake_provider.url,
         "OPENAI_API_KEY": "",  # the key must come from the org's workspace secrets
     }
