@@ -12,11 +12,8 @@ from langgraph.store.memory import InMemoryStore
 import atrium_agents.sandbox.run_scoped as run_scoped
 from atrium_agents.deep_agent.context import Context
 from atrium_agents.deep_agent.memory import Scope, user_namespace
-from atrium_agents.deep_agent.sandbox_files import (
-    SandboxFilesMiddleware,
-    assistant_skills_namespace,
-    org_skills_namespace,
-)
+from atrium_agents.deep_agent.sandbox_files import SandboxFilesMiddleware
+from atrium_agents.deep_agent.skills import assistant_skills_namespace, org_skills_namespace
 from atrium_agents.sandbox import BubblewrapProvider, BubblewrapSandbox
 from tests.conftest import ALICE, BOB, Agent
 

@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "atrium.runtime",
     "atrium.credentials",
     "atrium.mcp_servers",
+    "atrium.skills",
 ]
 
 MIDDLEWARE = [
