@@ -4,7 +4,11 @@ by the offline model when a request names one, and never writable by the agent."
 from __future__ import annotations
 
 from atrium_agents.deep_agent.memory import Scope
-from atrium_agents.deep_agent.skills import assistant_skills_namespace, org_skills_namespace
+from atrium_agents.deep_agent.skills import (
+    assistant_skills_namespace,
+    org_skills_namespace,
+    skill_routes,
+)
 from tests.conftest import ALICE, Person
 
 SCOPE = Scope(user_id="alice", org_id="acme", assistant_id="helper")
@@ -78,8 +82,6 @@ async def test_the_agent_cannot_write_edit_or_delete_a_skill(make_agent):
 
 async def test_the_store_routes_refuse_writes_even_without_the_permission_rules():
     # given: the backend behind the routes, on its own
-    from atrium_agents.deep_agent.skills import skill_routes
-
     route = skill_routes()["/skills/org/"]
 
     # when
@@ -89,5 +91,7 @@ async def test_the_store_routes_refuse_writes_even_without_the_permission_rules(
     uploaded = await route.aupload_files([("/x/SKILL.md", b"hijacked")])
 
     # then
-    assert written.error and edited.error and deleted.error
+    assert written.error
+    assert edited.error
+    assert deleted.error
     assert uploaded[0].error == "permission_denied"
