@@ -38,6 +38,7 @@ from atrium.mcp_servers.models import McpServer
 from atrium.orgs.models import Membership, Organization, OrgSettings
 from atrium.orgs.services import api_key_create, membership_ensure
 from atrium.runtime.models import Cron, Run, Thread, WebhookDelivery
+from atrium.skills.models import Skill
 
 pytestmark = pytest.mark.django_db
 
@@ -68,6 +69,7 @@ ADMIN_MAY: dict[str, set[str]] = {
     "credentials.OAuthConnection": {"changelist", "change", "delete", "history"},
     "credentials.OAuthAuthorization": {"changelist", "change", "delete", "history"},
     "mcp_servers.McpServer": {"changelist", "add", "change", "delete", "history"},
+    "skills.Skill": {"changelist", "add", "change", "delete", "history"},
 }
 # The operator: every org's rows, and a few models only they see.
 OPERATOR_MAY: dict[str, set[str]] = {
@@ -150,6 +152,12 @@ def _org_rows(org: Organization, member: User, tag: str) -> tuple[dict[str, Mode
         "credentials.OAuthAuthorization": authorization,
         "mcp_servers.McpServer": McpServer.unscoped.create(
             org=org, name=f"{tag}-tools", url=f"https://{tag}.example.test/mcp", oauth_provider=provider
+        ),
+        "skills.Skill": Skill.unscoped.create(
+            org=org,
+            name=f"{tag}-skill",
+            description=f"The {tag} skill.",
+            files={"SKILL.md": f"---\nname: {tag}-skill\ndescription: The {tag} skill.\n---\n"},
         ),
     }
     assert all(row is not None for row in rows.values())
