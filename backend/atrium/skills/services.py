@@ -9,11 +9,12 @@ A committed change is mirrored into the org's store partition, where the deep ag
 | one assistant  | `("org", <org id>, "assistant", <id>, "skills")` | `/<name>/<path>`     |
 
 The mirror runs after the commit (a rolled-back change never reaches the store); the rows stay the
-truth, and saving a skill again rewrites its files.
+truth, and saving a skill again rewrites its files (also after a mirror that failed, which is logged).
 """
 
 from __future__ import annotations
 
+import logging
 import posixpath
 import re
 import uuid
@@ -33,6 +34,8 @@ from atrium.core.tenancy import Permission, current_scope
 from atrium.runtime.db import conninfo
 from atrium.runtime.tenant_store import ORG_LABEL, TenantStore
 from atrium.skills.models import Skill
+
+logger = logging.getLogger(__name__)
 
 SKILL_FILE = "SKILL.md"
 SKILLS_LABEL = "skills"
@@ -214,5 +217,10 @@ def skill_mirror(
         for path, text in files.items()
     ]
     ops += [PutOp(namespace, f"/{name}/{path}", None) for path in previous if path not in files]
-    with PostgresStore.from_conn_string(conninfo()) as store:
-        TenantStore(store, org_id, None).batch(ops)
+    try:
+        with PostgresStore.from_conn_string(conninfo()) as store:
+            TenantStore(store, org_id, None).batch(ops)
+    except Exception:
+        # The change is committed and answered; the agent keeps the previous copy until the skill is
+        # saved again. Logged loudly rather than turned into an error for a change that did happen.
+        logger.exception("skill %s: copying its files to the store failed", name)
