@@ -12,23 +12,30 @@ export interface Skill {
   updated_at: string;
 }
 
-function skillsPath(orgSlug: string): string {
-  return `/api/v1/orgs/${encodeURIComponent(orgSlug)}/skills`;
+/** Whose skills: the org's, or one assistant's (which win over the org's of the same name). */
+export interface SkillOwner {
+  orgSlug: string;
+  assistantId?: string | undefined;
 }
 
-export function listSkills(orgSlug: string, signal?: AbortSignal): Promise<Skill[]> {
-  return api.get<Skill[]>(skillsPath(orgSlug), signal);
+export function skillsPath({ orgSlug, assistantId }: SkillOwner): string {
+  const org = `/api/v1/orgs/${encodeURIComponent(orgSlug)}`;
+  return assistantId ? `${org}/assistants/${encodeURIComponent(assistantId)}/skills` : `${org}/skills`;
 }
 
-export function createSkill(orgSlug: string, files: Record<string, string>): Promise<Skill> {
-  return api.post<Skill>(skillsPath(orgSlug), { files });
+export function listSkills(owner: SkillOwner, signal?: AbortSignal): Promise<Skill[]> {
+  return api.get<Skill[]>(skillsPath(owner), signal);
+}
+
+export function createSkill(owner: SkillOwner, files: Record<string, string>): Promise<Skill> {
+  return api.post<Skill>(skillsPath(owner), { files });
 }
 
 /** Replaces a skill's files; SKILL.md's `name` must stay the skill's. */
-export function updateSkill(orgSlug: string, name: string, files: Record<string, string>): Promise<Skill> {
-  return api.put<Skill>(`${skillsPath(orgSlug)}/${encodeURIComponent(name)}`, { files });
+export function updateSkill(owner: SkillOwner, name: string, files: Record<string, string>): Promise<Skill> {
+  return api.put<Skill>(`${skillsPath(owner)}/${encodeURIComponent(name)}`, { files });
 }
 
-export function deleteSkill(orgSlug: string, name: string): Promise<void> {
-  return api.delete(`${skillsPath(orgSlug)}/${encodeURIComponent(name)}`);
+export function deleteSkill(owner: SkillOwner, name: string): Promise<void> {
+  return api.delete(`${skillsPath(owner)}/${encodeURIComponent(name)}`);
 }

@@ -1,6 +1,6 @@
 import { useState } from "react";
 import { toApiError } from "../../api/errors";
-import { createSkill, deleteSkill, listSkills, updateSkill, type Skill } from "../../api/skills";
+import { createSkill, deleteSkill, listSkills, skillsPath, updateSkill, type Skill, type SkillOwner } from "../../api/skills";
 import { useApiQuery } from "../../api/use-api-query";
 import { InlineConfirm } from "../../components/inline-confirm";
 import { Alert } from "../../components/ui/alert";
@@ -81,7 +81,7 @@ function SkillEditor({ label, initial, submitText, onSave, onCancel }: SkillEdit
   );
 }
 
-function SkillItem({ orgSlug, skill, onChanged }: { orgSlug: string; skill: Skill; onChanged: () => void }) {
+function SkillItem({ owner, skill, onChanged }: { owner: SkillOwner; skill: Skill; onChanged: () => void }) {
   const [mode, setMode] = useState<"view" | "edit" | "confirm">("view");
   const [error, setError] = useState<string | null>(null);
   const others = Object.keys(skill.files).filter((path) => path !== SKILL_FILE);
@@ -89,7 +89,7 @@ function SkillItem({ orgSlug, skill, onChanged }: { orgSlug: string; skill: Skil
   async function remove() {
     setError(null);
     try {
-      await deleteSkill(orgSlug, skill.name);
+      await deleteSkill(owner, skill.name);
       onChanged();
     } catch (caught) {
       setError(toApiError(caught).message);
@@ -133,7 +133,7 @@ function SkillItem({ orgSlug, skill, onChanged }: { orgSlug: string; skill: Skil
           onCancel={() => { setMode("view"); }}
           onSave={async (skillMd) => {
             // Scripts the skill has stay as they are; the page edits its SKILL.md.
-            await updateSkill(orgSlug, skill.name, { ...skill.files, [SKILL_FILE]: skillMd });
+            await updateSkill(owner, skill.name, { ...skill.files, [SKILL_FILE]: skillMd });
             setMode("view");
             onChanged();
           }}
@@ -144,17 +144,68 @@ function SkillItem({ orgSlug, skill, onChanged }: { orgSlug: string; skill: Skil
   );
 }
 
+/** The skills of one owner (the org or an assistant): listed, created, edited and deleted in place. */
+export function SkillsManager({ owner, newLabel = "New skill" }: { owner: SkillOwner; newLabel?: string }) {
+  const skills = useApiQuery(`skills:${skillsPath(owner)}`, (signal) => listSkills(owner, signal), { keepDataOnReload: true });
+  const [creating, setCreating] = useState(false);
+
+  return (
+    <div className="stack">
+      {creating ? (
+        <SkillEditor
+          label={newLabel}
+          initial={NEW_SKILL_TEMPLATE}
+          submitText="Create skill"
+          onCancel={() => {
+            setCreating(false);
+          }}
+          onSave={async (skillMd) => {
+            await createSkill(owner, { [SKILL_FILE]: skillMd });
+            setCreating(false);
+            skills.reload();
+          }}
+        />
+      ) : (
+        <div>
+          <Button
+            variant="primary"
+            onClick={() => {
+              setCreating(true);
+            }}
+          >
+            {newLabel}
+          </Button>
+        </div>
+      )}
+      {skills.status === "loading" ? <Loading label="Loading skills…" /> : null}
+      {skills.status === "error" ? (
+        <div className="stack">
+          <Alert>{skills.error.message}</Alert>
+          <div>
+            <Button onClick={skills.reload}>Try again</Button>
+          </div>
+        </div>
+      ) : null}
+      {skills.status === "success" && skills.data.length === 0 ? (
+        <EmptyState title="No skills yet">Create one to teach the agent a way of working.</EmptyState>
+      ) : null}
+      {skills.status === "success" && skills.data.length > 0 ? (
+        <ul className="memory-list" aria-label="Skills">
+          {skills.data.map((skill) => (
+            <SkillItem key={skill.id} owner={owner} skill={skill} onChanged={skills.reload} />
+          ))}
+        </ul>
+      ) : null}
+    </div>
+  );
+}
+
 /** `/o/:slug/skills`: the org's skills, which every assistant of the deep agent can use. Builders only. */
 export function SkillsPage() {
   const membership = useCurrentMembership();
   const { org } = membership;
-  const allowed = can(membership, "configure_agents");
-  const skills = useApiQuery(allowed ? `skills:${org.slug}` : null, (signal) => listSkills(org.slug, signal), {
-    keepDataOnReload: true,
-  });
-  const [creating, setCreating] = useState(false);
 
-  if (!allowed) {
+  if (!can(membership, "configure_agents")) {
     return (
       <NotAllowed title="Not allowed" backTo={`/o/${encodeURIComponent(org.slug)}`}>
         Only the organisation's builders can manage its skills.
@@ -173,44 +224,7 @@ export function SkillsPage() {
           Instructions the organisation's agents read when a request calls for them: a SKILL.md with a name and a description.
         </p>
       </header>
-      {creating ? (
-        <SkillEditor
-          label="New skill"
-          initial={NEW_SKILL_TEMPLATE}
-          submitText="Create skill"
-          onCancel={() => { setCreating(false); }}
-          onSave={async (skillMd) => {
-            await createSkill(org.slug, { [SKILL_FILE]: skillMd });
-            setCreating(false);
-            skills.reload();
-          }}
-        />
-      ) : (
-        <div>
-          <Button variant="primary" onClick={() => { setCreating(true); }}>
-            New skill
-          </Button>
-        </div>
-      )}
-      {skills.status === "loading" ? <Loading label="Loading skills…" /> : null}
-      {skills.status === "error" ? (
-        <div className="stack">
-          <Alert>{skills.error.message}</Alert>
-          <div>
-            <Button onClick={skills.reload}>Try again</Button>
-          </div>
-        </div>
-      ) : null}
-      {skills.status === "success" && skills.data.length === 0 ? (
-        <EmptyState title="No skills yet">Create one to teach every assistant a way of working.</EmptyState>
-      ) : null}
-      {skills.status === "success" && skills.data.length > 0 ? (
-        <ul className="memory-list" aria-label="Skills">
-          {skills.data.map((skill) => (
-            <SkillItem key={skill.id} orgSlug={org.slug} skill={skill} onChanged={skills.reload} />
-          ))}
-        </ul>
-      ) : null}
+      <SkillsManager owner={{ orgSlug: org.slug }} />
     </section>
   );
 }
