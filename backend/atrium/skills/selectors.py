@@ -21,6 +21,8 @@ def skill_list(*, assistant_id: uuid.UUID | None = None) -> QuerySet[Skill]:
 
 
 def skill_get(*, name: str, assistant_id: uuid.UUID | None = None) -> Skill:
+    if "\x00" in name:  # no skill has one, and the database refuses to compare it
+        raise NotFoundError("Skill not found.")
     skill = skill_list(assistant_id=assistant_id).filter(name=name).first()
     if skill is None:
         raise NotFoundError("Skill not found.")

@@ -107,8 +107,8 @@ def skill_files_check(files: Mapping[str, Any]) -> tuple[str, str, dict[str, str
                 f"'-' and '/' (at most {MAX_PATH} characters, no '..').",
                 "invalid_path",
             )
-        if not isinstance(content, str):
-            raise _invalid(f"files: {path} must be text.", "invalid_content")
+        if not isinstance(content, str) or "\x00" in content:
+            raise _invalid(f"files: {path} must be text (without NUL characters).", "invalid_content")
         size = len(content.encode())
         if size > MAX_FILE_BYTES:
             raise _invalid(f"files: {path} is over {MAX_FILE_BYTES // 1024} KiB.", "file_too_large")
@@ -172,6 +172,8 @@ def skill_delete(*, name: str, assistant_id: uuid.UUID | None = None) -> None:
 
 
 def _locked(*, name: str, owner: uuid.UUID | None) -> Skill:
+    if "\x00" in name:  # no skill has one, and the database refuses to compare it
+        raise NotFoundError("Skill not found.")
     found = Skill.objects.select_for_update().filter(name=name)
     skill = (found.filter(assistant_id=owner) if owner else found.filter(assistant__isnull=True)).first()
     if skill is None:

@@ -138,6 +138,7 @@ def test_another_orgs_skill_is_absent_and_never_reaches_this_orgs_runs(stack: Li
 
     # Then it does not exist for them, and org b's skill is untouched
     assert [got.status_code, changed.status_code, deleted.status_code] == [404, 404, 404]
+    assert api(stack, "editor", "get", "/skills/a%00b").status_code == 404
     assert name not in [s["name"] for s in api(stack, "editor", "get", "/skills").json()]
     assert reply == f"You said: use the {name} skill"
     assert "org b's secret" in api(stack, "other", "get", f"/skills/{name}").json()["files"]["SKILL.md"]
