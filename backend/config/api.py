@@ -22,6 +22,7 @@ from atrium.credentials.api import org_router as credentials_router
 from atrium.mcp_servers.api import router as mcp_servers_router
 from atrium.orgs.api import org_router, user_router
 from atrium.runtime.api.artifacts import router as artifacts_router
+from atrium.skills.api import router as skills_router
 from atrium.usage.api import admin_router as usage_admin_router
 from atrium.usage.api import member_router as usage_member_router
 from config.auth import OrgAuth, UserAuth
@@ -44,6 +45,8 @@ api.add_router("/orgs/{org}", assistants_router, auth=OrgAuth(write=Permission.C
 api.add_router("/orgs/{org}", audit_router, auth=OrgAuth(Permission.MANAGE_ORG))
 api.add_router("/orgs/{org}", credentials_router, auth=OrgAuth())
 api.add_router("/orgs/{org}", mcp_servers_router, auth=OrgAuth(write=Permission.MANAGE_ORG))
+# Skills: members read them, builders write them.
+api.add_router("/orgs/{org}", skills_router, auth=OrgAuth(write=Permission.CONFIGURE_AGENTS))
 # A member's own connections and consents: any role, writes included.
 api.add_router("/orgs/{org}", member_router, auth=OrgAuth(Permission.READ))
 api.add_router("/oauth", callback_router, auth=UserAuth())

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import pytest
-from langchain_core.messages import AIMessage, AIMessageChunk, HumanMessage, ToolMessage
+from langchain_core.messages import AIMessage, AIMessageChunk, HumanMessage, SystemMessage, ToolMessage
 from langchain_core.tools import tool
 
 from atrium_agents.models.offline import (
@@ -255,3 +255,46 @@ def test_use_the_tool_with_json_passes_the_object_and_answers_from_the_result():
 def test_use_a_tool_that_is_not_bound_is_only_quoted():
     reply = plan_reply([HumanMessage("use the lookup_order tool for A-17")], ["ls"])
     assert reply.tool_calls == []
+
+
+SKILLS_PROMPT = (
+    "## Skills System\n\n**Available Skills:**\n\n"
+    "- **haiku**: Writes haiku.\n  -> Read `/skills/org/haiku/SKILL.md` for full instructions\n"
+    "- **tally**: Counts things.\n  -> Allowed tools: execute\n"
+    "  -> Read `/skills/assistant/tally/SKILL.md` for full instructions\n"
+)
+
+
+def test_a_named_listed_skill_is_read_then_followed():
+    system, ask = SystemMessage(SKILLS_PROMPT), HumanMessage("use the tally skill please")
+    first = plan_reply([system, ask], ["read_file"])
+    assert first.tool_calls[0]["name"] == "read_file"
+    assert first.tool_calls[0]["args"] == {"file_path": "/skills/assistant/tally/SKILL.md"}
+
+    body = "---\nname: tally\ndescription: Counts things.\n---\n# Tally\n\nAnswer with the phrase “Three.”\n"
+    call = AIMessage("", tool_calls=first.tool_calls)
+    read = ToolMessage(body, tool_call_id=first.tool_calls[0]["id"], name="read_file")
+    assert plan_reply([system, ask, call, read], ["read_file"]).text == "Three."
+
+
+def test_a_skill_named_in_passing_is_used_and_an_unlisted_one_is_not():
+    system = SystemMessage(SKILLS_PROMPT)
+    passing = plan_reply([system, HumanMessage("write me a haiku about rain")], ["read_file"])
+    unlisted = plan_reply([system, HumanMessage("use the poem skill")], ["read_file"])
+    no_prompt = plan_reply([HumanMessage("use the haiku skill")], ["read_file"])
+
+    assert passing.tool_calls[0]["args"] == {"file_path": "/skills/org/haiku/SKILL.md"}
+    assert unlisted.text == "You said: use the poem skill"
+    assert no_prompt.text == "You said: use the haiku skill"
+
+
+def test_a_skill_without_an_answer_line_is_followed_by_its_first_instruction():
+    system, ask = SystemMessage(SKILLS_PROMPT), HumanMessage("use the haiku skill")
+    first = plan_reply([system, ask], ["read_file"])
+    call = AIMessage("", tool_calls=first.tool_calls)
+    body = "---\nname: haiku\ndescription: Writes haiku.\n---\n\n# Five, seven, five\n"
+    read = ToolMessage(body, tool_call_id=first.tool_calls[0]["id"], name="read_file")
+    assert (
+        plan_reply([system, ask, call, read], ["read_file"]).text
+        == "Following the haiku skill: Five, seven, five"
+    )

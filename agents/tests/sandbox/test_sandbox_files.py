@@ -12,11 +12,8 @@ from langgraph.store.memory import InMemoryStore
 import atrium_agents.sandbox.run_scoped as run_scoped
 from atrium_agents.deep_agent.context import Context
 from atrium_agents.deep_agent.memory import Scope, user_namespace
-from atrium_agents.deep_agent.sandbox_files import (
-    SandboxFilesMiddleware,
-    assistant_skills_namespace,
-    org_skills_namespace,
-)
+from atrium_agents.deep_agent.sandbox_files import SandboxFilesMiddleware
+from atrium_agents.deep_agent.skills import assistant_skills_namespace, org_skills_namespace
 from atrium_agents.sandbox import BubblewrapProvider, BubblewrapSandbox
 from tests.conftest import ALICE, BOB, Agent
 
@@ -125,3 +122,25 @@ async def test_a_memory_the_agent_changed_through_the_store_during_the_turn_keep
     # then
     assert store.get(user_namespace(SCOPE), "/notes.md").value["content"] == "from the agent\n"
     assert store.get(user_namespace(SCOPE), "/other.md").value["content"] == "o1\ncode\n"
+
+
+async def test_with_a_sandbox_a_skill_is_both_used_through_the_skills_support_and_seeded(
+    make_agent: Callable[..., Agent],
+):
+    # given
+    agent = make_agent(sandbox="thread")
+    skill = '---\nname: tally\ndescription: Counts things.\n---\n\nAnswer with the phrase "Counted.".\n'
+    _put(agent, org_skills_namespace(SCOPE), "/tally/SKILL.md", skill)
+
+    # when
+    used = await agent.reply(ALICE, "t-1", "use the tally skill")
+    written = await agent.reply(
+        ALICE, "t-1", 'call write_file {"file_path": "/skills/org/tally/SKILL.md", "content": "hijacked"}'
+    )
+    seeded = await agent.reply(ALICE, "t-1", "run `cat /workspace/skills/tally/SKILL.md`")
+
+    # then
+    assert used == "Counted."
+    assert "hijacked" not in (_read(agent, org_skills_namespace(SCOPE), "/tally/SKILL.md") or "")
+    assert "permission" in written.lower() or "read-only" in written.lower(), written
+    assert seeded == "Command output:\n" + skill + OK

@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "atrium.credentials",
     "atrium.mcp_servers",
     "atrium.usage",
+    "atrium.skills",
 ]
 
 MIDDLEWARE = [

@@ -38,6 +38,7 @@ from atrium.mcp_servers.models import McpServer
 from atrium.orgs.models import Membership, Organization, OrgSettings
 from atrium.orgs.services import api_key_create, membership_ensure
 from atrium.runtime.models import Cron, Run, Thread, WebhookDelivery
+from atrium.skills.models import Skill
 from atrium.usage.models import Budget, ModelUsage
 
 pytestmark = pytest.mark.django_db
@@ -72,6 +73,7 @@ ADMIN_MAY: dict[str, set[str]] = {
     # usage is written by the runtime, read here; budgets are set by the org's admins (and the operator)
     "usage.ModelUsage": {"changelist", "change", "history"},
     "usage.Budget": {"changelist", "add", "change", "delete", "history"},
+    "skills.Skill": {"changelist", "add", "change", "delete", "history"},
 }
 # The operator: every org's rows, and a few models only they see.
 OPERATOR_MAY: dict[str, set[str]] = {
@@ -169,6 +171,12 @@ def _org_rows(org: Organization, member: User, tag: str) -> tuple[dict[str, Mode
         ),
         "usage.Budget": Budget.unscoped.create(
             org=org, user=member, period="day", metric="tokens", limit=100
+        ),
+        "skills.Skill": Skill.unscoped.create(
+            org=org,
+            name=f"{tag}-skill",
+            description=f"The {tag} skill.",
+            files={"SKILL.md": f"---\nname: {tag}-skill\ndescription: The {tag} skill.\n---\n"},
         ),
     }
     assert all(row is not None for row in rows.values())

@@ -28,6 +28,7 @@ from atrium.mcp_servers.models import McpServer
 from atrium.orgs.models import ApiKey, Membership, Organization, OrgSettings
 from atrium.orgs.services import api_key_create, membership_ensure
 from atrium.runtime.models import Thread
+from atrium.skills.models import Skill
 from atrium.usage.models import Budget
 from config.api import api
 
@@ -75,6 +76,7 @@ PROVIDER = {
 }
 MCP_SERVER = {"name": "new-tools", "url": "https://mcp.example.test/mcp"}
 GRANTS = {"secrets": ["TARGET_SECRET"], "audience": "team"}
+SKILL_MD = "---\nname: {name}\ndescription: A skill of the matrix.\n---\n\nAnswer with the phrase ok.\n"
 
 # (method, path, body, expected status per caller); the {placeholders} are filled from `targets`.
 MATRIX: list[tuple[str, str, dict[str, Any] | None, dict[str, int]]] = [
@@ -127,6 +129,33 @@ MATRIX: list[tuple[str, str, dict[str, Any] | None, dict[str, int]]] = [
     ("post", "/api/v1/orgs/acme/mcp-servers", MCP_SERVER, admins(201)),
     ("patch", "/api/v1/orgs/acme/mcp-servers/{mcp_server}", {"enabled": False}, admins(200)),
     ("delete", "/api/v1/orgs/acme/mcp-servers/{mcp_server}", None, admins(204)),
+    # Skills: members read them, builders write them, for the org and per assistant.
+    ("get", "/api/v1/orgs/acme/skills", None, everyone(200)),
+    ("get", "/api/v1/orgs/acme/skills/target-skill", None, everyone(200)),
+    ("post", "/api/v1/orgs/acme/skills", {"files": {"SKILL.md": SKILL_MD.format(name="new")}}, builders(201)),
+    (
+        "put",
+        "/api/v1/orgs/acme/skills/target-skill",
+        {"files": {"SKILL.md": SKILL_MD.format(name="target-skill")}},
+        builders(200),
+    ),
+    ("delete", "/api/v1/orgs/acme/skills/target-skill", None, builders(204)),
+    ("get", "/api/v1/orgs/acme/assistants/{assistant}/skills", None, everyone(200)),
+    ("get", "/api/v1/orgs/acme/assistants/{team_assistant}/skills", None, team_only(200)),
+    ("get", "/api/v1/orgs/acme/assistants/{assistant}/skills/helper-skill", None, everyone(200)),
+    (
+        "post",
+        "/api/v1/orgs/acme/assistants/{assistant}/skills",
+        {"files": {"SKILL.md": SKILL_MD.format(name="new")}},
+        builders(201),
+    ),
+    (
+        "put",
+        "/api/v1/orgs/acme/assistants/{assistant}/skills/helper-skill",
+        {"files": {"SKILL.md": SKILL_MD.format(name="helper-skill")}},
+        builders(200),
+    ),
+    ("delete", "/api/v1/orgs/acme/assistants/{assistant}/skills/helper-skill", None, builders(204)),
     ("get", "/api/v1/orgs/acme/webhook-secret", None, admins(200)),
     ("post", "/api/v1/orgs/acme/webhook-secret/rotate", None, admins(200)),
     # Another member's thread: its artifacts are its owner's only, org admins included (the owner's
@@ -206,6 +235,7 @@ def snapshot() -> dict[str, list[dict[str, Any]]]:
         "threads": list(Thread.unscoped.order_by("id").values()),
         "mcp_servers": list(McpServer.unscoped.order_by("id").values()),
         "budgets": list(Budget.unscoped.order_by("id").values()),
+        "skills": list(Skill.unscoped.order_by("id").values()),
     }
 
 
@@ -225,6 +255,14 @@ def targets(admin, members) -> dict[str, str]:
     budget = Budget.unscoped.create(org=admin.org, user=target, period="day", metric="tokens", limit=10)
     theirs = credential_factories.provider(members["other_org"].org, revocation=False)
     mcp_server = McpServer.unscoped.create(org=admin.org, name="tools", url="https://mcp.example.test/mcp")
+    for name, owner in (("target-skill", None), ("helper-skill", assistant)):
+        Skill.unscoped.create(
+            org=admin.org,
+            assistant=owner,
+            name=name,
+            description="A skill of the matrix.",
+            files={"SKILL.md": SKILL_MD.format(name=name)},
+        )
     own_connections = {
         f"connection of {caller}": str(
             credential_factories.connection(theirs if caller == "other_org" else provider, member.user).id

@@ -33,6 +33,7 @@ from atrium_agents.deep_agent.mcp import McpToolsMiddleware
 from atrium_agents.deep_agent.memory import build_backend, build_permissions, memory_sources
 from atrium_agents.deep_agent.pii import PIISafeGraph, Redactor
 from atrium_agents.deep_agent.sandbox_files import SandboxFilesMiddleware
+from atrium_agents.deep_agent.skills import skill_permissions, skill_routes, skill_sources
 from atrium_agents.deep_agent.subagents import build_subagents
 from atrium_agents.deep_agent.tools import TOOLS
 from atrium_agents.models.factory import make_chat_model
@@ -170,8 +171,11 @@ def build_agent(
         ],
         subagents=build_subagents(guardrails),
         memory=memory_sources(settings),
-        permissions=build_permissions(settings),
-        backend=build_backend(sandbox),
+        # The org's and the assistant's skills (read-only store routes; deepagents lists them in the
+        # prompt and the agent reads a skill's SKILL.md when it uses one).
+        skills=skill_sources(),
+        permissions=[*skill_permissions(), *build_permissions(settings)],
+        backend=build_backend(sandbox, skill_routes()),
         interrupt_on={
             tool: InterruptOnConfig(allowed_decisions=["approve", "edit", "reject"])
             for tool in settings.interrupt_on

@@ -87,7 +87,9 @@ def scope_of(context: Any) -> Scope:
     return Scope(**values)
 
 
-def build_backend(default: BackendProtocol | None = None) -> CompositeBackend:
+def build_backend(
+    default: BackendProtocol | None = None, extra_routes: dict[str, BackendProtocol] | None = None
+) -> CompositeBackend:
     """The file backend of the agent. Namespaces resolve per call, so one graph serves every tenant.
 
     ``default`` takes every path outside ``/memories/``: thread scratch in state, or a sandbox, which
@@ -104,6 +106,7 @@ def build_backend(default: BackendProtocol | None = None) -> CompositeBackend:
             user_key: StoreBackend(namespace=lambda rt: user_namespace(scope_of(rt.context))),
             ASSISTANT_PREFIX: StoreBackend(namespace=lambda rt: assistant_namespace(scope_of(rt.context))),
             ORG_PREFIX: StoreBackend(namespace=lambda rt: org_namespace(scope_of(rt.context))),
+            **(extra_routes or {}),
         },
     )
 

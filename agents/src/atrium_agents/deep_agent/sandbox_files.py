@@ -3,8 +3,9 @@
 The file tools reach memories in the store directly (``/memories/…``), but code run with ``execute``
 sees only the sandbox's disk. Before the agent runs, `SandboxFilesMiddleware` uploads:
 
-* skills, from the org's ``("org", org_id, "skills")`` (curated by admins) and the assistant's
-  ``("org", org_id, "assistant", id, "skills")`` (by editors; it wins on the same path), to
+* skills, from the org's ``("org", org_id, "skills")`` and the assistant's
+  ``("org", org_id, "assistant", id, "skills")`` (both kept by builders, see `skills`; the
+  assistant's wins on the same path), to
   ``/workspace/skills/``. They are copies: edits in the sandbox are not kept;
 * the user's memories (``("org", org_id, "user", user_id, "memories")``) to ``/workspace/memories/``,
   when the assistant's ``user_memory`` is not ``off`` and the sandbox is the thread's own. An
@@ -34,27 +35,19 @@ from langgraph.runtime import Runtime
 from langgraph.store.base import BaseStore
 
 from atrium_agents.deep_agent.context import Context
-from atrium_agents.deep_agent.memory import Scope, assistant_namespace, scope_of, user_namespace
+from atrium_agents.deep_agent.memory import scope_of, user_namespace
+from atrium_agents.deep_agent.skills import assistant_skills_namespace, org_skills_namespace
 
 logger = logging.getLogger(__name__)
 
 SKILLS_DIR = "/workspace/skills"
 MEMORIES_DIR = "/workspace/memories"
-SKILLS_LABEL = "skills"
 _PAGE = 500
 
 
 class SandboxFilesState(AgentState[Any]):
     sandbox_seed: NotRequired[Annotated[dict[str, str], PrivateStateAttr]]
     """Sandbox path → sha256 of what was seeded into ``/workspace/memories/`` this turn."""
-
-
-def org_skills_namespace(scope: Scope) -> tuple[str, ...]:
-    return ("org", scope.org_id, SKILLS_LABEL)
-
-
-def assistant_skills_namespace(scope: Scope) -> tuple[str, ...]:
-    return (*assistant_namespace(scope)[:-1], SKILLS_LABEL)
 
 
 class SandboxFilesMiddleware(AgentMiddleware[SandboxFilesState, Context, Any]):

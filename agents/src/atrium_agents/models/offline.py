@@ -18,6 +18,8 @@ phrases in the last human message and answers everything else by quoting it back
 | ``call TOOL {json}``               | that tool with those arguments                                     |
 | ``use the TOOL tool for X``        | that tool (an MCP server's, say) with X as its first required text |
 |                                    | argument, or with X's arguments when X is a JSON object            |
+| ``use the NAME skill ...``, or a   | ``read_file`` of that skill's SKILL.md (from the skills the prompt  |
+| listed skill's name in the message | lists), then follows it: ``Answer with the phrase X`` -> X         |
 | ``loop forever``                   | ``ls`` again after every result: a runaway agent for limit tests   |
 
 Every reply reports `usage_metadata` (about 4 characters a token; every message but the last counted
@@ -46,6 +48,7 @@ from langchain_core.messages import (
     AIMessageChunk,
     BaseMessage,
     HumanMessage,
+    SystemMessage,
     ToolCall,
     ToolCallChunk,
     ToolMessage,
@@ -85,6 +88,17 @@ _DRAFT = re.compile(
     r"^draft\s+(?P<what>.+?)\s+(?:in|to|at)\s+(?P<path>/[\w./-]*\w)\b", re.IGNORECASE | re.DOTALL
 )
 _DRAFT_MARK = "(draft: to be finished)"
+# How deepagents' SkillsMiddleware lists a skill in the system prompt.
+_SKILL_LISTED = re.compile(
+    r"^- \*\*(?P<name>[^*\n]+)\*\*:[^\n]*\n(?:[ \t]*-> Allowed tools:[^\n]*\n)?"
+    r"[ \t]*-> Read `(?P<path>[^`]+)` for full instructions",
+    re.MULTILINE,
+)
+_USE_SKILL = re.compile(r"\buse\s+(?:the\s+)?`?(?P<name>[\w-]+)`?\s+skill\b", re.IGNORECASE)
+_SKILL_ANSWER = re.compile(
+    r"^\W*answer\s+with\s+(?:the\s+phrase\s+)?[\"'“]?(?P<phrase>.+?)[\"'”]?\s*\.?\s*$",
+    re.IGNORECASE,
+)
 _RUNAWAY = re.compile(r"\bloop\s+forever\b", re.IGNORECASE)
 _READ_HEADER = re.compile(r"^@@ .* @@$")
 
@@ -126,6 +140,15 @@ def plan_reply(
     if _RUNAWAY.search(request) and "ls" in tools:
         # Never converges: only a call limit ends this turn.
         return call("ls", path="/")
+
+    skills = _listed_skills(messages)
+    if (
+        (match := _USE_SKILL.search(request))
+        and match.group("name").lower() in skills
+        and "read_file" in tools
+    ):
+        name = match.group("name").lower()
+        return _skill(name, skills[name], turn, call)
 
     if match := _REMEMBER.match(request):
         path = _notes_path(match.group("scope"))
@@ -189,9 +212,39 @@ def plan_reply(
             return _answer_from(results[-1])
         return call(match.group("tool"), **json.loads(match.group("args") or "{}"))
 
+    # A listed skill named in passing: a model would recognise it in the request and open it.
+    named = [name for name in skills if re.search(rf"(?<![\w-]){re.escape(name)}(?![\w-])", request, re.I)]
+    if named and "read_file" in tools:
+        return _skill(named[0], skills[named[0]], turn, call)
+
     if results:
         return _answer_from(results[-1])
     return Reply(text=f"You said: {request}")
+
+
+def _listed_skills(messages: Sequence[BaseMessage]) -> dict[str, str]:
+    """The skills the system prompt lists, as name -> path of their SKILL.md."""
+    prompt = "\n".join(_text(m) for m in messages if isinstance(m, SystemMessage))
+    return {m.group("name").strip().lower(): m.group("path") for m in _SKILL_LISTED.finditer(prompt)}
+
+
+def _skill(name: str, path: str, turn: Sequence[BaseMessage], call: Callable[..., Reply]) -> Reply:
+    """Read the skill's instructions, then follow them: an ``Answer with the phrase X`` line is
+    answered with X; otherwise the reply names the skill and its first instruction."""
+    read = _result_of(turn, "read_file")
+    if read is None:
+        return call("read_file", file_path=path)
+    if _failed(read):
+        return Reply(text=f"I could not open the {name} skill: {_text(read)}")
+    lines = _file_lines(read)
+    if lines and lines[0].strip() == "---":  # past the frontmatter
+        end = next((i for i, line in enumerate(lines[1:], 1) if line.strip() == "---"), 0)
+        lines = lines[end + 1 :]
+    for line in lines:
+        if found := _SKILL_ANSWER.match(line):
+            return Reply(text=found.group("phrase"))
+    first = next((line.strip("# ").strip() for line in lines if line.strip("# ").strip()), "")
+    return Reply(text=f"Following the {name} skill: {first}")
 
 
 def _arguments_for(schema: Mapping[str, Any], rest: str) -> dict[str, Any]:

@@ -8,6 +8,7 @@ outside `("org", ...)` is private to the user who writes it (ADR 0018):
 | anything not starting with `"org"`            | the user who wrote it, only | that user (use_agents)   |
 | `("org", <this org>, "user", <user id>, ...)` | that user; the org's admins | that user (use_agents)   |
 | `("org", <this org>, "assistant", <id>, ...)` | members (read)              | configure_agents         |
+| `("org", <this org>, ["assistant", <id>,] "skills", ...)` | members (read)  | nobody: /api/v1 …/skills |
 | `("org", <this org>, ...)` otherwise          | members (read)              | admins (manage_org)      |
 | `("org", <another org, or none>, ...)`        | nobody: absent (404)        | nobody: absent (404)     |
 
@@ -34,6 +35,9 @@ from atrium.runtime.tenant_store import ORG_LABEL, WILDCARD, TenantStore
 
 USER_LABEL = "user"
 ASSISTANT_LABEL = "assistant"
+# Skills are written only by the control plane (atrium.skills), which checks each one whole and keeps
+# the rows the store's copy mirrors; a raw store write would bypass both.
+SKILLS_LABEL = "skills"
 # Search and namespace listing filter rows one by one where a prefix spans namespaces of mixed
 # visibility; they read the store in pages of SCAN_PAGE rows and stop after SCAN_LIMIT rows.
 SCAN_PAGE = 200
@@ -73,6 +77,10 @@ def namespace_access(namespace: Sequence[str], *, scope: Scope) -> NamespaceAcce
             read=(own and scope.has(Permission.READ)) or scope.has(Permission.MANAGE_ORG),
             write=own and scope.has(Permission.USE_AGENTS),
         )
+    if tuple(rest[:1]) == (SKILLS_LABEL,) or (
+        len(rest) >= 3 and rest[0] == ASSISTANT_LABEL and rest[2] == SKILLS_LABEL
+    ):
+        return NamespaceAccess(read=scope.has(Permission.READ), write=False)
     if len(rest) >= 2 and rest[0] == ASSISTANT_LABEL:
         return NamespaceAccess(read=scope.has(Permission.READ), write=scope.has(Permission.CONFIGURE_AGENTS))
     return NamespaceAccess(read=scope.has(Permission.READ), write=scope.has(Permission.MANAGE_ORG))

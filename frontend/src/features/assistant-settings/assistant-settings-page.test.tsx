@@ -20,6 +20,7 @@ function signedIn(role: Role, routes: Parameters<typeof mockFetch>[0] = {}) {
     [`GET ${base}`]: () => json(assistant),
     "GET /api/v1/orgs/demo/policy": () => json({ egress_hosts: ["api.example.com", "pypi.org"] }),
     [`GET ${base}/grants`]: () => json({ secrets: ["SEARCH_KEY"], audience: "everyone" }),
+    [`GET ${base}/skills`]: () => json([]),
     "GET /api/v1/orgs/demo/secrets": () =>
       json([
         { name: "SEARCH_KEY", description: "", created_at: "2026-01-01T00:00:00Z", updated_at: "2026-01-01T00:00:00Z" },
@@ -141,6 +142,31 @@ describe("the assistant settings page", () => {
 
     expect(await within(grants).findByText("Grants saved.")).toBeInTheDocument();
     expect(calls.find((call) => call.method === "PUT")?.body).toEqual({ secrets: ["SEARCH_KEY", "GITHUB_TOKEN"], audience: "team" });
+  });
+
+  it("lets a builder add a skill of this assistant only", async () => {
+    const skillMd = "---\nname: triage\ndescription: Sorts tickets.\n---\n\nAnswer with the phrase sorted.\n";
+    const skill = { id: "s-1", name: "triage", description: "Sorts tickets.", assistant_id: assistant.id, files: { "SKILL.md": skillMd } };
+    let skills: unknown[] = [];
+    const { calls } = signedIn("builder", {
+      [`GET ${base}/skills`]: () => json(skills),
+      [`POST ${base}/skills`]: () => {
+        skills = [{ ...skill, created_at: "2026-12-01T00:00:00Z", updated_at: "2026-12-01T00:00:00Z" }];
+        return json(skills[0], 201);
+      },
+    });
+    const user = userEvent.setup();
+    renderApp(settingsUrl);
+
+    const section = await screen.findByRole("region", { name: "Skills of this assistant" });
+    await user.click(await within(section).findByRole("button", { name: "New assistant skill" }));
+    const text = within(section).getByLabelText("SKILL.md");
+    await user.clear(text);
+    await user.type(text, skillMd);
+    await user.click(within(section).getByRole("button", { name: "Create skill" }));
+
+    expect(await within(section).findByText("triage")).toBeInTheDocument();
+    expect(calls.find((call) => call.method === "POST")?.body).toEqual({ files: { "SKILL.md": skillMd } });
   });
 
   it("still offers the settings when the policy cannot be loaded, and says why", async () => {

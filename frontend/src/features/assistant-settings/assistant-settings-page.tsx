@@ -14,6 +14,7 @@ import { can } from "../orgs/permissions";
 import { GrantsSection } from "./grants-section";
 import type { AllowedHosts } from "./sandbox-section";
 import { SettingsForm } from "./settings-form";
+import { SkillsSection } from "./skills-section";
 
 /** `/o/:slug/assistants/:assistantId/settings`: only for members who may configure agents. */
 export function AssistantSettingsPage() {
@@ -69,6 +70,7 @@ function AssistantSettings({ orgSlug, orgName, canManage }: { orgSlug: string; o
       </header>
       <SettingsForm key={assistant.id} orgSlug={orgSlug} assistant={assistant} allowed={allowed} onSaved={setSaved} />
       <GrantsSection orgSlug={orgSlug} assistantId={assistant.id} editable={canManage} />
+      <SkillsSection orgSlug={orgSlug} assistantId={assistant.id} />
     </section>
   );
 }

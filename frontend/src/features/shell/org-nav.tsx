@@ -5,7 +5,7 @@ import { can } from "../orgs/permissions";
 
 /**
  * The organisation's sections; an open conversation (`/t/…`) belongs to Chat. Policy is offered
- * to those who manage the organisation.
+ * to those who manage the organisation, Skills to those who configure agents.
  */
 export function OrgNav({ membership }: { membership: Membership }) {
   const slug = membership.org.slug;
@@ -31,6 +31,11 @@ export function OrgNav({ membership }: { membership: Membership }) {
       <NavLink to={`${base}/connections`} className={({ isActive }) => className(isActive)}>
         Connections
       </NavLink>
+      {can(membership, "configure_agents") ? (
+        <NavLink to={`${base}/skills`} className={({ isActive }) => className(isActive)}>
+          Skills
+        </NavLink>
+      ) : null}
       {can(membership, "manage_org") ? (
         <NavLink to={`${base}/policy`} className={({ isActive }) => className(isActive)}>
           Policy

@@ -77,6 +77,13 @@ def test_assistant_memory_is_read_by_members_and_written_by_builders(role, expec
     assert namespace_access(ns("org", ORG_ID, "assistant", "a1", "memories"), scope=scope(role)) == expected
 
 
+@pytest.mark.parametrize("role", [Role.VIEWER, Role.END_USER, Role.BUILDER, Role.ADMIN])
+def test_skills_are_read_by_members_and_written_by_nobody_through_the_store(role):
+    # The control plane (atrium.skills) checks a skill whole and writes it; a raw write would not.
+    for namespace in (("org", ORG_ID, "skills"), ("org", ORG_ID, "assistant", "a1", "skills", "x")):
+        assert namespace_access(ns(*namespace), scope=scope(role)) == READ_ONLY
+
+
 @pytest.mark.parametrize(
     ("role", "expected"),
     [
