@@ -12,6 +12,7 @@ from pydantic import Field
 from atrium.core.errors import NotFoundError, ValidationFailedError
 from atrium.core.tenancy import current_scope, scoped
 from atrium.runtime import state_access
+from atrium.runtime.api.artifacts import download_response
 from atrium.runtime.api.common import (
     call,
     json_response,
@@ -38,7 +39,13 @@ from atrium.runtime.selectors.runs import run_refs_for_thread
 from atrium.runtime.selectors.threads import thread_get, thread_search
 from atrium.runtime.selectors.wire import select_fields, thread_out
 from atrium.runtime.services import threads as services
-from atrium.runtime.services.uploads import StoredUpload, Upload, thread_files_list, thread_files_upload
+from atrium.runtime.services.uploads import (
+    StoredUpload,
+    Upload,
+    thread_file_read,
+    thread_files_list,
+    thread_files_upload,
+)
 
 router = Router(tags=["threads"])
 
@@ -245,6 +252,11 @@ async def thread_files_post(request: HttpRequest, thread_id: str) -> HttpRespons
 @router.get("/threads/{thread_id}/files")
 async def thread_files_get(request: HttpRequest, thread_id: str) -> HttpResponse:
     return json_response([_upload_out(upload) for upload in await thread_files_list(thread_id=thread_id)])
+
+
+@router.get("/threads/{thread_id}/files/{name}")
+async def thread_file_get(request: HttpRequest, thread_id: str, name: str) -> HttpResponse:
+    return download_response(name, await thread_file_read(thread_id=thread_id, name=name))
 
 
 @router.get("/threads/{thread_id}/stream")

@@ -18,7 +18,7 @@ from asgiref.sync import sync_to_async
 from django.conf import settings
 from langgraph.store.base import PutOp
 
-from atrium.core.errors import AtriumError, ValidationFailedError
+from atrium.core.errors import AtriumError, NotFoundError, ValidationFailedError
 from atrium.core.tenancy import Permission, current_scope
 from atrium.runtime.db import with_live_connection
 from atrium.runtime.selectors.store import tenant_store
@@ -142,3 +142,16 @@ async def thread_files_list(*, thread_id: str) -> list[StoredUpload]:
         size = len(base64.b64decode(content)) if encoding == "base64" else len(content.encode())
         found.append(StoredUpload(f"{UPLOADS_DIR}{name}", name, size, encoding))
     return sorted(found, key=lambda upload: upload.name)
+
+
+async def thread_file_read(*, thread_id: str, name: str) -> bytes:
+    """The bytes of one file attached to the caller's own thread; 404 for anything else."""
+    thread = await sync_to_async(with_live_connection(thread_get_owned), thread_sensitive=False)(
+        thread_id=thread_id
+    )
+    store = await tenant_store()
+    item = await store.aget(uploads_namespace(str(thread.id)), f"/{name}") if "/" not in name else None
+    if item is None:
+        raise NotFoundError(f"File {name} not found.")
+    content = str(item.value.get("content") or "")
+    return base64.b64decode(content) if item.value.get("encoding") == "base64" else content.encode()

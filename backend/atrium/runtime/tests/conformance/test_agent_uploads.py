@@ -42,6 +42,10 @@ async def test_the_owner_attaches_a_file_and_the_agent_reads_it(stack: LiveStack
         {"path": "/uploads/figures.csv", "name": "figures.csv", "size": len(marker) + 19, "encoding": "utf-8"}
     ]
     assert await listed(owner, thread_id) == ["figures.csv"]
+    download = await owner.http.client.get(f"/threads/{thread_id}/files/figures.csv")
+    assert download.status_code == 200
+    assert download.content == f"Quarterly figures\n{marker}\n".encode()
+    assert download.headers["content-disposition"].startswith('attachment; filename="figures.csv"')
 
     # when the user asks about it in a run
     _, values = await say(owner, assistant_id, "Summarise the attached file", thread_id=thread_id)
@@ -63,6 +67,7 @@ async def test_no_one_but_the_owner_attaches_or_lists_files(stack: LiveStack) ->
         assert response.status_code == 404, (who, response.text)
         assert "not found" in response.json()["detail"]
         assert (await intruder.http.client.get(f"/threads/{thread_id}/files")).status_code == 404
+        assert (await intruder.http.client.get(f"/threads/{thread_id}/files/notes.md")).status_code == 404
     # and a viewer may not attach files at all
     response = await upload(stack.client("viewer"), thread_id, ("notes.md", b"overwritten\n"))
     assert response.status_code == 403, response.text
