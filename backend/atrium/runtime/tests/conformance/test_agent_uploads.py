@@ -121,3 +121,18 @@ async def test_a_binary_file_is_stored_and_listed_but_a_missing_thread_is_404(st
     assert response.json()[0]["size"] == 9
     missing = await upload(owner, str(uuid.uuid4()), ("a.txt", b"x"))
     assert missing.status_code == 404
+
+
+async def test_deleting_the_thread_deletes_its_files(stack: LiveStack) -> None:
+    # given a thread with a file, and another thread of the same owner with one
+    owner = stack.client("enduser")
+    thread_id, kept_id = await new_thread(owner), await new_thread(owner)
+    assert (await upload(owner, thread_id, ("notes.md", b"private\n"))).status_code == 201
+    assert (await upload(owner, kept_id, ("keep.md", b"kept\n"))).status_code == 201
+
+    # when the owner deletes the first thread
+    await owner.threads.delete(thread_id)
+
+    # then its file is gone from the store, and the other thread's is not
+    assert await owner.store.get_item(["uploads", thread_id], key="/notes.md") is None
+    assert await listed(owner, kept_id) == ["keep.md"]
