@@ -69,7 +69,10 @@ def uploads_namespace() -> tuple[str, ...]:
     """Where the platform puts the files a user attached to this run's thread (`POST
     /threads/{id}/files`). Not under ``("org", …)``: the runtime's store keeps namespaces outside it in
     the run's user's private partition, so only the thread's owner and their runs reach them."""
-    thread_id = str(get_config().get("configurable", {}).get("thread_id") or "")
+    try:
+        thread_id = str(get_config().get("configurable", {}).get("thread_id") or "")
+    except RuntimeError:  # outside a runnable context
+        thread_id = ""
     if not _LABEL.match(thread_id):
         raise MissingScopeError("thread_id is required to reach the thread's uploaded files")
     return (UPLOADS_LABEL, thread_id)
