@@ -20,6 +20,7 @@ import { agentUnavailable, config } from "./support.mjs";
 import { tests as authTests } from "./tests/auth.mjs";
 import { tests as chatTests } from "./tests/chat.mjs";
 import { tests as connectionsTests } from "./tests/connections.mjs";
+import { tests as filesTests } from "./tests/files.mjs";
 import { tests as firstRunTests } from "./tests/first-run.mjs";
 import { tests as rolesTests } from "./tests/roles.mjs";
 
@@ -34,7 +35,7 @@ import { tests as rolesTests } from "./tests/roles.mjs";
 /** @type {E2ETest[]} */
 // The first-run test goes first: it checks what a freshly seeded database offers before any other
 // test has used the Agent API.
-const allTests = [...firstRunTests, ...authTests, ...chatTests, ...connectionsTests, ...rolesTests];
+const allTests = [...firstRunTests, ...authTests, ...chatTests, ...filesTests, ...connectionsTests, ...rolesTests];
 
 const CHROMIUM_ARGS = [
   "--headless",

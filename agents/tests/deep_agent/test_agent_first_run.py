@@ -47,6 +47,26 @@ async def test_a_plan_is_written_as_todos_worked_through_and_summarised(make_age
                 ]
             },
         ),
+        (
+            "write_todos",
+            {
+                "todos": [
+                    {"content": steps[0], "status": "completed"},
+                    {"content": steps[1], "status": "in_progress"},
+                    {"content": steps[2], "status": "pending"},
+                ]
+            },
+        ),
+        (
+            "write_todos",
+            {
+                "todos": [
+                    {"content": steps[0], "status": "completed"},
+                    {"content": steps[1], "status": "completed"},
+                    {"content": steps[2], "status": "in_progress"},
+                ]
+            },
+        ),
         ("write_todos", {"todos": [{"content": step, "status": "completed"} for step in steps]}),
     ]
     assert result["todos"] == [{"content": step, "status": "completed"} for step in steps]

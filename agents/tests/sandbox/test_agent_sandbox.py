@@ -6,6 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from deepagents.backends.utils import create_file_data
 
 import atrium_agents.sandbox.run_scoped as run_scoped
 from atrium_agents.deep_agent.graph import make_graph
@@ -146,3 +147,21 @@ async def test_the_factory_touches_no_sandbox_without_the_runs_ids(provider: Bub
 
     # then
     assert provider.list_sandboxes() == []
+
+
+async def test_files_attached_to_the_thread_are_copied_into_its_own_sandbox_only(
+    make_agent: Callable[..., Agent],
+):
+    # given a file attached to thread t-1, on an agent with a thread sandbox and one with a shared one
+    own = make_agent(sandbox="thread")
+    own.store.put(("uploads", "t-1"), "/data.csv", dict(create_file_data("a,b\n1,2\n")))
+    shared = make_agent(sandbox="assistant")
+    shared.store.put(("uploads", "t-1"), "/data.csv", dict(create_file_data("a,b\n1,2\n")))
+
+    # when code reads it
+    read = await own.reply(ALICE, "t-1", "run `cat /workspace/uploads/data.csv`")
+    not_shared = await shared.reply(ALICE, "t-1", "run `cat /workspace/uploads/data.csv`")
+
+    # then the thread's own sandbox has it, the assistant's shared one does not
+    assert read == "Command output:\na,b\n1,2\n\n[Command succeeded with exit code 0]"
+    assert "No such file or directory" in not_shared

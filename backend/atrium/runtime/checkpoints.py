@@ -35,6 +35,9 @@ def delete_thread(*, thread_id: str) -> None:
     with connection.cursor() as cur:
         for table in _TABLES:
             cur.execute(f"DELETE FROM {table} WHERE thread_id = %s", [thread_id])  # noqa: S608
+        # The files attached to the thread go with it: they live in the store at ("uploads", <thread id>)
+        # of the owner's private partition (services/uploads.py; prefixes as TenantStore writes them).
+        cur.execute("DELETE FROM store WHERE prefix LIKE %s", [f"org:%.user:%.uploads.{thread_id}"])
 
 
 def copy_thread(*, source_id: str, target_id: str) -> None:

@@ -269,6 +269,14 @@ ATRIUM_CAPACITY_RETRY_SECONDS = env_float("ATRIUM_CAPACITY_RETRY_SECONDS", 1.0)
 ATRIUM_MAX_BODY_BYTES = env_int("ATRIUM_MAX_BODY_BYTES", 8 * 1024 * 1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = ATRIUM_MAX_BODY_BYTES
 ATRIUM_MAX_JSON_DEPTH = env_int("ATRIUM_MAX_JSON_DEPTH", 64)
+# Files end users attach to a thread (POST /agent/threads/{id}/files): the largest file (413 past it),
+# and the name endings accepted (415 otherwise). Text endings are stored as text the agent reads; the
+# others as bytes it can list.
+ATRIUM_UPLOAD_MAX_BYTES = env_int("ATRIUM_UPLOAD_MAX_BYTES", 2 * 1024 * 1024)
+ATRIUM_UPLOAD_TEXT_TYPES = env_list(
+    "ATRIUM_UPLOAD_TEXT_TYPES", ["md", "txt", "csv", "tsv", "json", "yaml", "yml"]
+)
+ATRIUM_UPLOAD_BINARY_TYPES = env_list("ATRIUM_UPLOAD_BINARY_TYPES", ["pdf", "png", "jpg", "jpeg"])
 
 ATRIUM_PORT = env_int("ATRIUM_PORT", 8000)
 # A verified API key is trusted by the process that verified it for this long (0: check every request):

@@ -38,7 +38,7 @@ export const tests = [
 
       await answers(page).filter({ hasText: /^Here is the plan for a weekend in Lisbon:/ }).waitFor({ timeout: RUN_TIMEOUT_MS });
       const calls = page.getByTestId("tool-call").filter({ hasText: "write_todos" });
-      await expectEventually(async () => String(await calls.count()), "2", "write_todos calls");
+      await expectEventually(async () => String(await calls.count()), "4", "write_todos calls");
       const finalPlan = page.getByRole("list", { name: "Plan" }).last();
       await expectEventually(
         async () => (await finalPlan.getByRole("listitem").evaluateAll((items) => items.map((item) => item.getAttribute("data-status")))).join(","),

@@ -7,6 +7,8 @@
 | ``/memories/org/…``      | StoreBackend (read-only)      | ``("org", org_id, "memories")``                 |
 | ``/memories/assistant/…``| StoreBackend                  | ``("org", org_id, "assistant", id, "memories")``|
 | ``/memories/…``          | StoreBackend                  | ``("org", org_id, "user", user_id, "memories")``|
+| ``/uploads/…``           | StoreBackend (read-only)      | ``("uploads", thread_id)``, the owner's private |
+|                          |                               | partition: files the user attached to the thread|
 | anything else            | StateBackend (thread scratch) | none: files live in checkpointed state          |
 |                          | or the run's sandbox          | (when the assistant has one; see `sandbox`)     |
 
@@ -32,6 +34,8 @@ from atrium_agents.deep_agent.context import Context, MemoryAccess
 USER_PREFIX = "/memories/"
 ASSISTANT_PREFIX = "/memories/assistant/"
 ORG_PREFIX = "/memories/org/"
+UPLOADS_PREFIX = "/uploads/"
+UPLOADS_LABEL = "uploads"
 MEMORY_FILE = "AGENTS.md"
 
 # StoreBackend rejects namespace labels outside this set; checking first gives a clearer error.
@@ -59,6 +63,19 @@ def assistant_namespace(scope: Scope) -> tuple[str, ...]:
 
 def org_namespace(scope: Scope) -> tuple[str, ...]:
     return ("org", scope.org_id, "memories")
+
+
+def uploads_namespace() -> tuple[str, ...]:
+    """Where the platform puts the files a user attached to this run's thread (`POST
+    /threads/{id}/files`). Not under ``("org", …)``: the runtime's store keeps namespaces outside it in
+    the run's user's private partition, so only the thread's owner and their runs reach them."""
+    try:
+        thread_id = str(get_config().get("configurable", {}).get("thread_id") or "")
+    except RuntimeError:  # outside a runnable context
+        thread_id = ""
+    if not _LABEL.match(thread_id):
+        raise MissingScopeError("thread_id is required to reach the thread's uploaded files")
+    return (UPLOADS_LABEL, thread_id)
 
 
 def scope_of(context: Any) -> Scope:
@@ -100,6 +117,7 @@ def build_backend(
     # commands cannot reach. The bare "/memories" rule needs a key without the slash; routing is the
     # same (CompositeBackend matches "/memories" and "/memories/..." either way).
     user_key = USER_PREFIX.rstrip("/") if default is not None else USER_PREFIX
+    uploads_key = UPLOADS_PREFIX.rstrip("/") if default is not None else UPLOADS_PREFIX
     return CompositeBackend(
         default=default or StateBackend(),
         routes={
@@ -107,6 +125,7 @@ def build_backend(
             ASSISTANT_PREFIX: StoreBackend(namespace=lambda rt: assistant_namespace(scope_of(rt.context))),
             ORG_PREFIX: StoreBackend(namespace=lambda rt: org_namespace(scope_of(rt.context))),
             **(extra_routes or {}),
+            uploads_key: StoreBackend(namespace=lambda rt: uploads_namespace()),
         },
     )
 
@@ -120,6 +139,8 @@ def build_permissions(settings: Context) -> list[FilesystemPermission]:
         (USER_PREFIX, settings.user_memory),
     ):
         rules.extend(_rules_for(prefix, access))
+    # What the user attached stays as they gave it: the agent reads it, and writes its own files elsewhere.
+    rules.extend(_rules_for(UPLOADS_PREFIX, "read_only"))
     return rules
 
 

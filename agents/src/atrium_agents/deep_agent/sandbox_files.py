@@ -7,6 +7,8 @@ sees only the sandbox's disk. Before the agent runs, `SandboxFilesMiddleware` up
   ``("org", org_id, "assistant", id, "skills")`` (both kept by builders, see `skills`; the
   assistant's wins on the same path), to
   ``/workspace/skills/``. They are copies: edits in the sandbox are not kept;
+* the files the user attached to the thread (``("uploads", thread_id)``) to ``/workspace/uploads/``,
+  for code to read, when the sandbox is the thread's own (copies, as skills are);
 * the user's memories (``("org", org_id, "user", user_id, "memories")``) to ``/workspace/memories/``,
   when the assistant's ``user_memory`` is not ``off`` and the sandbox is the thread's own. An
   assistant-scoped sandbox is shared by every user of the assistant, so one user's memories never go
@@ -35,13 +37,19 @@ from langgraph.runtime import Runtime
 from langgraph.store.base import BaseStore
 
 from atrium_agents.deep_agent.context import Context
-from atrium_agents.deep_agent.memory import scope_of, user_namespace
+from atrium_agents.deep_agent.memory import (
+    MissingScopeError,
+    scope_of,
+    uploads_namespace,
+    user_namespace,
+)
 from atrium_agents.deep_agent.skills import assistant_skills_namespace, org_skills_namespace
 
 logger = logging.getLogger(__name__)
 
 SKILLS_DIR = "/workspace/skills"
 MEMORIES_DIR = "/workspace/memories"
+UPLOADS_DIR = "/workspace/uploads"
 _PAGE = 500
 
 
@@ -56,6 +64,8 @@ class SandboxFilesMiddleware(AgentMiddleware[SandboxFilesState, Context, Any]):
     def __init__(self, sandbox: SandboxBackendProtocol, settings: Context) -> None:
         super().__init__()
         self._sandbox = sandbox
+        # An assistant's sandbox is shared by all its users: one user's files never go there.
+        self._seed_uploads = settings.sandbox == "thread"
         self._seed_memories = settings.sandbox == "thread" and settings.user_memory != "off"
         self._sync_memories = self._seed_memories and settings.user_memory == "read_write"
 
@@ -68,6 +78,8 @@ class SandboxFilesMiddleware(AgentMiddleware[SandboxFilesState, Context, Any]):
         files: dict[str, bytes] = {}
         for namespace in (org_skills_namespace(scope), assistant_skills_namespace(scope)):
             files.update(await _read_tree(runtime.store, namespace, SKILLS_DIR))
+        if self._seed_uploads and (uploads := _uploads_namespace()) is not None:
+            files.update(await _read_tree(runtime.store, uploads, UPLOADS_DIR))
         memories = (
             await _read_tree(runtime.store, user_namespace(scope), MEMORIES_DIR)
             if self._seed_memories
@@ -110,6 +122,14 @@ class SandboxFilesMiddleware(AgentMiddleware[SandboxFilesState, Context, Any]):
             text, encoding = _as_text(download.content)
             created = current.value.get("created_at") if current is not None else None
             await runtime.store.aput(namespace, key, dict(create_file_data(text, created, encoding)))
+        return None
+
+
+def _uploads_namespace() -> tuple[str, ...] | None:
+    """The thread's uploads, or None when the run names no thread (nothing to seed then)."""
+    try:
+        return uploads_namespace()
+    except MissingScopeError:
         return None
 
 

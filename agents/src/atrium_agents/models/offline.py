@@ -7,7 +7,9 @@ phrases in the last human message and answers everything else by quoting it back
 
 | the human says                     | the model does (when the tool is bound)                            |
 |------------------------------------|--------------------------------------------------------------------|
-| ``plan X``                         | ``write_todos`` of three steps, works through them, then answers   |
+| ``plan X``                         | ``write_todos`` of three steps, ticks them off one by one, answers |
+| ``summarise the attached file``    | ``ls`` of ``/uploads/``, ``read_file`` of the newest upload, then  |
+| / ``what is in NAME``              | quotes its first lines (NAME: that upload, when it exists)         |
 | ``draft X in /path``               | ``write_file`` of a draft, then ``edit_file`` to finish it         |
 | ``remember that X``                | ``read_file`` then ``write_file`` of ``/memories/notes.md`` + X    |
 | ``remember for this assistant ...``| the same on ``/memories/assistant/notes.md``                       |
@@ -63,6 +65,8 @@ from pydantic import PrivateAttr
 OFFLINE_PROVIDER = "atrium-offline"
 """What the model reports as its provider (`ls_provider`), so `/info` and the UI can label it."""
 
+UPLOADS_DIR = "/uploads/"
+"""Where the files a user attached to the thread are (atrium_agents.deep_agent.memory)."""
 USER_NOTES = "/memories/notes.md"
 ASSISTANT_NOTES = "/memories/assistant/notes.md"
 ORG_NOTES = "/memories/org/notes.md"
@@ -99,6 +103,13 @@ _SKILL_ANSWER = re.compile(
     r"^\W*answer\s+with\s+(?:the\s+phrase\s+)?[\"'“]?(?P<phrase>.+?)[\"'”]?\s*\.?\s*$",
     re.IGNORECASE,
 )
+_ATTACHED = re.compile(
+    r"\b(?:summari[sz]e|read|describe|open)\b.*\b(?:attached|uploaded)\s+(?:file|document)"
+    r"|^what(?:'s|\s+is)\s+in\s+(?P<name>[\w.-]+\.\w+)",
+    re.IGNORECASE | re.DOTALL,
+)
+_LISTED_PATH = re.compile(r"'(/[^']+)'")
+_QUOTED_LINES = 5
 _RUNAWAY = re.compile(r"\bloop\s+forever\b", re.IGNORECASE)
 _READ_HEADER = re.compile(r"^@@ .* @@$")
 
@@ -181,6 +192,9 @@ def plan_reply(
         if not lines:
             return Reply(text="I do not remember anything yet.")
         return Reply(text="Here is what I remember:\n" + "\n".join(lines))
+
+    if (match := _ATTACHED.search(request)) and {"ls", "read_file"} <= tools:
+        return _read_attached(match.group("name"), turn, call)
 
     if (match := _PLAN.match(request)) and "write_todos" in tools:
         return _plan(match.group("what").strip(), turn, call)
@@ -271,20 +285,44 @@ def _plan_steps(what: str) -> list[str]:
 
 
 def _plan(what: str, turn: Sequence[BaseMessage], call: Callable[..., Reply]) -> Reply:
-    """A plan as an agent with a todo list keeps one: write it, tick the steps off, then answer."""
+    """A plan as an agent with a todo list keeps one: write it, tick the steps off one write at a time
+    (each step done and the next started, so a UI shows the plan moving), then answer."""
     steps = _plan_steps(what)
     written = _results_of(turn, "write_todos")
-    if not written:
-        statuses = ["in_progress"] + ["pending"] * (len(steps) - 1)
-    elif len(written) == 1 and not _failed(written[0]):
-        statuses = ["completed"] * len(steps)
-    else:
+    done = len(written)
+    if done > len(steps) or any(_failed(result) for result in written):
         lines = "\n".join(f"{n}. {step}" for n, step in enumerate(steps, 1))
         return Reply(text=f"Here is the plan for {what}:\n{lines}")
+    statuses = [
+        "completed" if n < done else "in_progress" if n == done else "pending" for n in range(len(steps))
+    ]
     return call(
         "write_todos",
         todos=[{"content": step, "status": status} for step, status in zip(steps, statuses, strict=True)],
     )
+
+
+def _read_attached(name: str | None, turn: Sequence[BaseMessage], call: Callable[..., Reply]) -> Reply:
+    """List the thread's uploads, read the one asked for (or the last listed), quote its first lines."""
+    listed = _result_of(turn, "ls")
+    if listed is None:
+        return call("ls", path=UPLOADS_DIR)
+    paths = [] if _failed(listed) else _LISTED_PATH.findall(_text(listed))
+    if name is not None:
+        paths = [path for path in paths if path.rsplit("/", 1)[-1] == name]
+    if not paths:
+        wanted = f"a file named {name}" if name else "any attached file"
+        return Reply(text=f"I cannot find {wanted} in this conversation.")
+    path = paths[-1]
+    read = _result_of(turn, "read_file")
+    if read is None:
+        return call("read_file", file_path=path)
+    if _failed(read):
+        return Reply(text=f"I could not read {path}: {_text(read)}")
+    lines = _file_lines(read)[:_QUOTED_LINES]
+    if not lines:
+        return Reply(text=f"{path} is empty.")
+    return Reply(text=f"{path} begins:\n" + "\n".join(f"> {line}" for line in lines))
 
 
 def _draft(what: str, path: str, turn: Sequence[BaseMessage], call: Callable[..., Reply]) -> Reply:

@@ -33,7 +33,12 @@ def artifacts_list(request: HttpRequest, org: PathStr, thread_id: str) -> list[A
 @router.get("/threads/{thread_id}/artifacts/{path:path}")
 def artifact_download(request: HttpRequest, org: PathStr, thread_id: str, path: str) -> HttpResponse:
     name, content = artifact_read(thread_id=thread_id, path=path)
-    # Always a download, never rendered on our origin: the content is whatever sandboxed code wrote.
+    return download_response(name, content)
+
+
+def download_response(name: str, content: bytes) -> HttpResponse:
+    """Always a download, never rendered on our origin: the content is whatever a user or sandboxed
+    code wrote (also used for the files users attach, api/threads.py)."""
     response = HttpResponse(content, content_type="application/octet-stream")
     response["Content-Disposition"] = _attachment(name)
     response["X-Content-Type-Options"] = "nosniff"

@@ -12,6 +12,7 @@ from pydantic import Field
 from atrium.core.errors import NotFoundError, ValidationFailedError
 from atrium.core.tenancy import current_scope, scoped
 from atrium.runtime import state_access
+from atrium.runtime.api.artifacts import download_response
 from atrium.runtime.api.common import (
     call,
     json_response,
@@ -38,6 +39,13 @@ from atrium.runtime.selectors.runs import run_refs_for_thread
 from atrium.runtime.selectors.threads import thread_get, thread_search
 from atrium.runtime.selectors.wire import select_fields, thread_out
 from atrium.runtime.services import threads as services
+from atrium.runtime.services.uploads import (
+    StoredUpload,
+    Upload,
+    thread_file_read,
+    thread_files_list,
+    thread_files_upload,
+)
 
 router = Router(tags=["threads"])
 
@@ -226,6 +234,29 @@ async def history_get(
 ) -> HttpResponse:
     thread = await call(thread_get)(thread_id=path_uuid(thread_id))
     return json_response(await state_access.history(thread, limit=limit, before=before))
+
+
+def _upload_out(upload: StoredUpload) -> dict[str, object]:
+    return {"path": upload.path, "name": upload.name, "size": upload.size, "encoding": upload.encoding}
+
+
+@router.post("/threads/{thread_id}/files")
+async def thread_files_post(request: HttpRequest, thread_id: str) -> HttpResponse:
+    """Attach files to the caller's own thread (multipart, one or more `file` fields): 201 with what was
+    stored; the agent reads them under `/uploads/` (services/uploads.py)."""
+    uploads = [Upload(name=f.name or "", content=f.read()) for f in request.FILES.getlist("file")]
+    stored = await thread_files_upload(thread_id=thread_id, uploads=uploads)
+    return json_response([_upload_out(upload) for upload in stored], status=201)
+
+
+@router.get("/threads/{thread_id}/files")
+async def thread_files_get(request: HttpRequest, thread_id: str) -> HttpResponse:
+    return json_response([_upload_out(upload) for upload in await thread_files_list(thread_id=thread_id)])
+
+
+@router.get("/threads/{thread_id}/files/{name}")
+async def thread_file_get(request: HttpRequest, thread_id: str, name: str) -> HttpResponse:
+    return download_response(name, await thread_file_read(thread_id=thread_id, name=name))
 
 
 @router.get("/threads/{thread_id}/stream")

@@ -3,8 +3,8 @@
 Only the owner sees them (`thread_get_owned`): everyone else, org admins included, gets a 404, since
 a workspace can hold whatever the user gave the agent. Listing and reading run inside the sandbox
 through the provider (``ATRIUM_SANDBOX_PROVIDER``), so a symlink planted by sandboxed code resolves
-in the sandbox's view and can never reach the host's files. The seeded copies of skills and memories
-are not artifacts and are left out.
+in the sandbox's view and can never reach the host's files. The seeded copies of skills, memories and the
+user's attached files are not artifacts and are left out.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from atrium.runtime.selectors.threads import thread_get_owned
 from atrium.runtime.services.sandboxes import sandbox_provider, thread_sandbox_labels
 
 WORKSPACE = "/workspace"
-NOT_ARTIFACTS = ("memories", "skills")
+NOT_ARTIFACTS = ("memories", "skills", "uploads")  # copies; uploads are listed at /agent/threads/{id}/files
 MAX_LISTED = 1000
 
 

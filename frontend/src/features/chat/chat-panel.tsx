@@ -6,7 +6,9 @@ import { Loading } from "../../components/ui/loading";
 import { ArtifactsPanel } from "./artifacts-panel";
 import { Composer } from "./composer";
 import { Conversation } from "./conversation";
+import { FilesPanel } from "./files-panel";
 import { InterruptPanel } from "./interrupt-panel";
+import { PlanPanel } from "./plan-panel";
 import { SuggestedPrompts } from "./suggested-prompts";
 import { useChatStream } from "./stream/chat-stream";
 import { useBranches } from "./use-branches";
@@ -72,6 +74,8 @@ export function ChatPanel({ orgSlug, readOnly, runVersion, assistantName }: Chat
         />
       )}
 
+      {onBranch ? null : <PlanPanel todos={stream.todos} />}
+      {onBranch ? null : <FilesPanel orgSlug={orgSlug} threadId={stream.threadId} agentFiles={stream.agentFiles} runVersion={runVersion} />}
       {stream.isLoading ? null : <ArtifactsPanel orgSlug={orgSlug} threadId={stream.threadId} runVersion={runVersion} />}
 
       {interrupt && !stream.isLoading ? (
@@ -124,9 +128,9 @@ export function ChatPanel({ orgSlug, readOnly, runVersion, assistantName }: Chat
           isLoading={stream.isLoading}
           blockedReason={interrupt ? "Answer the request above first." : null}
           placeholder={`Message ${assistantName}`}
-          onSend={(text) => {
+          onSend={(text, files) => {
             const forkFrom = onBranch ? (branches.view?.leaf?.id ?? null) : null;
-            act(() => stream.send(text, { forkFrom }));
+            act(() => stream.send(text, { forkFrom, files }));
           }}
           onStop={() => {
             act(stream.stop);

@@ -7,9 +7,9 @@ const STATUS: Record<TodoStatus, { mark: string; label: string }> = {
 };
 
 /** The agent's plan (its `write_todos` list) as a checklist, each step with its status. */
-export function PlanList({ todos }: { todos: Todo[] }) {
+export function PlanList({ todos, label = "Plan", testId = "plan" }: { todos: Todo[]; label?: string; testId?: string }) {
   return (
-    <ol className="plan-list" aria-label="Plan" data-testid="plan">
+    <ol className="plan-list" aria-label={label} data-testid={testId}>
       {todos.map((todo, index) => (
         <li key={`${String(index)}-${todo.content}`} className={`plan-list__item plan-list__item--${todo.status}`} data-status={todo.status}>
           <span className="plan-list__mark" aria-hidden="true">

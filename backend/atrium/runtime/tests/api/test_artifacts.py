@@ -23,6 +23,8 @@ def _thread_with_files(owner, sandbox_provider) -> Thread:
     (workspace / "report.md").write_text("# Q3\n")
     (workspace / "memories").mkdir()
     (workspace / "memories" / "notes.md").write_text("private seed copy")
+    (workspace / "uploads").mkdir()
+    (workspace / "uploads" / "data.csv").write_text("the user's attached copy")
     (workspace / ".cache").mkdir()
     (workspace / ".cache" / "x").write_text("tooling")
     assert sandbox.execute("ln -s /etc/passwd /workspace/passwd-link").exit_code == 0
@@ -76,7 +78,7 @@ def test_downloads_stay_inside_the_workspace(client_for, editor, sandbox_provide
     assert (link.status_code, link.json()["code"]) == (404, "not_found")
     climb = client.get(f"{base}/%2e%2e/meta.json")
     assert (climb.status_code, climb.json()["code"]) == (422, "validation_error")
-    for hidden in ("memories/notes.md", ".cache/x", "missing.txt", "plots"):
+    for hidden in ("memories/notes.md", "uploads/data.csv", ".cache/x", "missing.txt", "plots"):
         assert client.get(f"{base}/{hidden}").status_code == 404
     assert client.get(f"{base}/report.md").content == b"# Q3\n"
 

@@ -1,5 +1,7 @@
 import { createContext, useContext } from "react";
+import type { AgentFile } from "../../../lib/agent-files";
 import type { ChatMessage } from "../../../lib/chat-messages";
+import type { Todo } from "../../../lib/todos";
 
 /**
  * What the chat screens need from a streaming runtime, in the app's own terms. One adapter module
@@ -26,6 +28,8 @@ export interface ChatSubagent {
 export interface SendOptions {
   /** Start from this checkpoint instead of the latest one: edits and branch continuations. */
   forkFrom?: string | null;
+  /** Files to attach to the thread before the message is sent (the agent reads them in /uploads/). */
+  files?: readonly File[];
 }
 
 export interface ChatStream {
@@ -40,6 +44,10 @@ export interface ChatStream {
   interrupts: ChatInterrupt[];
   /** Subagents by the id of the tool call that started them. */
   subagents: ReadonlyMap<string, ChatSubagent>;
+  /** The agent's plan (the `todos` state key its `write_todos` tool keeps), live as it streams. */
+  todos: Todo[];
+  /** Files the agent keeps in the thread's state (`files`), live as it streams. */
+  agentFiles: AgentFile[];
   send: (text: string, options?: SendOptions) => Promise<void>;
   /** Runs the agent again from a checkpoint with no new input: "regenerate this answer". */
   regenerate: (forkFrom: string) => Promise<void>;

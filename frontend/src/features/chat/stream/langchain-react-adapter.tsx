@@ -2,8 +2,11 @@ import { useStream, type SubagentDiscoverySnapshot } from "@langchain/react";
 import { useCallback, useEffect, useMemo, useRef, type ReactNode } from "react";
 import { cancelActiveRuns } from "../../../api/agent";
 import { agentFetch, createAgentClient } from "../../../api/agent-client";
+import { uploadThreadFiles } from "../../../api/thread-files";
+import { agentFilesFromValues } from "../../../lib/agent-files";
 import { contentText, toChatMessages } from "../../../lib/chat-messages";
 import { isRecord } from "../../../lib/is-record";
+import { todosFromArgs } from "../../../lib/todos";
 import {
   ChatStreamContext,
   RECURSION_LIMIT,
@@ -117,13 +120,32 @@ export function AdapterStreamProvider({ orgSlug, assistantId, threadId, onReload
 
   const send = useCallback(
     async (text: string, options: SendOptions = {}) => {
+      const files = options.files ?? [];
+      let minted: string | null = null;
+      if (files.length > 0) {
+        // Files go to a thread, so a new conversation gets its thread before its first run.
+        let target = track.current.threadId ?? stream.threadId;
+        if (!target) {
+          target = (await client.threads.create({ threadId: crypto.randomUUID() })).thread_id;
+          minted = target;
+        }
+        await uploadThreadFiles(orgSlug, target, files);
+        if (minted) {
+          Object.assign(track.current, { threadId: minted, newThread: true });
+          latest.current.onThreadId(minted);
+        }
+      }
       Object.assign(track.current, { pendingText: text, pendingFork: options.forkFrom ?? null, lastRunFailed: false });
       await stream.submit(
         { messages: [{ type: "human", content: text }] },
-        { config: { recursion_limit: RECURSION_LIMIT }, ...(options.forkFrom ? { forkFrom: options.forkFrom } : {}) },
+        {
+          config: { recursion_limit: RECURSION_LIMIT },
+          ...(options.forkFrom ? { forkFrom: options.forkFrom } : {}),
+          ...(minted ? { threadId: minted } : {}),
+        },
       );
     },
-    [stream],
+    [stream, client, orgSlug],
   );
 
   const regenerate = useCallback(
@@ -180,6 +202,9 @@ export function AdapterStreamProvider({ orgSlug, assistantId, threadId, onReload
     () => new Map([...stream.subagents.values()].map((snapshot) => [snapshot.id, toSubagent(snapshot)])),
     [stream.subagents],
   );
+  const values: unknown = stream.values;
+  const todos = useMemo(() => (isRecord(values) ? (todosFromArgs(values) ?? []) : []), [values]);
+  const agentFiles = useMemo(() => agentFilesFromValues(values), [values]);
   const interrupts = useMemo(
     () => stream.interrupts.map((interrupt) => ({ id: interrupt.id ?? null, value: interrupt.value })),
     [stream.interrupts],
@@ -194,13 +219,15 @@ export function AdapterStreamProvider({ orgSlug, assistantId, threadId, onReload
       error,
       interrupts,
       subagents,
+      todos,
+      agentFiles,
       send,
       regenerate,
       stop,
       respond,
       retry,
     }),
-    [stream.threadId, stream.isLoading, stream.isThreadLoading, messages, error, interrupts, subagents, send, regenerate, stop, respond, retry],
+    [stream.threadId, stream.isLoading, stream.isThreadLoading, messages, error, interrupts, subagents, todos, agentFiles, send, regenerate, stop, respond, retry],
   );
 
   return (

@@ -1,0 +1,157 @@
+"""Files an end user attaches to one of their threads, for its agent to read.
+
+They go to the store at ``("uploads", <thread id>)``, a namespace outside ``("org", …)``: the tenant
+store keeps it in the thread owner's private partition, so only the owner's requests and runs reach
+it, and the deep agent reads it under ``/uploads/`` (atrium_agents.deep_agent.memory). Items have the
+deepagents file shape (``content``, ``encoding``, timestamps): text endings are stored as UTF-8 text,
+the other accepted endings as base64. Every file of a request is checked before any is written.
+"""
+
+from __future__ import annotations
+
+import base64
+import posixpath
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from asgiref.sync import sync_to_async
+from django.conf import settings
+from langgraph.store.base import PutOp
+
+from atrium.core.errors import AtriumError, NotFoundError, ValidationFailedError
+from atrium.core.tenancy import Permission, current_scope
+from atrium.runtime.db import with_live_connection
+from atrium.runtime.selectors.store import tenant_store
+from atrium.runtime.selectors.threads import thread_get_owned
+
+UPLOADS_LABEL = "uploads"
+UPLOADS_DIR = "/uploads/"
+MAX_NAME_LENGTH = 200
+
+
+class FileTooLargeError(AtriumError):
+    status_code = 413
+    code = "file_too_large"
+
+
+class UnsupportedFileTypeError(AtriumError):
+    status_code = 415
+    code = "unsupported_file_type"
+
+
+@dataclass(frozen=True)
+class Upload:
+    name: str
+    content: bytes
+
+
+@dataclass(frozen=True)
+class StoredUpload:
+    path: str  # as the agent sees it
+    name: str
+    size: int
+    encoding: str
+
+
+def uploads_namespace(thread_id: str) -> tuple[str, ...]:
+    return (UPLOADS_LABEL, thread_id)
+
+
+def _extension(name: str) -> str:
+    return name.rsplit(".", 1)[-1].lower() if "." in name else ""
+
+
+def _checked(upload: Upload) -> tuple[str, str]:
+    """(stored content, encoding) of a file that passes every limit; raises on the first that fails."""
+    name = upload.name
+    if (
+        not name
+        or len(name) > MAX_NAME_LENGTH
+        or name != posixpath.basename(name)
+        or name.startswith(".")
+        or "\\" in name
+        or any(ord(char) < 32 for char in name)
+    ):
+        raise ValidationFailedError(
+            f"File name {name[:MAX_NAME_LENGTH]!r}: a plain name of at most {MAX_NAME_LENGTH} characters, "
+            "without folders or a leading dot.",
+            code="invalid_file_name",
+        )
+    limit: int = settings.ATRIUM_UPLOAD_MAX_BYTES
+    if len(upload.content) > limit:
+        raise FileTooLargeError(
+            f"{name} is {len(upload.content)} bytes, over the limit of {limit} (ATRIUM_UPLOAD_MAX_BYTES)."
+        )
+    extension = _extension(name)
+    if extension in settings.ATRIUM_UPLOAD_TEXT_TYPES:
+        try:
+            text = upload.content.decode("utf-8")
+        except UnicodeDecodeError:
+            raise ValidationFailedError(f"{name} is not UTF-8 text.", code="invalid_text_file") from None
+        if "\x00" in text:
+            raise ValidationFailedError(f"{name} contains a NUL character.", code="invalid_text_file")
+        return text, "utf-8"
+    if extension in settings.ATRIUM_UPLOAD_BINARY_TYPES:
+        return base64.b64encode(upload.content).decode(), "base64"
+    accepted = ", ".join([*settings.ATRIUM_UPLOAD_TEXT_TYPES, *settings.ATRIUM_UPLOAD_BINARY_TYPES])
+    raise UnsupportedFileTypeError(f"{name}: files of this type are not accepted (accepted: {accepted}).")
+
+
+async def thread_files_upload(*, thread_id: str, uploads: list[Upload]) -> list[StoredUpload]:
+    """Store files in the caller's own thread: 404 for anyone else's thread, org admins included."""
+    current_scope().require(Permission.USE_AGENTS)
+    thread = await sync_to_async(with_live_connection(thread_get_owned), thread_sensitive=False)(
+        thread_id=thread_id
+    )
+    if not uploads:
+        raise ValidationFailedError("Attach at least one file (multipart field `file`).", code="no_file")
+    checked = [(upload, *_checked(upload)) for upload in uploads]
+    store = await tenant_store()
+    namespace = uploads_namespace(str(thread.id))
+    now = datetime.now(UTC).isoformat()
+    # One batch: the files of a request are stored together or not at all.
+    await store.abatch(
+        [
+            PutOp(
+                namespace,
+                f"/{upload.name}",
+                {"content": content, "encoding": encoding, "created_at": now, "modified_at": now},
+                index=False,
+            )
+            for upload, content, encoding in checked
+        ]
+    )
+    return [
+        StoredUpload(f"{UPLOADS_DIR}{upload.name}", upload.name, len(upload.content), encoding)
+        for upload, _, encoding in checked
+    ]
+
+
+async def thread_files_list(*, thread_id: str) -> list[StoredUpload]:
+    """The files attached to the caller's own thread, by name."""
+    thread = await sync_to_async(with_live_connection(thread_get_owned), thread_sensitive=False)(
+        thread_id=thread_id
+    )
+    store = await tenant_store()
+    items = await store.asearch(uploads_namespace(str(thread.id)), limit=1000)
+    found = []
+    for item in items:
+        name = item.key.lstrip("/")
+        content = str(item.value.get("content") or "")
+        encoding = str(item.value.get("encoding") or "utf-8")
+        size = len(base64.b64decode(content)) if encoding == "base64" else len(content.encode())
+        found.append(StoredUpload(f"{UPLOADS_DIR}{name}", name, size, encoding))
+    return sorted(found, key=lambda upload: upload.name)
+
+
+async def thread_file_read(*, thread_id: str, name: str) -> bytes:
+    """The bytes of one file attached to the caller's own thread; 404 for anything else."""
+    thread = await sync_to_async(with_live_connection(thread_get_owned), thread_sensitive=False)(
+        thread_id=thread_id
+    )
+    store = await tenant_store()
+    item = await store.aget(uploads_namespace(str(thread.id)), f"/{name}") if "/" not in name else None
+    if item is None:
+        raise NotFoundError(f"File {name} not found.")
+    content = str(item.value.get("content") or "")
+    return base64.b64decode(content) if item.value.get("encoding") == "base64" else content.encode()

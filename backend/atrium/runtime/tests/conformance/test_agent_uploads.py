@@ -1,0 +1,138 @@
+"""Files an end user attaches to a thread (`POST /agent/threads/{id}/files`, multipart): only the
+thread's owner may attach or list them, limits are refused with nothing stored, and the deep agent
+reads them in a run. The upload goes through the SDK's own HTTP client, as a client of the SDK would."""
+
+from __future__ import annotations
+
+import uuid
+
+import httpx
+from langgraph_sdk.client import LangGraphClient
+
+from atrium.runtime.tests.conformance.agent_support import agent_assistant, reply, say
+from atrium.runtime.tests.conformance.conftest import LiveStack
+from atrium.runtime.tests.conformance.helpers import new_thread
+
+MAX_BYTES = 2 * 1024 * 1024  # ATRIUM_UPLOAD_MAX_BYTES's default
+
+
+async def upload(client: LangGraphClient, thread_id: str, *files: tuple[str, bytes]) -> httpx.Response:
+    return await client.http.client.post(
+        f"/threads/{thread_id}/files", files=[("file", (name, content)) for name, content in files]
+    )
+
+
+async def listed(client: LangGraphClient, thread_id: str) -> list[str]:
+    response = await client.http.client.get(f"/threads/{thread_id}/files")
+    assert response.status_code == 200, response.text
+    return [entry["name"] for entry in response.json()]
+
+
+async def test_the_owner_attaches_a_file_and_the_agent_reads_it(stack: LiveStack) -> None:
+    # given an end user's thread on the deep agent, and a file they attach to it
+    owner = stack.client("enduser")
+    assistant_id = await agent_assistant(stack.client("editor"))
+    thread_id = await new_thread(owner)
+    marker = f"revenue grew {uuid.uuid4().hex[:6]}"
+    response = await upload(owner, thread_id, ("figures.csv", f"Quarterly figures\n{marker}\n".encode()))
+
+    # then it is stored where the agent reads it
+    assert response.status_code == 201, response.text
+    assert response.json() == [
+        {"path": "/uploads/figures.csv", "name": "figures.csv", "size": len(marker) + 19, "encoding": "utf-8"}
+    ]
+    assert await listed(owner, thread_id) == ["figures.csv"]
+    download = await owner.http.client.get(f"/threads/{thread_id}/files/figures.csv")
+    assert download.status_code == 200
+    assert download.content == f"Quarterly figures\n{marker}\n".encode()
+    assert download.headers["content-disposition"].startswith('attachment; filename="figures.csv"')
+
+    # when the user asks about it in a run
+    _, values = await say(owner, assistant_id, "Summarise the attached file", thread_id=thread_id)
+
+    # then the answer quotes its content
+    assert reply(values) == f"/uploads/figures.csv begins:\n> Quarterly figures\n> {marker}"
+
+
+async def test_no_one_but_the_owner_attaches_or_lists_files(stack: LiveStack) -> None:
+    # given a thread of the end user with one file
+    owner = stack.client("enduser")
+    thread_id = await new_thread(owner)
+    assert (await upload(owner, thread_id, ("notes.md", b"mine\n"))).status_code == 201
+
+    # when another user of the org, an admin, or a user of another org try, they find no such thread
+    for who in ("enduser2", "admin", "other"):
+        intruder = stack.client(who)
+        response = await upload(intruder, thread_id, ("notes.md", b"overwritten\n"))
+        assert response.status_code == 404, (who, response.text)
+        assert "not found" in response.json()["detail"]
+        assert (await intruder.http.client.get(f"/threads/{thread_id}/files")).status_code == 404
+        assert (await intruder.http.client.get(f"/threads/{thread_id}/files/notes.md")).status_code == 404
+    # and a viewer may not attach files at all
+    response = await upload(stack.client("viewer"), thread_id, ("notes.md", b"overwritten\n"))
+    assert response.status_code == 403, response.text
+    assert "use agents" in response.json()["detail"]
+
+    # then the owner's file is as they gave it, and alone
+    assert await listed(owner, thread_id) == ["notes.md"]
+    item = await owner.store.get_item(["uploads", thread_id], key="/notes.md")
+    assert item["value"]["content"] == "mine\n"
+
+
+async def test_limits_are_refused_with_nothing_stored(stack: LiveStack) -> None:
+    owner = stack.client("enduser")
+    thread_id = await new_thread(owner)
+    cases = [
+        # too large: 413, even beside a file that would pass
+        ([("ok.txt", b"fine\n"), ("big.txt", b"x" * (MAX_BYTES + 1))], 413, "ATRIUM_UPLOAD_MAX_BYTES"),
+        ([("tool.exe", b"MZ\x90\x00")], 415, "not accepted"),
+        ([("notes.txt", b"\xff\xfe not utf-8")], 422, "not UTF-8"),
+        ([("n" * 220 + ".txt", b"x")], 422, "plain name"),
+        ([(".hidden.md", b"x")], 422, "plain name"),
+        ([], 422, "Attach at least one file"),
+    ]
+    for files, status, message in cases:
+        # when
+        response = await upload(owner, thread_id, *files)
+        # then
+        assert response.status_code == status, (files[:1], response.text)
+        assert message in response.json()["detail"]
+    assert await listed(owner, thread_id) == []
+
+
+async def test_a_path_in_a_file_name_is_cut_to_its_last_part(stack: LiveStack) -> None:
+    owner = stack.client("enduser")
+    thread_id = await new_thread(owner)
+
+    response = await upload(owner, thread_id, ("../../memories/AGENTS.md", b"x\n"))
+
+    assert response.status_code == 201, response.text
+    assert response.json()[0]["path"] == "/uploads/AGENTS.md"
+
+
+async def test_a_binary_file_is_stored_and_listed_but_a_missing_thread_is_404(stack: LiveStack) -> None:
+    owner = stack.client("enduser")
+    thread_id = await new_thread(owner)
+
+    response = await upload(owner, thread_id, ("chart.png", b"\x89PNG\r\n\x1a\n\x00"))
+
+    assert response.status_code == 201, response.text
+    assert response.json()[0]["encoding"] == "base64"
+    assert response.json()[0]["size"] == 9
+    missing = await upload(owner, str(uuid.uuid4()), ("a.txt", b"x"))
+    assert missing.status_code == 404
+
+
+async def test_deleting_the_thread_deletes_its_files(stack: LiveStack) -> None:
+    # given a thread with a file, and another thread of the same owner with one
+    owner = stack.client("enduser")
+    thread_id, kept_id = await new_thread(owner), await new_thread(owner)
+    assert (await upload(owner, thread_id, ("notes.md", b"private\n"))).status_code == 201
+    assert (await upload(owner, kept_id, ("keep.md", b"kept\n"))).status_code == 201
+
+    # when the owner deletes the first thread
+    await owner.threads.delete(thread_id)
+
+    # then its file is gone from the store, and the other thread's is not
+    assert await owner.store.get_item(["uploads", thread_id], key="/notes.md") is None
+    assert await listed(owner, kept_id) == ["keep.md"]
