@@ -128,6 +128,10 @@ OPS: list[Op] = [
     Op("post", "/threads/{thread}/history", {}, owned=True),
     Op("get", "/threads/{thread}/history", owned=True),
     Op("get", "/threads/{thread}/stream", owned=True),
+    # Files attached to a thread: its owner's only, an admin's included (a JSON body holds no file: 422).
+    Op("post", "/threads/{thread}/files", {}, USE, 422, owned=True, admin_peer=404),
+    Op("get", "/threads/{thread}/files", owned=True, admin_peer=404),
+    Op("get", "/threads/{thread}/files/none.txt", owned=True, ok=404, admin_peer=404),
     # crons
     Op("post", "/threads/{thread}/runs/crons", CRON, CONFIGURE, owned=True),
     Op("post", "/runs/crons", CRON, CONFIGURE),
