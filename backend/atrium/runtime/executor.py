@@ -1,14 +1,17 @@
 """Executing a claimed run inside a worker process.
 
-Celery tasks are synchronous; graphs are async. Each worker process keeps one asyncio loop in a
-background thread, holding what is expensive to build per run (the Postgres pool behind the
-checkpointer and store, the Redis client, loaded graphs). Task threads submit runs to that loop, so
-one process executes many runs concurrently while each task thread just waits for its result.
+Celery tasks are synchronous; graphs are async. Each worker process is a run host: one asyncio loop in
+a background thread, holding what is expensive to build per run (the Postgres pool behind the
+checkpointer and store, the Redis client, loaded graphs), runs up to ATRIUM_WORKER_MAX_INFLIGHT graphs
+at once. A task thread only hands a run over: it waits for a free slot, for the claim, and returns
+(its message is acknowledged) while the run goes on here, to its finish. From then on the run's lease,
+fence and the watchdog's sweeper are what bring it back if this process dies.
 """
 
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import contextlib
 import dataclasses
 import json
@@ -16,11 +19,12 @@ import logging
 import os
 import threading
 import typing
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine
 from typing import Any, TypeVar
 
 import psycopg
 from django.conf import settings
+from django.db import connection
 from langgraph.errors import GraphRecursionError
 from langgraph.runtime import RunControl
 from psycopg_pool import PoolTimeout
@@ -58,10 +62,12 @@ from atrium.runtime.services.execution import (
     call_counts_of,
     finishes_in_one_statement,
     run_claim_async,
+    run_finish,
     run_finish_async,
     run_has_checkpoint,
     run_lease_renew,
     run_limits_for,
+    temporary_thread_delete,
 )
 from atrium.runtime.streams import CONTROL_CHANNEL, EventBatches, RunPublisher, get_redis
 from atrium.runtime.tenant_store import TenantStore
@@ -106,7 +112,7 @@ def _langsmith_without_thread_hops() -> None:
 
 
 class WorkerLoop:
-    def __init__(self) -> None:
+    def __init__(self, max_inflight: int) -> None:
         _langsmith_without_thread_hops()
         self.loop = _new_loop()
         self.thread = threading.Thread(target=self.loop.run_forever, name="atrium-runtime-loop", daemon=True)
@@ -115,10 +121,62 @@ class WorkerLoop:
         self.cancel_actions: dict[str, str] = {}
         self.controls: dict[str, RunControl] = {}
         self.draining = False
+        # Runs hosted here: from a task thread taking a slot until the run's end is recorded.
+        self.max_inflight = max(max_inflight, 1)
+        self.inflight = 0
+        self._slots = threading.Condition()
+        self.hosted: set[asyncio.Task[Any]] = set()
         self.run(self._start())
 
     def run(self, coro: Coroutine[Any, Any, T]) -> T:
         return asyncio.run_coroutine_threadsafe(coro, self.loop).result()
+
+    def take_slot(self, give_up: threading.Event) -> bool:
+        """Wait (on a task thread) until this process may host one more run: the backpressure that
+        keeps the worker from taking more messages than it can run. False if `give_up` is set first
+        (a warm shutdown): the caller leaves the run to another worker."""
+        with self._slots:
+            while self.inflight >= self.max_inflight and not give_up.is_set():
+                self._slots.wait(timeout=0.5)
+            if give_up.is_set():
+                return False
+            self.inflight += 1
+            return True
+
+    def _free_slot(self) -> None:
+        with self._slots:
+            self.inflight -= 1
+            self._slots.notify_all()
+
+    def host(self, run_id: str, worker_id: str) -> Attempt:
+        """Start a run on the loop in a slot taken with `take_slot`, and return once it is claimed and
+        running (or found not to be this worker's to run now). The run goes on to its end here."""
+        started: concurrent.futures.Future[Attempt] = concurrent.futures.Future()
+        self.loop.call_soon_threadsafe(self._spawn, run_id, worker_id, started)
+        return started.result()
+
+    def _spawn(self, run_id: str, worker_id: str, started: concurrent.futures.Future[Attempt]) -> None:
+        task = self.loop.create_task(self._hosted(run_id, worker_id, started))
+        self.hosted.add(task)  # the loop keeps only weak references to its tasks
+        task.add_done_callback(self.hosted.discard)
+
+    async def _hosted(self, run_id: str, worker_id: str, started: concurrent.futures.Future[Attempt]) -> None:
+        try:
+            await attempt(run_id, worker_id, started)
+        except Exception as error:
+            if not started.done():
+                started.set_exception(error)  # the claim failed: the task thread raises it
+            else:
+                logger.exception("run %s failed in its worker", run_id)
+        finally:
+            if not started.done():
+                started.set_result(Attempt())
+            self._free_slot()
+
+    def wait_idle(self, timeout: float | None = None) -> bool:
+        """Block until no run is hosted here (each finished or handed back); False on timeout."""
+        with self._slots:
+            return self._slots.wait_for(lambda: self.inflight == 0, timeout)
 
     async def _start(self) -> None:
         await persistence()
@@ -179,11 +237,20 @@ def drain_on_shutdown(grace: float) -> None:
         _loop.drain_after(grace)
 
 
+def wait_drained() -> None:
+    """Block until every run hosted here has finished or been handed back (after `drain_on_shutdown`):
+    Celery no longer waits for them, as their tasks returned once they were claimed."""
+    if _loop is None:
+        return
+    while not _loop.wait_idle(timeout=10):
+        logger.warning("shutdown waits for %s runs to reach a step boundary", _loop.inflight)
+
+
 def worker_loop() -> WorkerLoop:
     global _loop
     with _loop_lock:
         if _loop is None:
-            _loop = WorkerLoop()
+            _loop = WorkerLoop(settings.ATRIUM_WORKER_MAX_INFLIGHT)
         return _loop
 
 
@@ -578,8 +645,8 @@ async def _heartbeat(wl: WorkerLoop, claim: RunClaim, pool: Any) -> None:
 @dataclasses.dataclass
 class Attempt:
     """What `attempt` did with a run's message. `claim` None: not this worker's to run now. `status`
-    None with a claim: the end is left to the task thread (`run_finish`: a hand-back, a webhook to
-    record, or Postgres failed the finish here); `tried` then says whether a finish was sent."""
+    None with a claim: the end goes through the thread-side `run_finish` (a hand-back, a webhook to
+    record, or Postgres failed the one-statement finish); `tried` then says whether a finish was sent."""
 
     claim: RunClaim | None = None
     at_capacity: bool = False
@@ -589,36 +656,61 @@ class Attempt:
     tried: bool = False
 
 
-async def attempt(run_id: str, worker_id: str) -> Attempt:
-    """Claim, execute and finish a run, and publish its end, in one hand-off to the worker's loop: the
-    task thread waits once, and the claim and finish go through the loop's pool (no Django
-    connection taken for the run)."""
+async def attempt(
+    run_id: str, worker_id: str, started: concurrent.futures.Future[Attempt] | None = None
+) -> Attempt:
+    """Claim, execute and finish a run, and publish its end, on the worker's loop; `started` is told
+    the claim (the task thread waits only for that). The claim and the common finish go through the
+    loop's pool; the rest of the end takes a Django connection on a helper thread."""
     stores = await persistence()
     try:
         async with stores.pool.connection() as conn:
             claim = await run_claim_async(conn, run_id=run_id, worker_id=worker_id)
     except RunsAtCapacityError:
-        return Attempt(at_capacity=True)
+        claim, done = None, Attempt(at_capacity=True)
+    else:
+        done = Attempt(claim=claim)
+    if started is not None:
+        started.set_result(done)
     if claim is None:
-        return Attempt()
+        return done
     bind_log_ids(thread_id=claim.thread_id, org_id=claim.org_id)  # this coroutine's context only
     outcome, terminal = await execute(claim)
     done = Attempt(claim=claim, outcome=outcome, terminal=terminal)
     if outcome.status == FENCED:
         done.status = FENCED  # another worker owns the run now
         return done
-    if not finishes_in_one_statement(claim=claim, outcome=outcome):
-        return done
-    try:
-        async with stores.pool.connection() as conn:
-            done.tried = True
-            done.status = await run_finish_async(conn, claim=claim, outcome=outcome)
-    except (psycopg.Error, PoolTimeout):
-        logger.warning("finishing run %s failed here; the task thread retries", run_id, exc_info=True)
-        done.status = None
-        return done
+    if finishes_in_one_statement(claim=claim, outcome=outcome):
+        try:
+            async with stores.pool.connection() as conn:
+                done.tried = True
+                done.status = await run_finish_async(conn, claim=claim, outcome=outcome)
+        except (psycopg.Error, PoolTimeout):
+            logger.warning("finishing run %s failed here; retrying", run_id, exc_info=True)
+            done.status = None
+    if done.status is None:
+        # A hand-back, a webhook delivery to record with the end, or Postgres failed the finish above:
+        # the finish in one transaction, retried while Postgres is away.
+        done.status = await _with_django(run_finish, claim=claim, outcome=outcome, tried=done.tried) or ""
     await publish_outcome(claim, done.status, outcome, terminal)
+    if done.status and done.status not in ("drained", "rollback"):
+        logger.info("run %s ended %s (attempt %s)", run_id, done.status, claim.attempt)
+    if claim.temporary_thread and claim.kwargs.get("on_completion", "delete") == "delete":
+        await _with_django(temporary_thread_delete, thread_id=claim.thread_id)
     return done
+
+
+async def _with_django(func: Callable[..., T], /, **kwargs: Any) -> T:
+    """Run a Django-ORM service off the loop, on a helper thread, and give its connection back (the
+    helper threads are the loop's own: nothing else would ever close it)."""
+
+    def call() -> T:
+        try:
+            return func(**kwargs)
+        finally:
+            connection.close()
+
+    return await asyncio.to_thread(call)
 
 
 async def publish_outcome(
