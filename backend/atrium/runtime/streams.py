@@ -275,7 +275,7 @@ class StreamWatch:
                     self._client_id = int(await self._connection.client_id())
                 # No await between reading the waiters and marking them watched: a reader added later
                 # interrupts this XREAD.
-                streams = {key: min(waiters.values()) for key, waiters in self._waiters.items()}
+                streams = {key: min(waiters.values()) for key, waiters in self._waiters.items() if waiters}
                 if not streams:
                     continue  # every reader left while connecting
                 self._reading, self._interrupting = streams, False
@@ -284,7 +284,10 @@ class StreamWatch:
                 )
             except REDIS_AWAY:
                 # The readers wait on (their timeouts send heartbeats); a new connection once it is back.
-                self._client_id = None
+                connection, self._connection, self._client_id = self._connection, None, None
+                if connection is not None:
+                    with contextlib.suppress(Exception):
+                        await connection.aclose()
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, RETRY_MAX_SECONDS)
                 continue
@@ -292,16 +295,17 @@ class StreamWatch:
                 self._reading = None
             delay = 0.1
             for raw_key, entries in reply or ():
-                newest = _entry_id(entries[-1][0].decode())
-                waiters = self._waiters.get(raw_key.decode(), {})
+                key, newest = raw_key.decode(), _entry_id(entries[-1][0].decode())
+                waiters = self._waiters.get(key, {})
                 for future, cursor in list(waiters.items()):
                     if cursor < newest:
                         del waiters[future]
                         if not future.done():
                             future.set_result(None)
-        if self._connection is not None:
-            connection, self._connection, self._client_id = self._connection, None, None
-            await connection.aclose()
+                if not waiters:
+                    self._waiters.pop(key, None)
+        # Nothing to watch: the task ends at once (no await after the check, so a reader added from
+        # now on starts a new one); the connection stays open for it.
 
 
 def _log_failure(task: asyncio.Future[None]) -> None:
