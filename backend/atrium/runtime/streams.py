@@ -199,13 +199,27 @@ def get_redis() -> aioredis.Redis:
     loop = asyncio.get_running_loop()
     client = _clients.get(loop)
     if client is None:
-        client = _clients[loop] = _new_client(max_connections=1024, health_check_interval=30)
+        # Commands hold a connection only for their round trip (waiting readers hold none: `StreamWatch`),
+        # so a small pool serves thousands of clients; a burst waits a moment for a free connection
+        # rather than failing (a pool that ran out raises at once).
+        pool = aioredis.BlockingConnectionPool.from_url(
+            settings.REDIS_URL,
+            max_connections=REDIS_POOL_SIZE,
+            timeout=10,
+            health_check_interval=30,
+            **_SOCKETS,
+        )
+        client = _clients[loop] = aioredis.Redis(connection_pool=pool)
     return client
 
 
+# The watcher's XREAD blocks for up to WATCH_BLOCK_MS: the socket timeout must outlast it.
+_SOCKETS: dict[str, Any] = {"socket_timeout": 30, "socket_connect_timeout": 5}
+REDIS_POOL_SIZE = 256
+
+
 def _new_client(**options: Any) -> aioredis.Redis:
-    # The watcher's XREAD blocks for up to WATCH_BLOCK_MS: the socket timeout must outlast it.
-    return aioredis.Redis.from_url(settings.REDIS_URL, socket_timeout=30, socket_connect_timeout=5, **options)
+    return aioredis.Redis.from_url(settings.REDIS_URL, **_SOCKETS, **options)
 
 
 # How long the watcher's XREAD blocks at most (it is interrupted when a reader adds a stream).
