@@ -22,19 +22,40 @@ import argparse
 import asyncio
 import contextlib
 import json
+import ssl
 import statistics
 import sys
 import time
 from pathlib import Path
 from typing import Any
 
+import httpx
 from bench import descendants, pct
 from compare import ratios
 from langgraph_sdk import get_client
+from langgraph_sdk.client import LangGraphClient
 
 GRAPH = "waits"
 STEPS = ["model", "tool", "answer"]
 LEVELS = (16, 64, 256, 1024)
+
+
+_TLS = ssl.create_default_context()
+
+
+def sdk_clients(url: str, key: str | None, timeout: float) -> Any:
+    """A factory of the official SDK's clients as `get_client` builds them, all sharing one TLS
+    context: `get_client` loads the CA bundle for each client (~17 ms of CPU), which at 1,024 clients
+    made the benchmark itself the bottleneck."""
+    headers = get_client(url=url, api_key=key).http.client.headers  # its headers (API key, user agent)
+
+    def make() -> LangGraphClient:
+        transport = httpx.AsyncHTTPTransport(retries=5, verify=_TLS)
+        return LangGraphClient(
+            httpx.AsyncClient(base_url=url, transport=transport, timeout=timeout, headers=headers)
+        )
+
+    return make
 
 
 def rss_mib(pids: list[int]) -> float:
@@ -110,13 +131,14 @@ async def level(
     url: str, key: str | None, clients: int, waits: dict[str, float], warm_up: float, window: float
 ) -> dict[str, Any]:
     """`clients` loops for `warm_up` + `window` seconds; runs that end within the window count."""
+    make = sdk_clients(url, key, 600)
     start = time.perf_counter()
     measure_from, measure_to = start + warm_up, start + warm_up + window
     latencies: list[float] = []
     errors: list[str] = []
 
     async def loop() -> None:
-        client = get_client(url=url, api_key=key, timeout=600)
+        client = make()
         try:
             while time.perf_counter() < measure_to:
                 began = time.perf_counter()
@@ -155,7 +177,7 @@ async def levels(args: argparse.Namespace, sampler: Sampler) -> dict[str, Any]:
         waits = {"model_seconds": 1.0, "tool_seconds": 0.2}
         counts, warm_up, window = [int(c) for c in args.clients.split(",")], 5.0, args.seconds
     out: dict[str, Any] = {"target": args.label, "waits": waits, "rss_idle_mib": rss_mib(sampler.pids)}
-    client = get_client(url=args.url, api_key=args.api_key, timeout=120)
+    client = sdk_clients(args.url, args.api_key, 120)()
     await one_run(client, waits)  # warm-up: imports, pools, the graph
     await client.aclose()
     sampler.take()
@@ -164,10 +186,12 @@ async def levels(args: argparse.Namespace, sampler: Sampler) -> dict[str, Any]:
         result.update(sampler.take())
         out[str(clients)] = result
         print(f"{args.label}: {json.dumps(result)}", file=sys.stderr)
-    low, high = out[str(counts[0])], out[str(counts[-1])]
-    if sampler.pids and high["inflight"] > low["inflight"]:
-        growth = (high["peak_rss_mib"] - low["peak_rss_mib"]) / (high["inflight"] - low["inflight"]) * 100
-        out["rss_mib_per_100_inflight"] = round(growth, 1)
+    # Runs held at once: counted at the server when it can be (--dsn), else by Little's law.
+    held = {c: out[str(c)].get("peak_running", out[str(c)]["inflight"]) for c in counts}
+    low, high = min(counts, key=held.__getitem__), max(counts, key=held.__getitem__)
+    if sampler.pids and held[high] > held[low]:
+        grown = out[str(high)]["peak_rss_mib"] - out[str(low)]["peak_rss_mib"]
+        out["rss_mib_per_100_inflight"] = round(grown / (held[high] - held[low]) * 100, 1)
     return out
 
 
@@ -177,8 +201,10 @@ async def long_runs(args: argparse.Namespace, sampler: Sampler) -> dict[str, Any
     latencies: list[float] = []
     errors: list[str] = []
 
+    make = sdk_clients(args.url, args.api_key, 900)
+
     async def one() -> None:
-        client = get_client(url=args.url, api_key=args.api_key, timeout=900)
+        client = make()
         began = time.perf_counter()
         try:
             await one_run(client, waits)

@@ -63,10 +63,10 @@ trap cleanup EXIT
 KEY=$(cd backend && uv run --frozen --quiet python manage.py create_api_key --org bench --email bench@bench.local --role builder | tail -n1)
 # The processes of `make dev` (infra/scripts/dev.sh), beat aside.
 (cd backend && exec setsid uv run --frozen --quiet uvicorn config.asgi:application --host 127.0.0.1 --port "$PORT" \
-  --loop uvloop --http httptools --no-access-log --log-level warning --timeout-graceful-shutdown 3) &
+  --loop uvloop --http httptools --no-access-log --log-level warning --timeout-graceful-shutdown 3) >&2 &
 pids+=($!)
 (cd backend && exec setsid uv run --frozen --quiet celery -A config worker -l WARNING -Q default,runs,webhooks --pool threads \
-  --concurrency "${ATRIUM_WORKER_CONCURRENCY:-8}" -n "inflight-$$@%h") &
+  --concurrency "${ATRIUM_WORKER_CONCURRENCY:-8}" -n "inflight-$$@%h") >&2 &
 pids+=($!)
 for _ in $(seq 150); do curl -fsS "http://127.0.0.1:$PORT/agent/ok" >/dev/null 2>&1 && break; sleep 0.2; done
 
