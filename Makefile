@@ -83,7 +83,7 @@ web: install ## Run only the ASGI server
 	@$(WITH_SERVICES) cd backend && $(UV) uvicorn config.asgi:application --host 127.0.0.1 --port $${ATRIUM_PORT:-8000} --timeout-graceful-shutdown 5
 
 worker: install ## Run only a Celery worker (run it several times to scale out: each gets its own name)
-	@$(WITH_SERVICES) cd backend && $(UV) celery -A config worker -l INFO -Q $${ATRIUM_WORKER_QUEUES:-default,runs,webhooks} --pool threads --concurrency $${ATRIUM_WORKER_CONCURRENCY:-16} -n "worker-$$$$@%h"
+	@$(WITH_SERVICES) cd backend && $(UV) celery -A config worker -l INFO -Q $${ATRIUM_WORKER_QUEUES:-default,runs,webhooks} --pool threads --concurrency $${ATRIUM_WORKER_CONCURRENCY:-8} -n "worker-$$$$@%h"
 
 beat: install ## Run only Celery beat
 	@$(WITH_SERVICES) cd backend && $(UV) celery -A config beat -l INFO -s ../.data/celerybeat-schedule
