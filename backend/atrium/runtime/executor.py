@@ -65,8 +65,8 @@ from atrium.runtime.services.execution import (
     run_finish,
     run_finish_async,
     run_has_checkpoint,
-    run_lease_renew,
     run_limits_for,
+    runs_lease_renew,
     temporary_thread_delete,
 )
 from atrium.runtime.streams import CONTROL_CHANNEL, EventBatches, RunPublisher, get_redis
@@ -126,6 +126,7 @@ class WorkerLoop:
         self.inflight = 0
         self._slots = threading.Condition()
         self.hosted: set[asyncio.Task[Any]] = set()
+        self.leases: dict[str, int] = {}  # run id → fence, of the runs executing here
         self.run(self._start())
 
     def run(self, coro: Coroutine[Any, Any, T]) -> T:
@@ -180,7 +181,38 @@ class WorkerLoop:
 
     async def _start(self) -> None:
         await persistence()
-        self.loop.create_task(self._listen_for_controls())
+        self._background = [
+            self.loop.create_task(self._listen_for_controls()),
+            self.loop.create_task(self._renew_leases()),
+        ]
+
+    async def _renew_leases(self) -> None:
+        """Renew the leases of every run executing here every few seconds while their fences are
+        ours: one UPDATE per interval for the whole process (not one per run), nothing per step. A
+        run whose renewal is refused was reclaimed: it stops. A failed renewal (Postgres away) is
+        retried at the next beat; if Postgres stays away past the lease, the sweeper reclaims the
+        runs and the next renewal that gets through stops these copies."""
+        interval = settings.ATRIUM_RUN_HEARTBEAT_SECONDS
+        while True:
+            await asyncio.sleep(interval)
+            fences = dict(self.leases)
+            if not fences:
+                continue
+            try:
+                stores = await persistence()
+                async with stores.pool.connection(timeout=interval) as conn:
+                    held = await runs_lease_renew(conn, fences=fences)
+            except Exception:
+                logger.warning("lease renewal of %s runs failed; retrying", len(fences), exc_info=True)
+                continue
+            for run_id, fence in fences.items():
+                if self.leases.get(run_id) != fence:
+                    continue  # ended meanwhile
+                cancel = held.get(run_id)
+                if cancel is None:
+                    self.stop_fenced(run_id)
+                elif cancel:  # cancelled, and its message on the control channel did not arrive
+                    self.cancel_run(run_id, cancel)
 
     async def _listen_for_controls(self) -> None:
         while True:
@@ -459,7 +491,7 @@ async def execute(claim: RunClaim) -> tuple[RunResult, list[ProtocolEvent]]:
         publishing = asyncio.ensure_future(publisher.publish_batched(queue))
         task = asyncio.ensure_future(pump())
         wl.active[claim.run_id] = task
-        heartbeat = asyncio.ensure_future(_heartbeat(wl, claim, stores.pool))
+        wl.leases[claim.run_id] = claim.fence  # renewed by `WorkerLoop._renew_leases` from now on
         # The wall-clock cap stops the graph as a cancel does (at its next await), then ends it `error`.
         deadline = (
             asyncio.get_running_loop().call_later(limits.seconds, wl.cancel_run, claim.run_id, TIME_LIMIT)
@@ -471,9 +503,15 @@ async def execute(claim: RunClaim) -> tuple[RunResult, list[ProtocolEvent]]:
         except asyncio.CancelledError:
             cancelled_action = wl.cancel_actions.pop(claim.run_id, "")
             if not cancelled_action:
-                heartbeat.cancel()
+                wl.leases.pop(claim.run_id, None)
                 publishing.cancel()
                 raise
+        except Exception:
+            # Not the graph's error (the engine records those): stop renewing, so the lease lapses and
+            # the sweeper hands the run to another attempt instead of it staying `running` here.
+            wl.leases.pop(claim.run_id, None)
+            publishing.cancel()
+            raise
         finally:
             if deadline is not None:
                 deadline.cancel()
@@ -483,7 +521,7 @@ async def execute(claim: RunClaim) -> tuple[RunResult, list[ProtocolEvent]]:
         try:
             await publishing  # may wait for Redis to come back: the lease is renewed meanwhile
         finally:
-            heartbeat.cancel()
+            wl.leases.pop(claim.run_id, None)
         # A stop that landed as the graph returned (the pump saw it first) counts too, and so does a
         # stream cap reached by the last events (dropped: the run must not end as if complete).
         cancelled_action = cancelled_action or wl.cancel_actions.pop(claim.run_id, "") or claim.cancel_action
@@ -619,27 +657,6 @@ def _limit_error(action: str, limits: RunLimits) -> dict[str, str]:
 def _postgres_lost(claim: RunClaim, error: BaseException | None) -> bool:
     """An attempt that failed because Postgres was unreachable (within the attempt bound)."""
     return claim.attempt < settings.ATRIUM_RUN_MAX_ATTEMPTS and caused_by(error, psycopg.OperationalError)
-
-
-async def _heartbeat(wl: WorkerLoop, claim: RunClaim, pool: Any) -> None:
-    """Renew the run's lease every few seconds while the fence is ours: one small UPDATE per interval
-    per running run, nothing per step. A refused renewal means the run was reclaimed: stop it. A failed
-    one (Postgres away) is retried at the next beat; if it stays away past the lease, the sweeper
-    reclaims the run and the next renewal that gets through stops this copy."""
-    interval = settings.ATRIUM_RUN_HEARTBEAT_SECONDS
-    while True:
-        await asyncio.sleep(interval)
-        try:
-            async with pool.connection(timeout=interval) as conn:
-                cancel = await run_lease_renew(conn, run_id=claim.run_id, fence=claim.fence)
-        except Exception:
-            logger.warning("lease renewal of run %s failed; retrying", claim.run_id, exc_info=True)
-            continue
-        if cancel is None:
-            wl.stop_fenced(claim.run_id)
-            return
-        if cancel:  # cancelled, and its message on the control channel did not arrive
-            wl.cancel_run(claim.run_id, cancel)
 
 
 @dataclasses.dataclass
