@@ -36,6 +36,7 @@ from atrium.core.run_limits import SECONDS_KEY, STEPS_KEY, RunLimits
 from atrium.runtime import checkpoints
 from atrium.runtime.auth_user import AuthUser
 from atrium.runtime.credentials_port import CREDENTIALS_CONFIGURABLE, RuntimeCredentials
+from atrium.runtime.db import conninfo, server_closed
 from atrium.runtime.engine import (
     FinalState,
     ProtocolEvent,
@@ -193,17 +194,26 @@ class WorkerLoop:
         retried at the next beat; if Postgres stays away past the lease, the sweeper reclaims the
         runs and the next renewal that gets through stops these copies."""
         interval = settings.ATRIUM_RUN_HEARTBEAT_SECONDS
+        # A connection of its own: hundreds of runs writing checkpoints can keep every connection of
+        # the pool busy for longer than a lease, and a renewal waiting behind them would let the
+        # leases lapse (the sweeper would then take the runs from a healthy worker).
+        conn: psycopg.AsyncConnection[Any] | None = None
         while True:
             await asyncio.sleep(interval)
             fences = dict(self.leases)
             if not fences:
                 continue
             try:
-                stores = await persistence()
-                async with stores.pool.connection(timeout=interval) as conn:
-                    held = await runs_lease_renew(conn, fences=fences)
+                if conn is None or conn.closed or server_closed(conn):
+                    conn = await psycopg.AsyncConnection.connect(
+                        conninfo(), autocommit=True, connect_timeout=max(int(interval), 2)
+                    )
+                held = await asyncio.wait_for(runs_lease_renew(conn, fences=fences), timeout=interval * 2)
             except Exception:
                 logger.warning("lease renewal of %s runs failed; retrying", len(fences), exc_info=True)
+                if conn is not None:
+                    await conn.close()
+                conn = None
                 continue
             for run_id, fence in fences.items():
                 if self.leases.get(run_id) != fence:
