@@ -228,9 +228,9 @@ async def long_runs(args: argparse.Namespace, sampler: Sampler) -> dict[str, Any
         "p50_s": pct(latencies, 0.5),
         "p95_s": pct(latencies, 0.95),
         "max_s": round(max(latencies), 2) if latencies else None,
-        "rss_idle_mib": rss_mib(sampler.pids),
     }
     result.update(sampler.take())
+    result["rss_after_mib"] = rss_mib(sampler.pids)
     return result
 
 
