@@ -28,6 +28,7 @@ from typing import Any, TypeVar
 import redis.asyncio as aioredis
 from django.conf import settings
 from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import ResponseError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from atrium.core.errors import ValidationFailedError
@@ -222,8 +223,11 @@ def _new_client(**options: Any) -> aioredis.Redis:
     return aioredis.Redis.from_url(settings.REDIS_URL, **_SOCKETS, **options)
 
 
-# How long the watcher's XREAD blocks at most (it is interrupted when a reader adds a stream).
+# How long the watcher's XREAD blocks at most (it is interrupted when a reader adds a stream), and
+# when Redis refuses `CLIENT UNBLOCK` (an ACL or a managed Redis without it): a new reader then waits
+# at most this long to be watched.
 WATCH_BLOCK_MS = 5000
+WATCH_BLOCK_WITHOUT_UNBLOCK_MS = 50
 
 
 def _entry_id(value: str) -> tuple[int, int]:
@@ -246,6 +250,7 @@ class StreamWatch:
         self._reading: dict[str, tuple[int, int]] | None = None  # what the blocked XREAD watches
         self._interrupting = False
         self._interruption: asyncio.Future[None] | None = None
+        self._block_ms = WATCH_BLOCK_MS
 
     async def wait(self, key: str, *, after: str, within: float) -> bool:
         """Wait until stream `key` has an entry after id `after`; False if `within` seconds passed
@@ -276,7 +281,15 @@ class StreamWatch:
         # until that XREAD has returned.
         reading = self._reading
         while reading is not None and self._reading is reading and self._client_id is not None:
-            if await get_redis().client_unblock(self._client_id):
+            try:
+                if await get_redis().client_unblock(self._client_id):
+                    return
+            except ResponseError:
+                logger.warning(
+                    "Redis refuses CLIENT UNBLOCK: stream waits poll every %s ms instead",
+                    WATCH_BLOCK_WITHOUT_UNBLOCK_MS,
+                )
+                self._block_ms = WATCH_BLOCK_WITHOUT_UNBLOCK_MS
                 return
             await asyncio.sleep(0.002)
 
@@ -287,6 +300,7 @@ class StreamWatch:
                 if self._connection is None or self._client_id is None:
                     self._connection = _new_client(single_connection_client=True)
                     self._client_id = int(await self._connection.client_id())
+                    self._block_ms = await _unblock_allowed(self._connection, self._client_id)
                 # No await between reading the waiters and marking them watched: a reader added later
                 # interrupts this XREAD.
                 streams = {key: min(waiters.values()) for key, waiters in self._waiters.items() if waiters}
@@ -294,7 +308,7 @@ class StreamWatch:
                     continue  # every reader left while connecting
                 self._reading, self._interrupting = streams, False
                 reply: Any = await self._connection.xread(
-                    {key: f"{ms}-{seq}" for key, (ms, seq) in streams.items()}, count=1, block=WATCH_BLOCK_MS
+                    {key: f"{ms}-{seq}" for key, (ms, seq) in streams.items()}, count=1, block=self._block_ms
                 )
             except REDIS_AWAY:
                 # The readers wait on (their timeouts send heartbeats); a new connection once it is back.
@@ -320,6 +334,19 @@ class StreamWatch:
                     self._waiters.pop(key, None)
         # Nothing to watch: the task ends at once (no await after the check, so a reader added from
         # now on starts a new one); the connection stays open for it.
+
+
+async def _unblock_allowed(connection: aioredis.Redis, client_id: int) -> int:
+    """How long the watcher may block: WATCH_BLOCK_MS if Redis lets it interrupt itself (unblocking
+    itself while not blocked answers 0), else WATCH_BLOCK_WITHOUT_UNBLOCK_MS."""
+    try:
+        await connection.client_unblock(client_id)
+    except ResponseError:
+        logger.warning(
+            "Redis refuses CLIENT UNBLOCK: stream waits poll every %s ms", WATCH_BLOCK_WITHOUT_UNBLOCK_MS
+        )
+        return WATCH_BLOCK_WITHOUT_UNBLOCK_MS
+    return WATCH_BLOCK_MS
 
 
 def _log_failure(task: asyncio.Future[None]) -> None:

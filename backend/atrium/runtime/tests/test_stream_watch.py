@@ -8,6 +8,10 @@ import asyncio
 import time
 import uuid
 
+import pytest
+from redis.asyncio import Redis
+from redis.exceptions import ResponseError
+
 from atrium.runtime.streams import StreamWatch, get_redis
 
 
@@ -47,3 +51,30 @@ async def test_a_reader_at_the_newest_entry_waits_for_the_next() -> None:
         await adding
     finally:
         await get_redis().delete(key)
+
+
+async def test_without_client_unblock_readers_are_still_woken_promptly(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # given a Redis that refuses CLIENT UNBLOCK (an ACL, or a managed Redis without the command)
+    async def refused(self: Redis, client_id: int, error: bool = False) -> bool:
+        raise ResponseError("NOPERM this user has no permissions to run the 'client|unblock' command")
+
+    monkeypatch.setattr(Redis, "client_unblock", refused)
+    watch = StreamWatch()
+    keys = [f"atrium:test:watch:{uuid.uuid4()}" for _ in range(3)]
+    try:
+        # when readers wait on one stream after another (each new one must join a blocked XREAD)
+        blocker = asyncio.ensure_future(watch.wait(f"atrium:test:watch:{uuid.uuid4()}", after="0", within=6))
+        await asyncio.sleep(0.2)
+        for key in keys:
+            started = time.monotonic()
+            adding = asyncio.ensure_future(_add_later(key, 0.2))
+            woken = await watch.wait(key, after="0", within=4)
+            await adding
+            # then each is woken well before the watcher's 5-s block would have ended
+            assert woken
+            assert time.monotonic() - started < 1.5
+        blocker.cancel()
+    finally:
+        await get_redis().delete(*keys)
