@@ -28,7 +28,7 @@ override ATRIUM_GRAPHS := $(abspath $(ATRIUM_GRAPHS))
 export ATRIUM_GRAPHS
 endif
 
-.PHONY: help install dev test bench bench-compare bench-scale lint fmt typecheck migrate superuser apikey worker beat web services \
+.PHONY: help install dev test bench bench-compare bench-scale bench-inflight lint fmt typecheck migrate superuser apikey worker beat web services \
         services-stop services-status frontend up down logs ps backup restore rotate-keys image
 
 help: ## List the targets
@@ -51,6 +51,9 @@ bench-compare: ## The same benchmark against langgraph dev, with our/their ratio
 
 bench-scale: ## Runs/s with 1, 2, 4 worker processes and streams across web processes (ARGS=--quick)
 	@bash $(SCRIPTS)/bench-scale.sh $(ARGS)
+
+bench-inflight: ## I/O-bound runs held at once, 16-1024 clients, vs langgraph dev (ARGS=--quick | "--long 2000")
+	@bash $(SCRIPTS)/bench-inflight.sh $(ARGS)
 
 lint: install ## ruff, eslint
 	@$(UV) ruff check backend agents && $(UV) ruff format --check backend agents
@@ -80,7 +83,7 @@ web: install ## Run only the ASGI server
 	@$(WITH_SERVICES) cd backend && $(UV) uvicorn config.asgi:application --host 127.0.0.1 --port $${ATRIUM_PORT:-8000} --timeout-graceful-shutdown 5
 
 worker: install ## Run only a Celery worker (run it several times to scale out: each gets its own name)
-	@$(WITH_SERVICES) cd backend && $(UV) celery -A config worker -l INFO -Q $${ATRIUM_WORKER_QUEUES:-default,runs,webhooks} --pool threads --concurrency $${ATRIUM_WORKER_CONCURRENCY:-16} -n "worker-$$$$@%h"
+	@$(WITH_SERVICES) cd backend && $(UV) celery -A config worker -l INFO -Q $${ATRIUM_WORKER_QUEUES:-default,runs,webhooks} --pool threads --concurrency $${ATRIUM_WORKER_CONCURRENCY:-8} -n "worker-$$$$@%h"
 
 beat: install ## Run only Celery beat
 	@$(WITH_SERVICES) cd backend && $(UV) celery -A config beat -l INFO -s ../.data/celerybeat-schedule

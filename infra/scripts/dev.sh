@@ -53,7 +53,7 @@ cd backend
 spawn web uv run --frozen --quiet uvicorn config.asgi:application --host "$HOST" --port "$PORT" \
   --loop uvloop --http httptools --no-access-log --timeout-graceful-shutdown 5
 spawn worker uv run --frozen --quiet celery -A config worker -l INFO -Q "${ATRIUM_WORKER_QUEUES:-default,runs,webhooks}" --pool threads \
-  --concurrency "${ATRIUM_WORKER_CONCURRENCY:-16}" -n "worker-$$@%h"
+  --concurrency "${ATRIUM_WORKER_CONCURRENCY:-8}" -n "worker-$$@%h"
 spawn beat uv run --frozen --quiet celery -A config beat -l INFO \
   -s "${ATRIUM_DATA_DIR:-$ROOT_DIR/.data}/celerybeat-schedule" --pidfile=
 cd "$ROOT_DIR"

@@ -100,9 +100,17 @@ def _async_script() -> Any:
     loop = asyncio.get_running_loop()
     script = _async_scripts.get(loop)
     if script is None:
-        client = redis.asyncio.Redis.from_url(
-            settings.REDIS_URL, socket_timeout=1.0, socket_connect_timeout=1.0
+        # A bounded pool that makes a burst of requests wait for a connection: redis-py's default
+        # pool (100) fails the 101st at once, and the limiter then lets the request through. (Redis
+        # being down fails at connect, without this wait.)
+        pool = redis.asyncio.BlockingConnectionPool.from_url(
+            settings.REDIS_URL,
+            max_connections=128,
+            timeout=10.0,
+            socket_timeout=1.0,
+            socket_connect_timeout=1.0,
         )
+        client = redis.asyncio.Redis(connection_pool=pool)
         script = _async_scripts[loop] = client.register_script(_TAKE)
     return script
 

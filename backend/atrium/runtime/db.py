@@ -49,8 +49,10 @@ def server_closed(conn: psycopg.Connection[Any] | psycopg.AsyncConnection[Any]) 
     a FATAL message, then hangs up)."""
     if conn.closed or conn.broken:
         return True
-    readable, _, _ = select.select([conn.fileno()], [], [], 0)
-    return bool(readable)
+    # poll, not select: a process serving a thousand clients has descriptors past select's 1,024.
+    poller = select.poll()
+    poller.register(conn.fileno(), select.POLLIN)
+    return bool(poller.poll(0))
 
 
 async def check_idle(conn: psycopg.AsyncConnection[Any]) -> None:

@@ -1,14 +1,17 @@
 """Executing a claimed run inside a worker process.
 
-Celery tasks are synchronous; graphs are async. Each worker process keeps one asyncio loop in a
-background thread, holding what is expensive to build per run (the Postgres pool behind the
-checkpointer and store, the Redis client, loaded graphs). Task threads submit runs to that loop, so
-one process executes many runs concurrently while each task thread just waits for its result.
+Celery tasks are synchronous; graphs are async. Each worker process is a run host: one asyncio loop in
+a background thread, holding what is expensive to build per run (the Postgres pool behind the
+checkpointer and store, the Redis client, loaded graphs), runs up to ATRIUM_WORKER_MAX_INFLIGHT graphs
+at once. A task thread only hands a run over: it waits for a free slot, for the claim, and returns
+(its message is acknowledged) while the run goes on here, to its finish. From then on the run's lease,
+fence and the watchdog's sweeper are what bring it back if this process dies.
 """
 
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import contextlib
 import dataclasses
 import json
@@ -16,11 +19,12 @@ import logging
 import os
 import threading
 import typing
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine
 from typing import Any, TypeVar
 
 import psycopg
 from django.conf import settings
+from django.db import connection
 from langgraph.errors import GraphRecursionError
 from langgraph.runtime import RunControl
 from psycopg_pool import PoolTimeout
@@ -32,6 +36,7 @@ from atrium.core.run_limits import SECONDS_KEY, STEPS_KEY, RunLimits
 from atrium.runtime import checkpoints
 from atrium.runtime.auth_user import AuthUser
 from atrium.runtime.credentials_port import CREDENTIALS_CONFIGURABLE, RuntimeCredentials
+from atrium.runtime.db import conninfo, server_closed
 from atrium.runtime.engine import (
     FinalState,
     ProtocolEvent,
@@ -59,10 +64,12 @@ from atrium.runtime.services.execution import (
     call_counts_of,
     finishes_in_one_statement,
     run_claim_async,
+    run_finish,
     run_finish_async,
     run_has_checkpoint,
-    run_lease_renew,
     run_limits_for,
+    runs_lease_renew,
+    temporary_thread_delete,
 )
 from atrium.runtime.streams import CONTROL_CHANNEL, EventBatches, RunPublisher, get_redis
 from atrium.runtime.tenant_store import TenantStore
@@ -108,7 +115,7 @@ def _langsmith_without_thread_hops() -> None:
 
 
 class WorkerLoop:
-    def __init__(self) -> None:
+    def __init__(self, max_inflight: int) -> None:
         _langsmith_without_thread_hops()
         self.loop = _new_loop()
         self.thread = threading.Thread(target=self.loop.run_forever, name="atrium-runtime-loop", daemon=True)
@@ -117,14 +124,107 @@ class WorkerLoop:
         self.cancel_actions: dict[str, str] = {}
         self.controls: dict[str, RunControl] = {}
         self.draining = False
+        # Runs hosted here: from a task thread taking a slot until the run's end is recorded.
+        self.max_inflight = max(max_inflight, 1)
+        self.inflight = 0
+        self._slots = threading.Condition()
+        self.hosted: set[asyncio.Task[Any]] = set()
+        self.leases: dict[str, int] = {}  # run id → fence, of the runs executing here
         self.run(self._start())
 
     def run(self, coro: Coroutine[Any, Any, T]) -> T:
         return asyncio.run_coroutine_threadsafe(coro, self.loop).result()
 
+    def take_slot(self, give_up: threading.Event) -> bool:
+        """Wait (on a task thread) until this process may host one more run: the backpressure that
+        keeps the worker from taking more messages than it can run. False if `give_up` is set first
+        (a warm shutdown): the caller leaves the run to another worker."""
+        with self._slots:
+            while self.inflight >= self.max_inflight and not give_up.is_set():
+                self._slots.wait(timeout=0.5)
+            if give_up.is_set():
+                return False
+            self.inflight += 1
+            return True
+
+    def _free_slot(self) -> None:
+        with self._slots:
+            self.inflight -= 1
+            self._slots.notify_all()
+
+    def host(self, run_id: str, worker_id: str) -> Attempt:
+        """Start a run on the loop in a slot taken with `take_slot`, and return once it is claimed and
+        running (or found not to be this worker's to run now). The run goes on to its end here."""
+        started: concurrent.futures.Future[Attempt] = concurrent.futures.Future()
+        self.loop.call_soon_threadsafe(self._spawn, run_id, worker_id, started)
+        return started.result()
+
+    def _spawn(self, run_id: str, worker_id: str, started: concurrent.futures.Future[Attempt]) -> None:
+        task = self.loop.create_task(self._hosted(run_id, worker_id, started))
+        self.hosted.add(task)  # the loop keeps only weak references to its tasks
+        task.add_done_callback(self.hosted.discard)
+
+    async def _hosted(self, run_id: str, worker_id: str, started: concurrent.futures.Future[Attempt]) -> None:
+        try:
+            await attempt(run_id, worker_id, started)
+        except Exception as error:
+            if not started.done():
+                started.set_exception(error)  # the claim failed: the task thread raises it
+            else:
+                logger.exception("run %s failed in its worker", run_id)
+        finally:
+            if not started.done():
+                started.set_result(Attempt())
+            self._free_slot()
+
+    def wait_idle(self, timeout: float | None = None) -> bool:
+        """Block until no run is hosted here (each finished or handed back); False on timeout."""
+        with self._slots:
+            return self._slots.wait_for(lambda: self.inflight == 0, timeout)
+
     async def _start(self) -> None:
         await persistence()
-        self.loop.create_task(self._listen_for_controls())
+        self._background = [
+            self.loop.create_task(self._listen_for_controls()),
+            self.loop.create_task(self._renew_leases()),
+        ]
+
+    async def _renew_leases(self) -> None:
+        """Renew the leases of every run executing here every few seconds while their fences are
+        ours: one UPDATE per interval for the whole process (not one per run), nothing per step. A
+        run whose renewal is refused was reclaimed: it stops. A failed renewal (Postgres away) is
+        retried at the next beat; if Postgres stays away past the lease, the sweeper reclaims the
+        runs and the next renewal that gets through stops these copies."""
+        interval = settings.ATRIUM_RUN_HEARTBEAT_SECONDS
+        # A connection of its own: hundreds of runs writing checkpoints can keep every connection of
+        # the pool busy for longer than a lease, and a renewal waiting behind them would let the
+        # leases lapse (the sweeper would then take the runs from a healthy worker).
+        conn: psycopg.AsyncConnection[Any] | None = None
+        while True:
+            await asyncio.sleep(interval)
+            fences = dict(self.leases)
+            if not fences:
+                continue
+            try:
+                if conn is None or conn.closed or server_closed(conn):
+                    conn = await psycopg.AsyncConnection.connect(
+                        conninfo(), autocommit=True, connect_timeout=max(int(interval), 2)
+                    )
+                held = await asyncio.wait_for(runs_lease_renew(conn, fences=fences), timeout=interval * 2)
+            except Exception:
+                logger.warning("lease renewal of %s runs failed; retrying", len(fences), exc_info=True)
+                if conn is not None:
+                    await conn.close()
+                conn = None
+                continue
+            for run_id, fence in fences.items():
+                if self.leases.get(run_id) != fence:
+                    continue  # ended meanwhile
+                cancel = held.get(run_id)
+                if cancel is None:
+                    self.stop_fenced(run_id)
+                elif cancel:  # cancelled, and its message on the control channel did not arrive
+                    self.cancel_run(run_id, cancel)
 
     async def _listen_for_controls(self) -> None:
         while True:
@@ -181,11 +281,20 @@ def drain_on_shutdown(grace: float) -> None:
         _loop.drain_after(grace)
 
 
+def wait_drained() -> None:
+    """Block until every run hosted here has finished or been handed back (after `drain_on_shutdown`):
+    Celery no longer waits for them, as their tasks returned once they were claimed."""
+    if _loop is None:
+        return
+    while not _loop.wait_idle(timeout=10):
+        logger.warning("shutdown waits for %s runs to reach a step boundary", _loop.inflight)
+
+
 def worker_loop() -> WorkerLoop:
     global _loop
     with _loop_lock:
         if _loop is None:
-            _loop = WorkerLoop()
+            _loop = WorkerLoop(settings.ATRIUM_WORKER_MAX_INFLIGHT)
         return _loop
 
 
@@ -400,7 +509,7 @@ async def execute(claim: RunClaim) -> tuple[RunResult, list[ProtocolEvent]]:
         publishing = asyncio.ensure_future(publisher.publish_batched(queue))
         task = asyncio.ensure_future(pump())
         wl.active[claim.run_id] = task
-        heartbeat = asyncio.ensure_future(_heartbeat(wl, claim, stores.pool))
+        wl.leases[claim.run_id] = claim.fence  # renewed by `WorkerLoop._renew_leases` from now on
         # The wall-clock cap stops the graph as a cancel does (at its next await), then ends it `error`.
         deadline = (
             asyncio.get_running_loop().call_later(limits.seconds, wl.cancel_run, claim.run_id, TIME_LIMIT)
@@ -412,9 +521,15 @@ async def execute(claim: RunClaim) -> tuple[RunResult, list[ProtocolEvent]]:
         except asyncio.CancelledError:
             cancelled_action = wl.cancel_actions.pop(claim.run_id, "")
             if not cancelled_action:
-                heartbeat.cancel()
+                wl.leases.pop(claim.run_id, None)
                 publishing.cancel()
                 raise
+        except Exception:
+            # Not the graph's error (the engine records those): stop renewing, so the lease lapses and
+            # the sweeper hands the run to another attempt instead of it staying `running` here.
+            wl.leases.pop(claim.run_id, None)
+            publishing.cancel()
+            raise
         finally:
             if deadline is not None:
                 deadline.cancel()
@@ -424,7 +539,7 @@ async def execute(claim: RunClaim) -> tuple[RunResult, list[ProtocolEvent]]:
         try:
             await publishing  # may wait for Redis to come back: the lease is renewed meanwhile
         finally:
-            heartbeat.cancel()
+            wl.leases.pop(claim.run_id, None)
         # A stop that landed as the graph returned (the pump saw it first) counts too, and so does a
         # stream cap reached by the last events (dropped: the run must not end as if complete).
         cancelled_action = cancelled_action or wl.cancel_actions.pop(claim.run_id, "") or claim.cancel_action
@@ -562,32 +677,11 @@ def _postgres_lost(claim: RunClaim, error: BaseException | None) -> bool:
     return claim.attempt < settings.ATRIUM_RUN_MAX_ATTEMPTS and caused_by(error, psycopg.OperationalError)
 
 
-async def _heartbeat(wl: WorkerLoop, claim: RunClaim, pool: Any) -> None:
-    """Renew the run's lease every few seconds while the fence is ours: one small UPDATE per interval
-    per running run, nothing per step. A refused renewal means the run was reclaimed: stop it. A failed
-    one (Postgres away) is retried at the next beat; if it stays away past the lease, the sweeper
-    reclaims the run and the next renewal that gets through stops this copy."""
-    interval = settings.ATRIUM_RUN_HEARTBEAT_SECONDS
-    while True:
-        await asyncio.sleep(interval)
-        try:
-            async with pool.connection(timeout=interval) as conn:
-                cancel = await run_lease_renew(conn, run_id=claim.run_id, fence=claim.fence)
-        except Exception:
-            logger.warning("lease renewal of run %s failed; retrying", claim.run_id, exc_info=True)
-            continue
-        if cancel is None:
-            wl.stop_fenced(claim.run_id)
-            return
-        if cancel:  # cancelled, and its message on the control channel did not arrive
-            wl.cancel_run(claim.run_id, cancel)
-
-
 @dataclasses.dataclass
 class Attempt:
     """What `attempt` did with a run's message. `claim` None: not this worker's to run now. `status`
-    None with a claim: the end is left to the task thread (`run_finish`: a hand-back, a webhook to
-    record, or Postgres failed the finish here); `tried` then says whether a finish was sent."""
+    None with a claim: the end goes through the thread-side `run_finish` (a hand-back, a webhook to
+    record, or Postgres failed the one-statement finish); `tried` then says whether a finish was sent."""
 
     claim: RunClaim | None = None
     at_capacity: bool = False
@@ -597,18 +691,24 @@ class Attempt:
     tried: bool = False
 
 
-async def attempt(run_id: str, worker_id: str) -> Attempt:
-    """Claim, execute and finish a run, and publish its end, in one hand-off to the worker's loop: the
-    task thread waits once, and the claim and finish go through the loop's pool (no Django
-    connection taken for the run)."""
+async def attempt(
+    run_id: str, worker_id: str, started: concurrent.futures.Future[Attempt] | None = None
+) -> Attempt:
+    """Claim, execute and finish a run, and publish its end, on the worker's loop; `started` is told
+    the claim (the task thread waits only for that). The claim and the common finish go through the
+    loop's pool; the rest of the end takes a Django connection on a helper thread."""
     stores = await persistence()
     try:
         async with stores.pool.connection() as conn:
             claim = await run_claim_async(conn, run_id=run_id, worker_id=worker_id)
     except RunsAtCapacityError:
-        return Attempt(at_capacity=True)
+        claim, done = None, Attempt(at_capacity=True)
+    else:
+        done = Attempt(claim=claim)
+    if started is not None:
+        started.set_result(done)
     if claim is None:
-        return Attempt()
+        return done
     bind_log_ids(thread_id=claim.thread_id, org_id=claim.org_id)  # this coroutine's context only
     try:
         outcome, terminal = await execute(claim)
@@ -618,18 +718,37 @@ async def attempt(run_id: str, worker_id: str) -> Attempt:
     if outcome.status == FENCED:
         done.status = FENCED  # another worker owns the run now
         return done
-    if not finishes_in_one_statement(claim=claim, outcome=outcome):
-        return done
-    try:
-        async with stores.pool.connection() as conn:
-            done.tried = True
-            done.status = await run_finish_async(conn, claim=claim, outcome=outcome)
-    except (psycopg.Error, PoolTimeout):
-        logger.warning("finishing run %s failed here; the task thread retries", run_id, exc_info=True)
-        done.status = None
-        return done
+    if finishes_in_one_statement(claim=claim, outcome=outcome):
+        try:
+            async with stores.pool.connection() as conn:
+                done.tried = True
+                done.status = await run_finish_async(conn, claim=claim, outcome=outcome)
+        except (psycopg.Error, PoolTimeout):
+            logger.warning("finishing run %s failed here; retrying", run_id, exc_info=True)
+            done.status = None
+    if done.status is None:
+        # A hand-back, a webhook delivery to record with the end, or Postgres failed the finish above:
+        # the finish in one transaction, retried while Postgres is away.
+        done.status = await _with_django(run_finish, claim=claim, outcome=outcome, tried=done.tried) or ""
     await publish_outcome(claim, done.status, outcome, terminal)
+    if done.status and done.status not in ("drained", "rollback"):
+        logger.info("run %s ended %s (attempt %s)", run_id, done.status, claim.attempt)
+    if claim.temporary_thread and claim.kwargs.get("on_completion", "delete") == "delete":
+        await _with_django(temporary_thread_delete, thread_id=claim.thread_id)
     return done
+
+
+async def _with_django(func: Callable[..., T], /, **kwargs: Any) -> T:
+    """Run a Django-ORM service off the loop, on a helper thread, and give its connection back (the
+    helper threads are the loop's own: nothing else would ever close it)."""
+
+    def call() -> T:
+        try:
+            return func(**kwargs)
+        finally:
+            connection.close()
+
+    return await asyncio.to_thread(call)
 
 
 async def publish_outcome(

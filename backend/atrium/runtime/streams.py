@@ -7,6 +7,11 @@ stream of v2 envelopes (`thread:<id>:v2`) whose ids are a persistent per-thread 
 as the v2 protocol wants. Any web process can serve, join or resume any stream.
 
 Cancellation travels the other way on one pub/sub channel that every worker process listens to.
+
+Waiting readers (`/wait`, `/join`, streams) hold no Redis connection of their own: each reads with a
+non-blocking XREAD and, when there is nothing new, waits on the process's one `StreamWatch`, whose
+single blocking XREAD watches every stream a reader waits on and wakes the readers it concerns. A web
+process serves thousands of waiting clients on a few connections.
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ from typing import Any, TypeVar
 import redis.asyncio as aioredis
 from django.conf import settings
 from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import ResponseError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from atrium.core.errors import ValidationFailedError
@@ -194,16 +200,170 @@ def get_redis() -> aioredis.Redis:
     loop = asyncio.get_running_loop()
     client = _clients.get(loop)
     if client is None:
-        # Reads block for up to HEARTBEAT seconds (XREAD BLOCK); the socket timeout must outlast them.
-        client = aioredis.Redis.from_url(
+        # Commands hold a connection only for their round trip (waiting readers hold none: `StreamWatch`),
+        # so a small pool serves thousands of clients; a burst waits a moment for a free connection
+        # rather than failing (a pool that ran out raises at once).
+        pool = aioredis.BlockingConnectionPool.from_url(
             settings.REDIS_URL,
-            max_connections=1024,
+            max_connections=REDIS_POOL_SIZE,
+            timeout=10,
             health_check_interval=30,
-            socket_timeout=30,
-            socket_connect_timeout=5,
+            **_SOCKETS,
         )
-        _clients[loop] = client
+        client = _clients[loop] = aioredis.Redis(connection_pool=pool)
     return client
+
+
+# The watcher's XREAD blocks for up to WATCH_BLOCK_MS: the socket timeout must outlast it.
+_SOCKETS: dict[str, Any] = {"socket_timeout": 30, "socket_connect_timeout": 5}
+REDIS_POOL_SIZE = 256
+
+
+def _new_client(**options: Any) -> aioredis.Redis:
+    return aioredis.Redis.from_url(settings.REDIS_URL, **_SOCKETS, **options)
+
+
+# How long the watcher's XREAD blocks at most (it is interrupted when a reader adds a stream), and
+# when Redis refuses `CLIENT UNBLOCK` (an ACL or a managed Redis without it): a new reader then waits
+# at most this long to be watched.
+WATCH_BLOCK_MS = 5000
+WATCH_BLOCK_WITHOUT_UNBLOCK_MS = 50
+
+
+def _entry_id(value: str) -> tuple[int, int]:
+    """A stream entry id (`<ms>-<seq>`, or a bare `<ms>`) in the order Redis compares them."""
+    ms, _, seq = value.partition("-")
+    return int(ms or 0), int(seq or 0)
+
+
+class StreamWatch:
+    """Wakes readers when the stream they wait on has an entry after their cursor, for every reader of
+    the event loop through one connection: one blocking `XREAD COUNT 1` over all the watched streams,
+    each from the lowest cursor waiting on it. A reader that adds a stream (or an earlier cursor) while
+    that XREAD blocks interrupts it (`CLIENT UNBLOCK`), so the next one includes it at once."""
+
+    def __init__(self) -> None:
+        self._waiters: dict[str, dict[asyncio.Future[None], tuple[int, int]]] = {}
+        self._reader: asyncio.Task[None] | None = None
+        self._connection: aioredis.Redis | None = None
+        self._client_id: int | None = None
+        self._reading: dict[str, tuple[int, int]] | None = None  # what the blocked XREAD watches
+        self._interrupting = False
+        self._interruption: asyncio.Future[None] | None = None
+        self._block_ms = WATCH_BLOCK_MS
+
+    async def wait(self, key: str, *, after: str, within: float) -> bool:
+        """Wait until stream `key` has an entry after id `after`; False if `within` seconds passed
+        first (or Redis is away meanwhile). The caller reads the entries itself."""
+        cursor = _entry_id(after)
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        waiters = self._waiters.setdefault(key, {})
+        waiters[future] = cursor
+        if self._reader is None or self._reader.done():
+            self._reader = asyncio.ensure_future(self._read())
+        elif self._reading is not None and not self._interrupting:
+            watched = self._reading.get(key)
+            if watched is None or cursor < watched:
+                self._interrupting = True
+                self._interruption = asyncio.ensure_future(self._interrupt())  # held: the loop's ref is weak
+                self._interruption.add_done_callback(_log_failure)
+        try:
+            done, _ = await asyncio.wait({future}, timeout=within)
+            return bool(done)
+        finally:
+            if self._waiters.get(key) is waiters:
+                waiters.pop(future, None)
+                if not waiters:
+                    del self._waiters[key]
+
+    async def _interrupt(self) -> None:
+        # The XREAD may be sent but not yet blocking in Redis (then nothing is unblocked): try again
+        # until that XREAD has returned.
+        reading = self._reading
+        while reading is not None and self._reading is reading and self._client_id is not None:
+            try:
+                if await get_redis().client_unblock(self._client_id):
+                    return
+            except ResponseError:
+                logger.warning(
+                    "Redis refuses CLIENT UNBLOCK: stream waits poll every %s ms instead",
+                    WATCH_BLOCK_WITHOUT_UNBLOCK_MS,
+                )
+                self._block_ms = WATCH_BLOCK_WITHOUT_UNBLOCK_MS
+                return
+            await asyncio.sleep(0.002)
+
+    async def _read(self) -> None:
+        delay = 0.1
+        while self._waiters:
+            try:
+                if self._connection is None or self._client_id is None:
+                    self._connection = _new_client(single_connection_client=True)
+                    self._client_id = int(await self._connection.client_id())
+                    self._block_ms = await _unblock_allowed(self._connection, self._client_id)
+                # No await between reading the waiters and marking them watched: a reader added later
+                # interrupts this XREAD.
+                streams = {key: min(waiters.values()) for key, waiters in self._waiters.items() if waiters}
+                if not streams:
+                    continue  # every reader left while connecting
+                self._reading, self._interrupting = streams, False
+                reply: Any = await self._connection.xread(
+                    {key: f"{ms}-{seq}" for key, (ms, seq) in streams.items()}, count=1, block=self._block_ms
+                )
+            except REDIS_AWAY:
+                # The readers wait on (their timeouts send heartbeats); a new connection once it is back.
+                connection, self._connection, self._client_id = self._connection, None, None
+                if connection is not None:
+                    with contextlib.suppress(Exception):
+                        await connection.aclose()
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, RETRY_MAX_SECONDS)
+                continue
+            finally:
+                self._reading = None
+            delay = 0.1
+            for raw_key, entries in reply or ():
+                key, newest = raw_key.decode(), _entry_id(entries[-1][0].decode())
+                waiters = self._waiters.get(key, {})
+                for future, cursor in list(waiters.items()):
+                    if cursor < newest:
+                        del waiters[future]
+                        if not future.done():
+                            future.set_result(None)
+                if not waiters:
+                    self._waiters.pop(key, None)
+        # Nothing to watch: the task ends at once (no await after the check, so a reader added from
+        # now on starts a new one); the connection stays open for it.
+
+
+async def _unblock_allowed(connection: aioredis.Redis, client_id: int) -> int:
+    """How long the watcher may block: WATCH_BLOCK_MS if Redis lets it interrupt itself (unblocking
+    itself while not blocked answers 0), else WATCH_BLOCK_WITHOUT_UNBLOCK_MS."""
+    try:
+        await connection.client_unblock(client_id)
+    except ResponseError:
+        logger.warning(
+            "Redis refuses CLIENT UNBLOCK: stream waits poll every %s ms", WATCH_BLOCK_WITHOUT_UNBLOCK_MS
+        )
+        return WATCH_BLOCK_WITHOUT_UNBLOCK_MS
+    return WATCH_BLOCK_MS
+
+
+def _log_failure(task: asyncio.Future[None]) -> None:
+    if not task.cancelled() and task.exception() is not None:
+        logger.warning("could not interrupt the stream watcher", exc_info=task.exception())
+
+
+_watches: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, StreamWatch] = weakref.WeakKeyDictionary()
+
+
+def stream_watch() -> StreamWatch:
+    """The event loop's watcher (its connection belongs to the loop)."""
+    loop = asyncio.get_running_loop()
+    watch = _watches.get(loop)
+    if watch is None:
+        watch = _watches[loop] = StreamWatch()
+    return watch
 
 
 def v2_envelope(event: ProtocolEvent, seq: int | None = None) -> dict[str, Any]:
@@ -401,7 +561,9 @@ async def _tail(key: str, *, after: str, block_ms: int) -> AsyncIterator[tuple[s
     delay = 0.1
     while True:
         try:
-            batches: Any = await redis.xread({key: cursor}, count=256, block=block_ms)
+            batches: Any = await redis.xread({key: cursor}, count=256)
+            if not batches and await stream_watch().wait(key, after=cursor, within=block_ms / 1000):
+                continue  # something new: read it
         except REDIS_AWAY:
             # Redis restarting: keep the client (heartbeats) and read on from the same cursor once it
             # is back, so nothing is skipped or repeated.
@@ -453,8 +615,11 @@ class RunEnd:
 async def wait_run_end(run_id: str, *, block_ms: int) -> RunEnd | None:
     """How the run ended once the worker marked it done, or None if `block_ms` passed first (or Redis
     is away: the caller waits on)."""
+    key = run_done_key(run_id)
     try:
-        batches: Any = await get_redis().xread({run_done_key(run_id): "0"}, count=1, block=block_ms)
+        batches: Any = await get_redis().xread({key: "0"}, count=1)
+        if not batches and await stream_watch().wait(key, after="0", within=block_ms / 1000):
+            batches = await get_redis().xread({key: "0"}, count=1)
     except REDIS_AWAY:
         await asyncio.sleep(min(block_ms / 1000, RETRY_MAX_SECONDS))
         return None

@@ -8,15 +8,13 @@ import threading
 from typing import Any
 
 from celery import shared_task
-from celery.signals import worker_init, worker_shutting_down
+from celery.signals import worker_init, worker_shutdown, worker_shutting_down
 from django.conf import settings
 
-from atrium.core.logs import bind_log_ids
 from atrium.core.tenancy import system_scope
 from atrium.runtime.dispatch import EXECUTE_RUN, RUNS_QUEUE, WEBHOOKS_QUEUE
 from atrium.runtime.services.cleanup import threads_expire as expire_threads
 from atrium.runtime.services.crons import cron_tick
-from atrium.runtime.services.execution import run_finish, temporary_thread_delete
 from atrium.runtime.services.sandboxes import sandboxes_expire as expire_sandboxes
 from atrium.runtime.services.store import store_ttl_sweep as sweep_store_ttl
 from atrium.runtime.services.webhooks import webhook_deliver, webhooks_reconcile
@@ -36,40 +34,26 @@ _shutting_down = threading.Event()
     ignore_result=True,
 )
 def execute_run(run_id: str) -> None:
-    """Execute one run. Redelivery is harmless: only a pending run can be claimed, and a claimed run
-    holds a fenced lease (a second copy of the message, or a worker that lost the lease, records
-    nothing)."""
-    from atrium.runtime.executor import FENCED, attempt, publish_outcome, worker_loop
+    """Hand one run to this process's run host (`executor.WorkerLoop`) and return once it is claimed
+    and running there: the message is acknowledged while the run goes on, to its finish, on the loop.
+    From then on its lease, fence and the watchdog's sweeper recover it if this process dies.
+    Redelivery is harmless: only a pending run can be claimed, and a claimed run holds a fenced lease
+    (a second copy of the message, or a worker that lost the lease, records nothing)."""
+    from atrium.runtime.dispatch import enqueue_run
+    from atrium.runtime.executor import worker_loop
 
     if _shutting_down.is_set():
         # The warm shutdown began while this task was starting (see `_drain_on_shutdown`): leave the
         # run to another worker rather than start it here.
-        from atrium.runtime.dispatch import enqueue_run
-
         enqueue_run(run_id)
         return
-    # Claim, graph, finish and the end's events run on the worker's loop, in one hand-off.
     loop = worker_loop()
-    done = loop.run(attempt(run_id, execute_run.request.hostname or "worker"))
+    if not loop.take_slot(_shutting_down):
+        enqueue_run(run_id)  # the shutdown began while this process was full
+        return
+    done = loop.host(run_id, execute_run.request.hostname or "worker")
     if done.at_capacity:
-        from atrium.runtime.dispatch import enqueue_run
-
         enqueue_run(run_id, delay=settings.ATRIUM_CAPACITY_RETRY_SECONDS)
-        return
-    claim, outcome = done.claim, done.outcome
-    if claim is None or outcome is None or done.status == FENCED:
-        return
-    bind_log_ids(thread_id=claim.thread_id, org_id=claim.org_id)  # until the task ends (task_postrun)
-    status = done.status
-    if status is None:
-        # A hand-back, a webhook delivery to record with the end, or Postgres failed the finish on the
-        # loop: the thread's finish (one transaction, retried while Postgres is away).
-        status = run_finish(claim=claim, outcome=outcome, tried=done.tried)
-        loop.run(publish_outcome(claim, status or "", outcome, done.terminal))
-    if status and status not in ("drained", "rollback"):
-        logger.info("run %s ended %s (attempt %s)", run_id, status, claim.attempt)
-    if claim.temporary_thread and claim.kwargs.get("on_completion", "delete") == "delete":
-        temporary_thread_delete(thread_id=claim.thread_id)
 
 
 @shared_task(name="atrium.runtime.crons_tick", acks_late=True, ignore_result=True, expires=CRONS_TICK_EXPIRES)
@@ -117,8 +101,8 @@ def reconcile_webhooks() -> int:
 @worker_shutting_down.connect
 def _drain_on_shutdown(sig: Any = None, how: str = "", exitcode: Any = None, **kwargs: Any) -> None:
     """Warm shutdown (SIGTERM): running graphs get the grace period, then stop at their next step and
-    are handed back to `pending` for another worker, which resumes them from their checkpoint. Celery
-    waits for the tasks, so each hand-back is committed before the process exits."""
+    are handed back to `pending` for another worker, which resumes them from their checkpoint. Runs
+    outlive their tasks, so `_wait_for_runs` holds the process until each end is committed."""
     if how != "Warm":
         return  # a cold shutdown does not wait: the leases expire and the sweeper reclaims the runs
     _shutting_down.set()
@@ -128,6 +112,17 @@ def _drain_on_shutdown(sig: Any = None, how: str = "", exitcode: Any = None, **k
     drain = getattr(executor, "drain_on_shutdown", None)
     if drain is not None:
         drain(float(settings.ATRIUM_SHUTDOWN_GRACE_SECONDS))
+
+
+@worker_shutdown.connect
+def _wait_for_runs(**kwargs: Any) -> None:
+    """After a warm shutdown stopped the consumer and the task threads: wait for the runs this process
+    hosts to finish or be handed back (the drain began in `_drain_on_shutdown`). Here, not in that
+    signal handler, which runs on the main thread wherever the signal interrupted it. A cold shutdown
+    does not wait: the leases lapse and the sweeper hands the runs to another worker."""
+    executor = sys.modules.get("atrium.runtime.executor")
+    if _shutting_down.is_set() and executor is not None:
+        executor.wait_drained()
 
 
 @shared_task(name="atrium.runtime.threads_expire", acks_late=True, ignore_result=True)

@@ -175,6 +175,10 @@ ATRIUM_RUN_RECONCILE_AFTER_SECONDS = env_int("ATRIUM_RUN_RECONCILE_AFTER_SECONDS
 # On SIGTERM, running graphs get this long to finish before they are asked to stop at their next step
 # and handed back to another worker. Keep it well under the orchestrator's kill timeout (compose: 10 s).
 ATRIUM_SHUTDOWN_GRACE_SECONDS = env_int("ATRIUM_SHUTDOWN_GRACE_SECONDS", 5)
+# Runs one worker process holds at once on its event loop. Graphs wait on models and tools, so a
+# process holds hundreds; at the limit its task threads wait for a free slot before they claim, so the
+# worker takes no more from the broker than it can run (prefetch multiplier 1, above).
+ATRIUM_WORKER_MAX_INFLIGHT = env_int("ATRIUM_WORKER_MAX_INFLIGHT", 300)
 
 # Agent sandboxes: the provider (a dotted path to a callable returning one) and how often beat deletes
 # those past their TTL.

@@ -65,6 +65,20 @@ def test_async_takes_share_the_buckets_of_sync_ones():
     assert asyncio.run(atake([Bucket(f"test:{uuid.uuid4()}", 0)])) == 0.0  # unlimited
 
 
+def test_a_burst_of_concurrent_async_takes_is_held_to_the_limit():
+    # given a bucket of 10 and 300 requests of one process taking from it at the same instant (more
+    # than a default Redis pool's 100 connections)
+    bucket = fresh(10)
+
+    async def burst() -> list[float]:
+        return await asyncio.gather(*(atake([bucket]) for _ in range(300)))
+
+    waits = asyncio.run(burst())
+
+    # then exactly 10 got through: none was let through because the pool ran out of connections
+    assert sum(1 for wait in waits if wait == 0.0) == 10
+
+
 def test_without_redis_requests_are_let_through(settings):
     settings.REDIS_URL = "redis://127.0.0.1:1/0"  # nothing listens there
     ratelimit._script.cache_clear()

@@ -126,11 +126,6 @@ _CLAIM = "SELECT * FROM atrium_run_claim(%(run)s, %(worker)s, %(lease)s, %(defau
 # The heartbeat: extend the lease only while the fence is still ours. No row back means the run was
 # reclaimed (or cancelled, or finished by someone else): the worker must stop executing it. The row
 # carries a cancel requested meanwhile, in case its pub/sub message was lost (Redis restarted).
-_RENEW_LEASE = """
-UPDATE runtime_run SET lease_expires_at = now() + make_interval(secs => %(lease)s)
-WHERE id = %(run)s AND fence = %(fence)s AND status = 'running'
-RETURNING cancel_action
-"""
 # Whether an earlier attempt of the run got as far as writing a checkpoint (then it resumes from it).
 _HAS_CHECKPOINT = """
 SELECT 1 FROM checkpoints
@@ -138,17 +133,27 @@ WHERE thread_id = %(thread)s AND checkpoint_ns = '' AND metadata->>'run_id' = %(
 """
 
 
-async def run_lease_renew(conn: Any, *, run_id: str, fence: int) -> str | None:
-    """Extend a running run's lease (on the worker's async pool). None: the fence is no longer ours;
-    otherwise the cancel action requested for the run ("" for none)."""
-    async with conn.cursor() as cur:
-        await cur.execute(
-            _RENEW_LEASE, {"run": run_id, "fence": fence, "lease": settings.ATRIUM_RUN_LEASE_SECONDS}
-        )
-        row = await cur.fetchone()
-        if row is None:
-            return None
-        return str(row["cancel_action"] or "")
+_RENEW_LEASES = """
+UPDATE runtime_run r SET lease_expires_at = now() + make_interval(secs => %(lease)s)
+FROM unnest(%(runs)s::uuid[], %(fences)s::integer[]) AS held(id, fence)
+WHERE r.id = held.id AND r.fence = held.fence AND r.status = 'running'
+RETURNING r.id::text, r.cancel_action
+"""
+
+
+async def runs_lease_renew(conn: Any, *, fences: dict[str, int]) -> dict[str, str]:
+    """Extend the leases of the running runs a worker process holds (run id → fence), in one
+    statement. Returns run id → cancel action ("" for none) for the runs whose fence is still ours:
+    a run missing from it was taken over. The rows are locked in id order, as any batch of them."""
+    held = sorted(fences.items())
+    params = {
+        "runs": [run_id for run_id, _ in held],
+        "fences": [fence for _, fence in held],
+        "lease": settings.ATRIUM_RUN_LEASE_SECONDS,
+    }
+    async with conn.cursor(row_factory=tuple_row) as cur:
+        await cur.execute(_RENEW_LEASES, params)
+        return {str(run_id): str(cancel or "") for run_id, cancel in await cur.fetchall()}
 
 
 async def run_has_checkpoint(conn: Any, *, run_id: str, thread_id: str) -> bool:

@@ -80,7 +80,7 @@ _TOUCH = "UPDATE runtime_run SET updated_at = now() WHERE id = ANY(%(ids)s) AND 
 def runs_sweep(*, max_attempts: int | None = None) -> dict[str, int]:
     """Reclaim running runs whose lease lapsed. Returns how many were re-queued and given up."""
     max_attempts = max_attempts or settings.ATRIUM_RUN_MAX_ATTEMPTS
-    counts = {"requeued": 0, "failed": 0}
+    counts = {"requeued": 0, "failed": 0, "": 0}  # "": renewed or finished meanwhile
     cursor: Any
     with connection.cursor() as cursor:
         cursor.execute(_EXPIRED, {"limit": BATCH})

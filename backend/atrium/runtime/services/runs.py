@@ -415,7 +415,10 @@ def run_cancel(
             transaction.on_commit(lambda: _notify_cancelled_pending(str(thread.id), str(run.id)), robust=True)
     if was_pending and action == "rollback":
         return None
-    run.refresh_from_db()
+    try:
+        run.refresh_from_db()
+    except Run.DoesNotExist:
+        return None  # a rollback its worker carried out meanwhile: the run no longer exists
     return run
 
 

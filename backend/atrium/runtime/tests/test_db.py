@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import os
+import time
 from typing import Any
 
+import psycopg
 import pytest
 from django.db import IntegrityError, connection, transaction
 
-from atrium.runtime.db import prepared_cursor
+from atrium.runtime.db import conninfo, prepared_cursor, server_closed
 
 
 def _probe(name: str) -> str:
@@ -58,3 +61,27 @@ def test_errors_are_djangos_and_the_transaction_is_djangos() -> None:
     with connection.cursor() as cur:  # the atomic block rolled back both rows
         cur.execute("SELECT count(*) FROM probe_unique")
         assert cur.fetchone() == (0,)
+
+
+@pytest.mark.django_db
+def test_a_connection_past_descriptor_1024_is_checked_for_a_hang_up() -> None:
+    # given a process with more than a thousand descriptors open (a web process serving a thousand
+    # waiting clients) and a Postgres connection opened after them
+    spare: list[int] = []
+    try:
+        while not spare or spare[-1] < 1030:
+            spare.append(os.dup(0))
+        with psycopg.connect(conninfo(), autocommit=True) as conn:
+            assert conn.fileno() > 1024
+
+            # then its check answers: alive while idle, closed once the server hangs up on it
+            assert server_closed(conn) is False
+            with connection.cursor() as cur:
+                cur.execute("SELECT pg_terminate_backend(%s)", [conn.info.backend_pid])
+            deadline = time.monotonic() + 5
+            while not server_closed(conn) and time.monotonic() < deadline:
+                time.sleep(0.05)
+            assert server_closed(conn) is True
+    finally:
+        for fd in spare:
+            os.close(fd)

@@ -141,6 +141,31 @@ def test_sigterm_hands_a_running_run_to_another_worker(faults: FaultStack) -> No
     assert (trace, repeats) == (NODES, 0)
 
 
+def test_sigterm_holds_the_worker_until_its_runs_are_handed_back(faults: FaultStack) -> None:
+    # given a slow run (1.5 s steps) mid-step on some worker: its task returned long ago, once claimed
+    client = faults.live.sync_client("editor")
+    thread_id = str(client.threads.create()["thread_id"])
+    config = {"configurable": {"step_seconds": 1.5}}
+    run_id = str(client.runs.create(thread_id, "steps", input={"trace": []}, config=config)["run_id"])
+    assert faults.node_started(thread_id, "s2"), faults.live.logs()
+    _, fence, attempt, owner = _runs(faults, [run_id])[run_id]
+    index = next(i for i in range(WORKERS) if owner.startswith(faults.worker_name(i) + "@"))
+
+    # when that worker is told to shut down
+    faults.kill_worker(index, signal.SIGTERM)
+    assert faults.workers[index].wait(timeout=30) is not None
+    statuses = _wait_terminal(faults, [run_id], 40)
+    faults.start_worker(index)
+
+    # then it exited only after handing the run back (the step boundary came after its task ended):
+    # one more claim, no sweep of a lapsed lease (which would have taken a fence of its own)
+    assert statuses[run_id] == "success", faults.live.logs()
+    _, fence_now, attempt_now, _ = _runs(faults, [run_id])[run_id]
+    assert (fence_now, attempt_now) == (fence + 1, attempt + 1), faults.live.logs()
+    trace, repeats = _check_thread(faults, thread_id)
+    assert (trace, repeats) == (NODES, 0)
+
+
 def test_a_worker_whose_lease_was_taken_stops_and_the_run_resumes(faults: FaultStack) -> None:
     # given a slow run executing on some worker
     client = faults.live.sync_client("editor")

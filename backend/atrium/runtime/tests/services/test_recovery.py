@@ -1,0 +1,56 @@
+"""The lease sweeper (`services/recovery.py::runs_sweep`) on the real database."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from atrium.core.tenancy import scoped
+from atrium.runtime.models import Run, RunStatus
+from atrium.runtime.services import recovery
+from atrium.runtime.services.execution import run_claim
+from atrium.runtime.services.runs import RunCreate, run_create
+from atrium.runtime.services.threads import thread_create
+
+
+@pytest.fixture(autouse=True)
+def no_broker(monkeypatch) -> None:
+    monkeypatch.setattr("atrium.runtime.dispatch.enqueue_run", lambda run_id, delay=0: None)
+    monkeypatch.setattr("atrium.runtime.dispatch.announce_run", lambda run_id, thread_id: None)
+
+
+def _lapsed_run(member) -> Run:
+    with scoped(member.scope()):
+        thread, _ = thread_create()
+        run = run_create(thread_id=thread.id, payload=RunCreate(assistant_id="echo"))
+    assert run_claim(run_id=str(run.id), worker_id="gone@nowhere") is not None
+    Run.unscoped.filter(id=run.id).update(lease_expires_at=timezone.now() - timedelta(seconds=1))
+    return run
+
+
+@pytest.mark.django_db
+def test_a_run_renewed_as_the_sweep_reaches_it_does_not_stop_the_sweep_of_the_others(editor, monkeypatch):
+    # given two runs whose leases lapsed, the first renewed by its worker just as the sweep reaches it
+    first, second = _lapsed_run(editor), _lapsed_run(editor)
+    sweep_one = recovery._sweep_one
+    seen: list[str] = []
+
+    def renewed_first(*, run_id: str, thread_id: str, max_attempts: int) -> str:
+        seen.append(run_id)
+        if len(seen) == 1:
+            Run.unscoped.filter(id=run_id).update(lease_expires_at=timezone.now() + timedelta(seconds=60))
+        return sweep_one(run_id=run_id, thread_id=thread_id, max_attempts=max_attempts)
+
+    monkeypatch.setattr(recovery, "_sweep_one", renewed_first)
+
+    # when the sweeper runs
+    counts = recovery.runs_sweep()
+
+    # then the renewed one is left running and the other is re-queued
+    assert counts == {"requeued": 1, "failed": 0}
+    assert sorted(seen) == sorted([str(first.id), str(second.id)])
+    statuses = {str(run.id): Run.unscoped.get(id=run.id).status for run in (first, second)}
+    assert sorted(statuses.values()) == [RunStatus.PENDING, RunStatus.RUNNING]
+    assert statuses[seen[0]] == RunStatus.RUNNING
