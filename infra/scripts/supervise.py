@@ -26,6 +26,7 @@ Standard library only: it runs under any Python 3.9+, the project's or the syste
 from __future__ import annotations
 
 import argparse
+import contextlib
 import ctypes
 import os
 import shutil
@@ -120,10 +121,8 @@ class Supervisor:
         self.log(f"{program.name} exited with {status}; restarting in {delay:g}s")
 
     def kill_group(self, process: subprocess.Popen[bytes], sig: int) -> None:
-        try:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(process.pid, sig)
-        except (ProcessLookupError, PermissionError):
-            pass
 
     def run(self) -> int:
         for sig in STOP_SIGNALS:
