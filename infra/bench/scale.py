@@ -48,11 +48,19 @@ class Workers:
         for index in range(count):
             log = self.log_dir / f"worker-{tag}-{index}.log"
             command = [sys.executable, "-m", "celery", "-A", "config", "worker", "-l", "INFO"]
-            command += ["-Q", "runs,default,webhooks", "--pool", "threads", "--concurrency", str(self.concurrency)]
+            command += [
+                "-Q",
+                "runs,default,webhooks",
+                "--pool",
+                "threads",
+                "--concurrency",
+                str(self.concurrency),
+            ]
             command += ["-n", f"scale{tag}-{index}-{os.getpid()}@%h"]
             with log.open("wb") as out:
                 proc = subprocess.Popen(  # noqa: S603 - our own command line
-                    command,
+                    # Killed by the kernel if this process dies (started from the main thread).
+                    ["setpriv", "--pdeathsig", "KILL", "--", *command],  # noqa: S607 - util-linux
                     cwd=self.backend_dir,
                     stdout=out,
                     stderr=subprocess.STDOUT,

@@ -6,12 +6,14 @@
 #   make bench-compare               the same workload against `langgraph dev` too, with ratios
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
+die_with_parent "$@"
 cd "$ROOT_DIR"
 bash infra/scripts/install.sh >/dev/null
 
 if [ -z "${DATABASE_URL:-}" ] || [ -z "${REDIS_URL:-}" ]; then
   BENCH_DATA=$(mktemp -d /tmp/atrium-bench.XXXXXX); chmod 755 "$BENCH_DATA"
   export ATRIUM_DATA_DIR=$BENCH_DATA ATRIUM_PG_PORT=auto ATRIUM_REDIS_PORT=auto ATRIUM_PG_FSYNC=on
+  cleanup_guard "bash infra/scripts/services.sh stop $BENCH_DATA >/dev/null 2>&1; rm -rf $BENCH_DATA"
 fi
 source infra/scripts/env.sh
 
@@ -37,17 +39,19 @@ cleanup() {
   sleep 5
   for pid in "${pids[@]}"; do kill -KILL -- "-$pid" 2>/dev/null || true; done
   wait 2>/dev/null || true
-  if [ -n "${BENCH_DATA:-}" ]; then bash infra/scripts/services.sh stop "$BENCH_DATA" >/dev/null 2>&1 || true; rm -rf "$BENCH_DATA"; fi
+  run_cleanup_guard
 }
 trap cleanup EXIT
+# Each process in a session of its own, killed by the kernel if this script dies without its cleanup.
+PYTHON=$(project_python)
 
 (cd backend && uv run --frozen --quiet python manage.py migrate --no-input -v 0)
 KEY=$(cd backend && uv run --frozen --quiet python manage.py create_api_key --org bench --email bench@bench.local --role builder | tail -n1)
-(cd backend && exec setsid uv run --frozen --quiet uvicorn config.asgi:application --host 127.0.0.1 --port "$PORT" \
+(cd backend && exec setpriv --pdeathsig KILL -- setsid "$PYTHON" -m uvicorn config.asgi:application --host 127.0.0.1 --port "$PORT" \
   --no-access-log --log-level warning --timeout-graceful-shutdown 3) &
 pids+=($!)
 for i in $(seq "$WORKERS"); do
-  (cd backend && exec setsid uv run --frozen --quiet celery -A config worker -l WARNING -Q default,runs,webhooks --pool threads \
+  (cd backend && exec setpriv --pdeathsig KILL -- setsid "$PYTHON" -m celery -A config worker -l WARNING -Q default,runs,webhooks --pool threads \
     --concurrency "$CONCURRENCY" -n "bench$i-$$@%h") &
   pids+=($!)
 done
@@ -60,5 +64,5 @@ if [ -n "${BENCH_DATA:-}" ]; then
   cpu+=(--pid "postgres=$(head -n1 "$BENCH_DATA/services/pg/postmaster.pid")" --pid "redis=$(cat "$BENCH_DATA/services/redis.pid")")
 fi
 
-uv run --frozen --quiet python infra/bench/bench.py --url "http://127.0.0.1:$PORT/agent" --api-key "$KEY" "${cpu[@]}" "$@" \
+guarded uv run --frozen --quiet python infra/bench/bench.py --url "http://127.0.0.1:$PORT/agent" --api-key "$KEY" "${cpu[@]}" "$@" \
   | tee "${ATRIUM_BENCH_OUT:-/dev/null}"

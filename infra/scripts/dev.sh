@@ -32,9 +32,8 @@ trap 'exit 143' TERM HUP
 manage migrate --no-input -v 0
 manage seed_demo
 
-# The processes run on the project's interpreter directly: `uv run` would stay as their parent, and a
-# SIGKILLed uv leaves its child running.
-PYTHON=$(uv run --frozen --quiet python -c 'import sys; print(sys.executable)')
+# The processes run on the project's interpreter directly (see lib.sh: no `uv run` in between).
+PYTHON=$(project_python)
 VIRTUAL_ENV=$(dirname "$(dirname "$PYTHON")"); export VIRTUAL_ENV PATH="$VIRTUAL_ENV/bin:$PATH"
 
 # The banner, once the server answers: a process of its own that ends with the supervisor (which

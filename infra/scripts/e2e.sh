@@ -3,6 +3,7 @@
 # org, Debian's chromium driven by playwright-core. Needs DATABASE_URL / REDIS_URL (see env.sh).
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
+die_with_parent "$@"
 cd "$ROOT_DIR"
 source infra/scripts/env.sh
 
@@ -29,11 +30,13 @@ cleanup() {
   wait 2>/dev/null || true
 }
 trap cleanup EXIT
-(cd backend && exec setsid uv run --frozen --quiet uvicorn config.asgi:application --host 127.0.0.1 --port "$PORT" --no-access-log --log-level warning --timeout-graceful-shutdown 3) &
+# Each process in a session of its own, killed by the kernel if this script dies without its cleanup.
+PYTHON=$(project_python)
+(cd backend && exec setpriv --pdeathsig KILL -- setsid "$PYTHON" -m uvicorn config.asgi:application --host 127.0.0.1 --port "$PORT" --no-access-log --log-level warning --timeout-graceful-shutdown 3) &
 pids+=($!)
-(cd backend && exec setsid uv run --frozen --quiet celery -A config worker -l WARNING -Q default,runs,webhooks --pool threads --concurrency 8 -n "e2e-$$@%h") &
+(cd backend && exec setpriv --pdeathsig KILL -- setsid "$PYTHON" -m celery -A config worker -l WARNING -Q default,runs,webhooks --pool threads --concurrency 8 -n "e2e-$$@%h") &
 pids+=($!)
 for _ in $(seq 150); do curl -fsS "$ATRIUM_URL/agent/ok" >/dev/null 2>&1 && break; sleep 0.2; done
 curl -fsS "$ATRIUM_URL/agent/ok" >/dev/null || die "the server did not start"
 
-cd frontend && npm run --silent e2e
+cd frontend && guarded npm run --silent e2e
