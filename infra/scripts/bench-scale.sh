@@ -32,7 +32,7 @@ cleanup() {
     [ $alive -eq 0 ] && break; sleep 0.1
   done
   for pid in "${pids[@]}"; do kill -KILL -- "-$pid" 2>/dev/null || true; done
-  wait 2>/dev/null || true
+  wait "${pids[@]}" 2>/dev/null || true
   run_cleanup_guard
   rm -rf "$LOGS"
 }
@@ -46,7 +46,7 @@ urls=()
 for i in $(seq "${ATRIUM_SCALE_WEBS:-2}"); do
   port=$(free_port)
   (cd backend && exec setpriv --pdeathsig KILL -- setsid "$PYTHON" -m uvicorn config.asgi:application --host 127.0.0.1 --port "$port" \
-    --loop uvloop --http httptools --no-access-log --log-level warning --timeout-graceful-shutdown 3) &
+    --loop uvloop --http httptools --no-access-log --log-level warning --timeout-graceful-shutdown 3 >&2) &
   pids+=($!)
   urls+=("http://127.0.0.1:$port/agent")
 done

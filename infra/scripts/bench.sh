@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # `make bench`: start a durable Atrium stack on this machine (its own Postgres and Redis unless
 # DATABASE_URL / REDIS_URL are given, fsync on, debug off), run infra/bench/bench.py against it through
-# the official SDK, print its one JSON line, and stop everything.
+# the official SDK, print its one JSON line (the servers log to stderr), and stop everything.
 #   make bench ARGS=--quick          a fast smoke run of the harness
 #   make bench-compare               the same workload against `langgraph dev` too, with ratios
 set -euo pipefail
@@ -36,9 +36,12 @@ CONCURRENCY=${ATRIUM_BENCH_CONCURRENCY:-$(( (48 + WORKERS - 1) / WORKERS ))}
 pids=()
 cleanup() {
   for pid in "${pids[@]}"; do kill -TERM -- "-$pid" 2>/dev/null || true; done
-  sleep 5
+  for _ in $(seq 50); do
+    alive=0; for pid in "${pids[@]}"; do kill -0 "$pid" 2>/dev/null && alive=1; done
+    [ $alive -eq 0 ] && break; sleep 0.1
+  done
   for pid in "${pids[@]}"; do kill -KILL -- "-$pid" 2>/dev/null || true; done
-  wait 2>/dev/null || true
+  wait "${pids[@]}" 2>/dev/null || true
   run_cleanup_guard
 }
 trap cleanup EXIT
@@ -48,11 +51,11 @@ PYTHON=$(project_python)
 (cd backend && uv run --frozen --quiet python manage.py migrate --no-input -v 0)
 KEY=$(cd backend && uv run --frozen --quiet python manage.py create_api_key --org bench --email bench@bench.local --role builder | tail -n1)
 (cd backend && exec setpriv --pdeathsig KILL -- setsid "$PYTHON" -m uvicorn config.asgi:application --host 127.0.0.1 --port "$PORT" \
-  --no-access-log --log-level warning --timeout-graceful-shutdown 3) &
+  --no-access-log --log-level warning --timeout-graceful-shutdown 3 >&2) &
 pids+=($!)
 for i in $(seq "$WORKERS"); do
   (cd backend && exec setpriv --pdeathsig KILL -- setsid "$PYTHON" -m celery -A config worker -l WARNING -Q default,runs,webhooks --pool threads \
-    --concurrency "$CONCURRENCY" -n "bench$i-$$@%h") &
+    --concurrency "$CONCURRENCY" -n "bench$i-$$@%h" >&2) &
   pids+=($!)
 done
 for _ in $(seq 150); do curl -fsS "http://127.0.0.1:$PORT/agent/ok" >/dev/null 2>&1 && break; sleep 0.2; done
