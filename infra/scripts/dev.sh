@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # `make dev`: the whole platform on this machine. Installs what is missing, starts Postgres and Redis
 # (unless DATABASE_URL / REDIS_URL are given), migrates, seeds the demo org, builds the web app, then
-# becomes infra/scripts/supervise.py running the ASGI server, a Celery worker and beat: a process that
-# exits is restarted with backoff, and Ctrl-C or SIGTERM (one or several, or `make` dying) stops every
-# process and the Postgres and Redis started here.
+# becomes infra/scripts/supervise.py running the ASGI server, Celery workers and beat (one web and one
+# worker process per core; ATRIUM_WEB_PROCESSES, ATRIUM_WORKER_PROCESSES) with production settings
+# but the offline model (ATRIUM_DEBUG=1 for debug pages): a process that exits is restarted with
+# backoff, and Ctrl-C or SIGTERM (one or several, or `make` dying) stops every process and the
+# Postgres and Redis started here.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 # The processes run in backend/: a relative ATRIUM_GRAPHS means relative to where it was given.
@@ -31,6 +33,8 @@ trap 'exit 143' TERM HUP
 
 manage migrate --no-input -v 0
 manage seed_demo
+# Debug is off (as in production), so the admin's static files are served collected, as there.
+manage collectstatic --no-input -v 0
 
 # The processes run on the project's interpreter directly (see lib.sh: no `uv run` in between).
 PYTHON=$(project_python)
@@ -53,12 +57,20 @@ VIRTUAL_ENV=$(dirname "$(dirname "$PYTHON")"); export VIRTUAL_ENV PATH="$VIRTUAL
 MSG
 ) & )
 
+# One machine's production layout: a uvicorn with a worker process per core (the runtime shares
+# nothing between web processes but Postgres and Redis), a Celery worker process per core (a process
+# runs its graphs on one event loop under one GIL: one cannot use a second core), and beat.
+CORES=$(nproc)
+WEB_PROCESSES=${ATRIUM_WEB_PROCESSES:-$CORES}
+programs=(-- web "$PYTHON" -m uvicorn config.asgi:application --host "$HOST" --port "$PORT" --workers "$WEB_PROCESSES"
+  --loop uvloop --http httptools --no-access-log --timeout-graceful-shutdown 5)
+for i in $(seq "${ATRIUM_WORKER_PROCESSES:-$CORES}"); do
+  programs+=(-- "worker$i" "$PYTHON" -m celery -A config worker -l INFO -Q "${ATRIUM_WORKER_QUEUES:-default,runs,webhooks}" --pool threads
+    --concurrency "${ATRIUM_WORKER_CONCURRENCY:-16}" -n "worker$i-$$@%h")
+done
+programs+=(-- beat "$PYTHON" -m celery -A config beat -l INFO -s "$DATA_DIR/celerybeat-schedule" --pidfile=)
+
 trap - EXIT INT TERM HUP
 cd backend
 # --parent: were `make` gone already (killed during the setup), the supervisor stops at once.
-exec "$PYTHON" "$ROOT_DIR/infra/scripts/supervise.py" --tag dev --parent "$PPID" --on-exit "$STOP_SERVICES" \
-  -- web "$PYTHON" -m uvicorn config.asgi:application --host "$HOST" --port "$PORT" \
-    --loop uvloop --http httptools --no-access-log --timeout-graceful-shutdown 5 \
-  -- worker "$PYTHON" -m celery -A config worker -l INFO -Q "${ATRIUM_WORKER_QUEUES:-default,runs,webhooks}" --pool threads \
-    --concurrency "${ATRIUM_WORKER_CONCURRENCY:-16}" -n "worker-$$@%h" \
-  -- beat "$PYTHON" -m celery -A config beat -l INFO -s "$DATA_DIR/celerybeat-schedule" --pidfile=
+exec "$PYTHON" "$ROOT_DIR/infra/scripts/supervise.py" --tag dev --parent "$PPID" --on-exit "$STOP_SERVICES" "${programs[@]}"
