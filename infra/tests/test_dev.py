@@ -12,9 +12,11 @@ import sys
 from pathlib import Path
 
 import httpx
+import process_helpers
 from process_helpers import alive, wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
+started = process_helpers.started  # the fixture
 
 
 def free_port() -> int:

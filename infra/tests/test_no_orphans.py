@@ -10,9 +10,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+import process_helpers
 from process_helpers import SLEEPER, alive, pids, wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
+started = process_helpers.started  # the fixture
 # A script written the way test.sh, e2e.sh and the bench scripts are: it dies with its parent, starts a
 # server in the background and a step (through `uv run`, as pytest is) in the foreground, and leaves
 # its cleanup (stopping Postgres and Redis, there) to a guard.

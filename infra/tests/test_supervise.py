@@ -10,9 +10,11 @@ import sys
 import time
 from pathlib import Path
 
+import process_helpers
 from process_helpers import SLEEPER, alive, pids, wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
+started = process_helpers.started  # the fixture
 SUPERVISE = ROOT / "infra" / "scripts" / "supervise.py"
 
 
