@@ -28,12 +28,24 @@ step "mypy (backend)" run mypy backend
 step "mypy (agents)" run mypy --config-file agents/pyproject.toml agents/src
 step "django checks" bash -c "cd backend && uv run --frozen --quiet python manage.py check --fail-level WARNING && uv run --frozen --quiet python manage.py makemigrations --check --dry-run"
 step "kubernetes manifests (helm template + schemas)" run python infra/deploy/check.py
-step "pytest (backend, agents, infra)" run pytest -q -p no:cacheprovider backend agents infra
+# Python tests on ATRIUM_TEST_WORKERS pytest-xdist workers (2; each its own test database, Redis
+# databases and live stack). The fault suite restarts Postgres under every test's feet: it runs alone
+# afterwards, beside the frontend checks, which use no database (their output shown once they end).
+FAULTS=backend/atrium/runtime/tests/faults
+step "pytest (backend, agents, infra)" run pytest -q -p no:cacheprovider -n "${ATRIUM_TEST_WORKERS:-2}" --dist loadgroup \
+  --ignore="$FAULTS" backend agents infra
 if [ -f frontend/package.json ]; then
-  step "frontend lint" bash -c "cd frontend && exec npm run --silent lint"
-  step "frontend typecheck" bash -c "cd frontend && exec npm run --silent typecheck"
-  step "frontend unit tests" bash -c "cd frontend && exec npm run --silent test"
-  step "frontend build" bash -c "cd frontend && exec npm run --silent build >/dev/null"
+  FRONTEND_LOG=$(mktemp /tmp/atrium-frontend.XXXXXX)
+  guarded bash -c 'cd frontend && check() { echo "==> frontend $1"; setpriv --pdeathsig TERM -- npm run --silent "$1"; }
+    check lint && check typecheck && check test && check build >/dev/null' >"$FRONTEND_LOG" 2>&1 &
+  FRONTEND=$!
+fi
+step "pytest (fault suite)" run pytest -q -p no:cacheprovider "$FAULTS"
+if [ -f frontend/package.json ]; then
+  log "frontend lint, typecheck, unit tests, build"
+  frontend_ok=0; wait "$FRONTEND" && frontend_ok=1
+  cat "$FRONTEND_LOG"; rm -f "$FRONTEND_LOG"
+  [ $frontend_ok = 1 ] || die "the frontend checks failed"
   step "web app end-to-end" bash infra/scripts/e2e.sh
 fi
 log "all checks passed"

@@ -25,6 +25,8 @@ ROOT = Path(__file__).resolve().parents[2]
 # The live stacks count down from Redis database 11 (one per xdist worker), the beat test up from 12,
 # the unit tests use 0.
 REDIS_DB = 6 - int(os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw") or 0)
+# One xdist worker runs them all (make test: --dist loadgroup), so the stack of `make bench` starts once.
+pytestmark = pytest.mark.xdist_group("bench")
 
 
 def _with_path(url: str, path: str) -> str:
