@@ -101,7 +101,7 @@ class Supervisor:
         program.started_at = time.monotonic()
         reader = threading.Thread(target=self.relay, args=(program.name, program.process), daemon=True)
         reader.start()
-        program.readers.append(reader)
+        program.readers = [*(r for r in program.readers if r.is_alive()), reader]
 
     def relay(self, name: str, process: subprocess.Popen[bytes]) -> None:
         assert process.stdout is not None
