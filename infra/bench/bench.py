@@ -161,9 +161,11 @@ WARM_UP_SECONDS = 3.0
 WINDOWS = 3
 
 
-async def throughput_windows(make_client: Any, graph: str, clients: int, seconds: float) -> dict[str, Any]:
+async def throughput_windows(
+    make_client: Any, graph: str, clients: int, seconds: float, count: int = WINDOWS
+) -> dict[str, Any]:
     await throughput(make_client, graph, clients, WARM_UP_SECONDS if seconds > 2.0 else 0.5)
-    windows = [await throughput(make_client, graph, clients, seconds) for _ in range(WINDOWS)]
+    windows = [await throughput(make_client, graph, clients, seconds) for _ in range(count)]
     return {"median": statistics.median(windows), "windows": windows}
 
 
@@ -196,8 +198,10 @@ async def main() -> None:
     parser.add_argument("--runs", type=int, default=400, help="batch size for --cpu-only")
     args = parser.parse_args()
     PIDS.update({name: int(pid) for name, pid in (item.split("=", 1) for item in args.pid)})
-    n = 10 if args.quick else 60
-    seconds = 2.0 if args.quick else 10.0
+    # --quick checks that the harness works (make test runs it), in seconds: its figures are rough.
+    n = 5 if args.quick else 60
+    seconds = 1.0 if args.quick else 10.0
+    windows = 1 if args.quick else WINDOWS
 
     def make_client() -> Any:
         return get_client(url=args.url, api_key=args.api_key, timeout=300)
@@ -219,11 +223,13 @@ async def main() -> None:
             "stream_first_event_ms": summary(first),
             "stream_total_ms": summary(total),
         }
-        windows = {str(c): await throughput_windows(make_client, graph, c, seconds) for c in (1, 8, 32)}
-        result[graph]["runs_per_s"] = {c: w["median"] for c, w in windows.items()}
-        result[graph]["runs_per_s_windows"] = {c: w["windows"] for c, w in windows.items()}
+        by_clients = {
+            str(c): await throughput_windows(make_client, graph, c, seconds, windows) for c in (1, 8, 32)
+        }
+        result[graph]["runs_per_s"] = {c: w["median"] for c, w in by_clients.items()}
+        result[graph]["runs_per_s_windows"] = {c: w["windows"] for c, w in by_clients.items()}
         if PIDS:
-            runs = 100 if args.quick else 400
+            runs = 20 if args.quick else 400
             result[graph]["batch_32_clients"] = await batch(make_client, graph, 32, runs)
         print(f"{graph} done", file=sys.stderr)
     result["history_limit10_ms"] = summary(await history_latency(client, "echo", n))

@@ -1,17 +1,19 @@
 #!/usr/bin/env bash
 # `make bench`: start a durable Atrium stack on this machine (its own Postgres and Redis unless
 # DATABASE_URL / REDIS_URL are given, fsync on, debug off), run infra/bench/bench.py against it through
-# the official SDK, print its one JSON line, and stop everything.
+# the official SDK, print its one JSON line (the servers log to stderr), and stop everything.
 #   make bench ARGS=--quick          a fast smoke run of the harness
 #   make bench-compare               the same workload against `langgraph dev` too, with ratios
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
+die_with_parent "$@"
 cd "$ROOT_DIR"
 bash infra/scripts/install.sh >/dev/null
 
 if [ -z "${DATABASE_URL:-}" ] || [ -z "${REDIS_URL:-}" ]; then
   BENCH_DATA=$(mktemp -d /tmp/atrium-bench.XXXXXX); chmod 755 "$BENCH_DATA"
   export ATRIUM_DATA_DIR=$BENCH_DATA ATRIUM_PG_PORT=auto ATRIUM_REDIS_PORT=auto ATRIUM_PG_FSYNC=on
+  cleanup_guard "bash infra/scripts/services.sh stop $BENCH_DATA >/dev/null 2>&1; rm -rf $BENCH_DATA"
 fi
 source infra/scripts/env.sh
 
@@ -34,21 +36,26 @@ CONCURRENCY=${ATRIUM_BENCH_CONCURRENCY:-$(( (48 + WORKERS - 1) / WORKERS ))}
 pids=()
 cleanup() {
   for pid in "${pids[@]}"; do kill -TERM -- "-$pid" 2>/dev/null || true; done
-  sleep 5
+  for _ in $(seq 50); do
+    alive=0; for pid in "${pids[@]}"; do kill -0 "$pid" 2>/dev/null && alive=1; done
+    [ $alive -eq 0 ] && break; sleep 0.1
+  done
   for pid in "${pids[@]}"; do kill -KILL -- "-$pid" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  if [ -n "${BENCH_DATA:-}" ]; then bash infra/scripts/services.sh stop "$BENCH_DATA" >/dev/null 2>&1 || true; rm -rf "$BENCH_DATA"; fi
+  wait "${pids[@]}" 2>/dev/null || true
+  run_cleanup_guard
 }
 trap cleanup EXIT
+# Each process in a session of its own, killed by the kernel if this script dies without its cleanup.
+PYTHON=$(project_python)
 
 (cd backend && uv run --frozen --quiet python manage.py migrate --no-input -v 0)
 KEY=$(cd backend && uv run --frozen --quiet python manage.py create_api_key --org bench --email bench@bench.local --role builder | tail -n1)
-(cd backend && exec setsid uv run --frozen --quiet uvicorn config.asgi:application --host 127.0.0.1 --port "$PORT" \
-  --no-access-log --log-level warning --timeout-graceful-shutdown 3) &
+(cd backend && exec setpriv --pdeathsig KILL -- setsid "$PYTHON" -m uvicorn config.asgi:application --host 127.0.0.1 --port "$PORT" \
+  --no-access-log --log-level warning --timeout-graceful-shutdown 3 >&2) &
 pids+=($!)
 for i in $(seq "$WORKERS"); do
-  (cd backend && exec setsid uv run --frozen --quiet celery -A config worker -l WARNING -Q default,runs,webhooks --pool threads \
-    --concurrency "$CONCURRENCY" -n "bench$i-$$@%h") &
+  (cd backend && exec setpriv --pdeathsig KILL -- setsid "$PYTHON" -m celery -A config worker -l WARNING -Q default,runs,webhooks --pool threads \
+    --concurrency "$CONCURRENCY" -n "bench$i-$$@%h" >&2) &
   pids+=($!)
 done
 for _ in $(seq 150); do curl -fsS "http://127.0.0.1:$PORT/agent/ok" >/dev/null 2>&1 && break; sleep 0.2; done
@@ -60,5 +67,5 @@ if [ -n "${BENCH_DATA:-}" ]; then
   cpu+=(--pid "postgres=$(head -n1 "$BENCH_DATA/services/pg/postmaster.pid")" --pid "redis=$(cat "$BENCH_DATA/services/redis.pid")")
 fi
 
-uv run --frozen --quiet python infra/bench/bench.py --url "http://127.0.0.1:$PORT/agent" --api-key "$KEY" "${cpu[@]}" "$@" \
+guarded uv run --frozen --quiet python infra/bench/bench.py --url "http://127.0.0.1:$PORT/agent" --api-key "$KEY" "${cpu[@]}" "$@" \
   | tee "${ATRIUM_BENCH_OUT:-/dev/null}"

@@ -5,10 +5,12 @@
 # what that offers before anything has called the API).
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
+die_with_parent "$@"
 cd "$ROOT_DIR"
+
 pids=()
 # Stop every child's process group; whatever has not exited after 15 s is killed, so a stuck
-# connection can never hold the test run open.
+# connection can never hold the test run open. Then the services and their data directory go.
 cleanup() {
   local pid
   for pid in "${pids[@]}"; do kill -TERM -- "-$pid" 2>/dev/null || true; done
@@ -39,11 +41,13 @@ export ATRIUM_DB_POOL=${ATRIUM_DB_POOL:-false}
 
 (cd backend && uv run --frozen --quiet python manage.py migrate --no-input -v 0 && uv run --frozen --quiet python manage.py seed_demo >/dev/null)
 
-(cd backend && exec setsid uv run --frozen --quiet uvicorn config.asgi:application --host 127.0.0.1 --port "$PORT" --no-access-log --log-level warning --timeout-graceful-shutdown 3) &
+# Each process in a session of its own, killed by the kernel if this script dies without its cleanup.
+PYTHON=$(project_python)
+(cd backend && exec setpriv --pdeathsig KILL -- setsid "$PYTHON" -m uvicorn config.asgi:application --host 127.0.0.1 --port "$PORT" --no-access-log --log-level warning --timeout-graceful-shutdown 3) &
 pids+=($!)
-(cd backend && exec setsid uv run --frozen --quiet celery -A config worker -l WARNING -Q default,runs,webhooks --pool threads --concurrency 8 -n "e2e-$$@%h") &
+(cd backend && exec setpriv --pdeathsig KILL -- setsid "$PYTHON" -m celery -A config worker -l WARNING -Q default,runs,webhooks --pool threads --concurrency 8 -n "e2e-$$@%h") &
 pids+=($!)
 for _ in $(seq 150); do curl -fsS "$ATRIUM_URL/agent/ok" >/dev/null 2>&1 && break; sleep 0.2; done
 curl -fsS "$ATRIUM_URL/agent/ok" >/dev/null || die "the server did not start"
 
-cd frontend && npm run --silent e2e
+cd frontend && guarded npm run --silent e2e

@@ -103,3 +103,40 @@ ensure_uv() {
     || python3 -m pip install --quiet --user --break-system-packages uv
   command -v uv >/dev/null 2>&1 || die "uv is not on PATH after installing it"
 }
+
+# Nothing a script starts outlives it, nor a script its parent (make, a shell), however either dies
+# (SIGKILL included): Linux's parent-death signal, set by setpriv (util-linux) and kept across exec.
+# A script dies at once with its parent (die_with_parent), everything it starts carries its own
+# signal (`guarded` for a step in the foreground, `setpriv --pdeathsig KILL -- setsid` for a server in
+# the background), and what must still happen (stop Postgres and Redis) runs from a guard process
+# (cleanup_guard). The signal reaches one process: `uv run` stays as the parent of what it runs
+# (forwarding SIGTERM, but not surviving a SIGKILL), so servers run on project_python directly.
+
+# die_with_parent "$@", before any `cd`: re-run the calling script so that the kernel kills it when its
+# parent dies. Bash runs no trap while a foreground command runs, so this does not rely on one.
+die_with_parent() {
+  [ "${_ATRIUM_GUARDED_PID:-}" = "$$" ] && return 0
+  command -v setpriv >/dev/null 2>&1 || return 0
+  export _ATRIUM_GUARDED_PID=$$
+  exec setpriv --pdeathsig KILL -- bash "$0" "$@"
+}
+
+# guarded CMD...: CMD gets SIGTERM when this script dies (`uv run` passes it on to its program).
+guarded() { setpriv --pdeathsig TERM -- "$@"; }
+
+# The project's interpreter (after install.sh): `"$PYTHON" -m uvicorn ...` has no uv parent.
+project_python() { uv run --frozen --quiet python -c 'import sys; print(sys.executable)'; }
+
+# cleanup_guard 'BASH COMMAND': run it once when this script ends, however it ends (SIGKILL included),
+# from a process of its own (infra/scripts/supervise.py with no program, which runs it when told to
+# stop or when its parent dies). The script's EXIT trap calls run_cleanup_guard for a normal end.
+cleanup_guard() {
+  python3 "$ROOT_DIR/infra/scripts/supervise.py" --tag cleanup --parent $$ --on-exit "$1" </dev/null &
+  CLEANUP_GUARD=$!
+}
+run_cleanup_guard() {
+  [ -n "${CLEANUP_GUARD:-}" ] || return 0
+  kill -TERM "$CLEANUP_GUARD" 2>/dev/null || true
+  wait "$CLEANUP_GUARD" 2>/dev/null || true
+  CLEANUP_GUARD=
+}

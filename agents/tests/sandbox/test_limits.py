@@ -6,6 +6,8 @@ import subprocess
 import time
 from pathlib import Path
 
+import pytest
+
 from atrium_agents.sandbox import BubblewrapSandbox, Limits
 from atrium_agents.sandbox.bubblewrap import (
     EXIT_DISK_LIMIT,
@@ -13,6 +15,10 @@ from atrium_agents.sandbox.bubblewrap import (
     EXIT_SANDBOX_ERROR,
     EXIT_TIMEOUT,
 )
+
+# `_sandbox_processes` looks at every sandbox process of the machine: under pytest-xdist this file's
+# tests run on one worker (make test: --dist loadgroup), or one test would see another's.
+pytestmark = pytest.mark.xdist_group("sandbox-limits")
 
 
 def test_a_memory_hog_fails_inside_the_sandbox(sandbox: BubblewrapSandbox):

@@ -37,6 +37,8 @@ from atrium.runtime.tests.project_install import (
 
 PROJECT = PROJECTS_DIR / "template_app" / "langgraph.json"
 REDIS_DB = 8
+# One stack per module on its own Redis database: the module runs on one xdist worker.
+pytestmark = pytest.mark.xdist_group("template-project-stack")
 
 
 @pytest.fixture(scope="module")

@@ -217,8 +217,10 @@ _PACKAGE_PATTERNS = (
 
 
 def _failed_package(output: str) -> str | None:
+    # uv wraps its messages to the terminal's width (80 columns without one): a sentence may span lines.
+    flat = " ".join(output.split())
     for pattern in _PACKAGE_PATTERNS:
-        match = pattern.search(output)
+        match = pattern.search(flat)
         if match:
             return match.group(1)
     return None

@@ -16,7 +16,8 @@ One stack serves the whole session:
 * the processes log JSON at INFO into files of `log_dir`, and export their traces over OTLP/HTTP to a
   loopback receiver in this process (`stack.otlp`), so tests can read both.
 
-Each process runs in its own process group and is killed as a group at the end.
+Each process runs in its own process group and is killed as a group at the end, or by the kernel
+when the test process dies (`_guarded`).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -50,7 +52,9 @@ GRAPHS_FILE = Path(__file__).resolve().parent / "conformance" / "graphs" / "lang
 # Under pytest-xdist each worker starts its own live stack: each gets its own Redis database, or the
 # stacks' workers would share one `runs` queue and take each other's runs (then find no such run).
 XDIST_INDEX = int(os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw") or 0)
-# Counting down from 11 (the beat test counts up from 12; the unit tests use 0).
+# Counting down from 11 (the beat test counts up from 12; the unit tests use 0). The others: 3-4 the
+# in-flight test, 5-6 the bench smoke runs, 7 the stock-paths stack, 8 the template project's, 9 the
+# memory agent's, 14-15 the TTL test.
 REDIS_DB = int(os.environ.get("ATRIUM_CONFORMANCE_REDIS_DB", "11")) - XDIST_INDEX
 START_TIMEOUT = 90.0
 STREAM_CAP = 3000
@@ -234,10 +238,21 @@ def _seed() -> dict[str, str]:
     return keys
 
 
+def _guarded(args: list[str]) -> list[str]:
+    """`args` under `setpriv --pdeathsig KILL` (util-linux): the kernel kills the process when this one
+    dies, even by SIGKILL, so no live process outlives a killed test run. The signal is tied to the
+    thread that starts the process, so it is only asked for from the main thread (where fixtures run):
+    a process started from another thread (e.g. the fault suite's killer thread, which ends before the
+    test does) is ended by `_stop` alone."""
+    if threading.current_thread() is not threading.main_thread() or not shutil.which("setpriv"):
+        return args
+    return ["setpriv", "--pdeathsig", "KILL", "--", *args]
+
+
 def _start(name: str, args: list[str], env: dict[str, str], log_dir: Path) -> subprocess.Popen[bytes]:
     log = (log_dir / f"{name}.log").open("wb")
     return subprocess.Popen(  # a new session: the process and its children form one group
-        args, cwd=BACKEND_DIR, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+        _guarded(args), cwd=BACKEND_DIR, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
     )
 
 

@@ -17,7 +17,7 @@ import pytest
 
 from atrium.runtime.tests.live_stack import GRAPHS_FILE, XDIST_INDEX, LiveStack, _database_url, running_stack
 
-REDIS_DB = int(os.environ.get("ATRIUM_INFLIGHT_TEST_REDIS_DB", "15")) - XDIST_INDEX
+REDIS_DB = int(os.environ.get("ATRIUM_INFLIGHT_TEST_REDIS_DB", "4")) - XDIST_INDEX
 THREADS = 2
 MAX_INFLIGHT = 20
 RUNS = 28

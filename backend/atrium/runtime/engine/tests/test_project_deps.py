@@ -95,3 +95,15 @@ def test_requirements_atrium_already_meets_need_no_install(tmp_path: Path) -> No
     assert not plan.needs_install
     plan = project_deps.plan(_project(tmp_path, dependencies=["langgraph>=0.2", "langgraph<0.1", "humanize"]))
     assert plan.requirements == ("langgraph<0.1", "humanize")
+
+
+def test_the_failed_package_is_named_when_uv_wraps_its_message_across_lines() -> None:
+    # as uv prints it without a terminal (under pytest-xdist, for one)
+    output = (
+        "error: No solution found when resolving dependencies\n"
+        "  cause: Because atrium-no-such-package-zq7 was not found in the package\n"
+        "         registry and you require atrium-no-such-package-zq7, we can conclude\n"
+        "         that your requirements are unsatisfiable.\n"
+    )
+
+    assert project_deps._failed_package(output) == "atrium-no-such-package-zq7"

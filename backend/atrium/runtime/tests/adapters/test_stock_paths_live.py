@@ -16,6 +16,8 @@ from atrium.runtime.tests.live_stack import GRAPHS_FILE, LiveStack, running_stac
 
 # Not a database another live stack of the suite uses (conformance 11, beats 12, TTLs 14, fuzz 15).
 REDIS_DB = 7
+# One stack per module on its own Redis database: the module runs on one xdist worker.
+pytestmark = pytest.mark.xdist_group("stock-paths-stack")
 
 
 @pytest.fixture(scope="module")

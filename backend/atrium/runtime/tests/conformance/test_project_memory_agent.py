@@ -30,7 +30,9 @@ from atrium.runtime.tests.live_stack import LiveStack, running_stack
 from atrium.runtime.tests.project_install import CACHE, PROJECTS_DIR, install_project
 
 PROJECT = PROJECTS_DIR / "memory_app" / "langgraph.json"
-REDIS_DB = 7
+REDIS_DB = 9
+# One stack per module on its own Redis database: the module runs on one xdist worker.
+pytestmark = pytest.mark.xdist_group("memory-stack")
 REMEMBER = "remember that "
 
 

@@ -36,6 +36,7 @@ from atrium.runtime.tests.conformance.conftest import (
     _wait_disconnected,
     _wait_ok,
 )
+from atrium.runtime.tests.live_stack import _guarded
 
 GRAPHS_FILE = Path(__file__).resolve().parent / "graphs" / "langgraph.json"
 REPO_DIR = Path(__file__).resolve().parents[5]
@@ -105,19 +106,21 @@ class FaultStack:
 
     def start_redis(self) -> None:
         self.redis_process = subprocess.Popen(
-            [
-                "redis-server",
-                "--port",
-                str(self.redis_port),
-                "--bind",
-                "127.0.0.1",
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-                "--dir",
-                str(self.redis_dir),
-            ],
+            _guarded(
+                [
+                    "redis-server",
+                    "--port",
+                    str(self.redis_port),
+                    "--bind",
+                    "127.0.0.1",
+                    "--save",
+                    "",
+                    "--appendonly",
+                    "no",
+                    "--dir",
+                    str(self.redis_dir),
+                ]
+            ),
             stdout=(self.log_dir / "redis.log").open("ab"),
             stderr=subprocess.STDOUT,
             start_new_session=True,
