@@ -1,22 +1,30 @@
 """Every transition of a run, in one place. Read this file to know who moves a run and how.
 
-=============  ==========================  ==========================  =====================================
-Transition     From -> to                  Called by                   SQL
-=============  ==========================  ==========================  =====================================
-``create``     (none) -> pending           API, crons, A2A, MCP        INSERT (``services/runs.py``)
-``claim``      pending -> running          worker (``executor``)       ``atrium_run_claim`` (sql/)
-``renew``      running -> running         worker heartbeat            ``_RENEW_LEASES`` (fence-guarded)
-``finish``     running -> success/error/   worker (``executor``)       ``atrium_run_finish`` (sql/); a
-               interrupted, or erased                                  rollback erases the run
-``hand_back``  running -> pending          worker (drain, PG lost)     ``_HAND_BACK`` (fence-guarded)
-``cancel``     pending/running -> ...      API, member removal         ``services/runs.py``: pending ends
-                                                                       at once; running via the worker
-``retry``      error/... -> pending        API                         ``services/runs.py``
-``sweep``      running (lease lapsed) ->   watchdog                    ``services/recovery.py``:
-               pending, or error                                       ``_REQUEUE`` / ``_GIVE_UP``
-``requeue``    pending -> pending (sent)   watchdog                    ``services/recovery.py``:
-                                                                       ``_STALE_PENDING`` + ``_TOUCH``
-=============  ==========================  ==========================  =====================================
+==================  ===========================  ====================  =================================
+Transition          From -> to                   Called by             SQL
+==================  ===========================  ====================  =================================
+``create``          (none) -> pending            API, v2, crons,       INSERT under the thread's lock
+                                                 consent, A2A/MCP      (``services/runs.py``)
+``claim``           pending -> running           worker (executor)     ``atrium_run_claim`` (``sql/``)
+``renew``           running -> running (lease)   worker heartbeat      ``_RENEW_LEASES``, fence-guarded
+``finish``          running -> success, error,   worker (executor)     ``atrium_run_finish`` (``sql/``)
+                    interrupted; or erased
+                    (rollback)
+``hand_back``       running -> pending           worker (drain,        ``_HAND_BACK``, fence-guarded
+                                                 Postgres lost)
+``cancel``          pending -> interrupted;      API, admin            ``services/runs.py``; a running
+                    running -> (worker ends it)                        run is told via ``atrium:control``
+``cancel_many``     as ``cancel``, many          API                   ``services/runs.py``
+``cancel_for_       as ``cancel``, a removed     member removal        ``services/runs.py``
+member``            member's runs
+``retry``           finished -> new pending run  API, admin            ``services/runs.py`` (``create``)
+``delete``          finished -> (none)           API (admins)          ``services/runs.py``
+``sweep``           running, lease lapsed ->     watchdog              ``services/recovery.py``:
+                    pending (new fence), or                            ``_REQUEUE`` / ``_GIVE_UP``
+                    error past the attempt bound
+``requeue``         pending -> pending, re-sent  watchdog              ``services/recovery.py``:
+                                                                       ``_STALE_PENDING``, ``_TOUCH``
+==================  ===========================  ====================  =================================
 
 An attempt ends with a `FinishOutcome`. Its stored values (`STORED_OUTCOMES`) are the `RunStatus` values
 the run row keeps; the others are not statuses: `DRAINED` (handed back to pending), `ROLLED_BACK` (the
@@ -50,7 +58,14 @@ from atrium.runtime.db import prepared_cursor
 from atrium.runtime.models import RunStatus, ThreadStatus
 from atrium.runtime.services.execution import RunClaim, claim_from_row
 from atrium.runtime.services.recovery import runs_reconcile, runs_sweep
-from atrium.runtime.services.runs import run_cancel, run_create, run_retry
+from atrium.runtime.services.runs import (
+    run_cancel,
+    run_cancel_for_member,
+    run_cancel_many,
+    run_create,
+    run_delete,
+    run_retry,
+)
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -91,7 +106,10 @@ class RunResult:
 # --- create, cancel, retry: the API side (implemented with the thread's lock in services/runs.py) ----
 create = run_create
 cancel = run_cancel
+cancel_many = run_cancel_many  # a thread's runs (or runs by status), each as `cancel`
+cancel_for_member = run_cancel_for_member  # a removed member's runs (a member-removal step)
 retry = run_retry
+delete = run_delete  # a finished run, and its checkpoints
 
 # --- sweep, requeue: recovery (services/recovery.py, run by the watchdog) ----------------------------
 sweep = runs_sweep
@@ -366,9 +384,12 @@ __all__ = [
     "FinishOutcome",
     "RunResult",
     "cancel",
+    "cancel_for_member",
+    "cancel_many",
     "claim",
     "claim_sync",
     "create",
+    "delete",
     "finish",
     "finish_sync",
     "finishes_in_one_statement",
