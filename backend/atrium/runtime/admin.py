@@ -12,7 +12,7 @@ from atrium.core.http import redacted_url
 from atrium.core.tenancy import Role, Scope, scoped
 from atrium.orgs.admin_scope import OrgScopedAdmin, admin_org_ids
 from atrium.runtime.models import Cron, Run, Thread, WebhookDelivery
-from atrium.runtime.services.runs import run_cancel, run_retry
+from atrium.runtime.services import lifecycle
 from atrium.runtime.services.threads import thread_delete
 from atrium.runtime.services.webhooks import webhook_redeliver
 
@@ -164,7 +164,7 @@ class RunAdmin(OrgScopedAdmin):
             request,
             queryset,
             "Cancelled",
-            lambda run: run_cancel(thread_id=run.thread_id, run_id=run.id),
+            lambda run: lifecycle.cancel(thread_id=run.thread_id, run_id=run.id),
             as_run_user=False,
         )
 
@@ -172,7 +172,7 @@ class RunAdmin(OrgScopedAdmin):
     def retry_runs(self, request: HttpRequest, queryset: QuerySet[Run]) -> None:
         # The new run acts as the old run's user (their memories, their credentials), as the API's
         # retry by that user would; the admin's right to do it was checked by the queryset.
-        self._each(request, queryset, "Retried", lambda run: run_retry(run_id=run.id), as_run_user=True)
+        self._each(request, queryset, "Retried", lambda run: lifecycle.retry(run_id=run.id), as_run_user=True)
 
 
 @admin.register(Cron)

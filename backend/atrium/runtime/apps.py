@@ -12,12 +12,12 @@ class RuntimeConfig(AppConfig):
         from atrium.credentials.consent import consent_listener_add
         from atrium.orgs.services import member_removal_step_register
         from atrium.runtime import metrics  # noqa: F401  (registers the scrape-time collectors)
+        from atrium.runtime.services import lifecycle
         from atrium.runtime.services.consent import run_resume_after_consent
-        from atrium.runtime.services.runs import run_cancel_for_member
 
         worker_init.connect(_check_store_index, weak=False)
         consent_listener_add(run_resume_after_consent)
-        member_removal_step_register(run_cancel_for_member)
+        member_removal_step_register(lifecycle.cancel_for_member)
 
 
 def _check_store_index(**kwargs: object) -> None:

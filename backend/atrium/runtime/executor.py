@@ -19,15 +19,13 @@ import logging
 import os
 import threading
 import typing
-from collections.abc import Callable, Coroutine
+from collections.abc import Coroutine
 from typing import Any, TypeVar
 
 import psycopg
 from django.conf import settings
-from django.db import connection
 from langgraph.errors import GraphRecursionError
 from langgraph.runtime import RunControl
-from psycopg_pool import PoolTimeout
 
 from atrium.assistants.graphs import registry
 from atrium.assistants.policy import PolicyViolationError, settings_violations
@@ -52,25 +50,20 @@ from atrium.runtime.engine.state import interrupt_dict
 from atrium.runtime.engine.tracing import GraphTracingHandler, tracing_active
 from atrium.runtime.fencing import FencedSaver, RunFencedError, caused_by
 from atrium.runtime.mcp_port import MCP_CONFIGURABLE, RuntimeMcpServers
-from atrium.runtime.models import RunStatus
 from atrium.runtime.outbound_port import OUTBOUND_CONFIGURABLE, RuntimeOutbound
 from atrium.runtime.persistence import persistence
 from atrium.runtime.redaction import run_kwargs_scrub
+from atrium.runtime.services import lifecycle
 from atrium.runtime.services.execution import (
     SECRETS_CONFIGURABLE,
     RunClaim,
-    RunResult,
     RunsAtCapacityError,
     call_counts_of,
-    finishes_in_one_statement,
-    run_claim_async,
-    run_finish,
-    run_finish_async,
     run_has_checkpoint,
     run_limits_for,
-    runs_lease_renew,
     temporary_thread_delete,
 )
+from atrium.runtime.services.lifecycle import FinishOutcome, RunResult
 from atrium.runtime.streams import CONTROL_CHANNEL, EventBatches, RunPublisher, get_redis
 from atrium.runtime.tenant_store import TenantStore
 from atrium.runtime.usage_hook import usage_flush, usage_recorder
@@ -79,11 +72,13 @@ logger = logging.getLogger(__name__)
 T = TypeVar("T")
 SERVER_CONTEXT_FIELDS = ("user_id", "org_id", "assistant_id", "thread_id")
 DEFAULT_MODEL = os.environ.get("ATRIUM_DEFAULT_MODEL", "")
-# The outcome of an attempt whose lease was taken over by another worker: nothing to record.
-FENCED = "fenced"
+# The stop action of an attempt whose lease was taken over by another worker: nothing to record.
+FENCED = FinishOutcome.FENCED.value
 # Stop actions of the run limits (`cancel_run`): the run ends with an error, keeping its checkpoints.
 TIME_LIMIT = "time_limit"
 STREAM_LIMIT = "stream_limit"
+# The cancel action that erases the run (`services/runs.py::CANCEL_ACTIONS`).
+ROLLBACK = FinishOutcome.ROLLED_BACK.value
 
 
 def _new_loop() -> asyncio.AbstractEventLoop:
@@ -210,7 +205,7 @@ class WorkerLoop:
                     conn = await psycopg.AsyncConnection.connect(
                         conninfo(), autocommit=True, connect_timeout=max(int(interval), 2)
                     )
-                held = await asyncio.wait_for(runs_lease_renew(conn, fences=fences), timeout=interval * 2)
+                held = await asyncio.wait_for(lifecycle.renew(conn, fences=fences), timeout=interval * 2)
             except Exception:
                 logger.warning("lease renewal of %s runs failed; retrying", len(fences), exc_info=True)
                 if conn is not None:
@@ -444,7 +439,7 @@ async def execute(claim: RunClaim) -> tuple[RunResult, list[ProtocolEvent]]:
             started = [ProtocolEvent("lifecycle", (), {"event": "running", "graph_name": claim.graph_id})]
             await publisher.publish([RunEvent("error", error_payload(exc))], started if _is_v2(claim) else [])
             return RunResult(
-                status=RunStatus.ERROR, result={"__error__": error_payload(exc)}, error=error_payload(exc)
+                status=FinishOutcome.ERROR, result={"__error__": error_payload(exc)}, error=error_payload(exc)
             ), [ProtocolEvent("lifecycle", (), {"event": "failed", "error": str(exc)})]
         await run_kwargs_scrub(stores.pool, graph=graph, run_id=claim.run_id, kwargs=kwargs)
         limits = run_limits_for(claim, config=config, graph_steps=_bound_steps(graph))
@@ -557,34 +552,31 @@ async def execute(claim: RunClaim) -> tuple[RunResult, list[ProtocolEvent]]:
                 claim.run_id,
                 claim.fence,
             )
-            return RunResult(status=FENCED), []
+            return RunResult(status=FinishOutcome.FENCED), []
 
         outcome = stream.outcome
+        # The engine's end of the graph (its status values are those of `FinishOutcome`).
+        ended = FinishOutcome(outcome.status) if outcome is not None else None
         if outcome is not None and _postgres_lost(claim, outcome.error):
             # Postgres went away mid-step (a restart): not the graph's fault. Hand the run back; it
             # resumes from its last checkpoint once Postgres answers (no state read: it may be down).
             logger.warning("run %s lost Postgres mid-step; handing it back", claim.run_id)
             await stores.pool.check()
-            return RunResult(status="drained"), []
-        if outcome is not None and outcome.status == "error" and isinstance(outcome.error, BaseException):
+            return RunResult(status=FinishOutcome.DRAINED), []
+        if outcome is not None and ended == FinishOutcome.ERROR and isinstance(outcome.error, BaseException):
             # Clients see only a public message; the operator's log gets the traceback.
             logger.warning("run %s failed in graph %s", claim.run_id, claim.graph_id, exc_info=outcome.error)
         if not v2_run and final.seen:
             last_values["values"] = final.values
         # The run-scoped counters are not checkpointed: the last root values are where they are seen.
         counts = call_counts_of(last_values.get("values"))
-        if (
-            not cancelled_action
-            and outcome is not None
-            and outcome.status == "success"
-            and "values" in last_values
-        ):
+        if not cancelled_action and ended == FinishOutcome.SUCCESS and "values" in last_values:
             # The common path: the last root values and checkpoint are the final state; no state read.
             values = _jsonable(last_values["values"])
             checkpoint = last_values.get("checkpoints") or {}
             ref = {"thread_id": claim.thread_id, "checkpoint_ns": "", "checkpoint_id": checkpoint.get("id")}
             finished = RunResult(
-                status=RunStatus.SUCCESS,
+                status=FinishOutcome.SUCCESS,
                 result=values,
                 values=values,
                 interrupts={},
@@ -595,7 +587,7 @@ async def execute(claim: RunClaim) -> tuple[RunResult, list[ProtocolEvent]]:
             return finished, terminal
 
         state_config = {"configurable": {"thread_id": claim.thread_id}}
-        if cancelled_action == "rollback":
+        if cancelled_action == ROLLBACK:
             async with stores.pool.connection() as conn:
                 await checkpoints.adelete_for_run(conn, thread_id=claim.thread_id, run_id=claim.run_id)
         snapshot = await graph.aget_state(state_config)  # type: ignore[arg-type]
@@ -619,24 +611,24 @@ async def execute(claim: RunClaim) -> tuple[RunResult, list[ProtocolEvent]]:
             await publisher.publish([RunEvent("error", payload)], [], uncapped=True)
             terminal = [ProtocolEvent("lifecycle", (), {"event": "failed", "error": payload["message"]})]
             return RunResult(
-                status=RunStatus.ERROR, result={"__error__": payload}, error=payload, **base
+                status=FinishOutcome.ERROR, result={"__error__": payload}, error=payload, **base
             ), terminal
         if cancelled_action:
             terminal = [ProtocolEvent("lifecycle", (), {"event": "interrupted"})]
-            status = "rollback" if cancelled_action == "rollback" else RunStatus.INTERRUPTED
+            status = FinishOutcome.ROLLED_BACK if cancelled_action == ROLLBACK else FinishOutcome.INTERRUPTED
             return RunResult(status=status, result=values, **base), terminal
-        if outcome is not None and outcome.status == "drained":
-            return RunResult(status="drained", **base), []
-        if outcome is not None and outcome.status == "error" and outcome.error is not None:
+        if ended == FinishOutcome.DRAINED:
+            return RunResult(status=FinishOutcome.DRAINED, **base), []
+        if outcome is not None and ended == FinishOutcome.ERROR and outcome.error is not None:
             payload = _run_error(outcome.error, limits)
             return RunResult(
-                status=RunStatus.ERROR, result={"__error__": payload}, error=payload, **base
+                status=FinishOutcome.ERROR, result={"__error__": payload}, error=payload, **base
             ), terminal
         result = values
         all_interrupts = [i for items in (base["interrupts"] or {}).values() for i in items]
         if all_interrupts and isinstance(values, dict):
             result = {**values, "__interrupt__": all_interrupts}
-        return RunResult(status=RunStatus.SUCCESS, result=result, **base), terminal
+        return RunResult(status=FinishOutcome.SUCCESS, result=result, **base), terminal
 
 
 def _bound_steps(graph: Any) -> int | None:
@@ -679,16 +671,14 @@ def _postgres_lost(claim: RunClaim, error: BaseException | None) -> bool:
 
 @dataclasses.dataclass
 class Attempt:
-    """What `attempt` did with a run's message. `claim` None: not this worker's to run now. `status`
-    None with a claim: the end goes through the thread-side `run_finish` (a hand-back, a webhook to
-    record, or Postgres failed the one-statement finish); `tried` then says whether a finish was sent."""
+    """What `attempt` did with a run's message. `claim` None: not this worker's to run now; `status`:
+    what `lifecycle.finish` recorded (None until the attempt ended)."""
 
     claim: RunClaim | None = None
     at_capacity: bool = False
     outcome: RunResult | None = None
     terminal: list[ProtocolEvent] = dataclasses.field(default_factory=list)
-    status: str | None = None
-    tried: bool = False
+    status: FinishOutcome | None = None
 
 
 async def attempt(
@@ -700,7 +690,7 @@ async def attempt(
     stores = await persistence()
     try:
         async with stores.pool.connection() as conn:
-            claim = await run_claim_async(conn, run_id=run_id, worker_id=worker_id)
+            claim = await lifecycle.claim(conn, run_id=run_id, worker_id=worker_id)
     except RunsAtCapacityError:
         claim, done = None, Attempt(at_capacity=True)
     else:
@@ -715,53 +705,29 @@ async def attempt(
     finally:
         await usage_flush(claim)  # the attempt's model usage, in one insert
     done = Attempt(claim=claim, outcome=outcome, terminal=terminal)
-    if outcome.status == FENCED:
-        done.status = FENCED  # another worker owns the run now
+    if outcome.status == FinishOutcome.FENCED:
+        done.status = FinishOutcome.FENCED  # another worker owns the run now
         return done
-    if finishes_in_one_statement(claim=claim, outcome=outcome):
-        try:
-            async with stores.pool.connection() as conn:
-                done.tried = True
-                done.status = await run_finish_async(conn, claim=claim, outcome=outcome)
-        except (psycopg.Error, PoolTimeout):
-            logger.warning("finishing run %s failed here; retrying", run_id, exc_info=True)
-            done.status = None
-    if done.status is None:
-        # A hand-back, a webhook delivery to record with the end, or Postgres failed the finish above:
-        # the finish in one transaction, retried while Postgres is away.
-        done.status = await _with_django(run_finish, claim=claim, outcome=outcome, tried=done.tried) or ""
+    done.status = await lifecycle.finish(claim, outcome)
     await publish_outcome(claim, done.status, outcome, terminal)
-    if done.status and done.status not in ("drained", "rollback"):
+    if done.status in lifecycle.STORED_OUTCOMES:
         logger.info("run %s ended %s (attempt %s)", run_id, done.status, claim.attempt)
     if claim.temporary_thread and claim.kwargs.get("on_completion", "delete") == "delete":
-        await _with_django(temporary_thread_delete, thread_id=claim.thread_id)
+        await lifecycle.off_loop(temporary_thread_delete, thread_id=claim.thread_id)
     return done
 
 
-async def _with_django(func: Callable[..., T], /, **kwargs: Any) -> T:
-    """Run a Django-ORM service off the loop, on a helper thread, and give its connection back (the
-    helper threads are the loop's own: nothing else would ever close it)."""
-
-    def call() -> T:
-        try:
-            return func(**kwargs)
-        finally:
-            connection.close()
-
-    return await asyncio.to_thread(call)
-
-
 async def publish_outcome(
-    claim: RunClaim, status: str, outcome: RunResult, terminal: list[ProtocolEvent]
+    claim: RunClaim, status: FinishOutcome, outcome: RunResult, terminal: list[ProtocolEvent]
 ) -> None:
     """The run's end for its streams and waiters, once `status` is committed (nothing when fenced
-    off or handed back)."""
-    if not status or status == "drained":
+    off or handed back; a rolled-back run's streams see it interrupted)."""
+    if status in (FinishOutcome.FENCED, FinishOutcome.DRAINED):
         return
-    if status == "rollback":
-        await publish_end(claim, terminal, "interrupted")
+    if status == FinishOutcome.ROLLED_BACK:
+        await publish_end(claim, terminal, FinishOutcome.INTERRUPTED.value)
     else:
-        await publish_end(claim, terminal, status, result=outcome.result)
+        await publish_end(claim, terminal, status.value, result=outcome.result)
 
 
 async def publish_end(

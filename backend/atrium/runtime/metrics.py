@@ -1,5 +1,5 @@
 """The runtime's metrics computed at scrape time: runs by status (Postgres) and queue depth (Redis).
-Each finished run's latency is observed by `run_finish`, from the statement that ends the run."""
+Each finished run's latency is observed by `lifecycle.finish`, from the statement that ends the run."""
 
 from __future__ import annotations
 

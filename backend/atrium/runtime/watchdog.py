@@ -18,7 +18,7 @@ import time
 from django.conf import settings
 from django.db import close_old_connections, connection
 
-from atrium.runtime.services.recovery import runs_reconcile, runs_sweep
+from atrium.runtime.services import lifecycle
 
 logger = logging.getLogger(__name__)
 
@@ -36,10 +36,10 @@ def _loop() -> None:
     while not _stop.wait(_jittered(settings.ATRIUM_RUN_SWEEP_SECONDS)):
         try:
             close_old_connections()
-            runs_sweep()
+            lifecycle.sweep()
             if time.monotonic() >= next_reconcile:
                 next_reconcile = time.monotonic() + _jittered(settings.ATRIUM_RUN_RECONCILE_SECONDS)
-                runs_reconcile()
+                lifecycle.requeue()
         except Exception:  # Postgres or Redis away: try again at the next interval
             logger.warning("run recovery sweep failed; retrying", exc_info=True)
         finally:

@@ -4,7 +4,7 @@ A worker that lost its run can no longer write its state (atrium/runtime/fencing
 
 A worker that is alive but was cut off (paused, partitioned, its event loop stalled) past its lease
 keeps executing until its next heartbeat gets through, while another worker has resumed the run.
-`run_finish` refuses a stale fence; this does the same for every checkpoint write. Each write
+`lifecycle.finish` refuses a stale fence; this does the same for every checkpoint write. Each write
 (`aput`, `aput_writes`) first takes a share lock on the run row, but only while the row still carries
 the attempt's fence and is `running`, in the same transaction as its inserts. The sweeper and the
 claim change the fence with an UPDATE of that row, which waits for the share lock: a write either

@@ -15,6 +15,7 @@ from atrium.runtime.api.common import call
 from atrium.runtime.api.streaming import HEARTBEAT_MS
 from atrium.runtime.models import Run
 from atrium.runtime.selectors.runs import run_get_any
+from atrium.runtime.services import lifecycle
 from atrium.runtime.services import runs as services
 from atrium.runtime.streams import wait_run_end
 
@@ -48,7 +49,7 @@ async def run_start(
         if_not_exists="create",
         on_completion="delete",
     )
-    return await call(services.run_create)(thread_id=thread_id, payload=payload, stateless=thread_id is None)
+    return await call(lifecycle.create)(thread_id=thread_id, payload=payload, stateless=thread_id is None)
 
 
 async def run_outcome_stream(run: Run) -> AsyncIterator[RunOutcome | None]:

@@ -28,6 +28,7 @@ from atrium.runtime.engine import dumps
 from atrium.runtime.models import ACTIVE_RUN_STATUSES, Run
 from atrium.runtime.selectors.runs import run_get, run_get_any, run_list
 from atrium.runtime.selectors.wire import run_out, select_fields
+from atrium.runtime.services import lifecycle
 from atrium.runtime.services import runs as services
 from atrium.runtime.streams import last_run_event_id, parse_last_event_id, wait_run_end
 
@@ -103,7 +104,7 @@ def _locations(run: Run, *, stateless: bool, tail: str) -> dict[str, str]:
 async def _create(request: HttpRequest, thread_id: str | None, payload: RunCreateIn) -> Run:
     stateless = thread_id is None
     tid = None if stateless else path_uuid(thread_id or "", "thread")
-    return await call(services.run_create)(
+    return await call(lifecycle.create)(
         thread_id=tid, payload=_to_create(request, payload), stateless=stateless
     )
 
@@ -132,7 +133,7 @@ def _cancel_later(thread_id: uuid.UUID, run_id: uuid.UUID) -> Any:
 
     async def cancel() -> None:
         with scoped(scope):
-            await call(services.run_cancel)(thread_id=thread_id, run_id=run_id, action="interrupt")
+            await call(lifecycle.cancel)(thread_id=thread_id, run_id=run_id, action="interrupt")
 
     return cancel
 
@@ -210,7 +211,7 @@ async def run_get_view(request: HttpRequest, thread_id: str, run_id: str) -> Htt
 
 @router.delete("/threads/{thread_id}/runs/{run_id}")
 async def run_delete(request: HttpRequest, thread_id: str, run_id: str) -> HttpResponseBase:
-    await call(services.run_delete)(thread_id=path_uuid(thread_id, "thread"), run_id=path_uuid(run_id, "run"))
+    await call(lifecycle.delete)(thread_id=path_uuid(thread_id, "thread"), run_id=path_uuid(run_id, "run"))
     return no_content()
 
 
@@ -219,7 +220,7 @@ async def run_cancel(
     request: HttpRequest, thread_id: str, run_id: str, action: CancelAction = "interrupt"
 ) -> HttpResponseBase:
     tid, rid = path_uuid(thread_id, "thread"), path_uuid(run_id, "run")
-    run = await call(services.run_cancel)(thread_id=tid, run_id=rid, action=action)
+    run = await call(lifecycle.cancel)(thread_id=tid, run_id=rid, action=action)
     if not truthy(request.GET.get("wait")):
         return no_content(202)
     if run is None:
@@ -288,7 +289,7 @@ async def cancel_many(
         raise ValidationFailedError("Send either thread_id and run_ids, or status, not both.")
     if not payload.status and not (payload.thread_id and payload.run_ids):
         raise ValidationFailedError("Send thread_id and run_ids, or status.")
-    await call(services.run_cancel_many)(
+    await call(lifecycle.cancel_many)(
         thread_id=payload.thread_id, run_ids=payload.run_ids, status=payload.status, action=action
     )
     return no_content()

@@ -19,6 +19,7 @@ from atrium.runtime.api.streaming import HEARTBEAT_MS, sse_response
 from atrium.runtime.engine import HEARTBEAT, dumps, format_event
 from atrium.runtime.selectors.runs import run_refs_for_thread
 from atrium.runtime.selectors.threads import thread_get
+from atrium.runtime.services import lifecycle
 from atrium.runtime.services import runs as run_services
 from atrium.runtime.streams import read_thread_v2, thread_current_seq, thread_replay_start, wait_run_end
 
@@ -110,7 +111,7 @@ def _run_start(thread_id: uuid.UUID, params: dict[str, Any]) -> dict[str, Any]:
         on_completion="keep",
         protocol="v2",
     )
-    run = run_services.run_create(thread_id=thread_id, payload=payload)
+    run = lifecycle.create(thread_id=thread_id, payload=payload)
     return {"run_id": str(run.id)}
 
 
@@ -150,7 +151,7 @@ def _input_respond(thread_id: uuid.UUID, params: dict[str, Any]) -> dict[str, An
         on_completion="keep",
         protocol="v2",
     )
-    run_services.run_create(thread_id=thread_id, payload=payload)
+    lifecycle.create(thread_id=thread_id, payload=payload)
     return {}
 
 

@@ -10,7 +10,8 @@ from atrium.credentials.models import OAuthAuthorization
 from atrium.runtime.credentials_port import CONSENT_INTERRUPT
 from atrium.runtime.models import Run
 from atrium.runtime.selectors.threads import thread_queryset
-from atrium.runtime.services.runs import RunCreate, run_create
+from atrium.runtime.services import lifecycle
+from atrium.runtime.services.runs import RunCreate
 
 logger = logging.getLogger(__name__)
 
@@ -53,7 +54,7 @@ def run_resume_after_consent(authorization: OAuthAuthorization) -> Run | None:
         metadata={"resumed_after_consent": authorization.provider.slug},
     )
     try:
-        return run_create(thread_id=thread.id, payload=payload)
+        return lifecycle.create(thread_id=thread.id, payload=payload)
     except AtriumError as exc:  # e.g. the thread is busy with another run meanwhile
         logger.warning("could not resume thread %s after consent: %s", thread.id, exc.message)
         return None

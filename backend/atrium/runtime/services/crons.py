@@ -31,7 +31,8 @@ from atrium.orgs.models import Membership
 from atrium.runtime.models import Cron, CronCompletion, Run
 from atrium.runtime.selectors.crons import cron_get
 from atrium.runtime.selectors.threads import thread_queryset
-from atrium.runtime.services.runs import RunCreate, run_create
+from atrium.runtime.services import lifecycle
+from atrium.runtime.services.runs import RunCreate
 from atrium.runtime.services.threads import thread_create
 from atrium.runtime.services.webhooks import webhook_validate
 
@@ -329,7 +330,7 @@ def cron_fire(*, fire: CronFire) -> Run | None:
         user_id=fire.user_id, org_id=fire.org_id, org_slug=membership.org.slug, role=Role(membership.role)
     )
     with scoped(scope):
-        return run_create(
+        return lifecycle.create(
             thread_id=fire.thread_id, payload=_run_create_of(fire), stateless=fire.thread_id is None
         )
 

@@ -11,8 +11,9 @@ from django.db import connection
 from atrium.core.tenancy import scoped
 from atrium.orgs.limits import org_limits_forget
 from atrium.orgs.models import OrgSettings
-from atrium.runtime.models import Run, RunStatus
-from atrium.runtime.services.execution import RunResult, RunsAtCapacityError, run_claim, run_finish
+from atrium.runtime.models import Run
+from atrium.runtime.services.execution import RunsAtCapacityError
+from atrium.runtime.services.lifecycle import FinishOutcome, RunResult, claim_sync, finish_sync
 from atrium.runtime.services.runs import RunCreate, run_create
 from atrium.runtime.services.threads import thread_create
 
@@ -49,18 +50,18 @@ def test_a_run_over_the_cap_waits_pending_until_a_slot_frees(editor, outsider):
     first, second = new_run(editor), new_run(editor)
     foreign = new_run(outsider)
     # the first run takes the org's only slot
-    claim = run_claim(run_id=str(first.id), worker_id="w1")
+    claim = claim_sync(run_id=str(first.id), worker_id="w1")
     assert claim is not None
     # the second is turned away and stays pending; another org's run is not affected
     with pytest.raises(RunsAtCapacityError):
-        run_claim(run_id=str(second.id), worker_id="w2")
+        claim_sync(run_id=str(second.id), worker_id="w2")
     assert status(second) == "pending"
-    assert run_claim(run_id=str(foreign.id), worker_id="w3") is not None
+    assert claim_sync(run_id=str(foreign.id), worker_id="w3") is not None
     # a redelivered message of the running run is not mistaken for a waiting one
-    assert run_claim(run_id=str(first.id), worker_id="w4") is None
+    assert claim_sync(run_id=str(first.id), worker_id="w4") is None
     # once the first run ends, the second is claimed
-    run_finish(claim=claim, outcome=RunResult(status=RunStatus.SUCCESS, result={}, values={}))
-    assert run_claim(run_id=str(second.id), worker_id="w2") is not None
+    finish_sync(claim=claim, outcome=RunResult(status=FinishOutcome.SUCCESS, result={}, values={}))
+    assert claim_sync(run_id=str(second.id), worker_id="w2") is not None
 
 
 @pytest.fixture
@@ -81,7 +82,7 @@ def test_the_task_offers_a_waiting_run_again_after_a_pause(editor, settings, sen
     settings.ATRIUM_CAPACITY_RETRY_SECONDS = 1.5
     cap(editor.org, 1)
     first, second = new_run(editor), new_run(editor)
-    assert run_claim(run_id=str(first.id), worker_id="w1") is not None
+    assert claim_sync(run_id=str(first.id), worker_id="w1") is not None
     sent.clear()
     execute_run(str(second.id))
     assert sent == [(str(second.id), 1.5)]
@@ -93,20 +94,20 @@ def test_an_org_without_settings_gets_the_deployment_cap(editor, settings):
     settings.ATRIUM_MAX_CONCURRENT_RUNS = 1
     assert not OrgSettings.unscoped.filter(org=editor.org).exists()
     first, second = new_run(editor), new_run(editor)
-    assert run_claim(run_id=str(first.id), worker_id="w1") is not None
+    assert claim_sync(run_id=str(first.id), worker_id="w1") is not None
     with pytest.raises(RunsAtCapacityError):
-        run_claim(run_id=str(second.id), worker_id="w2")
+        claim_sync(run_id=str(second.id), worker_id="w2")
     # and a blank field of its settings row means the deployment's cap too
     OrgSettings.unscoped.create(org=editor.org, max_concurrent_runs=None)
     with pytest.raises(RunsAtCapacityError):
-        run_claim(run_id=str(second.id), worker_id="w2")
+        claim_sync(run_id=str(second.id), worker_id="w2")
 
 
 @pytest.mark.django_db
 def test_zero_means_no_cap(editor):
     cap(editor.org, 0)
     runs = [new_run(editor) for _ in range(3)]
-    assert all(run_claim(run_id=str(r.id), worker_id="w") is not None for r in runs)
+    assert all(claim_sync(run_id=str(r.id), worker_id="w") is not None for r in runs)
 
 
 @pytest.mark.django_db(transaction=True)
@@ -121,7 +122,7 @@ def test_two_workers_claiming_at_once_respect_the_cap(editor):
         try:
             barrier.wait(timeout=10)
             try:
-                claimed = run_claim(run_id=str(runs[index].id), worker_id=f"w{index}")
+                claimed = claim_sync(run_id=str(runs[index].id), worker_id=f"w{index}")
                 outcomes[index] = "claimed" if claimed is not None else "none"
             except RunsAtCapacityError:
                 outcomes[index] = "at capacity"

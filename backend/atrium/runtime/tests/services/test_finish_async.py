@@ -1,4 +1,4 @@
-"""The worker loop's claim and finish (`run_claim_async`, `run_finish_async`): the same function calls
+"""The worker loop's claim and finish (`lifecycle.claim`, `lifecycle.finish`): the same function calls
 as the sync ones, on the runtime pool; the thread's next run is enqueued once the end is committed, and
 a broker that fails then does not fail the finish (the reconciler sends the run later)."""
 
@@ -12,7 +12,8 @@ import pytest
 from atrium.core.tenancy import scoped
 from atrium.runtime.models import Run
 from atrium.runtime.persistence import persistence
-from atrium.runtime.services.execution import RunResult, run_claim_async, run_finish_async
+from atrium.runtime.services import lifecycle
+from atrium.runtime.services.lifecycle import FinishOutcome, RunResult
 from atrium.runtime.services.runs import RunCreate, run_create
 from atrium.runtime.services.threads import thread_create
 from atrium.runtime.tests.agent_api import agent_loop
@@ -23,10 +24,9 @@ pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures(a
 async def claim_and_finish(run_id: str) -> tuple[Any, str]:
     pool = (await persistence()).pool
     async with pool.connection() as conn:
-        claim = await run_claim_async(conn, run_id=run_id, worker_id="w1")
+        claim = await lifecycle.claim(conn, run_id=run_id, worker_id="w1")
     assert claim is not None
-    async with pool.connection() as conn:
-        status = await run_finish_async(conn, claim=claim, outcome=RunResult(status="success", result={}))
+    status = await lifecycle.finish(claim, RunResult(status=FinishOutcome.SUCCESS, result={}))
     return claim, status
 
 

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from atrium.core.tenancy import scoped
-from atrium.runtime.services.execution import RunResult, run_claim, run_finish
+from atrium.runtime.services.lifecycle import FinishOutcome, RunResult, claim_sync, finish_sync
 from atrium.runtime.services.runs import RunCreate, run_create
 from atrium.runtime.services.threads import thread_create
 
@@ -29,16 +29,17 @@ def _no_broker(monkeypatch: Any) -> None:
 @pytest.mark.django_db(transaction=True)  # real commits: the observation waits for one
 def test_a_finished_run_is_observed_once_after_commit(editor: Any, monkeypatch: Any) -> None:
     latencies = _Latencies()
-    monkeypatch.setattr("atrium.runtime.services.execution.run_latency", latencies)
+    monkeypatch.setattr("atrium.runtime.services.lifecycle.run_latency", latencies)
     with scoped(editor.scope()):
         thread, _ = thread_create()
         run = run_create(thread_id=thread.id, payload=RunCreate(assistant_id="echo"))
-    claim = run_claim(run_id=str(run.id), worker_id="w1")
+    claim = claim_sync(run_id=str(run.id), worker_id="w1")
     assert claim is not None
-    assert run_finish(claim=claim, outcome=RunResult(status="success", result={})) == "success"
+    assert finish_sync(claim=claim, outcome=RunResult(status=FinishOutcome.SUCCESS, result={})) == "success"
     [(latency, status)] = latencies.seen
     assert status == "success"
     assert 0 <= latency < 60  # seconds from the run's creation to its end
     # a second finish of the same attempt is refused and observes nothing
-    assert run_finish(claim=claim, outcome=RunResult(status="success", result={})) == ""
+    again = finish_sync(claim=claim, outcome=RunResult(status=FinishOutcome.SUCCESS, result={}))
+    assert again == FinishOutcome.FENCED
     assert len(latencies.seen) == 1

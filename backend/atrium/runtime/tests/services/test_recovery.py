@@ -10,7 +10,7 @@ from django.utils import timezone
 from atrium.core.tenancy import scoped
 from atrium.runtime.models import Run, RunStatus
 from atrium.runtime.services import recovery
-from atrium.runtime.services.execution import run_claim
+from atrium.runtime.services.lifecycle import claim_sync
 from atrium.runtime.services.runs import RunCreate, run_create
 from atrium.runtime.services.threads import thread_create
 
@@ -25,7 +25,7 @@ def _lapsed_run(member) -> Run:
     with scoped(member.scope()):
         thread, _ = thread_create()
         run = run_create(thread_id=thread.id, payload=RunCreate(assistant_id="echo"))
-    assert run_claim(run_id=str(run.id), worker_id="gone@nowhere") is not None
+    assert claim_sync(run_id=str(run.id), worker_id="gone@nowhere") is not None
     Run.unscoped.filter(id=run.id).update(lease_expires_at=timezone.now() - timedelta(seconds=1))
     return run
 

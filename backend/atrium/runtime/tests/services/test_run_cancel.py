@@ -7,7 +7,7 @@ import pytest
 
 from atrium.core.tenancy import scoped
 from atrium.runtime.models import Run
-from atrium.runtime.services.execution import run_claim
+from atrium.runtime.services.lifecycle import claim_sync
 from atrium.runtime.services.runs import RunCreate, run_cancel, run_create
 from atrium.runtime.services.threads import thread_create
 
@@ -24,7 +24,7 @@ def test_a_rollback_its_worker_carries_out_at_once_answers_that_the_run_is_gone(
     with scoped(editor.scope()):
         thread, _ = thread_create()
         run = run_create(thread_id=thread.id, payload=RunCreate(assistant_id="echo"))
-    assert run_claim(run_id=str(run.id), worker_id="w1") is not None
+    assert claim_sync(run_id=str(run.id), worker_id="w1") is not None
     told: list[tuple[str, str]] = []
 
     def worker_rolls_back(run_id: str, action: str) -> None:
