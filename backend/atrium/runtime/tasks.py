@@ -11,6 +11,7 @@ from celery import shared_task
 from celery.signals import worker_init, worker_shutdown, worker_shutting_down
 from django.conf import settings
 
+from atrium.core.logs import bind_log_ids
 from atrium.core.tenancy import system_scope
 from atrium.runtime.dispatch import EXECUTE_RUN, RUNS_QUEUE, WEBHOOKS_QUEUE
 from atrium.runtime.services.cleanup import threads_expire as expire_threads
@@ -52,6 +53,8 @@ def execute_run(run_id: str) -> None:
         enqueue_run(run_id)  # the shutdown began while this process was full
         return
     done = loop.host(run_id, execute_run.request.hostname or "worker")
+    if done.claim is not None:  # the task's own lines (Celery's "succeeded") name the run's thread too
+        bind_log_ids(thread_id=done.claim.thread_id, org_id=done.claim.org_id)
     if done.at_capacity:
         enqueue_run(run_id, delay=settings.ATRIUM_CAPACITY_RETRY_SECONDS)
 
