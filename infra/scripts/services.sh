@@ -58,7 +58,7 @@ start() {
 
   if ! redis-cli -p "$rp" ping >/dev/null 2>&1; then
     log "starting Redis on 127.0.0.1:$rp"
-    run_unprivileged "$mode" redis-server --port "$rp" --bind 127.0.0.1 --dir "$SVC_DIR" \
+    run_unprivileged "$mode" redis-server --port "$rp" --bind 127.0.0.1 --dir "$SVC_DIR" --databases 32 \
       --appendonly yes --daemonize yes --pidfile "$SVC_DIR/redis.pid" --logfile "$SVC_DIR/redis.log" \
       --save "" >/dev/null
     for _ in $(seq 50); do redis-cli -p "$rp" ping >/dev/null 2>&1 && break; sleep 0.1; done

@@ -26,7 +26,7 @@ import pytest
 from atrium.runtime.engine import GraphLoadError, GraphRegistry
 from atrium.runtime.tests.conformance.fake_provider import REPLY as FAKE_REPLY
 from atrium.runtime.tests.conformance.fake_provider import FakeProvider
-from atrium.runtime.tests.live_stack import LiveStack, running_stack
+from atrium.runtime.tests.live_stack import XDIST_INDEX, LiveStack, running_stack
 from atrium.runtime.tests.project_install import (
     CACHE,
     PROJECTS_DIR,
@@ -36,8 +36,8 @@ from atrium.runtime.tests.project_install import (
 )
 
 PROJECT = PROJECTS_DIR / "template_app" / "langgraph.json"
-REDIS_DB = 8
-# One stack per module on its own Redis database: the module runs on one xdist worker.
+REDIS_DB = 18 + XDIST_INDEX
+# One stack per module and xdist worker, on a Redis database of its own (see live_stack.REDIS_DB).
 pytestmark = pytest.mark.xdist_group("template-project-stack")
 
 

@@ -53,8 +53,9 @@ GRAPHS_FILE = Path(__file__).resolve().parent / "conformance" / "graphs" / "lang
 # stacks' workers would share one `runs` queue and take each other's runs (then find no such run).
 XDIST_INDEX = int(os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw") or 0)
 # Counting down from 11 (the beat test counts up from 12; the unit tests use 0). The others: 3-4 the
-# in-flight test, 5-6 the bench smoke runs, 7 the stock-paths stack, 8 the template project's, 9 the
-# memory agent's, 14-15 the TTL test.
+# in-flight test, 5-6 the bench smoke runs, 14-15 the TTL test, and from 16 (services.sh gives the
+# test Redis 32 databases) a pair each, one per xdist worker: the memory agent's stack, the template
+# project's, the stock-paths stack.
 REDIS_DB = int(os.environ.get("ATRIUM_CONFORMANCE_REDIS_DB", "11")) - XDIST_INDEX
 START_TIMEOUT = 90.0
 STREAM_CAP = 3000

@@ -12,11 +12,11 @@ from typing import Any
 
 import pytest
 
-from atrium.runtime.tests.live_stack import GRAPHS_FILE, LiveStack, running_stack
+from atrium.runtime.tests.live_stack import GRAPHS_FILE, XDIST_INDEX, LiveStack, running_stack
 
 # Not a database another live stack of the suite uses (conformance 11, beats 12, TTLs 14, fuzz 15).
-REDIS_DB = 7
-# One stack per module on its own Redis database: the module runs on one xdist worker.
+REDIS_DB = 20 + XDIST_INDEX
+# One stack per module and xdist worker, on a Redis database of its own (see live_stack.REDIS_DB).
 pytestmark = pytest.mark.xdist_group("stock-paths-stack")
 
 

@@ -26,12 +26,12 @@ from atrium.runtime.tests.conformance.fake_provider import (
     offline_tiktoken_cache,
     start_fake_provider,
 )
-from atrium.runtime.tests.live_stack import LiveStack, running_stack
+from atrium.runtime.tests.live_stack import XDIST_INDEX, LiveStack, running_stack
 from atrium.runtime.tests.project_install import CACHE, PROJECTS_DIR, install_project
 
 PROJECT = PROJECTS_DIR / "memory_app" / "langgraph.json"
-REDIS_DB = 9
-# One stack per module on its own Redis database: the module runs on one xdist worker.
+REDIS_DB = 16 + XDIST_INDEX
+# One stack per module and xdist worker, on a Redis database of its own (see live_stack.REDIS_DB).
 pytestmark = pytest.mark.xdist_group("memory-stack")
 REMEMBER = "remember that "
 
