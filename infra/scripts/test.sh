@@ -9,10 +9,15 @@ cd "$ROOT_DIR"
 
 bash infra/scripts/install.sh --browser
 
+OWN_SERVICES=0
 if [ -z "${DATABASE_URL:-}" ] || [ -z "${REDIS_URL:-}" ]; then
+  OWN_SERVICES=1
   TEST_DATA=$(mktemp -d /tmp/atrium-test.XXXXXX)
-  chmod 755 "$TEST_DATA"
-  cleanup_guard "bash infra/scripts/services.sh stop $TEST_DATA; rm -rf $TEST_DATA"
+  # The fault suite restarts its PostgreSQL under every test's feet: a server of its own lets it run
+  # beside the other suites instead of after them.
+  FAULT_DATA=$(mktemp -d /tmp/atrium-faults.XXXXXX)
+  chmod 755 "$TEST_DATA" "$FAULT_DATA"
+  cleanup_guard "for d in $TEST_DATA $FAULT_DATA; do bash infra/scripts/services.sh stop \$d; rm -rf \$d; done"
   trap run_cleanup_guard EXIT
   export ATRIUM_DATA_DIR=$TEST_DATA ATRIUM_PG_PORT=auto ATRIUM_REDIS_PORT=auto ATRIUM_PG_FSYNC=off
 fi
@@ -29,24 +34,43 @@ step "mypy (agents)" run mypy --config-file agents/pyproject.toml agents/src
 step "import layers (lint-imports)" run lint-imports --no-cache
 step "django checks" bash -c "cd backend && uv run --frozen --quiet python manage.py check --fail-level WARNING && uv run --frozen --quiet python manage.py makemigrations --check --dry-run"
 step "kubernetes manifests (helm template + schemas)" run python infra/deploy/check.py
-# Python tests on ATRIUM_TEST_WORKERS pytest-xdist workers (2; each its own test database, Redis
-# databases and live stack). The fault suite restarts Postgres under every test's feet: it runs alone
-# afterwards, beside the frontend checks, which use no database (their output shown once they end).
+# Three lanes at once, each on services of its own, their output shown as each ends:
+# - the frontend (lint, types, unit tests, build), then the browser tests (which serve that build);
+# - the fault suite, on its own PostgreSQL when this run started the services (else after pytest);
+# - pytest on ATRIUM_TEST_WORKERS pytest-xdist workers (2; each its own test database, Redis
+#   databases and live stack).
 FAULTS=backend/atrium/runtime/tests/faults
-step "pytest (backend, agents, infra)" run pytest -q -p no:cacheprovider -n "${ATRIUM_TEST_WORKERS:-2}" --dist loadgroup \
-  --ignore="$FAULTS" backend agents infra
+lane() {  # lane NAME LOGFILE CMD...: CMD in the background, its output in LOGFILE
+  local name=$1 logfile=$2; shift 2
+  log "$name (in the background)"
+  guarded "$@" >"$logfile" 2>&1 &
+}
+show_lane() {  # show_lane NAME PID LOGFILE: wait for a lane, print its output, fail if it failed
+  local ok=0
+  wait "$2" && ok=1
+  log "$1"; cat "$3"; rm -f "$3"
+  [ $ok = 1 ] || die "$1 failed"
+}
 if [ -f frontend/package.json ]; then
   FRONTEND_LOG=$(mktemp /tmp/atrium-frontend.XXXXXX)
-  guarded bash -c 'cd frontend && check() { echo "==> frontend $1"; setpriv --pdeathsig TERM -- npm run --silent "$1"; }
-    check lint && check typecheck && check test && check build >/dev/null' >"$FRONTEND_LOG" 2>&1 &
+  lane "frontend checks, then the browser tests" "$FRONTEND_LOG" bash -c 'cd frontend && check() { echo "==> frontend $1"; setpriv --pdeathsig TERM -- npm run --silent "$1"; }
+    check lint && check typecheck && check test && check build >/dev/null && cd .. && echo "==> web app end-to-end" && bash infra/scripts/e2e.sh'
   FRONTEND=$!
 fi
-step "pytest (fault suite)" run pytest -q -p no:cacheprovider "$FAULTS"
+if [ $OWN_SERVICES = 1 ]; then
+  FAULTS_LOG=$(mktemp /tmp/atrium-faults.XXXXXX)
+  lane "pytest (fault suite)" "$FAULTS_LOG" bash -c 'set -a; source "$(bash infra/scripts/services.sh start "$1")"; set +a
+    export ATRIUM_DATA_DIR=$1; exec uv run --frozen --quiet pytest -q -p no:cacheprovider "$2"' _ "$FAULT_DATA" "$FAULTS"
+  FAULT_LANE=$!
+fi
+step "pytest (backend, agents, infra)" run pytest -q -p no:cacheprovider -n "${ATRIUM_TEST_WORKERS:-2}" --dist loadgroup \
+  --ignore="$FAULTS" backend agents infra
+if [ $OWN_SERVICES = 1 ]; then
+  show_lane "pytest (fault suite)" "$FAULT_LANE" "$FAULTS_LOG"
+else
+  step "pytest (fault suite)" run pytest -q -p no:cacheprovider "$FAULTS"
+fi
 if [ -f frontend/package.json ]; then
-  log "frontend lint, typecheck, unit tests, build"
-  frontend_ok=0; wait "$FRONTEND" && frontend_ok=1
-  cat "$FRONTEND_LOG"; rm -f "$FRONTEND_LOG"
-  [ $frontend_ok = 1 ] || die "the frontend checks failed"
-  step "web app end-to-end" bash infra/scripts/e2e.sh
+  show_lane "frontend checks, then the browser tests" "$FRONTEND" "$FRONTEND_LOG"
 fi
 log "all checks passed"
