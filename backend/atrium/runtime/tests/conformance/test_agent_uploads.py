@@ -4,6 +4,7 @@ reads them in a run. The upload goes through the SDK's own HTTP client, as a cli
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 
 import httpx
@@ -136,3 +137,78 @@ async def test_deleting_the_thread_deletes_its_files(stack: LiveStack) -> None:
     # then its file is gone from the store, and the other thread's is not
     assert await owner.store.get_item(["uploads", thread_id], key="/notes.md") is None
     assert await listed(owner, kept_id) == ["keep.md"]
+
+
+MAX_FILES = 20  # ATRIUM_UPLOAD_MAX_FILES's default
+MAX_THREAD_BYTES = 20 * 1024 * 1024  # ATRIUM_UPLOAD_MAX_THREAD_BYTES's default
+
+
+async def test_a_thread_holds_at_most_max_files_and_a_replaced_name_counts_once(stack: LiveStack) -> None:
+    # given a thread holding as many files as it may
+    owner = stack.client("enduser")
+    thread_id = await new_thread(owner)
+    names = [f"note-{n:02}.md" for n in range(MAX_FILES)]
+    response = await upload(owner, thread_id, *[(name, b"first\n") for name in names])
+    assert response.status_code == 201, response.text
+
+    # when the owner uploads a file under a name it already holds, it replaces that file
+    response = await upload(owner, thread_id, ("note-00.md", b"second\n"))
+    assert response.status_code == 201, response.text
+    assert await listed(owner, thread_id) == names
+
+    # and when they add one more, alone or beside a replacement, it is refused
+    for files in ([("extra.md", b"x\n")], [("note-01.md", b"replaced\n"), ("extra.md", b"x\n")]):
+        response = await upload(owner, thread_id, *files)
+        assert response.status_code == 413, response.text
+        assert response.json()["detail"] == (
+            f"A thread holds at most {MAX_FILES} files (ATRIUM_UPLOAD_MAX_FILES); this upload would make 21."
+        )
+
+    # then nothing of the refused requests was written
+    assert await listed(owner, thread_id) == names
+    first = await owner.http.client.get(f"/threads/{thread_id}/files/note-01.md")
+    assert first.content == b"first\n"
+    replaced = await owner.http.client.get(f"/threads/{thread_id}/files/note-00.md")
+    assert replaced.content == b"second\n"
+
+
+async def test_a_thread_holds_at_most_max_thread_bytes(stack: LiveStack) -> None:
+    # given a thread holding files of the largest size, up to its bytes limit (3 a request: the body
+    # limit is 8 MiB)
+    owner = stack.client("enduser")
+    thread_id = await new_thread(owner)
+    full = [(f"part-{n}.txt", b"x" * MAX_BYTES) for n in range(MAX_THREAD_BYTES // MAX_BYTES)]
+    for start in range(0, len(full), 3):
+        response = await upload(owner, thread_id, *full[start : start + 3])
+        assert response.status_code == 201, response.text
+
+    # when one more byte is attached
+    response = await upload(owner, thread_id, ("one.txt", b"y"))
+
+    # then it is refused, naming the limit, and nothing was written
+    assert response.status_code == 413, response.text
+    assert response.json()["detail"] == (
+        f"A thread's files hold at most {MAX_THREAD_BYTES} bytes (ATRIUM_UPLOAD_MAX_THREAD_BYTES); "
+        f"this upload would make {MAX_THREAD_BYTES + 1}."
+    )
+    assert await listed(owner, thread_id) == [name for name, _ in full]
+    # but replacing a file with a smaller one fits
+    response = await upload(owner, thread_id, ("part-0.txt", b"small\n"))
+    assert response.status_code == 201, response.text
+
+
+async def test_two_uploads_at_once_cannot_both_take_the_last_place(stack: LiveStack) -> None:
+    # given a thread with room for one more file
+    owner = stack.client("enduser")
+    thread_id = await new_thread(owner)
+    names = [f"note-{n:02}.md" for n in range(MAX_FILES - 1)]
+    assert (await upload(owner, thread_id, *[(name, b"x\n") for name in names])).status_code == 201
+
+    # when two requests add a file each at the same time
+    responses = await asyncio.gather(
+        *[upload(stack.client("enduser"), thread_id, (f"late-{n}.md", b"x\n")) for n in range(2)]
+    )
+
+    # then one is stored and the other refused
+    assert sorted(response.status_code for response in responses) == [201, 413]
+    assert len(await listed(owner, thread_id)) == MAX_FILES
