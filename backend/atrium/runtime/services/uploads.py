@@ -27,7 +27,7 @@ from atrium.runtime.db import with_live_connection
 from atrium.runtime.persistence import persistence, store_ttl_config
 from atrium.runtime.selectors.store import tenant_store
 from atrium.runtime.selectors.threads import thread_get_owned
-from atrium.runtime.tenant_store import TenantStore
+from atrium.runtime.tenant_store import TenantStore, private_partition
 
 UPLOADS_LABEL = "uploads"
 UPLOADS_DIR = "/uploads/"
@@ -65,6 +65,11 @@ class StoredUpload:
 
 def uploads_namespace(thread_id: str) -> tuple[str, ...]:
     return (UPLOADS_LABEL, thread_id)
+
+
+def uploads_on_disk(*, org_id: str, owner_id: int | str, thread_id: str) -> str:
+    """The store's `prefix` of a thread's files: its namespace in the owner's private partition."""
+    return ".".join((*private_partition(org_id, owner_id), *uploads_namespace(thread_id)))
 
 
 def _extension(name: str) -> str:

@@ -212,3 +212,53 @@ async def test_two_uploads_at_once_cannot_both_take_the_last_place(stack: LiveSt
     # then one is stored and the other refused
     assert sorted(response.status_code for response in responses) == [201, 413]
     assert len(await listed(owner, thread_id)) == MAX_FILES
+
+
+async def test_a_copy_of_a_thread_carries_its_files_to_its_owner_only(stack: LiveStack) -> None:
+    # given an end user's thread with two files
+    owner = stack.client("enduser")
+    thread_id = await new_thread(owner)
+    files = [("notes.md", b"private notes\n"), ("chart.png", b"\x89PNG\r\n\x1a\n\x00")]
+    assert (await upload(owner, thread_id, *files)).status_code == 201
+
+    # when the owner copies the thread
+    copy_id = (await owner.threads.copy(thread_id))["thread_id"]
+
+    # then the copy holds the same files, byte for byte, and the agent finds them at the same paths
+    assert await listed(owner, copy_id) == ["chart.png", "notes.md"]
+    for name, content in files:
+        download = await owner.http.client.get(f"/threads/{copy_id}/files/{name}")
+        assert (download.status_code, download.content) == (200, content)
+    item = await owner.store.get_item(["uploads", copy_id], key="/notes.md")
+    assert item["value"]["content"] == "private notes\n"
+
+    # and the two are apart: a file replaced in the copy, or the copy deleted, leaves the source as it was
+    assert (await upload(owner, copy_id, ("notes.md", b"changed\n"))).status_code == 201
+    await owner.threads.delete(copy_id)
+    assert await owner.store.get_item(["uploads", copy_id], key="/notes.md") is None
+    assert await listed(owner, thread_id) == ["chart.png", "notes.md"]
+    source = await owner.http.client.get(f"/threads/{thread_id}/files/notes.md")
+    assert source.content == b"private notes\n"
+
+
+async def test_no_one_else_gets_the_files_through_a_copy(stack: LiveStack) -> None:
+    # given an end user's thread with a file
+    owner = stack.client("enduser")
+    thread_id = await new_thread(owner)
+    assert (await upload(owner, thread_id, ("notes.md", b"private notes\n"))).status_code == 201
+
+    # when another end user of the org, or a user of another org, copies it, there is no such thread
+    for who in ("enduser2", "other"):
+        response = await stack.client(who).http.client.post(f"/threads/{thread_id}/copy")
+        assert response.status_code == 404, (who, response.text)
+
+    # and an org admin, who may read every thread of the org, gets a copy of their own without the
+    # files, which are the owner's alone
+    admin = stack.client("admin")
+    copy_id = (await admin.threads.copy(thread_id))["thread_id"]
+    assert await listed(admin, copy_id) == []
+    assert await admin.store.get_item(["uploads", copy_id], key="/notes.md") is None
+    assert await admin.store.get_item(["uploads", thread_id], key="/notes.md") is None
+
+    # then the owner's file is as they gave it
+    assert await listed(owner, thread_id) == ["notes.md"]
