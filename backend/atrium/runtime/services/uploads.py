@@ -25,11 +25,10 @@ from atrium.core.tenancy import Permission, current_scope
 from atrium.runtime.adapters.langgraph_store import postgres_store
 from atrium.runtime.db import with_live_connection
 from atrium.runtime.persistence import persistence, store_ttl_config
-from atrium.runtime.selectors.store import tenant_store
+from atrium.runtime.selectors.store import UPLOADS_LABEL, tenant_store
 from atrium.runtime.selectors.threads import thread_get_owned
 from atrium.runtime.tenant_store import TenantStore, private_partition
 
-UPLOADS_LABEL = "uploads"
 UPLOADS_DIR = "/uploads/"
 MAX_NAME_LENGTH = 200
 
