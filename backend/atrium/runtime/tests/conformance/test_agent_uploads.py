@@ -8,8 +8,10 @@ import asyncio
 import uuid
 
 import httpx
+import psycopg
 from langgraph_sdk.client import LangGraphClient
 
+from atrium.runtime.db import conninfo
 from atrium.runtime.tests.conformance.agent_support import agent_assistant, reply, say
 from atrium.runtime.tests.conformance.conftest import LiveStack
 from atrium.runtime.tests.conformance.helpers import new_thread
@@ -204,13 +206,14 @@ async def test_two_uploads_at_once_cannot_both_take_the_last_place(stack: LiveSt
     names = [f"note-{n:02}.md" for n in range(MAX_FILES - 1)]
     assert (await upload(owner, thread_id, *[(name, b"x\n") for name in names])).status_code == 201
 
-    # when two requests add a file each at the same time
+    # when several requests add a file each at the same time
+    clients = [stack.client("enduser") for _ in range(8)]
     responses = await asyncio.gather(
-        *[upload(stack.client("enduser"), thread_id, (f"late-{n}.md", b"x\n")) for n in range(2)]
+        *[upload(client, thread_id, (f"late-{n}.md", b"x\n")) for n, client in enumerate(clients)]
     )
 
-    # then one is stored and the other refused
-    assert sorted(response.status_code for response in responses) == [201, 413]
+    # then one is stored and the others refused
+    assert sorted(response.status_code for response in responses) == [201] + [413] * 7
     assert len(await listed(owner, thread_id)) == MAX_FILES
 
 
@@ -262,3 +265,25 @@ async def test_no_one_else_gets_the_files_through_a_copy(stack: LiveStack) -> No
 
     # then the owner's file is as they gave it
     assert await listed(owner, thread_id) == ["notes.md"]
+
+
+async def test_an_upload_waits_while_another_holds_the_threads_uploads(stack: LiveStack) -> None:
+    # given a thread, and an upload to it in progress (holding the thread's uploads lock, as one does
+    # between counting its files and writing them)
+    owner = stack.client("enduser")
+    thread_id = await new_thread(owner)
+    key = f"uploads:{thread_id}"
+    async with await psycopg.AsyncConnection.connect(conninfo(), autocommit=True) as other:
+        await other.execute("SELECT pg_advisory_lock(hashtextextended(%s, 0))", [key])
+
+        # when the owner uploads a file
+        pending = asyncio.create_task(upload(owner, thread_id, ("late.md", b"x\n")))
+
+        # then it waits, having counted nothing yet, until the other upload is done
+        await asyncio.sleep(1.0)
+        assert not pending.done()
+        assert await listed(stack.client("enduser"), thread_id) == []
+        await other.execute("SELECT pg_advisory_unlock(hashtextextended(%s, 0))", [key])
+        response = await asyncio.wait_for(pending, 10)
+    assert response.status_code == 201, response.text
+    assert await listed(owner, thread_id) == ["late.md"]
