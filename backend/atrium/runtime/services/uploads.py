@@ -19,8 +19,9 @@ from datetime import UTC, datetime
 from asgiref.sync import sync_to_async
 from django.conf import settings
 from langgraph.store.base import PutOp, SearchItem
+from psycopg.errors import LockNotAvailable
 
-from atrium.core.errors import AtriumError, NotFoundError, ValidationFailedError
+from atrium.core.errors import AtriumError, ConflictError, NotFoundError, ValidationFailedError
 from atrium.core.tenancy import Permission, current_scope
 from atrium.runtime.adapters.langgraph_store import postgres_store
 from atrium.runtime.db import with_live_connection
@@ -31,6 +32,8 @@ from atrium.runtime.tenant_store import TenantStore, private_partition
 
 UPLOADS_DIR = "/uploads/"
 MAX_NAME_LENGTH = 200
+# How long an upload waits for another upload to the same thread to be stored (409 after).
+LOCK_WAIT_SECONDS = 5
 
 
 class FileTooLargeError(AtriumError):
@@ -156,8 +159,18 @@ async def thread_files_upload(*, thread_id: str, uploads: list[Upload]) -> list[
     namespace = uploads_namespace(str(thread.id))
     # One connection and one transaction for the check and the write, under a lock on the thread's
     # uploads: a concurrent upload to the same thread waits, then counts these files too.
+    # The wait is bounded: a waiter holds a pool connection, so many requests on one thread must not
+    # be able to hold them all.
     async with (await persistence()).pool.connection() as conn, conn.transaction():
-        await conn.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", [f"uploads:{thread.id}"])
+        await conn.execute("SELECT set_config('lock_timeout', %s, true)", [f"{LOCK_WAIT_SECONDS * 1000}ms"])
+        try:
+            await conn.execute(
+                "SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", [f"uploads:{thread.id}"]
+            )
+        except LockNotAvailable:
+            raise ConflictError(
+                "Another upload to this thread is still being stored; try again.", code="upload_in_progress"
+            ) from None
         store = TenantStore(postgres_store(conn, ttl=store_ttl_config()), str(scope.org), scope.user_id)
         sizes = {upload.name: upload.size for upload in _stored(await store.asearch(namespace, limit=_SCAN))}
         sizes.update({upload.name: len(upload.content) for upload in uploads})  # a same name replaces

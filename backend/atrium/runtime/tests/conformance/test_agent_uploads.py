@@ -287,3 +287,23 @@ async def test_an_upload_waits_while_another_holds_the_threads_uploads(stack: Li
         response = await asyncio.wait_for(pending, 10)
     assert response.status_code == 201, response.text
     assert await listed(owner, thread_id) == ["late.md"]
+
+
+async def test_an_upload_that_waits_too_long_for_the_thread_is_refused_with_nothing_written(
+    stack: LiveStack,
+) -> None:
+    # given a thread whose uploads lock another upload holds for longer than an upload waits
+    owner = stack.client("enduser")
+    thread_id = await new_thread(owner)
+    key = f"uploads:{thread_id}"
+    async with await psycopg.AsyncConnection.connect(conninfo(), autocommit=True) as other:
+        await other.execute("SELECT pg_advisory_lock(hashtextextended(%s, 0))", [key])
+
+        # when the owner uploads a file
+        response = await upload(owner, thread_id, ("late.md", b"x\n"))
+
+        # then it is refused after LOCK_WAIT_SECONDS (5), asking to try again, and nothing was written
+        assert response.status_code == 409, response.text
+        assert response.json()["detail"] == "Another upload to this thread is still being stored; try again."
+        assert await listed(owner, thread_id) == []
+        await other.execute("SELECT pg_advisory_unlock(hashtextextended(%s, 0))", [key])
