@@ -1,6 +1,6 @@
 """Direct SQL on LangGraph's checkpoint tables, for what the checkpointer API has no call for:
 erasing one run's checkpoints (rollback), copying a thread, deleting a thread's history, patching the
-head checkpoint's metadata.
+head checkpoint's metadata; and on its store table, for a thread's files (copied and deleted with it).
 
 The tables and their key columns are LangGraph's (`checkpoints`, `checkpoint_blobs`,
 `checkpoint_writes`, keyed by thread_id, checkpoint_ns, checkpoint_id); runs stamp `run_id` into each
@@ -63,6 +63,17 @@ def copy_thread(*, source_id: str, target_id: str) -> None:
                SELECT %s, checkpoint_ns, checkpoint_id, task_id, idx, channel, type, blob, task_path
                FROM checkpoint_writes WHERE thread_id = %s""",
             [target_id, source_id],
+        )
+
+
+def copy_store_namespace(*, source_prefix: str, target_prefix: str) -> None:
+    """Duplicate the store items of one on-disk namespace (its `prefix` column) under another."""
+    with connection.cursor() as cur:
+        cur.execute(
+            """INSERT INTO store (prefix, key, value, created_at, updated_at, expires_at, ttl_minutes)
+               SELECT %s, key, value, created_at, updated_at, expires_at, ttl_minutes
+               FROM store WHERE prefix = %s""",
+            [target_prefix, source_prefix],
         )
 
 

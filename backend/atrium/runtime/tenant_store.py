@@ -46,11 +46,16 @@ Namespace: TypeAlias = tuple[str, ...]
 Plan: TypeAlias = tuple[list[Op], Callable[[list[Result]], Result]]
 
 
+def private_partition(org_id: str, user_id: int | str) -> Namespace:
+    """Where one user's private namespaces live on disk: the labels before their own."""
+    return (f"org:{org_id}", f"user:{user_id}")
+
+
 class TenantStore(BaseStore):
     def __init__(self, inner: BaseStore, org_id: str, user_id: int | str | None) -> None:
         self._inner = inner
         self._org: Namespace = (f"org:{org_id}",)
-        self._private: Namespace | None = (*self._org, f"user:{user_id}") if user_id is not None else None
+        self._private: Namespace | None = private_partition(org_id, user_id) if user_id is not None else None
 
     @property
     def supports_ttl(self) -> bool:  # type: ignore[override]

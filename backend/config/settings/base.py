@@ -281,6 +281,10 @@ ATRIUM_UPLOAD_TEXT_TYPES = env_list(
     "ATRIUM_UPLOAD_TEXT_TYPES", ["md", "txt", "csv", "tsv", "json", "yaml", "yml"]
 )
 ATRIUM_UPLOAD_BINARY_TYPES = env_list("ATRIUM_UPLOAD_BINARY_TYPES", ["pdf", "png", "jpg", "jpeg"])
+# What one thread may hold in all (413 past either): files (a name uploaded again replaces its file and
+# counts once), and bytes of every file together.
+ATRIUM_UPLOAD_MAX_FILES = env_int("ATRIUM_UPLOAD_MAX_FILES", 20)
+ATRIUM_UPLOAD_MAX_THREAD_BYTES = env_int("ATRIUM_UPLOAD_MAX_THREAD_BYTES", 20 * 1024 * 1024)
 
 ATRIUM_PORT = env_int("ATRIUM_PORT", 8000)
 # A verified API key is trusted by the process that verified it for this long (0: check every request):

@@ -156,6 +156,11 @@ def build_agent(
     def guardrails() -> list[AgentMiddleware[Any, Any, Any]]:
         return build_guardrails(settings, redactor=redactor, secrets=secrets)
 
+    def mcp_tools() -> list[AgentMiddleware[Any, Any, Any]]:
+        # Tools of the org's MCP servers: listed per run, with the run's user's token, through the
+        # runtime's outbound guard; subagents get the same (they run in the same run and config).
+        return [McpToolsMiddleware(settings.mcp_servers)] if settings.mcp_servers else []
+
     graph = create_deep_agent(
         model=make_chat_model(settings.model, secrets=secrets),
         tools=[*TOOLS, *connected_api_tools(settings.connected_apis)],
@@ -166,10 +171,9 @@ def build_agent(
             TodoListMiddleware(),
             *guardrails(),
             *([SandboxFilesMiddleware(sandbox, settings)] if sandbox else []),
-            # Tools of the org's MCP servers: listed per run, with the run's user's token.
-            *([McpToolsMiddleware(settings.mcp_servers)] if settings.mcp_servers else []),
+            *mcp_tools(),
         ],
-        subagents=build_subagents(guardrails),
+        subagents=build_subagents(lambda: [*guardrails(), *mcp_tools()]),
         memory=memory_sources(settings),
         # The org's and the assistant's skills (read-only store routes; deepagents lists them in the
         # prompt and the agent reads a skill's SKILL.md when it uses one).

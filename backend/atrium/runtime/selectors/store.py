@@ -6,6 +6,7 @@ outside `("org", ...)` is private to the user who writes it (ADR 0018):
 | namespace                                     | read                        | write (permission)       |
 |-----------------------------------------------|-----------------------------|--------------------------|
 | anything not starting with `"org"`            | the user who wrote it, only | that user (use_agents)   |
+| `("uploads", <thread id>)`, private as above  | the thread's owner, only    | nobody: …/threads/{id}/files |
 | `("org", <this org>, "user", <user id>, ...)` | that user; the org's admins | that user (use_agents)   |
 | `("org", <this org>, "assistant", <id>, ...)` | members (read)              | configure_agents         |
 | `("org", <this org>, ["assistant", <id>,] "skills", ...)` | members (read)  | nobody: /api/v1 …/skills |
@@ -38,6 +39,9 @@ ASSISTANT_LABEL = "assistant"
 # Skills are written only by the control plane (atrium.skills), which checks each one whole and keeps
 # the rows the store's copy mirrors; a raw store write would bypass both.
 SKILLS_LABEL = "skills"
+# Files attached to a thread are written only by services/uploads.py, which checks their names, types,
+# sizes and the thread's totals; a raw store write would bypass every one.
+UPLOADS_LABEL = "uploads"
 # Search and namespace listing filter rows one by one where a prefix spans namespaces of mixed
 # visibility; they read the store in pages of SCAN_PAGE rows and stop after SCAN_LIMIT rows.
 SCAN_PAGE = 200
@@ -52,6 +56,7 @@ class NamespaceAccess:
     read: bool
     write: bool
     foreign: bool = False  # names another org: answer as if it did not exist
+    written_by: str = ""  # where a namespace no one writes here is written instead, for the refusal
 
 
 FOREIGN = NamespaceAccess(read=False, write=False, foreign=True)
@@ -65,9 +70,10 @@ def namespace_access(namespace: Sequence[str], *, scope: Scope) -> NamespaceAcce
     org_id = str(scope.org)
     if not namespace or namespace[0] != ORG_LABEL:  # the caller's own private partition, if they are a user
         has_user = scope.user_id is not None
-        return NamespaceAccess(
-            read=has_user and scope.has(Permission.READ), write=has_user and scope.has(Permission.USE_AGENTS)
-        )
+        read = has_user and scope.has(Permission.READ)
+        if namespace and namespace[0] == UPLOADS_LABEL:
+            return NamespaceAccess(read=read, write=False, written_by="POST /agent/threads/{thread_id}/files")
+        return NamespaceAccess(read=read, write=has_user and scope.has(Permission.USE_AGENTS))
     if len(namespace) < 2 or namespace[1] != org_id:
         return FOREIGN
     rest = namespace[2:]

@@ -31,6 +31,10 @@ def _writable(namespace: tuple[str, ...], *, hide_unreadable: bool) -> Namespace
     if access.foreign or (hide_unreadable and not access.read):
         raise NotFoundError("Namespace not found.")
     if not access.write:
+        if access.written_by:
+            raise PermissionDeniedError(
+                f"This namespace is read-only here; it is written by {access.written_by}."
+            )
         raise PermissionDeniedError("You may not write to this namespace.")
     return access
 

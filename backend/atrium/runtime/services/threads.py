@@ -17,6 +17,7 @@ from atrium.runtime.db import prepared_cursor
 from atrium.runtime.models import ACTIVE_RUN_STATUSES, Run, Thread
 from atrium.runtime.selectors.threads import as_uuid, thread_get, thread_queryset
 from atrium.runtime.services.sandboxes import thread_config_new_generation
+from atrium.runtime.services.uploads import uploads_on_disk
 
 TTL_STRATEGIES = ("delete", "keep_latest")
 
@@ -176,6 +177,17 @@ def thread_copy(*, thread_id: str | uuid.UUID) -> Thread:
             state_updated_at=source.state_updated_at,
         )
         checkpoints.copy_thread(source_id=str(source.id), target_id=str(copy.id))
+        # The files attached to the thread go with it, to the copy's owner: only when that is their
+        # owner too, as no one else may read them (an org admin's copy of another's thread has none).
+        if source.owner_id is not None and source.owner_id == scope.user_id:
+            checkpoints.copy_store_namespace(
+                source_prefix=uploads_on_disk(
+                    org_id=str(scope.org), owner_id=source.owner_id, thread_id=str(source.id)
+                ),
+                target_prefix=uploads_on_disk(
+                    org_id=str(scope.org), owner_id=source.owner_id, thread_id=str(copy.id)
+                ),
+            )
     return copy
 
 

@@ -4,7 +4,9 @@ They go to the store at ``("uploads", <thread id>)``, a namespace outside ``("or
 store keeps it in the thread owner's private partition, so only the owner's requests and runs reach
 it, and the deep agent reads it under ``/uploads/`` (atrium_agents.deep_agent.memory). Items have the
 deepagents file shape (``content``, ``encoding``, timestamps): text endings are stored as UTF-8 text,
-the other accepted endings as base64. Every file of a request is checked before any is written.
+the other accepted endings as base64. Every file of a request is checked before any is written, and so
+are the thread's totals (number of files, bytes), under a per-thread lock so two requests cannot both
+pass them. The store API cannot write the namespace (selectors.store), so these are the only writes.
 """
 
 from __future__ import annotations
@@ -16,17 +18,22 @@ from datetime import UTC, datetime
 
 from asgiref.sync import sync_to_async
 from django.conf import settings
-from langgraph.store.base import PutOp
+from langgraph.store.base import PutOp, SearchItem
+from psycopg.errors import LockNotAvailable
 
-from atrium.core.errors import AtriumError, NotFoundError, ValidationFailedError
+from atrium.core.errors import AtriumError, ConflictError, NotFoundError, ValidationFailedError
 from atrium.core.tenancy import Permission, current_scope
+from atrium.runtime.adapters.langgraph_store import postgres_store
 from atrium.runtime.db import with_live_connection
-from atrium.runtime.selectors.store import tenant_store
+from atrium.runtime.persistence import persistence, store_ttl_config
+from atrium.runtime.selectors.store import UPLOADS_LABEL, tenant_store
 from atrium.runtime.selectors.threads import thread_get_owned
+from atrium.runtime.tenant_store import TenantStore, private_partition
 
-UPLOADS_LABEL = "uploads"
 UPLOADS_DIR = "/uploads/"
 MAX_NAME_LENGTH = 200
+# How long an upload waits for another upload to the same thread to be stored (409 after).
+LOCK_WAIT_SECONDS = 5
 
 
 class FileTooLargeError(AtriumError):
@@ -37,6 +44,11 @@ class FileTooLargeError(AtriumError):
 class UnsupportedFileTypeError(AtriumError):
     status_code = 415
     code = "unsupported_file_type"
+
+
+class ThreadUploadsFullError(AtriumError):
+    status_code = 413
+    code = "thread_uploads_full"
 
 
 @dataclass(frozen=True)
@@ -55,6 +67,11 @@ class StoredUpload:
 
 def uploads_namespace(thread_id: str) -> tuple[str, ...]:
     return (UPLOADS_LABEL, thread_id)
+
+
+def uploads_on_disk(*, org_id: str, owner_id: int | str, thread_id: str) -> str:
+    """The store's `prefix` of a thread's files: its namespace in the owner's private partition."""
+    return ".".join((*private_partition(org_id, owner_id), *uploads_namespace(thread_id)))
 
 
 def _extension(name: str) -> str:
@@ -97,6 +114,38 @@ def _checked(upload: Upload) -> tuple[str, str]:
     raise UnsupportedFileTypeError(f"{name}: files of this type are not accepted (accepted: {accepted}).")
 
 
+# More than the thread may hold, so a listing sees every file even if the limits were lowered since.
+_SCAN = 10_000
+
+
+def _stored(items: list[SearchItem]) -> list[StoredUpload]:
+    found = []
+    for item in items:
+        name = item.key.lstrip("/")
+        content = str(item.value.get("content") or "")
+        encoding = str(item.value.get("encoding") or "utf-8")
+        size = len(base64.b64decode(content)) if encoding == "base64" else len(content.encode())
+        found.append(StoredUpload(f"{UPLOADS_DIR}{name}", name, size, encoding))
+    return sorted(found, key=lambda upload: upload.name)
+
+
+def _check_thread_totals(sizes: dict[str, int]) -> None:
+    """Raise unless the thread's files after the upload (name -> bytes) stay within its limits."""
+    max_files: int = settings.ATRIUM_UPLOAD_MAX_FILES
+    if len(sizes) > max_files:
+        raise ThreadUploadsFullError(
+            f"A thread holds at most {max_files} files (ATRIUM_UPLOAD_MAX_FILES); "
+            f"this upload would make {len(sizes)}."
+        )
+    max_bytes: int = settings.ATRIUM_UPLOAD_MAX_THREAD_BYTES
+    total = sum(sizes.values())
+    if total > max_bytes:
+        raise ThreadUploadsFullError(
+            f"A thread's files hold at most {max_bytes} bytes (ATRIUM_UPLOAD_MAX_THREAD_BYTES); "
+            f"this upload would make {total}."
+        )
+
+
 async def thread_files_upload(*, thread_id: str, uploads: list[Upload]) -> list[StoredUpload]:
     """Store files in the caller's own thread: 404 for anyone else's thread, org admins included."""
     current_scope().require(Permission.USE_AGENTS)
@@ -106,21 +155,39 @@ async def thread_files_upload(*, thread_id: str, uploads: list[Upload]) -> list[
     if not uploads:
         raise ValidationFailedError("Attach at least one file (multipart field `file`).", code="no_file")
     checked = [(upload, *_checked(upload)) for upload in uploads]
-    store = await tenant_store()
+    scope = current_scope()
     namespace = uploads_namespace(str(thread.id))
-    now = datetime.now(UTC).isoformat()
-    # One batch: the files of a request are stored together or not at all.
-    await store.abatch(
-        [
-            PutOp(
-                namespace,
-                f"/{upload.name}",
-                {"content": content, "encoding": encoding, "created_at": now, "modified_at": now},
-                index=False,
+    # One connection and one transaction for the check and the write, under a lock on the thread's
+    # uploads: a concurrent upload to the same thread waits, then counts these files too.
+    # The wait is bounded: a waiter holds a pool connection, so many requests on one thread must not
+    # be able to hold them all.
+    async with (await persistence()).pool.connection() as conn, conn.transaction():
+        await conn.execute("SELECT set_config('lock_timeout', %s, true)", [f"{LOCK_WAIT_SECONDS * 1000}ms"])
+        try:
+            await conn.execute(
+                "SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", [f"uploads:{thread.id}"]
             )
-            for upload, content, encoding in checked
-        ]
-    )
+        except LockNotAvailable:
+            raise ConflictError(
+                "Another upload to this thread is still being stored; try again.", code="upload_in_progress"
+            ) from None
+        store = TenantStore(postgres_store(conn, ttl=store_ttl_config()), str(scope.org), scope.user_id)
+        sizes = {upload.name: upload.size for upload in _stored(await store.asearch(namespace, limit=_SCAN))}
+        sizes.update({upload.name: len(upload.content) for upload in uploads})  # a same name replaces
+        _check_thread_totals(sizes)
+        now = datetime.now(UTC).isoformat()
+        # One batch: the files of a request are stored together or not at all.
+        await store.abatch(
+            [
+                PutOp(
+                    namespace,
+                    f"/{upload.name}",
+                    {"content": content, "encoding": encoding, "created_at": now, "modified_at": now},
+                    index=False,
+                )
+                for upload, content, encoding in checked
+            ]
+        )
     return [
         StoredUpload(f"{UPLOADS_DIR}{upload.name}", upload.name, len(upload.content), encoding)
         for upload, _, encoding in checked
@@ -133,15 +200,7 @@ async def thread_files_list(*, thread_id: str) -> list[StoredUpload]:
         thread_id=thread_id
     )
     store = await tenant_store()
-    items = await store.asearch(uploads_namespace(str(thread.id)), limit=1000)
-    found = []
-    for item in items:
-        name = item.key.lstrip("/")
-        content = str(item.value.get("content") or "")
-        encoding = str(item.value.get("encoding") or "utf-8")
-        size = len(base64.b64decode(content)) if encoding == "base64" else len(content.encode())
-        found.append(StoredUpload(f"{UPLOADS_DIR}{name}", name, size, encoding))
-    return sorted(found, key=lambda upload: upload.name)
+    return _stored(await store.asearch(uploads_namespace(str(thread.id)), limit=_SCAN))
 
 
 async def thread_file_read(*, thread_id: str, name: str) -> bytes:

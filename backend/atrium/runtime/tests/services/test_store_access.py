@@ -100,6 +100,15 @@ def test_a_private_namespace_is_the_callers_own_written_by_users_of_agents(role,
     assert namespace_access(ns("orgs", ORG_ID), scope=scope(role)) == expected
 
 
+@pytest.mark.parametrize("role", [Role.VIEWER, Role.END_USER, Role.BUILDER, Role.ADMIN])
+def test_a_threads_files_are_read_by_their_owner_and_written_by_nobody_through_the_store(role):
+    # services/uploads.py checks every file and the thread's totals, and writes them; a raw write would not.
+    for namespace in (("uploads",), ("uploads", str(uuid.uuid4())), ("uploads", "t", "nested")):
+        access = namespace_access(ns(*namespace), scope=scope(role))
+        assert (access.read, access.write, access.foreign) == (True, False, False)
+        assert access.written_by == "POST /agent/threads/{thread_id}/files"
+
+
 def test_a_scope_without_a_user_has_no_private_namespaces():
     userless = Scope(user_id=None, org_id=ORG, org_slug="acme", role=Role.ADMIN)
     assert namespace_access(ns("notes"), scope=userless) == NOTHING
