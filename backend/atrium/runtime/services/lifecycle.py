@@ -149,14 +149,6 @@ async def claim(conn: Any, *, run_id: str, worker_id: str) -> RunClaim | None:
         return claim_from_row(run_id, await cur.fetchone())
 
 
-def claim_sync(*, run_id: str, worker_id: str) -> RunClaim | None:
-    """`claim` on Django's connection: the same statement, for sync callers that must see their own
-    transaction's rows (tests inside a test transaction). The worker claims with `claim`."""
-    with prepared_cursor() as cur:
-        cur.execute(_CLAIM, _claim_params(run_id, worker_id))
-        return claim_from_row(run_id, cur.fetchone())
-
-
 # --- renew --------------------------------------------------------------------------------------------
 # The heartbeat: extend the lease only while the fence is still ours. No row back means the run was
 # reclaimed (or cancelled, or finished by someone else): the worker must stop executing it. The row
@@ -387,7 +379,6 @@ __all__ = [
     "cancel_for_member",
     "cancel_many",
     "claim",
-    "claim_sync",
     "create",
     "delete",
     "finish",

@@ -10,9 +10,10 @@ from django.utils import timezone
 from atrium.core.tenancy import scoped
 from atrium.runtime.models import Run, RunStatus
 from atrium.runtime.services import recovery
-from atrium.runtime.services.lifecycle import claim_sync
 from atrium.runtime.services.runs import RunCreate, run_create
 from atrium.runtime.services.threads import thread_create
+from atrium.runtime.tests.agent_api import agent_loop
+from atrium.runtime.tests.lifecycle_calls import claim
 
 
 @pytest.fixture(autouse=True)
@@ -21,19 +22,22 @@ def no_broker(monkeypatch) -> None:
     monkeypatch.setattr("atrium.runtime.dispatch.announce_run", lambda run_id, thread_id: None)
 
 
-def _lapsed_run(member) -> Run:
+def _lapsed_run(loop, member) -> Run:
     with scoped(member.scope()):
         thread, _ = thread_create()
         run = run_create(thread_id=thread.id, payload=RunCreate(assistant_id="echo"))
-    assert claim_sync(run_id=str(run.id), worker_id="gone@nowhere") is not None
+    assert claim(loop, run.id, "gone@nowhere") is not None
     Run.unscoped.filter(id=run.id).update(lease_expires_at=timezone.now() - timedelta(seconds=1))
     return run
 
 
-@pytest.mark.django_db
-def test_a_run_renewed_as_the_sweep_reaches_it_does_not_stop_the_sweep_of_the_others(editor, monkeypatch):
+@pytest.mark.django_db(transaction=True)  # the worker's claim sees committed rows only
+@pytest.mark.usefixtures(agent_loop.__name__)
+def test_a_run_renewed_as_the_sweep_reaches_it_does_not_stop_the_sweep_of_the_others(
+    agent_loop, editor, monkeypatch
+):
     # given two runs whose leases lapsed, the first renewed by its worker just as the sweep reaches it
-    first, second = _lapsed_run(editor), _lapsed_run(editor)
+    first, second = _lapsed_run(agent_loop, editor), _lapsed_run(agent_loop, editor)
     sweep_one = recovery._sweep_one
     seen: list[str] = []
 
