@@ -43,18 +43,16 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
-from functools import partial
 from typing import Any, TypeVar
 
 import psycopg
 from django.conf import settings
-from django.db import InterfaceError, OperationalError, connection, transaction
+from django.db import connection
 from psycopg.rows import tuple_row
 from psycopg.types.json import Jsonb
 from psycopg_pool import PoolTimeout
 
 from atrium.core.metrics import run_latency
-from atrium.runtime.db import prepared_cursor
 from atrium.runtime.models import RunStatus, ThreadStatus
 from atrium.runtime.services.execution import RunClaim, claim_from_row
 from atrium.runtime.services.recovery import runs_reconcile, runs_sweep
@@ -187,88 +185,120 @@ SELECT * FROM atrium_run_finish(%(run)s, %(fence)s, %(thread)s, %(erase)s, %(sta
 """
 # Postgres away when an attempt ends (restarting): keep trying for about a minute before leaving the
 # run to its lease (the sweeper then hands it to a worker that finds it complete at its checkpoint).
-FINISH_TRIES = 15
+FINISH_RETRY_SECONDS = 60.0
 _FINISHED_HERE = """
 SELECT status FROM runtime_run WHERE id = %(run)s AND fence = %(fence)s AND status <> 'running'
 """
 
 
-async def finish(claim: RunClaim, outcome: RunResult) -> FinishOutcome:
-    """Record the end of an attempt (or hand it back, for `DRAINED`) and enqueue the thread's next
-    pending run once committed. Returns the outcome recorded, `FENCED` when another worker owns the run.
+@dataclass
+class _Ended:
+    """What one try of `finish` committed, and what it leaves to do once committed."""
 
-    The common end is one statement on the worker's pool. A hand-back, a webhook delivery to record
-    with the end, or a pool that failed that statement go through `finish_sync` in one transaction on
-    a helper thread, retried while Postgres is away."""
+    status: FinishOutcome
+    latency: float | None = None  # the run's, from creation to end, for /metrics
+    enqueue: str | None = None  # a run whose message to send: the thread's next, or the one handed back
+    delivery: str | None = None  # a webhook delivery whose task to send
+
+
+async def finish(claim: RunClaim, outcome: RunResult) -> FinishOutcome:
+    """Record the end of an attempt (or hand it back, for `DRAINED`) on the worker's pool, then enqueue
+    the thread's next pending run. Returns the outcome recorded, `FENCED` when another worker owns
+    the run.
+
+    The common end is one statement (autocommit). A webhook delivery is recorded in the same
+    transaction as the end, so a finished run with a webhook always has its delivery row. Tried again
+    while Postgres is away, for `FINISH_RETRY_SECONDS`; then the error propagates and the run is left
+    to its lease."""
     from atrium.runtime.persistence import persistence
 
-    tried = False
-    if finishes_in_one_statement(claim=claim, outcome=outcome):
+    pool = (await persistence()).pool
+    deadline = time.monotonic() + FINISH_RETRY_SECONDS
+    delay = 0.2
+    sent = False  # a try reached Postgres: it may have committed before its connection died
+    while True:
         try:
-            async with (await persistence()).pool.connection() as conn:
-                tried = True
-                return await _finish_in_one_statement(conn, claim=claim, outcome=outcome)
-        except (psycopg.Error, PoolTimeout):
-            logger.warning("finishing run %s failed here; retrying", claim.run_id, exc_info=True)
-    return await off_loop(finish_sync, claim=claim, outcome=outcome, tried=tried)
+            async with pool.connection() as conn:
+                maybe_committed, sent = sent, True
+                ended = await _finish_once(conn, claim=claim, outcome=outcome)
+                if ended.status == FinishOutcome.FENCED and maybe_committed:
+                    # The run still carries this attempt's fence (only a takeover changes it), so an
+                    # end there is ours, committed by the try whose connection died.
+                    ended = await _finished_here(conn, claim=claim, outcome=outcome) or ended
+            break
+        except (psycopg.OperationalError, psycopg.InterfaceError, PoolTimeout):
+            if time.monotonic() + delay >= deadline:
+                raise
+            logger.warning(
+                "finishing run %s: Postgres unreachable; retrying in %.1f s",
+                claim.run_id,
+                delay,
+                exc_info=True,
+            )
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 5.0)
+    await _after_commit(claim, ended)
+    return ended.status
 
 
-def finishes_in_one_statement(*, claim: RunClaim, outcome: RunResult) -> bool:
-    """Whether the attempt's end is the finish function alone: not a hand-back, and no webhook
-    delivery to record with it in one transaction."""
-    return outcome.status != FinishOutcome.DRAINED and (
-        outcome.status == FinishOutcome.ROLLED_BACK or not claim.kwargs.get("webhook")
+async def _finish_once(conn: Any, *, claim: RunClaim, outcome: RunResult) -> _Ended:
+    """One try of `finish` on a pool connection (autocommit)."""
+    if outcome.status == FinishOutcome.DRAINED:
+        return await _hand_back(conn, claim=claim)
+    webhook = outcome.status != FinishOutcome.ROLLED_BACK and bool(claim.kwargs.get("webhook"))
+    # Without a webhook delivery to record with it, the end commits in its one round trip.
+    async with (
+        conn.transaction() if webhook else contextlib.nullcontext(),
+        conn.cursor(row_factory=tuple_row) as cur,
+    ):
+        await cur.execute(_FINISH, _finish_params(claim, outcome))
+        finished = await cur.fetchone()
+        if finished is None:
+            return _Ended(FinishOutcome.FENCED)
+        latency, next_id = finished
+        delivery = None
+        if webhook:
+            from atrium.runtime.services.webhooks import webhook_record
+
+            delivery = await webhook_record(cur, run_id=claim.run_id, values=outcome.values)
+    return _Ended(
+        outcome.status,
+        latency=None if latency is None else float(latency),
+        enqueue=None if next_id is None else str(next_id),
+        delivery=delivery,
     )
 
 
-async def _finish_in_one_statement(conn: Any, *, claim: RunClaim, outcome: RunResult) -> FinishOutcome:
-    """The finish function on a connection of the worker's async pool (autocommit). One try: a
-    connection error propagates (`finish` then goes on with `finish_sync(tried=True)`)."""
-    from atrium.runtime import dispatch
-
+async def _finished_here(conn: Any, *, claim: RunClaim, outcome: RunResult) -> _Ended | None:
     async with conn.cursor(row_factory=tuple_row) as cur:
-        await cur.execute(_FINISH, _finish_params(claim, outcome))
-        finished = await cur.fetchone()
-    if finished is None:
-        return FinishOutcome.FENCED
-    latency, next_id = finished
-    if latency is not None:
-        run_latency.observe(float(latency), outcome.status.value)
-    if next_id is not None:
-        try:
-            await asyncio.to_thread(dispatch.enqueue_run, str(next_id))
-        except Exception:  # as `on_commit(robust=True)` in `finish_sync`: the reconciler sends it later
-            logger.exception("could not enqueue run %s, next on thread %s", next_id, claim.thread_id)
-    return outcome.status
+        await cur.execute(_FINISHED_HERE, {"run": claim.run_id, "fence": claim.fence})
+        row = await cur.fetchone()
+    if row is None:
+        return None
+    if outcome.status == FinishOutcome.DRAINED:
+        return _Ended(FinishOutcome.DRAINED, enqueue=claim.run_id)
+    # The thread's next run, if any, waits for the reconciler: which one the lost try found is unknown.
+    return _Ended(FinishOutcome(row[0]))
 
 
-def finish_sync(*, claim: RunClaim, outcome: RunResult, tried: bool = False) -> FinishOutcome:
-    """`finish` in one Django transaction (with the webhook delivery to record, or the hand-back),
-    retried while Postgres is unreachable. `tried`: an earlier try failed with its connection, so it
-    may have committed."""
-    delay = 0.2
-    for attempt in range(FINISH_TRIES):
+async def _after_commit(claim: RunClaim, ended: _Ended) -> None:
+    """The messages of a committed end. A broker that fails here fails nothing: the reconcilers of runs
+    and of webhook deliveries send them later (as `on_commit(robust=True)` does for the API)."""
+    from atrium.runtime import dispatch
+    from atrium.runtime.services.webhooks import webhook_send
+
+    if ended.latency is not None:
+        run_latency.observe(ended.latency, ended.status.value)
+    if ended.enqueue is not None:
         try:
-            status = _finish_once(claim=claim, outcome=outcome)
-            if status == FinishOutcome.FENCED and (attempt > 0 or tried):
-                # An earlier try may have committed before its connection died: the run still carries
-                # this attempt's fence (only a takeover changes it), so the status is ours.
-                with prepared_cursor() as cur:
-                    cur.execute(_FINISHED_HERE, {"run": claim.run_id, "fence": claim.fence})
-                    row = cur.fetchone()
-                if row is not None:
-                    return (
-                        outcome.status if outcome.status == FinishOutcome.DRAINED else FinishOutcome(row[0])
-                    )
-            return status
-        except (OperationalError, InterfaceError):
-            connection.close()
-            if attempt == FINISH_TRIES - 1:
-                raise
-            logger.warning("finishing run %s: Postgres unreachable; retrying in %.1f s", claim.run_id, delay)
-            time.sleep(delay)
-            delay = min(delay * 2, 5.0)
-    return FinishOutcome.FENCED
+            await asyncio.to_thread(dispatch.enqueue_run, ended.enqueue)
+        except Exception:
+            logger.exception("could not enqueue run %s of thread %s", ended.enqueue, claim.thread_id)
+    if ended.delivery is not None:
+        try:
+            await asyncio.to_thread(webhook_send, ended.delivery)
+        except Exception:
+            logger.exception("could not send webhook delivery %s of run %s", ended.delivery, claim.run_id)
 
 
 def _finish_params(claim: RunClaim, outcome: RunResult) -> dict[str, Any]:
@@ -302,35 +332,6 @@ def _finish_params(claim: RunClaim, outcome: RunResult) -> dict[str, Any]:
     }
 
 
-def _finish_once(*, claim: RunClaim, outcome: RunResult) -> FinishOutcome:
-    from atrium.runtime import dispatch
-
-    status = outcome.status
-    if status == FinishOutcome.DRAINED:
-        return hand_back(claim=claim)
-    params = _finish_params(claim, outcome)
-    webhook = not finishes_in_one_statement(claim=claim, outcome=outcome)
-    cursor: Any
-    # Without a webhook delivery to record with it, the finish commits in its one round trip; the
-    # `on_commit` callbacks below then run at once.
-    with transaction.atomic() if webhook else contextlib.nullcontext(), prepared_cursor() as cursor:
-        cursor.execute(_FINISH, params)
-        finished = cursor.fetchone()
-        if finished is None:
-            return FinishOutcome.FENCED
-        latency, next_id = finished
-        if latency is not None:
-            # The run's latency (creation to end) for /metrics, once the end is committed.
-            transaction.on_commit(partial(run_latency.observe, float(latency), status.value))
-        if webhook:
-            from atrium.runtime.services.webhooks import webhook_enqueue
-
-            webhook_enqueue(run_id=claim.run_id, values=outcome.values)
-        if next_id is not None:
-            transaction.on_commit(lambda: dispatch.enqueue_run(str(next_id)), robust=True)
-    return status
-
-
 # --- hand back ----------------------------------------------------------------------------------------
 _LOCK_THREAD = "SELECT id FROM runtime_thread WHERE id = %(thread)s FOR UPDATE"
 _HAND_BACK = """
@@ -340,21 +341,17 @@ RETURNING id
 """
 
 
-def hand_back(*, claim: RunClaim) -> FinishOutcome:
-    """Give a running attempt back to `pending` (a drain at shutdown, or Postgres lost mid-step) and
-    re-enqueue it: another attempt resumes it from its checkpoint. One try; `finish` (with a `DRAINED`
-    outcome) retries it while Postgres is away. `FENCED`: another worker owns the run now."""
-    from atrium.runtime import dispatch
-
+async def _hand_back(conn: Any, *, claim: RunClaim) -> _Ended:
+    """Give a running attempt back to `pending` (a drain at shutdown, or Postgres lost mid-step): the
+    message `finish` sends then has another attempt resume it from its checkpoint. The thread is locked
+    first, the claim's lock order. `FENCED`: another worker owns the run now."""
     ids = {"run": claim.run_id, "fence": claim.fence, "thread": claim.thread_id}
-    cursor: Any
-    with transaction.atomic(), prepared_cursor() as cursor:
-        cursor.execute(_LOCK_THREAD, ids)
-        cursor.execute(_HAND_BACK, ids)
-        if cursor.fetchone() is None:
-            return FinishOutcome.FENCED
-        transaction.on_commit(lambda: dispatch.enqueue_run(claim.run_id), robust=True)
-    return FinishOutcome.DRAINED
+    async with conn.transaction(), conn.cursor(row_factory=tuple_row) as cur:
+        await cur.execute(_LOCK_THREAD, ids)
+        await cur.execute(_HAND_BACK, ids)
+        if await cur.fetchone() is None:
+            return _Ended(FinishOutcome.FENCED)
+    return _Ended(FinishOutcome.DRAINED, enqueue=claim.run_id)
 
 
 async def off_loop(func: Callable[..., T], /, **kwargs: Any) -> T:
@@ -371,7 +368,7 @@ async def off_loop(func: Callable[..., T], /, **kwargs: Any) -> T:
 
 
 __all__ = [
-    "FINISH_TRIES",
+    "FINISH_RETRY_SECONDS",
     "STORED_OUTCOMES",
     "FinishOutcome",
     "RunResult",
@@ -382,9 +379,6 @@ __all__ = [
     "create",
     "delete",
     "finish",
-    "finish_sync",
-    "finishes_in_one_statement",
-    "hand_back",
     "off_loop",
     "renew",
     "requeue",
