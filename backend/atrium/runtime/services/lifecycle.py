@@ -1,30 +1,43 @@
-"""Every transition of a run, in one place. Read this file to know who moves a run and how.
+"""Every transition of a run, in one place, and the only entry point for them: the API, the admin,
+crons, the watchdog and the worker call this module. Read it to know who moves a run and how.
 
 ==================  ===========================  ====================  =================================
-Transition          From -> to                   Called by             SQL
+Transition          From -> to                   Called by             SQL (here unless named)
 ==================  ===========================  ====================  =================================
 ``create``          (none) -> pending            API, v2, crons,       INSERT under the thread's lock
                                                  consent, A2A/MCP      (``services/runs.py``)
 ``claim``           pending -> running           worker (executor)     ``atrium_run_claim`` (``sql/``)
 ``renew``           running -> running (lease)   worker heartbeat      ``_RENEW_LEASES``, fence-guarded
 ``finish``          running -> success, error,   worker (executor)     ``atrium_run_finish`` (``sql/``)
-                    interrupted; or erased
-                    (rollback)
-``hand_back``       running -> pending           worker (drain,        ``_HAND_BACK``, fence-guarded
-                                                 Postgres lost)
-``cancel``          pending -> interrupted;      API, admin            ``services/runs.py``; a running
-                    running -> (worker ends it)                        run is told via ``atrium:control``
-``cancel_many``     as ``cancel``, many          API                   ``services/runs.py``
-``cancel_for_       as ``cancel``, a removed     member removal        ``services/runs.py``
+                    interrupted; or erased                             (+ the webhook delivery row, in
+                    (rollback)                                         one transaction)
+(hand back)         running -> pending           worker: ``finish``    ``_HAND_BACK``, fence-guarded
+                                                 with ``DRAINED``
+                                                 (drain, Postgres
+                                                 lost)
+``cancel``          pending -> interrupted;      API, admin            ORM under the thread's lock; a
+                    running -> (worker ends it)                        running run is told via
+                                                                       ``atrium:control``
+``cancel_many``     as ``cancel``, many          API                   as ``cancel``
+``cancel_for_       as ``cancel``, a removed     member removal        as ``cancel``
 member``            member's runs
-``retry``           finished -> new pending run  API, admin            ``services/runs.py`` (``create``)
-``delete``          finished -> (none)           API (admins)          ``services/runs.py``
-``sweep``           running, lease lapsed ->     watchdog              ``services/recovery.py``:
-                    pending (new fence), or                            ``_REQUEUE`` / ``_GIVE_UP``
+``retry``           finished -> new pending run  API, admin            ``create``
+``delete``          finished -> (none)           API (admins)          ORM under the thread's lock
+``sweep``           running, lease lapsed ->     watchdog              ``_REQUEUE`` / ``_GIVE_UP``
+                    pending (new fence), or
                     error past the attempt bound
-``requeue``         pending -> pending, re-sent  watchdog              ``services/recovery.py``:
-                                                                       ``_STALE_PENDING``, ``_TOUCH``
+``requeue``         pending -> pending, re-sent  watchdog              ``_STALE_PENDING``, ``_TOUCH``
 ==================  ===========================  ====================  =================================
+
+Who finishes a run: its worker, through `finish` (the only writer of an attempt's end); a pending run
+cancelled, through `cancel`; a run that keeps losing its worker, through `sweep` (`error`). Each path
+records the run's webhook delivery in the transaction that ends the run.
+
+The worker's transitions (claim, renew, finish) are async, on its loop's connection pool (autocommit;
+a transaction only where the end has a webhook delivery or is a hand-back). The API's, admin's and
+beat's (create, cancel, retry, delete, sweep, requeue) are sync Django code in their own transactions.
+`services/runs.py` holds the body of `create` (request checks and the insert statement) and the
+thread-locked helpers `create` and `cancel` share; nothing else imports it.
 
 An attempt ends with a `FinishOutcome`. Its stored values (`STORED_OUTCOMES`) are the `RunStatus` values
 the run row keeps; the others are not statuses: `DRAINED` (handed back to pending), `ROLLED_BACK` (the
@@ -40,6 +53,7 @@ import asyncio
 import contextlib
 import logging
 import time
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
@@ -47,23 +61,20 @@ from typing import Any, TypeVar
 
 import psycopg
 from django.conf import settings
-from django.db import connection
+from django.db import OperationalError, connection, transaction
 from psycopg.rows import tuple_row
 from psycopg.types.json import Jsonb
 from psycopg_pool import PoolTimeout
 
+from atrium.core.errors import ConflictError, NotFoundError, ValidationFailedError
 from atrium.core.metrics import run_latency
-from atrium.runtime.models import RunStatus, ThreadStatus
+from atrium.core.tenancy import Permission, Role, Scope, current_scope, scoped
+from atrium.orgs.models import Membership
+from atrium.runtime.models import ACTIVE_RUN_STATUSES, Run, RunStatus, ThreadStatus
+from atrium.runtime.selectors.threads import as_uuid, thread_queryset
+from atrium.runtime.services import runs
 from atrium.runtime.services.execution import RunClaim, claim_from_row
-from atrium.runtime.services.recovery import runs_reconcile, runs_sweep
-from atrium.runtime.services.runs import (
-    run_cancel,
-    run_cancel_for_member,
-    run_cancel_many,
-    run_create,
-    run_delete,
-    run_retry,
-)
+from atrium.runtime.services.webhooks import webhook_enqueue
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -101,17 +112,15 @@ class RunResult:
         self.status = FinishOutcome(self.status)  # a bare string is checked here, once
 
 
-# --- create, cancel, retry: the API side (implemented with the thread's lock in services/runs.py) ----
-create = run_create
-cancel = run_cancel
-cancel_many = run_cancel_many  # a thread's runs (or runs by status), each as `cancel`
-cancel_for_member = run_cancel_for_member  # a removed member's runs (a member-removal step)
-retry = run_retry
-delete = run_delete  # a finished run, and its checkpoints
-
-# --- sweep, requeue: recovery (services/recovery.py, run by the watchdog) ----------------------------
-sweep = runs_sweep
-requeue = runs_reconcile
+# --- create: the API side ----------------------------------------------------------------------------
+# A new pending run (API, v2, crons, consent, A2A/MCP): `services/runs.py::run_create` checks the request
+# (permission, limits, budgets, overrides, webhook) and inserts the run under the thread's lock, with the
+# multitask strategy (`enqueue`, `reject`, or `interrupt`/`rollback`, which cancel the active runs with
+# `cancel`'s code). Its messages go out once committed.
+create = runs.run_create
+RunCreate = runs.RunCreate
+MULTITASK_STRATEGIES = runs.MULTITASK_STRATEGIES
+CANCEL_ACTIONS = runs.CANCEL_ACTIONS
 
 
 # --- claim --------------------------------------------------------------------------------------------
@@ -354,6 +363,285 @@ async def _hand_back(conn: Any, *, claim: RunClaim) -> _Ended:
     return _Ended(FinishOutcome.DRAINED, enqueue=claim.run_id)
 
 
+# --- cancel, delete, retry: the API side, under the thread's lock ---------------------------------------
+# A pending run ends `interrupted` here (or is erased, for `rollback`) and its thread is settled; a
+# running one gets `cancel_action` and a message on `atrium:control`: its worker ends it through
+# `finish` (and the claim of a run cancelled while its worker was dead ends it without a step).
+
+
+def cancel(*, thread_id: uuid.UUID | str, run_id: uuid.UUID | str, action: str = "interrupt") -> Run | None:
+    """Cancel one run. Returns the run (None if rolled back while pending: it no longer exists)."""
+    scope = current_scope()
+    scope.require(Permission.USE_AGENTS)
+    _check_cancel_action(action)
+    with transaction.atomic():
+        thread = runs.locked_thread(as_uuid(thread_id))
+        if thread is None:
+            raise NotFoundError("No runs found to cancel.")
+        run = Run.objects.filter(thread=thread, id=as_uuid(run_id, "run")).first()
+        if run is None:
+            raise NotFoundError("No runs found to cancel.")
+        if run.status not in ACTIVE_RUN_STATUSES:
+            return run
+        was_pending = run.status == RunStatus.PENDING
+        controls = runs.cancel_locked(thread, [run], action=action)
+        if was_pending:
+            runs.settle_thread(thread)
+        runs.after_commit_send(None, controls)
+        if was_pending:
+            transaction.on_commit(lambda: _notify_cancelled_pending(str(thread.id), str(run.id)), robust=True)
+    if was_pending and action == "rollback":
+        return None
+    try:
+        run.refresh_from_db()
+    except Run.DoesNotExist:
+        return None  # a rollback its worker carried out meanwhile: the run no longer exists
+    return run
+
+
+def retry(*, run_id: uuid.UUID | str) -> Run:
+    """Start a finished run's turn again: a new run on the same thread, with the same assistant and
+    request, from the checkpoint the old run started from. It is refused (409) while the thread is
+    busy rather than queued behind work a user started since."""
+    scope = current_scope()
+    scope.require(Permission.USE_AGENTS)
+    run = Run.objects.filter(id=as_uuid(run_id, "run")).first()
+    if run is None:
+        raise NotFoundError("Run not found.")
+    if run.status in ACTIVE_RUN_STATUSES:
+        raise ConflictError("The run is still active; cancel it first.", code="run_active")
+    kwargs = {key: value for key, value in (run.kwargs or {}).items() if key in RETRYABLE_FIELDS}
+    if run.checkpoint_start:
+        kwargs["checkpoint"] = run.checkpoint_start
+    metadata = {k: v for k, v in run.metadata.items() if k not in (*runs.RESERVED_METADATA, "graph_id")}
+    payload = runs.RunCreate(
+        assistant_id=str(run.assistant_id),
+        metadata={**metadata, "retry_of": str(run.id)},
+        multitask_strategy="reject",
+        **kwargs,
+    )
+    return create(thread_id=run.thread_id, payload=payload)
+
+
+RETRYABLE_FIELDS = frozenset(runs.RunCreate.__dataclass_fields__) - {
+    "assistant_id",
+    "metadata",
+    "multitask_strategy",
+    "idempotency_key",
+    "cron_id",
+    "after_seconds",
+}
+
+
+def _check_cancel_action(action: str) -> None:
+    if action not in runs.CANCEL_ACTIONS:
+        raise ValidationFailedError(f"action must be one of {list(runs.CANCEL_ACTIONS)}.")
+
+
+def _notify_cancelled_pending(thread_id: str, run_id: str) -> None:
+    from atrium.runtime import dispatch
+
+    dispatch.mark_done(thread_id, run_id, RunStatus.INTERRUPTED)
+
+
+def cancel_many(*, thread_id: str | None, run_ids: list[str] | None, status: str | None, action: str) -> int:
+    scope = current_scope()
+    scope.require(Permission.USE_AGENTS)
+    _check_cancel_action(action)
+    active = Run.objects.filter(status__in=ACTIVE_RUN_STATUSES, thread__in=thread_queryset())
+    if thread_id is not None:
+        ids = [as_uuid(r, "run") for r in run_ids or []]
+        active = active.filter(thread_id=as_uuid(thread_id), id__in=ids)
+    elif status in ("pending", "running"):
+        active = active.filter(status=status)
+    count = 0
+    for thread_id_, run_id in list(active.values_list("thread_id", "id")):
+        cancel(thread_id=thread_id_, run_id=run_id, action=action)
+        count += 1
+    return count
+
+
+def cancel_for_member(*, membership: Membership) -> int:
+    """Cancel every pending and running run a departing member started in their org (a removal step,
+    atrium.orgs.services.membership_remove): pending runs end interrupted, running ones are told to
+    stop on `atrium:control`. Runs in the org's admin scope, unnarrowed: none of theirs may be missed."""
+    scope = Scope(user_id=current_scope().user_id, org_id=membership.org_id, role=Role.ADMIN)
+    with scoped(scope):
+        theirs = list(
+            Run.objects.filter(user_id=membership.user_id, status__in=ACTIVE_RUN_STATUSES)
+            .order_by("thread_id", "created_at")
+            .values_list("thread_id", "id")
+        )
+        for thread_id, run_id in theirs:
+            with contextlib.suppress(NotFoundError):  # its thread was deleted meanwhile: nothing to stop
+                cancel(thread_id=thread_id, run_id=run_id, action="interrupt")
+    return len(theirs)
+
+
+def delete(*, thread_id: uuid.UUID | str, run_id: uuid.UUID | str) -> None:
+    """Only admins delete runs (whoever may use the thread may cancel them)."""
+    scope = current_scope()
+    scope.require(Permission.MANAGE_ORG)
+    with transaction.atomic():
+        thread = runs.locked_thread(as_uuid(thread_id))
+        run = Run.objects.filter(thread=thread, id=as_uuid(run_id, "run")).first() if thread else None
+        if run is None:
+            raise NotFoundError("Run not found.")
+        if run.status in ACTIVE_RUN_STATUSES:
+            raise ConflictError("Cannot delete an active run; cancel it first.", code="run_active")
+        run.delete()
+
+
+# --- sweep, requeue: recovery (beat tasks, run by the watchdog) -----------------------------------------
+# The run row in Postgres is the source of truth; the broker only carries wake-ups. So recovery is two
+# queries on the rows:
+#
+# * `sweep` finds `running` runs whose lease lapsed (their worker died, or lost Postgres for longer than
+#   a lease) and hands them back to `pending` with a new fence, so the old worker's heartbeat and finish
+#   are refused, then re-enqueues them; past the attempt bound it ends them `error` and settles the
+#   thread instead. A run cancelled while its worker was dead is re-enqueued whatever its attempts: the
+#   worker that claims it ends it cancelled (`interrupted`, or erased for a rollback) without running a
+#   step, through the same code as a live cancel;
+# * `requeue` re-enqueues `pending` runs that could be claimed but have waited too long: their message
+#   may have been lost with Redis, or with the prefetch buffer of a killed worker.
+#
+# Both are idempotent and safe to run from any number of beats at once: each change is a guarded UPDATE
+# under the thread's row lock (the lock order of the claim), and a duplicate message claims nothing.
+BATCH = 200
+
+_EXPIRED = """
+SELECT id, thread_id FROM runtime_run
+WHERE status = 'running' AND lease_expires_at < now()
+ORDER BY lease_expires_at LIMIT %(limit)s
+"""
+_LOCK_TIMEOUT = "SET LOCAL lock_timeout = '2s'"
+_REQUEUE = """
+UPDATE runtime_run SET status = 'pending', fence = fence + 1, lease_owner = '', lease_expires_at = NULL,
+    updated_at = now()
+WHERE id = %(run)s AND status = 'running' AND lease_expires_at < now()
+  AND (attempt < %(max_attempts)s OR cancel_action <> '')
+RETURNING attempt
+"""
+_GIVE_UP = """
+UPDATE runtime_run SET status = %(status)s, fence = fence + 1, error = %(error)s, result = %(result)s,
+    ended_at = now(), lease_owner = '', lease_expires_at = NULL, updated_at = now(),
+    checkpoint_end = (
+        SELECT jsonb_build_object('thread_id', %(thread)s::text, 'checkpoint_ns', '',
+                                  'checkpoint_id', max(c.checkpoint_id))
+        FROM checkpoints c WHERE c.thread_id = %(thread)s::text AND c.checkpoint_ns = ''
+        HAVING max(c.checkpoint_id) IS NOT NULL)
+WHERE id = %(run)s AND status = 'running' AND lease_expires_at < now()
+RETURNING attempt
+"""
+_NEXT_PENDING = """
+SELECT id FROM runtime_run WHERE thread_id = %(thread)s AND status = 'pending' ORDER BY created_at LIMIT 1
+"""
+_SETTLE_THREAD = """
+UPDATE runtime_thread SET status = %(status)s, error = %(error)s, updated_at = now() WHERE id = %(thread)s
+"""
+# Claimable (nothing running or queued ahead on its thread, due) and untouched for a while. Touching
+# `updated_at` when re-enqueueing makes each run re-sent at most once per threshold, however long the
+# queue is.
+_STALE_PENDING = """
+SELECT r.id FROM runtime_run r
+WHERE r.status = 'pending'
+  AND greatest(r.updated_at, coalesce(r.not_before, r.updated_at)) < now() - make_interval(secs => %(after)s)
+  AND NOT EXISTS (SELECT 1 FROM runtime_run o WHERE o.thread_id = r.thread_id AND o.id <> r.id
+                  AND (o.status = 'running' OR (o.status = 'pending' AND o.created_at < r.created_at)))
+ORDER BY r.created_at LIMIT %(limit)s
+FOR UPDATE OF r SKIP LOCKED
+"""
+_TOUCH = "UPDATE runtime_run SET updated_at = now() WHERE id = ANY(%(ids)s) AND status = 'pending'"
+
+
+def sweep(*, max_attempts: int | None = None) -> dict[str, int]:
+    """Reclaim running runs whose lease lapsed. Returns how many were re-queued and given up."""
+    max_attempts = max_attempts or settings.ATRIUM_RUN_MAX_ATTEMPTS
+    counts = {"requeued": 0, "failed": 0, "": 0}  # "": renewed or finished meanwhile
+    cursor: Any
+    with connection.cursor() as cursor:
+        cursor.execute(_EXPIRED, {"limit": BATCH})
+        expired = [(str(run), str(thread)) for run, thread in cursor.fetchall()]
+    for run_id, thread_id in expired:
+        try:
+            counts[_sweep_one(run_id=run_id, thread_id=thread_id, max_attempts=max_attempts)] += 1
+        except OperationalError:  # a lock held past LOCK_TIMEOUT: the next sweep tries again
+            logger.warning("run %s could not be swept now; retrying at the next sweep", run_id, exc_info=True)
+    counts.pop("", None)
+    return counts
+
+
+def _sweep_one(*, run_id: str, thread_id: str, max_attempts: int) -> str:
+    from atrium.runtime import dispatch
+
+    ids = {"run": run_id, "thread": thread_id}
+    cursor: Any
+    with transaction.atomic(), connection.cursor() as cursor:
+        cur = cursor
+        # A worker paused inside a fenced checkpoint write holds a share lock on the run row (fencing.py)
+        # until Postgres ends its idle transaction: wait a little, never the whole sweep.
+        cur.execute(_LOCK_TIMEOUT)
+        cur.execute(_LOCK_THREAD, ids)  # the claim's lock order: thread, then run
+        cur.execute(_REQUEUE, {**ids, "max_attempts": max_attempts})
+        row = cur.fetchone()
+        if row is not None:
+            logger.warning("run %s lost its worker (attempt %s); re-queued", run_id, row[0])
+            transaction.on_commit(lambda: dispatch.enqueue_run(run_id), robust=True)
+            return "requeued"
+        error = {
+            "error": "WorkerLost",
+            "message": f"the run lost its worker {max_attempts} times (lease expired); giving up",
+        }
+        cur.execute(
+            _GIVE_UP,
+            {
+                **ids,
+                "status": RunStatus.ERROR.value,
+                "error": Jsonb(error),
+                "result": Jsonb({"__error__": error}),
+            },
+        )
+        if cur.fetchone() is None:
+            return ""  # renewed or finished meanwhile
+        logger.error("run %s lost its worker %s times; ended as error", run_id, max_attempts)
+        webhook_enqueue(run_id=run_id, values=None)
+        cur.execute(_NEXT_PENDING, ids)
+        pending = cur.fetchone()
+        cur.execute(
+            _SETTLE_THREAD,
+            {
+                **ids,
+                "status": (ThreadStatus.BUSY if pending else ThreadStatus.ERROR).value,
+                "error": None if pending else Jsonb(error),
+            },
+        )
+        transaction.on_commit(
+            lambda: dispatch.mark_done(thread_id, run_id, RunStatus.ERROR.value, error=error), robust=True
+        )
+        if pending is not None:
+            next_id = str(pending[0])
+            transaction.on_commit(lambda: dispatch.enqueue_run(next_id), robust=True)
+    return "failed"
+
+
+def requeue(*, after_seconds: int | None = None) -> int:
+    """Re-enqueue claimable runs that have been pending too long. Returns how many were sent."""
+    from atrium.runtime import dispatch
+
+    after = settings.ATRIUM_RUN_RECONCILE_AFTER_SECONDS if after_seconds is None else after_seconds
+    cursor: Any
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(_STALE_PENDING, {"after": after, "limit": BATCH})
+        ids = [str(row[0]) for row in cursor.fetchall()]
+        if not ids:
+            return 0
+        cursor.execute(_TOUCH, {"ids": ids})
+        for run_id in ids:
+            transaction.on_commit(lambda run_id=run_id: dispatch.enqueue_run(run_id), robust=True)  # type: ignore[misc]
+    logger.info("re-enqueued %d pending runs", len(ids))
+    return len(ids)
+
+
 async def off_loop(func: Callable[..., T], /, **kwargs: Any) -> T:
     """Run a Django-ORM service off the worker's loop, on a helper thread, and give its connection
     back (the helper threads are the loop's own: nothing else would ever close it)."""
@@ -368,9 +656,12 @@ async def off_loop(func: Callable[..., T], /, **kwargs: Any) -> T:
 
 
 __all__ = [
+    "CANCEL_ACTIONS",
     "FINISH_RETRY_SECONDS",
+    "MULTITASK_STRATEGIES",
     "STORED_OUTCOMES",
     "FinishOutcome",
+    "RunCreate",
     "RunResult",
     "cancel",
     "cancel_for_member",

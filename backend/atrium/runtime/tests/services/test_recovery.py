@@ -1,4 +1,4 @@
-"""The lease sweeper (`services/recovery.py::runs_sweep`) on the real database."""
+"""The lease sweeper (`lifecycle.sweep`) on the real database."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from atrium.core.tenancy import scoped
 from atrium.runtime.models import Run, RunStatus
-from atrium.runtime.services import recovery
+from atrium.runtime.services import lifecycle
 from atrium.runtime.services.runs import RunCreate, run_create
 from atrium.runtime.services.threads import thread_create
 from atrium.runtime.tests.agent_api import agent_loop
@@ -38,7 +38,7 @@ def test_a_run_renewed_as_the_sweep_reaches_it_does_not_stop_the_sweep_of_the_ot
 ):
     # given two runs whose leases lapsed, the first renewed by its worker just as the sweep reaches it
     first, second = _lapsed_run(agent_loop, editor), _lapsed_run(agent_loop, editor)
-    sweep_one = recovery._sweep_one
+    sweep_one = lifecycle._sweep_one
     seen: list[str] = []
 
     def renewed_first(*, run_id: str, thread_id: str, max_attempts: int) -> str:
@@ -47,10 +47,10 @@ def test_a_run_renewed_as_the_sweep_reaches_it_does_not_stop_the_sweep_of_the_ot
             Run.unscoped.filter(id=run_id).update(lease_expires_at=timezone.now() + timedelta(seconds=60))
         return sweep_one(run_id=run_id, thread_id=thread_id, max_attempts=max_attempts)
 
-    monkeypatch.setattr(recovery, "_sweep_one", renewed_first)
+    monkeypatch.setattr(lifecycle, "_sweep_one", renewed_first)
 
     # when the sweeper runs
-    counts = recovery.runs_sweep()
+    counts = lifecycle.sweep()
 
     # then the renewed one is left running and the other is re-queued
     assert counts == {"requeued": 1, "failed": 0}

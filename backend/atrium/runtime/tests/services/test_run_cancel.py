@@ -7,7 +7,8 @@ import pytest
 
 from atrium.core.tenancy import scoped
 from atrium.runtime.models import Run
-from atrium.runtime.services.runs import RunCreate, run_cancel, run_create
+from atrium.runtime.services import lifecycle
+from atrium.runtime.services.runs import RunCreate, run_create
 from atrium.runtime.services.threads import thread_create
 from atrium.runtime.tests.agent_api import agent_loop
 from atrium.runtime.tests.lifecycle_calls import claim
@@ -39,7 +40,7 @@ def test_a_rollback_its_worker_carries_out_at_once_answers_that_the_run_is_gone(
 
     # when the client asks for the rollback
     with scoped(editor.scope()):
-        answer = run_cancel(thread_id=thread.id, run_id=run.id, action="rollback")
+        answer = lifecycle.cancel(thread_id=thread.id, run_id=run.id, action="rollback")
 
     # then it is told the run is gone (no error), and the worker was told once
     assert answer is None
