@@ -116,7 +116,7 @@ class RunResult:
 # A new pending run (API, v2, crons, consent, A2A/MCP): `services/runs.py::run_create` checks the request
 # (permission, limits, budgets, overrides, webhook) and inserts the run under the thread's lock, with the
 # multitask strategy (`enqueue`, `reject`, or `interrupt`/`rollback`, which cancel the active runs with
-# `cancel`'s code). Its messages go out once committed.
+# the code `cancel` uses, `runs.cancel_locked`). Its messages go out once committed.
 create = runs.run_create
 RunCreate = runs.RunCreate
 MULTITASK_STRATEGIES = runs.MULTITASK_STRATEGIES
@@ -492,7 +492,7 @@ def delete(*, thread_id: uuid.UUID | str, run_id: uuid.UUID | str) -> None:
         run.delete()
 
 
-# --- sweep, requeue: recovery (beat tasks, run by the watchdog) -----------------------------------------
+# --- sweep, requeue: recovery (the watchdog, a thread in every worker process) ------------------------
 # The run row in Postgres is the source of truth; the broker only carries wake-ups. So recovery is two
 # queries on the rows:
 #
@@ -505,7 +505,7 @@ def delete(*, thread_id: uuid.UUID | str, run_id: uuid.UUID | str) -> None:
 # * `requeue` re-enqueues `pending` runs that could be claimed but have waited too long: their message
 #   may have been lost with Redis, or with the prefetch buffer of a killed worker.
 #
-# Both are idempotent and safe to run from any number of beats at once: each change is a guarded UPDATE
+# Both are idempotent and safe to run from any number of processes at once: each change is a guarded UPDATE
 # under the thread's row lock (the lock order of the claim), and a duplicate message claims nothing.
 BATCH = 200
 

@@ -1,8 +1,9 @@
 """Webhooks: a run created with `webhook` is POSTed, once finished, to that URL.
 
-* **When.** Every path that ends a run (the worker's finish, the sweeper giving up, a pending run
-  cancelled) calls `webhook_enqueue` in its own transaction: the delivery row commits with the run's
-  final status, and the task is sent after commit. A run rolled back (deleted) sends nothing.
+* **When.** Every path that ends a run records the delivery in the transaction that ends it, so the
+  row commits with the run's final status, and the task is sent after commit: the sweeper giving up
+  and a pending run cancelled call `webhook_enqueue` (Django), the worker's finish `webhook_record`
+  (on its own async connection; the same row). A run rolled back (deleted) sends nothing.
 * **What.** `{...run, run_started_at, run_ended_at, webhook_sent_at, values, error?}` as JSON.
 * **Signed** as Standard Webhooks do: headers `webhook-id` (the delivery id, stable across retries),
   `webhook-timestamp` (unix seconds) and `webhook-signature: v1,<base64 HMAC-SHA256 of
