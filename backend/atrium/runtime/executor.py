@@ -77,7 +77,7 @@ FENCED = FinishOutcome.FENCED.value
 # Stop actions of the run limits (`cancel_run`): the run ends with an error, keeping its checkpoints.
 TIME_LIMIT = "time_limit"
 STREAM_LIMIT = "stream_limit"
-# The cancel action that erases the run (`services/runs.py::CANCEL_ACTIONS`).
+# The cancel action that erases the run (`lifecycle.CANCEL_ACTIONS`).
 ROLLBACK = FinishOutcome.ROLLED_BACK.value
 
 

@@ -16,7 +16,6 @@ from atrium.runtime.api.streaming import HEARTBEAT_MS
 from atrium.runtime.models import Run
 from atrium.runtime.selectors.runs import run_get_any
 from atrium.runtime.services import lifecycle
-from atrium.runtime.services import runs as services
 from atrium.runtime.streams import wait_run_end
 
 
@@ -42,7 +41,7 @@ async def run_start(
     *, assistant_id: str, input: Any, thread_id: uuid.UUID | None, metadata: dict[str, Any]
 ) -> Run:
     """A run of `assistant_id` on `thread_id` (created when missing), or stateless when None."""
-    payload = services.RunCreate(
+    payload = lifecycle.RunCreate(
         assistant_id=assistant_id,
         input=input,
         metadata=metadata,

@@ -29,7 +29,6 @@ from atrium.runtime.models import ACTIVE_RUN_STATUSES, Run
 from atrium.runtime.selectors.runs import run_get, run_get_any, run_list
 from atrium.runtime.selectors.wire import run_out, select_fields
 from atrium.runtime.services import lifecycle
-from atrium.runtime.services import runs as services
 from atrium.runtime.streams import last_run_event_id, parse_last_event_id, wait_run_end
 
 router = Router(tags=["runs"])
@@ -59,7 +58,7 @@ def _idempotency_key(request: HttpRequest) -> str | None:
     return key
 
 
-def _to_create(request: HttpRequest, payload: RunCreateIn) -> services.RunCreate:
+def _to_create(request: HttpRequest, payload: RunCreateIn) -> lifecycle.RunCreate:
     modes = payload.stream_mode if isinstance(payload.stream_mode, list) else [payload.stream_mode]
     checkpoint = payload.checkpoint or (
         {"checkpoint_id": str(payload.checkpoint_id)} if payload.checkpoint_id else None
@@ -69,7 +68,7 @@ def _to_create(request: HttpRequest, payload: RunCreateIn) -> services.RunCreate
     durability = payload.durability
     if durability is None and payload.checkpoint_during is not None:
         durability = "async" if payload.checkpoint_during else "exit"
-    return services.RunCreate(
+    return lifecycle.RunCreate(
         assistant_id=payload.assistant_id,
         input=payload.input,
         command=payload.command,

@@ -20,7 +20,6 @@ from atrium.runtime.engine import HEARTBEAT, dumps, format_event
 from atrium.runtime.selectors.runs import run_refs_for_thread
 from atrium.runtime.selectors.threads import thread_get
 from atrium.runtime.services import lifecycle
-from atrium.runtime.services import runs as run_services
 from atrium.runtime.streams import read_thread_v2, thread_current_seq, thread_replay_start, wait_run_end
 
 router = Router(tags=["threads (v2)"])
@@ -85,9 +84,9 @@ def _run_start(thread_id: uuid.UUID, params: dict[str, Any]) -> dict[str, Any]:
         }
     config["configurable"] = configurable
     strategy = params.get("multitaskStrategy") or params.get("multitask_strategy") or "enqueue"
-    if strategy not in run_services.MULTITASK_STRATEGIES:
+    if strategy not in lifecycle.MULTITASK_STRATEGIES:
         raise CommandError(
-            "invalid_argument", f"multitaskStrategy must be one of {run_services.MULTITASK_STRATEGIES}"
+            "invalid_argument", f"multitaskStrategy must be one of {lifecycle.MULTITASK_STRATEGIES}"
         )
     run_input = params.get("input")
     command = None
@@ -95,7 +94,7 @@ def _run_start(thread_id: uuid.UUID, params: dict[str, Any]) -> dict[str, Any]:
     if run_input is not None and existing is not None and existing.interrupts and checkpoint is None:
         # A submit with input on an interrupted thread answers the interrupt (CDDL §4a).
         command, run_input = {"resume": run_input}, None
-    payload = run_services.RunCreate(
+    payload = lifecycle.RunCreate(
         assistant_id=assistant_id,
         input=run_input,
         command=command,
@@ -140,7 +139,7 @@ def _input_respond(thread_id: uuid.UUID, params: dict[str, Any]) -> dict[str, An
     for key in ("update", "goto"):
         if params.get(key) is not None:
             command[key] = params[key]
-    payload = run_services.RunCreate(
+    payload = lifecycle.RunCreate(
         assistant_id=str(thread.assistant_id),
         command=command,
         metadata=params.get("metadata") or {},

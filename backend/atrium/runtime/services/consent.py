@@ -11,7 +11,6 @@ from atrium.runtime.credentials_port import CONSENT_INTERRUPT
 from atrium.runtime.models import Run
 from atrium.runtime.selectors.threads import thread_queryset
 from atrium.runtime.services import lifecycle
-from atrium.runtime.services.runs import RunCreate
 
 logger = logging.getLogger(__name__)
 
@@ -43,7 +42,7 @@ def run_resume_after_consent(authorization: OAuthAuthorization) -> Run | None:
         return None
     last = Run.objects.filter(thread_id=thread.id).order_by("-created_at").first()
     asked = dict(last.kwargs or {}) if last is not None else {}
-    payload = RunCreate(
+    payload = lifecycle.RunCreate(
         assistant_id=str(thread.assistant_id),
         command={"resume": {item["id"]: {"connected": True} for item in pending}},
         stream_mode=list(asked.get("stream_mode") or ["values"]),

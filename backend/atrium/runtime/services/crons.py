@@ -32,7 +32,6 @@ from atrium.runtime.models import Cron, CronCompletion, Run
 from atrium.runtime.selectors.crons import cron_get
 from atrium.runtime.selectors.threads import thread_queryset
 from atrium.runtime.services import lifecycle
-from atrium.runtime.services.runs import RunCreate
 from atrium.runtime.services.threads import thread_create
 from atrium.runtime.services.webhooks import webhook_validate
 
@@ -292,10 +291,10 @@ def cron_claim_due(*, now: datetime | None = None, limit: int = CLAIM_BATCH) -> 
     return fires
 
 
-def _run_create_of(fire: CronFire) -> RunCreate:
+def _run_create_of(fire: CronFire) -> lifecycle.RunCreate:
     payload = fire.payload
     stream_mode = payload.get("stream_mode") or ["values"]
-    return RunCreate(
+    return lifecycle.RunCreate(
         assistant_id=str(fire.assistant_id),
         input=payload.get("input"),
         metadata=dict(fire.metadata),

@@ -1,4 +1,6 @@
-"""Writes on runs: creation with multitask strategies, claiming by a worker, finishing, cancelling.
+"""Creating a run (`lifecycle.create`, its only caller outside tests), with the multitask strategies,
+and the thread-locked helpers that `lifecycle.create` and `lifecycle.cancel` share. Every other
+transition of a run is in `lifecycle.py`, and callers go through that module.
 
 Concurrency rules (no two runs ever execute on one thread at once):
 - Every write that depends on "what runs on this thread" first locks the thread row (`SELECT ... FOR
@@ -10,7 +12,6 @@ Concurrency rules (no two runs ever execute on one thread at once):
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import json
 import uuid
@@ -27,9 +28,8 @@ from atrium.assistants.selectors import assistant_get, assistant_queryset
 from atrium.assistants.services import assistant_id_resolve
 from atrium.core.errors import AtriumError, ConflictError, NotFoundError, ValidationFailedError
 from atrium.core.run_limits import config_error
-from atrium.core.tenancy import Permission, Role, Scope, current_scope, scoped
+from atrium.core.tenancy import Permission, Scope, current_scope
 from atrium.orgs.limits import run_create_allow
-from atrium.orgs.models import Membership
 from atrium.runtime.auth_user import handler_user_fields
 from atrium.runtime.db import prepared_cursor
 from atrium.runtime.models import ACTIVE_RUN_STATUSES, Run, RunStatus, Thread, ThreadStatus
@@ -115,7 +115,7 @@ def _validate(payload: RunCreate, *, stateless: bool) -> None:
         raise AtriumError("You must provide a thread_id when resuming.", code="resume_without_thread")
 
 
-def _locked_thread(thread_id: uuid.UUID) -> Thread | None:
+def locked_thread(thread_id: uuid.UUID) -> Thread | None:
     return thread_queryset().select_for_update().filter(id=thread_id).first()
 
 
@@ -268,7 +268,7 @@ def run_create(*, thread_id: uuid.UUID | str | None, payload: RunCreate, statele
         # and the general path below says what is missing.
         run = _insert_run(as_uuid(thread_id or "", "thread"), assistant_id, payload, metadata)
         if run is not None:
-            _after_commit_enqueue(run, [], delay=payload.after_seconds)  # committed: sends now
+            after_commit_send(run, [], delay=payload.after_seconds)  # committed: sends now
             return run
     try:
         return _run_create_locked(
@@ -327,7 +327,7 @@ def _run_create_locked(
                 )
             else:
                 tid = as_uuid(thread_id or "", "thread")
-                thread_or_none = _locked_thread(tid)
+                thread_or_none = locked_thread(tid)
                 if thread_or_none is None:
                     if payload.if_not_exists != "create":
                         raise NotFoundError(f"Thread with ID {tid} not found")
@@ -347,15 +347,15 @@ def _run_create_locked(
                     code="thread_busy",
                 )
             if active and payload.multitask_strategy in ("interrupt", "rollback"):
-                controls = _cancel_locked(thread, active, action=payload.multitask_strategy)
+                controls = cancel_locked(thread, active, action=payload.multitask_strategy)
             run = _insert_run(thread.id, assistant.id, payload, metadata)
             if run is None:  # the thread is locked by this transaction: it cannot have gone
                 raise NotFoundError(f"Thread with ID {thread.id} not found")
-        _after_commit_enqueue(run, controls, delay=payload.after_seconds)
+        after_commit_send(run, controls, delay=payload.after_seconds)
     return run
 
 
-def _cancel_locked(thread: Thread, runs: list[Run], *, action: str) -> list[tuple[str, str]]:
+def cancel_locked(thread: Thread, runs: list[Run], *, action: str) -> list[tuple[str, str]]:
     """Cancel active runs of a locked thread. Pending runs end here; running ones are told to stop."""
     controls: list[tuple[str, str]] = []
     now = timezone.now()
@@ -375,7 +375,7 @@ def _cancel_locked(thread: Thread, runs: list[Run], *, action: str) -> list[tupl
     return controls
 
 
-def _after_commit_enqueue(run: Run | None, controls: list[tuple[str, str]], *, delay: float = 0) -> None:
+def after_commit_send(run: Run | None, controls: list[tuple[str, str]], *, delay: float = 0) -> None:
     from atrium.runtime import dispatch
 
     def send() -> None:
@@ -390,133 +390,7 @@ def _after_commit_enqueue(run: Run | None, controls: list[tuple[str, str]], *, d
     transaction.on_commit(send, robust=True)
 
 
-def run_cancel(
-    *, thread_id: uuid.UUID | str, run_id: uuid.UUID | str, action: str = "interrupt"
-) -> Run | None:
-    """Cancel one run. Returns the run (None if rolled back while pending: it no longer exists)."""
-    scope = current_scope()
-    scope.require(Permission.USE_AGENTS)
-    _check_cancel_action(action)
-    with transaction.atomic():
-        thread = _locked_thread(as_uuid(thread_id))
-        if thread is None:
-            raise NotFoundError("No runs found to cancel.")
-        run = Run.objects.filter(thread=thread, id=as_uuid(run_id, "run")).first()
-        if run is None:
-            raise NotFoundError("No runs found to cancel.")
-        if run.status not in ACTIVE_RUN_STATUSES:
-            return run
-        was_pending = run.status == RunStatus.PENDING
-        controls = _cancel_locked(thread, [run], action=action)
-        if was_pending:
-            _settle_thread(thread)
-        _after_commit_enqueue(None, controls)
-        if was_pending:
-            transaction.on_commit(lambda: _notify_cancelled_pending(str(thread.id), str(run.id)), robust=True)
-    if was_pending and action == "rollback":
-        return None
-    try:
-        run.refresh_from_db()
-    except Run.DoesNotExist:
-        return None  # a rollback its worker carried out meanwhile: the run no longer exists
-    return run
-
-
-def run_retry(*, run_id: uuid.UUID | str) -> Run:
-    """Start a finished run's turn again: a new run on the same thread, with the same assistant and
-    request, from the checkpoint the old run started from. It is refused (409) while the thread is
-    busy rather than queued behind work a user started since."""
-    scope = current_scope()
-    scope.require(Permission.USE_AGENTS)
-    run = Run.objects.filter(id=as_uuid(run_id, "run")).first()
-    if run is None:
-        raise NotFoundError("Run not found.")
-    if run.status in ACTIVE_RUN_STATUSES:
-        raise ConflictError("The run is still active; cancel it first.", code="run_active")
-    kwargs = {key: value for key, value in (run.kwargs or {}).items() if key in RETRYABLE_FIELDS}
-    if run.checkpoint_start:
-        kwargs["checkpoint"] = run.checkpoint_start
-    metadata = {k: v for k, v in run.metadata.items() if k not in (*RESERVED_METADATA, "graph_id")}
-    payload = RunCreate(
-        assistant_id=str(run.assistant_id),
-        metadata={**metadata, "retry_of": str(run.id)},
-        multitask_strategy="reject",
-        **kwargs,
-    )
-    return run_create(thread_id=run.thread_id, payload=payload)
-
-
-RETRYABLE_FIELDS = frozenset(RunCreate.__dataclass_fields__) - {
-    "assistant_id",
-    "metadata",
-    "multitask_strategy",
-    "idempotency_key",
-    "cron_id",
-    "after_seconds",
-}
-
-
-def _check_cancel_action(action: str) -> None:
-    if action not in CANCEL_ACTIONS:
-        raise ValidationFailedError(f"action must be one of {list(CANCEL_ACTIONS)}.")
-
-
-def _notify_cancelled_pending(thread_id: str, run_id: str) -> None:
-    from atrium.runtime import dispatch
-
-    dispatch.mark_done(thread_id, run_id, RunStatus.INTERRUPTED)
-
-
-def run_cancel_many(
-    *, thread_id: str | None, run_ids: list[str] | None, status: str | None, action: str
-) -> int:
-    scope = current_scope()
-    scope.require(Permission.USE_AGENTS)
-    _check_cancel_action(action)
-    runs = Run.objects.filter(status__in=ACTIVE_RUN_STATUSES, thread__in=thread_queryset())
-    if thread_id is not None:
-        runs = runs.filter(thread_id=as_uuid(thread_id), id__in=[as_uuid(r, "run") for r in run_ids or []])
-    elif status in ("pending", "running"):
-        runs = runs.filter(status=status)
-    count = 0
-    for thread_id_, run_id in list(runs.values_list("thread_id", "id")):
-        run_cancel(thread_id=thread_id_, run_id=run_id, action=action)
-        count += 1
-    return count
-
-
-def run_cancel_for_member(*, membership: Membership) -> int:
-    """Cancel every pending and running run a departing member started in their org (a removal step,
-    atrium.orgs.services.membership_remove): pending runs end interrupted, running ones are told to
-    stop on `atrium:control`. Runs in the org's admin scope, unnarrowed: none of theirs may be missed."""
-    scope = Scope(user_id=current_scope().user_id, org_id=membership.org_id, role=Role.ADMIN)
-    with scoped(scope):
-        runs = list(
-            Run.objects.filter(user_id=membership.user_id, status__in=ACTIVE_RUN_STATUSES)
-            .order_by("thread_id", "created_at")
-            .values_list("thread_id", "id")
-        )
-        for thread_id, run_id in runs:
-            with contextlib.suppress(NotFoundError):  # its thread was deleted meanwhile: nothing to stop
-                run_cancel(thread_id=thread_id, run_id=run_id, action="interrupt")
-    return len(runs)
-
-
-def run_delete(*, thread_id: uuid.UUID | str, run_id: uuid.UUID | str) -> None:
-    """Only admins delete runs (whoever may use the thread may cancel them)."""
-    scope = current_scope()
-    scope.require(Permission.MANAGE_ORG)
-    with transaction.atomic():
-        thread = _locked_thread(as_uuid(thread_id))
-        run = Run.objects.filter(thread=thread, id=as_uuid(run_id, "run")).first() if thread else None
-        if run is None:
-            raise NotFoundError("Run not found.")
-        if run.status in ACTIVE_RUN_STATUSES:
-            raise ConflictError("Cannot delete an active run; cancel it first.", code="run_active")
-        run.delete()
-
-
-def _settle_thread(thread: Thread) -> None:
+def settle_thread(thread: Thread) -> None:
     """Recompute a locked thread's status from its runs and cached state (§2.7)."""
     if Run.objects.filter(thread=thread, status__in=ACTIVE_RUN_STATUSES).exists():
         status = ThreadStatus.BUSY

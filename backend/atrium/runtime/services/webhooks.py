@@ -1,8 +1,9 @@
 """Webhooks: a run created with `webhook` is POSTed, once finished, to that URL.
 
-* **When.** Every path that ends a run (the worker's finish, the sweeper giving up, a pending run
-  cancelled) calls `webhook_enqueue` in its own transaction: the delivery row commits with the run's
-  final status, and the task is sent after commit. A run rolled back (deleted) sends nothing.
+* **When.** Every path that ends a run records the delivery in the transaction that ends it, so the
+  row commits with the run's final status, and the task is sent after commit: the sweeper giving up
+  and a pending run cancelled call `webhook_enqueue` (Django), the worker's finish `webhook_record`
+  (on its own async connection; the same row). A run rolled back (deleted) sends nothing.
 * **What.** `{...run, run_started_at, run_ended_at, webhook_sent_at, values, error?}` as JSON.
 * **Signed** as Standard Webhooks do: headers `webhook-id` (the delivery id, stable across retries),
   `webhook-timestamp` (unix seconds) and `webhook-signature: v1,<base64 HMAC-SHA256 of
@@ -39,7 +40,7 @@ from typing import Any
 
 import httpx
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -93,27 +94,81 @@ def webhook_enqueue(*, run_id: str | uuid.UUID, values: Any) -> WebhookDelivery 
     """Record the webhook of a run that just ended (inside the transaction that ended it) and send the
     delivery task after commit. None when the run has no webhook."""
     run = Run.unscoped.filter(id=run_id).first()
-    url = (run.kwargs or {}).get("webhook") if run is not None else None
-    if run is None or not url:
+    if run is None or not (run.kwargs or {}).get("webhook"):
         return None
     if values is None:
         values = Thread.unscoped.filter(id=run.thread_id).values_list("values", flat=True).first()
+    delivery = _delivery_of(run, values)
+    delivery.save(force_insert=True)
+    delivery_id = str(delivery.id)
+    transaction.on_commit(lambda: _send_task(delivery_id), robust=True)
+    return delivery
+
+
+def _delivery_of(run: Run, values: Any) -> WebhookDelivery:
+    """The (unsaved) delivery of a run's end, for a run with a webhook."""
     payload = _run_payload(run, values)
     if len(dumps(payload)) > settings.ATRIUM_WEBHOOK_MAX_BODY_BYTES:
         # The receiver reads the thread's state from the API instead; the run's own fields still fit.
         payload.update(values=None, values_omitted=True)
-    delivery = WebhookDelivery.unscoped.create(
+    return WebhookDelivery(
         org_id=run.org_id,
         run_id=run.id,
         thread_id=run.thread_id,
-        url=url,
+        url=run.kwargs["webhook"],
         run_status=run.status,
         payload=payload,
         next_attempt_at=timezone.now(),
     )
-    delivery_id = str(delivery.id)
-    transaction.on_commit(lambda: _send_task(delivery_id), robust=True)
-    return delivery
+
+
+# The worker records the delivery on its own connection (the runtime pool, not Django's), in the
+# transaction of the run's end: the run's row (and the thread's values, when the end has none) read
+# there, and the delivery inserted there.
+_RUN_COLUMNS = tuple(f for f in Run._meta.concrete_fields)
+_DELIVERY_COLUMNS = tuple(f for f in WebhookDelivery._meta.concrete_fields)
+_RUN_AND_VALUES = (
+    "SELECT {columns}, t.values FROM {run} r JOIN {thread} t ON t.id = r.thread_id WHERE r.id = %s"
+)
+_INSERT_DELIVERY = "INSERT INTO {table} ({columns}) VALUES ({values})"
+
+
+async def webhook_record(cursor: Any, *, run_id: str, values: Any) -> str | None:
+    """`webhook_enqueue` on a cursor of the worker's async pool, inside the transaction that ends the
+    run: returns the delivery's id, whose task the caller sends once committed (`webhook_send`); None
+    when the run has no webhook."""
+    quote = connection.ops.quote_name
+    await cursor.execute(
+        _RUN_AND_VALUES.format(
+            columns=", ".join(f"r.{quote(str(f.column))}" for f in _RUN_COLUMNS),
+            run=quote(Run._meta.db_table),
+            thread=quote(Thread._meta.db_table),
+        ),
+        [run_id],
+    )
+    row = await cursor.fetchone()
+    if row is None:
+        return None
+    *columns, thread_values = row
+    run = Run.from_db(None, [f.attname for f in _RUN_COLUMNS], columns)
+    if not (run.kwargs or {}).get("webhook"):
+        return None
+    delivery = _delivery_of(run, thread_values if values is None else values)
+    prepared = [f.get_db_prep_save(f.pre_save(delivery, True), connection) for f in _DELIVERY_COLUMNS]
+    await cursor.execute(
+        _INSERT_DELIVERY.format(
+            table=quote(WebhookDelivery._meta.db_table),
+            columns=", ".join(quote(str(f.column)) for f in _DELIVERY_COLUMNS),
+            values=", ".join(["%s"] * len(_DELIVERY_COLUMNS)),
+        ),
+        prepared,
+    )
+    return str(delivery.id)
+
+
+def webhook_send(delivery_id: str) -> None:
+    """Send the task of a delivery recorded by `webhook_record`, once its transaction committed."""
+    _send_task(delivery_id)
 
 
 def _send_task(delivery_id: str, *, countdown: float = 0) -> None:

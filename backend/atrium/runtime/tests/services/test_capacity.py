@@ -3,19 +3,23 @@ pending and is offered again; thread locks and FIFO are untouched; other orgs ar
 
 from __future__ import annotations
 
-import threading
+import asyncio
 
 import pytest
-from django.db import connection
 
 from atrium.core.tenancy import scoped
 from atrium.orgs.limits import org_limits_forget
 from atrium.orgs.models import OrgSettings
 from atrium.runtime.models import Run
 from atrium.runtime.services.execution import RunsAtCapacityError
-from atrium.runtime.services.lifecycle import FinishOutcome, RunResult, claim_sync, finish_sync
+from atrium.runtime.services.lifecycle import FinishOutcome, RunResult
 from atrium.runtime.services.runs import RunCreate, run_create
 from atrium.runtime.services.threads import thread_create
+from atrium.runtime.tests.agent_api import agent_loop
+from atrium.runtime.tests.lifecycle_calls import claim, claim_async, finish, on_loop
+
+# The claims are the worker's, on the runtime pool: they see committed rows only.
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures(agent_loop.__name__)]
 
 
 @pytest.fixture(autouse=True)
@@ -44,24 +48,23 @@ def status(run: Run) -> str:
     return Run.unscoped.get(id=run.id).status
 
 
-@pytest.mark.django_db
-def test_a_run_over_the_cap_waits_pending_until_a_slot_frees(editor, outsider):
+def test_a_run_over_the_cap_waits_pending_until_a_slot_frees(agent_loop, editor, outsider):
     cap(editor.org, 1)
     first, second = new_run(editor), new_run(editor)
     foreign = new_run(outsider)
     # the first run takes the org's only slot
-    claim = claim_sync(run_id=str(first.id), worker_id="w1")
-    assert claim is not None
+    claimed = claim(agent_loop, first.id, "w1")
+    assert claimed is not None
     # the second is turned away and stays pending; another org's run is not affected
     with pytest.raises(RunsAtCapacityError):
-        claim_sync(run_id=str(second.id), worker_id="w2")
+        claim(agent_loop, second.id, "w2")
     assert status(second) == "pending"
-    assert claim_sync(run_id=str(foreign.id), worker_id="w3") is not None
+    assert claim(agent_loop, foreign.id, "w3") is not None
     # a redelivered message of the running run is not mistaken for a waiting one
-    assert claim_sync(run_id=str(first.id), worker_id="w4") is None
+    assert claim(agent_loop, first.id, "w4") is None
     # once the first run ends, the second is claimed
-    finish_sync(claim=claim, outcome=RunResult(status=FinishOutcome.SUCCESS, result={}, values={}))
-    assert claim_sync(run_id=str(second.id), worker_id="w2") is not None
+    finish(agent_loop, claimed, RunResult(status=FinishOutcome.SUCCESS, result={}, values={}))
+    assert claim(agent_loop, second.id, "w2") is not None
 
 
 @pytest.fixture
@@ -74,67 +77,56 @@ def worker_loop_closed_after():
     worker_loop().run(close_persistence())
 
 
-@pytest.mark.django_db(transaction=True)  # the task claims on the worker loop's own connection
-@pytest.mark.usefixtures("worker_loop_closed_after")
-def test_the_task_offers_a_waiting_run_again_after_a_pause(editor, settings, sent):
+@pytest.mark.usefixtures("worker_loop_closed_after")  # the task claims on the worker loop's own pool
+def test_the_task_offers_a_waiting_run_again_after_a_pause(agent_loop, editor, settings, sent):
     from atrium.runtime.tasks import execute_run
 
     settings.ATRIUM_CAPACITY_RETRY_SECONDS = 1.5
     cap(editor.org, 1)
     first, second = new_run(editor), new_run(editor)
-    assert claim_sync(run_id=str(first.id), worker_id="w1") is not None
+    assert claim(agent_loop, first.id, "w1") is not None
     sent.clear()
     execute_run(str(second.id))
     assert sent == [(str(second.id), 1.5)]
     assert status(second) == "pending"
 
 
-@pytest.mark.django_db
-def test_an_org_without_settings_gets_the_deployment_cap(editor, settings):
+def test_an_org_without_settings_gets_the_deployment_cap(agent_loop, editor, settings):
     settings.ATRIUM_MAX_CONCURRENT_RUNS = 1
     assert not OrgSettings.unscoped.filter(org=editor.org).exists()
     first, second = new_run(editor), new_run(editor)
-    assert claim_sync(run_id=str(first.id), worker_id="w1") is not None
+    assert claim(agent_loop, first.id, "w1") is not None
     with pytest.raises(RunsAtCapacityError):
-        claim_sync(run_id=str(second.id), worker_id="w2")
+        claim(agent_loop, second.id, "w2")
     # and a blank field of its settings row means the deployment's cap too
     OrgSettings.unscoped.create(org=editor.org, max_concurrent_runs=None)
     with pytest.raises(RunsAtCapacityError):
-        claim_sync(run_id=str(second.id), worker_id="w2")
+        claim(agent_loop, second.id, "w2")
 
 
-@pytest.mark.django_db
-def test_zero_means_no_cap(editor):
+def test_zero_means_no_cap(agent_loop, editor):
     cap(editor.org, 0)
     runs = [new_run(editor) for _ in range(3)]
-    assert all(claim_sync(run_id=str(r.id), worker_id="w") is not None for r in runs)
+    assert all(claim(agent_loop, r.id, "w") is not None for r in runs)
 
 
-@pytest.mark.django_db(transaction=True)
-def test_two_workers_claiming_at_once_respect_the_cap(editor):
+def test_two_workers_claiming_at_once_respect_the_cap(agent_loop, editor):
     # given an org with one slot and two pending runs on different threads
     cap(editor.org, 1)
     runs = [new_run(editor), new_run(editor)]
-    barrier = threading.Barrier(2)
-    outcomes: list[str] = ["", ""]
 
-    def worker(index: int) -> None:
+    async def worker(index: int) -> str:
         try:
-            barrier.wait(timeout=10)
-            try:
-                claimed = claim_sync(run_id=str(runs[index].id), worker_id=f"w{index}")
-                outcomes[index] = "claimed" if claimed is not None else "none"
-            except RunsAtCapacityError:
-                outcomes[index] = "at capacity"
-        finally:
-            connection.close()
+            claimed = await claim_async(str(runs[index].id), f"w{index}")
+        except RunsAtCapacityError:
+            return "at capacity"
+        return "claimed" if claimed is not None else "none"
 
-    # when two workers claim them at the same moment
-    threads = [threading.Thread(target=worker, args=(i,)) for i in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
+    async def both() -> list[str]:
+        return list(await asyncio.gather(worker(0), worker(1)))
+
+    # when two workers claim them at the same moment (each on a connection of its own)
+    outcomes = on_loop(agent_loop, both())
     # then exactly one runs
     assert sorted(outcomes) == ["at capacity", "claimed"]
     assert sorted(status(r) for r in runs) == ["pending", "running"]

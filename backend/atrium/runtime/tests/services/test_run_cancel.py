@@ -7,9 +7,11 @@ import pytest
 
 from atrium.core.tenancy import scoped
 from atrium.runtime.models import Run
-from atrium.runtime.services.lifecycle import claim_sync
-from atrium.runtime.services.runs import RunCreate, run_cancel, run_create
+from atrium.runtime.services import lifecycle
+from atrium.runtime.services.runs import RunCreate, run_create
 from atrium.runtime.services.threads import thread_create
+from atrium.runtime.tests.agent_api import agent_loop
+from atrium.runtime.tests.lifecycle_calls import claim
 
 
 @pytest.fixture(autouse=True)
@@ -19,12 +21,15 @@ def no_broker(monkeypatch) -> None:
 
 
 @pytest.mark.django_db(transaction=True)  # the cancel's message goes out on commit
-def test_a_rollback_its_worker_carries_out_at_once_answers_that_the_run_is_gone(editor, monkeypatch):
+@pytest.mark.usefixtures(agent_loop.__name__)
+def test_a_rollback_its_worker_carries_out_at_once_answers_that_the_run_is_gone(
+    agent_loop, editor, monkeypatch
+):
     # given a running run whose worker erases it as soon as it is told to roll back
     with scoped(editor.scope()):
         thread, _ = thread_create()
         run = run_create(thread_id=thread.id, payload=RunCreate(assistant_id="echo"))
-    assert claim_sync(run_id=str(run.id), worker_id="w1") is not None
+    assert claim(agent_loop, run.id) is not None
     told: list[tuple[str, str]] = []
 
     def worker_rolls_back(run_id: str, action: str) -> None:
@@ -35,7 +40,7 @@ def test_a_rollback_its_worker_carries_out_at_once_answers_that_the_run_is_gone(
 
     # when the client asks for the rollback
     with scoped(editor.scope()):
-        answer = run_cancel(thread_id=thread.id, run_id=run.id, action="rollback")
+        answer = lifecycle.cancel(thread_id=thread.id, run_id=run.id, action="rollback")
 
     # then it is told the run is gone (no error), and the worker was told once
     assert answer is None

@@ -18,8 +18,8 @@ from atrium.core.tenancy import scoped
 from atrium.orgs.models import OrgSettings
 from atrium.orgs.services import org_webhook_secret_reveal, org_webhook_secret_rotate
 from atrium.runtime.models import Run, RunStatus, WebhookDelivery
-from atrium.runtime.services import webhooks
-from atrium.runtime.services.runs import RunCreate, run_cancel, run_create
+from atrium.runtime.services import lifecycle, webhooks
+from atrium.runtime.services.runs import RunCreate, run_create
 from atrium.runtime.services.threads import thread_create
 from atrium.runtime.tests.receiver import Receiver
 
@@ -211,8 +211,8 @@ def test_a_cancelled_pending_run_notifies_its_webhook_and_a_rolled_back_one_does
         thread, _ = thread_create()
         first = run_create(thread_id=thread.id, payload=RunCreate(assistant_id="echo", webhook=receiver.url))
         second = run_create(thread_id=thread.id, payload=RunCreate(assistant_id="echo", webhook=receiver.url))
-        run_cancel(thread_id=thread.id, run_id=second.id, action="interrupt")
-        run_cancel(thread_id=thread.id, run_id=first.id, action="rollback")
+        lifecycle.cancel(thread_id=thread.id, run_id=second.id, action="interrupt")
+        lifecycle.cancel(thread_id=thread.id, run_id=first.id, action="rollback")
     (delivery,) = WebhookDelivery.unscoped.all()
     assert (delivery.run_id, delivery.run_status) == (second.id, "interrupted")
     assert sent == [str(delivery.id)]
