@@ -276,7 +276,8 @@ async def stateless_create(request: HttpRequest, payload: RunCreateIn) -> HttpRe
 
 @router.post("/runs/batch")
 async def stateless_batch(request: HttpRequest, payload: list[RunCreateIn]) -> HttpResponseBase:
-    runs = [await _create(request, None, item) for item in payload]
+    payloads = [_to_create(request, item) for item in payload]
+    runs = await call(lifecycle.create_batch)(payloads=payloads)
     return json_response([run_out(run) for run in runs])
 
 

@@ -5,7 +5,8 @@ crons, the watchdog and the worker call this module. Read it to know who moves a
 Transition          From -> to                   Called by             SQL (here unless named)
 ==================  ===========================  ====================  =================================
 ``create``          (none) -> pending            API, v2, crons,       INSERT under the thread's lock
-                                                 consent, A2A/MCP      (``services/runs.py``)
+                                                 consent, A2A/MCP      (``services/runs.py``);
+                                                                       ``create_batch``: all or none
 ``claim``           pending -> running           worker (executor)     ``atrium_run_claim`` (``sql/``)
 ``renew``           running -> running (lease)   worker heartbeat      ``_RENEW_LEASES``, fence-guarded
 ``finish``          running -> success, error,   worker (executor)     ``atrium_run_finish`` (``sql/``)
@@ -119,6 +120,16 @@ class RunResult:
 # the code `cancel` uses, `runs.cancel_locked`). Its messages go out once committed.
 create = runs.run_create
 RunCreate = runs.RunCreate
+
+
+def create_batch(*, payloads: list[RunCreate]) -> list[Run]:
+    """Stateless runs of one request (`POST /runs/batch`), all or none: one that is refused rolls back
+    the others, and none is sent to a worker before the whole batch is committed, so a client that
+    retries a refused batch never finds half of it already running."""
+    with transaction.atomic():
+        return [create(thread_id=None, payload=payload, stateless=True) for payload in payloads]
+
+
 MULTITASK_STRATEGIES = runs.MULTITASK_STRATEGIES
 CANCEL_ACTIONS = runs.CANCEL_ACTIONS
 
@@ -668,6 +679,7 @@ __all__ = [
     "cancel_many",
     "claim",
     "create",
+    "create_batch",
     "delete",
     "finish",
     "off_loop",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import uuid
 from typing import Any
 
 import httpx
@@ -89,6 +90,22 @@ async def test_batch(stack: LiveStack) -> None:
     assert len(runs) == 2
     assert all(is_uuid(r["run_id"]) for r in runs)
     assert len({r["thread_id"] for r in runs}) == 2
+
+
+async def test_a_batch_with_one_refused_run_creates_none_of_them(stack: LiveStack) -> None:
+    client = stack.client()
+    marker = {"batch": str(uuid.uuid4())}
+    good = {"assistant_id": "simple", "input": {"steps": []}, "metadata": marker, "on_completion": "keep"}
+
+    # when: the last run of the batch names an assistant that is not there
+    with pytest.raises(NotFoundError):
+        await client.runs.create_batch([good, good, {**good, "assistant_id": str(uuid.uuid4())}])
+
+    # then: none of the batch's runs (nor their threads) were created
+    assert await client.threads.search(metadata=marker) == []
+    # and the same batch without the refused run creates both
+    assert len(await client.runs.create_batch([good, good])) == 2
+    assert len(await client.threads.search(metadata=marker)) == 2
 
 
 async def test_stateless_resume_is_400(stack: LiveStack) -> None:
