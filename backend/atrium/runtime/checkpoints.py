@@ -1,6 +1,8 @@
 """Direct SQL on LangGraph's checkpoint tables, for what the checkpointer API has no call for:
 erasing one run's checkpoints (rollback), copying a thread, deleting a thread's history, patching the
 head checkpoint's metadata; and on its store table, for a thread's files (copied and deleted with it).
+Also what goes with a deleted org or user (`delete_org`, `delete_user_items`): Django's cascades do not
+reach these tables, which are keyed by thread id and store prefix, not by foreign keys.
 
 The tables and their key columns are LangGraph's (`checkpoints`, `checkpoint_blobs`,
 `checkpoint_writes`, keyed by thread_id, checkpoint_ns, checkpoint_id); runs stamp `run_id` into each
@@ -29,6 +31,30 @@ async def adelete_for_run(conn: Any, *, thread_id: str, run_id: str) -> None:
     async with conn.cursor() as cur:
         await cur.execute(_DELETE_RUN_WRITES, params)
         await cur.execute(_DELETE_RUN_CHECKPOINTS, params)
+
+
+def delete_org(*, org_id: Any) -> None:
+    """The checkpoints of every thread of an org and every store item of its partition (shared items,
+    each member's memories and files, skills). Called before its threads go (by cascade); its
+    sandboxes go at the next sandbox sweep, which finds their threads and assistants gone."""
+    org = f"org:{org_id}"
+    with connection.cursor() as cur:
+        for table in _TABLES:
+            cur.execute(
+                f"DELETE FROM {table} WHERE thread_id IN "  # noqa: S608
+                "(SELECT id::text FROM runtime_thread WHERE org_id = %s)",
+                [org_id],
+            )
+        # Prefixes are namespaces joined by "." (LangGraph refuses "." in a label); TenantStore puts
+        # `org:<org id>` first.
+        cur.execute("DELETE FROM store WHERE prefix = %s OR prefix LIKE %s", [org, f"{org}.%"])
+
+
+def delete_user_items(*, user_id: int) -> None:
+    """A user's private store partition in every org (memories, uploaded files). Their threads stay
+    with their orgs, ownerless (`Thread.owner` is set null), as the orgs' records."""
+    with connection.cursor() as cur:
+        cur.execute("DELETE FROM store WHERE prefix ~ %s", [rf"^org:[^.]+\.user:{int(user_id)}(\.|$)"])
 
 
 def delete_thread(*, thread_id: str) -> None:
