@@ -2,7 +2,7 @@
 // which reports token usage), the user's Usage page shows the figures `/usage/me` counts, and an
 // admin sees the org's usage by member. A builder gives an assistant an MCP server an admin
 // registered, and the choice is saved through the server's policy check.
-import { ORG, answers, csrfHeader, ensureAssistant, openNewChat, screenshot, send, unique, waitForExactText } from "../chat-support.mjs";
+import { ORG, RUN_TIMEOUT_MS, answers, csrfHeader, ensureAssistant, openNewChat, screenshot, send, unique, waitForExactText } from "../chat-support.mjs";
 import { assert, config, demoUsers, expectEventually, signIn, url, waitForOrgShell } from "../support.mjs";
 
 /** @typedef {import("playwright-core").Page} Page */
@@ -113,6 +113,43 @@ export const tests = [
       await page.getByRole("list", { name: "MCP servers" }).getByRole("checkbox", { name: MCP_SERVER.name, exact: true }).waitFor();
       assert.ok(await page.getByRole("checkbox", { name: MCP_SERVER.name, exact: true }).isChecked(), "the server is still chosen after a reload");
       await screenshot(page, "mcp-server-chosen");
+    },
+  },
+  {
+    name: "usage: a member whose budget is spent is told so plainly in the chat and on the Usage page",
+    requires: "agent",
+    async run({ page }) {
+      await signInAs(page, demoUsers.builder);
+      const builder = /** @type {{ id: number }} */ (await (await page.request.get(url("/api/v1/me"))).json());
+      await signInAs(page, demoUsers.admin);
+      const budgetsUrl = url(`/api/v1/orgs/${ORG}/budgets`);
+      const put = await page.request.put(budgetsUrl, {
+        data: { user_id: builder.id, period: "month", metric: "tokens", limit: 0 },
+        headers: await csrfHeader(page),
+      });
+      assert.equal(put.status(), 200, `PUT ${budgetsUrl}: ${await put.text()}`);
+      const budget = /** @type {{ id: string }} */ (await put.json());
+      try {
+        await page.context().clearCookies();
+        await openNewChat(page, demoUsers.builder);
+        await send(page, unique("over budget"));
+        const alert = page.getByRole("alert").filter({ hasText: "budget" });
+        await alert.waitFor({ timeout: RUN_TIMEOUT_MS });
+        assert.match((await alert.textContent()) ?? "", /^The monthly budget of your model usage \(0 tokens\) is spent/);
+        await screenshot(page, "usage-budget-refused-in-chat");
+
+        await page.getByRole("navigation", { name: "Sections" }).getByRole("link", { name: "Usage" }).click();
+        const status = page.getByRole("list", { name: "Your budgets" }).getByTestId("budget-status").filter({ hasText: "Your budget" });
+        await status.waitFor();
+        const shown = (await status.textContent()) ?? "";
+        assert.match(shown, /Monthly token budget/);
+        assert.match(shown, /Limit 0 tokens · spent [\d,]+ tokens · left 0 tokens/);
+        assert.match(shown, /New runs are refused/);
+      } finally {
+        await signInAs(page, demoUsers.admin);
+        const removed = await page.request.delete(`${budgetsUrl}/${budget.id}`, { headers: await csrfHeader(page) });
+        assert.equal(removed.status(), 204, "the test's budget is removed");
+      }
     },
   },
 ];
