@@ -51,6 +51,7 @@ export function OrgBudgetTable({ budgets }: { budgets: Budget[] }) {
           <tr>
             <th scope="col">Applies to</th>
             <th scope="col">Period</th>
+            <th scope="col">On</th>
             <th scope="col" className="usage-table__figure">
               Limit
             </th>
@@ -61,6 +62,7 @@ export function OrgBudgetTable({ budgets }: { budgets: Budget[] }) {
             <tr key={budget.id}>
               <th scope="row">{budget.user_id === null ? "Whole organisation" : budget.user_email || `User ${String(budget.user_id)}`}</th>
               <td>{periodName(budget.period)}</td>
+              <td>{budget.metric === "tokens" ? "Tokens" : "Cost"}</td>
               <td className="usage-table__figure">{formatMetric(budget.metric, budget.limit)}</td>
             </tr>
           ))}

@@ -103,8 +103,8 @@ describe("the usage page", () => {
       "(deleted assistant)",
     ]);
     expect(cells(await within(orgSection).findByRole("table", { name: "Organisation budgets" })).slice(1)).toEqual([
-      ["Whole organisation", "Daily", "5.00"],
-      ["enduser@demo.local", "Monthly", "10,000 tokens"],
+      ["Whole organisation", "Daily", "Cost", "5.00"],
+      ["enduser@demo.local", "Monthly", "Tokens", "10,000 tokens"],
     ]);
     expect(screen.getByLabelText("Your totals")).toBeInTheDocument();
   });
