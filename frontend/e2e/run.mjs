@@ -23,6 +23,7 @@ import { tests as connectionsTests } from "./tests/connections.mjs";
 import { tests as filesTests } from "./tests/files.mjs";
 import { tests as firstRunTests } from "./tests/first-run.mjs";
 import { tests as rolesTests } from "./tests/roles.mjs";
+import { tests as usageTests } from "./tests/usage.mjs";
 
 /**
  * @typedef {object} E2ETest
@@ -35,7 +36,7 @@ import { tests as rolesTests } from "./tests/roles.mjs";
 /** @type {E2ETest[]} */
 // The first-run test goes first: it checks what a freshly seeded database offers before any other
 // test has used the Agent API.
-const allTests = [...firstRunTests, ...authTests, ...chatTests, ...filesTests, ...connectionsTests, ...rolesTests];
+const allTests = [...firstRunTests, ...authTests, ...chatTests, ...filesTests, ...connectionsTests, ...rolesTests, ...usageTests];
 
 const CHROMIUM_ARGS = [
   "--headless",

@@ -11,12 +11,13 @@ import { HomeRedirect } from "../features/orgs/home-redirect";
 import { OrgLayout } from "../features/orgs/org-layout";
 import { PolicyPage } from "../features/policy/policy-page";
 import { SkillsPage } from "../features/skills/skills-page";
+import { UsagePage } from "../features/usage/usage-page";
 import { RouteErrorPage } from "./route-error-page";
 
 /**
  * The URL is the app's state: `/o/:slug` picks the organisation; beneath it `/chat` starts a
  * conversation (`?assistant=<id>`), `/t/:threadId` opens one, `/memory` shows the user's notes,
- * `/assistants/:id/settings` configures an assistant, `/skills` holds the org's skills (builders) and
+ * `/usage` shows model usage and budgets, `/assistants/:id/settings` configures an assistant, `/skills` holds the org's skills (builders) and
  * `/policy` the org's policy.
  * The two chat paths share one layout element, so a new chat keeps its stream when it gets an id.
  */
@@ -49,6 +50,7 @@ export const routes: RouteObject[] = [
               },
               { path: "memory", element: <MemoryPage /> },
               { path: "connections", element: <ConnectionsPage /> },
+              { path: "usage", element: <UsagePage /> },
               { path: "assistants/:assistantId/settings", element: <AssistantSettingsPage /> },
               { path: "skills", element: <SkillsPage /> },
               { path: "policy", element: <PolicyPage /> },

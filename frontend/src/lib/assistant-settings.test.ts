@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { makeAssistantDetail } from "../test/fixtures";
-import { draftFromAssistant, hostApproved, hostsOutsidePolicy, patchFromDraft } from "./assistant-settings";
+import { draftFromAssistant, hostApproved, hostsOutsidePolicy, mcpServersOutsidePolicy, patchFromDraft } from "./assistant-settings";
 
 describe("assistant settings", () => {
   it("shows the agent's defaults for settings the assistant does not set", () => {
@@ -29,6 +29,7 @@ describe("assistant settings", () => {
           sandbox: "everywhere",
           sandbox_egress: [{ host: "api.example.com", header: "Authorization", value: "Bearer ${KEY}", tls: true }],
           connected_apis: [{ name: "github", provider: "github", base_url: "https://api.github.com", scopes: "repo" }],
+          mcp_servers: ["wiki", 7, "tickets"],
         },
       }),
     );
@@ -43,6 +44,27 @@ describe("assistant settings", () => {
     expect(draft.sandbox).toBe("off");
     expect(draft.egress).toEqual([{ host: "api.example.com", header: "Authorization", value: "Bearer ${KEY}", tls: true }]);
     expect(draft.connectedApis[0]?.base_url).toBe("https://api.github.com");
+    expect(draft.mcpServers).toEqual(["wiki", "tickets"]);
+  });
+
+  it("writes the chosen MCP servers once each, and none as an empty list", () => {
+    const assistant = makeAssistantDetail({ context: { mcp_servers: ["wiki"] } });
+    const draft = draftFromAssistant(assistant);
+
+    expect(patchFromDraft(assistant, { ...draft, mcpServers: ["wiki", "tickets", "wiki"] }).context?.mcp_servers).toEqual(["wiki", "tickets"]);
+    expect(patchFromDraft(assistant, { ...draft, mcpServers: [] }).context?.mcp_servers).toEqual([]);
+  });
+
+  it("names the MCP servers the org does not offer, and why", () => {
+    const servers = [
+      { name: "wiki", enabled: true },
+      { name: "tickets", enabled: false },
+    ];
+    expect(mcpServersOutsidePolicy(["wiki", "tickets", "gone"], servers)).toEqual([
+      { name: "tickets", reason: "disabled" },
+      { name: "gone", reason: "unknown" },
+    ]);
+    expect(mcpServersOutsidePolicy(["wiki"], servers)).toEqual([]);
   });
 
   it("writes blanks as the agent's default or no limit, and drops empty rows", () => {

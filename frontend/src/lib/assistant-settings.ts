@@ -66,6 +66,8 @@ export interface SettingsDraft {
   sandbox: SandboxMode;
   egress: EgressRuleDraft[];
   connectedApis: ConnectedApiDraft[];
+  /** Names of the org's MCP servers whose tools the assistant gets (`mcp_servers`). */
+  mcpServers: string[];
 }
 
 function text(value: unknown): string {
@@ -114,6 +116,7 @@ export function draftFromAssistant(assistant: AssistantDetail): SettingsDraft {
       base_url: text(api.base_url),
       scopes: text(api.scopes),
     })),
+    mcpServers: Array.isArray(context.mcp_servers) ? context.mcp_servers.filter((name): name is string => typeof name === "string") : [],
   };
 }
 
@@ -152,6 +155,7 @@ export function patchFromDraft(assistant: AssistantDetail, draft: SettingsDraft)
   context.connected_apis = draft.connectedApis
     .filter((api) => api.name.trim())
     .map((api) => ({ name: api.name.trim(), provider: api.provider.trim(), base_url: api.base_url.trim(), scopes: api.scopes.trim() }));
+  context.mcp_servers = [...new Set(draft.mcpServers)];
   return { name: draft.name.trim(), description: draft.description, context };
 }
 
@@ -170,4 +174,23 @@ export function hostApproved(host: string, patterns: readonly string[]): boolean
 /** Egress hosts of the draft that the org's policy does not approve; the server refuses to save them. */
 export function hostsOutsidePolicy(egress: readonly EgressRuleDraft[], allowed: readonly string[]): string[] {
   return egress.map((rule) => rule.host.trim()).filter((host) => host && !hostApproved(host, allowed));
+}
+
+/** A server the draft names and why saving would be refused: not registered, or disabled by an admin. */
+export interface McpServerProblem {
+  name: string;
+  reason: "unknown" | "disabled";
+}
+
+/**
+ * The draft's MCP servers the org does not offer: the server saves only names of its enabled
+ * servers (`atrium.assistants.policy.policy_violations`), so these would be refused.
+ */
+export function mcpServersOutsidePolicy(names: readonly string[], servers: readonly { name: string; enabled: boolean }[]): McpServerProblem[] {
+  const byName = new Map(servers.map((server) => [server.name, server]));
+  return names.flatMap((name): McpServerProblem[] => {
+    const server = byName.get(name);
+    if (!server) return [{ name, reason: "unknown" }];
+    return server.enabled ? [] : [{ name, reason: "disabled" }];
+  });
 }

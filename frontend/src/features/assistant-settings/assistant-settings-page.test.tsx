@@ -12,6 +12,13 @@ const assistant = makeAssistantDetail({
 const base = "/api/v1/orgs/demo/assistants/a1b2c3d4-0000-4000-8000-000000000001";
 const settingsUrl = "/o/demo/assistants/a1b2c3d4-0000-4000-8000-000000000001/settings";
 
+const server = { command: [], scopes: [], created_at: "2026-01-01T00:00:00Z", updated_at: "2026-01-01T00:00:00Z" };
+const mcpServers = [
+  { ...server, id: "m-1", name: "wiki", transport: "streamable_http", url: "https://mcp.example.com/wiki", oauth_provider: null, enabled: true },
+  { ...server, id: "m-2", name: "tickets", transport: "sse", url: "https://tickets.example.com/sse", oauth_provider: "github", scopes: ["repo"], enabled: true },
+  { ...server, id: "m-3", name: "legacy", transport: "streamable_http", url: "https://old.example.com/mcp", oauth_provider: null, enabled: false },
+];
+
 function signedIn(role: Role, routes: Parameters<typeof mockFetch>[0] = {}) {
   document.cookie = "csrftoken=tok; path=/";
   return mockFetch({
@@ -21,6 +28,7 @@ function signedIn(role: Role, routes: Parameters<typeof mockFetch>[0] = {}) {
     "GET /api/v1/orgs/demo/policy": () => json({ egress_hosts: ["api.example.com", "pypi.org"] }),
     [`GET ${base}/grants`]: () => json({ secrets: ["SEARCH_KEY"], audience: "everyone" }),
     [`GET ${base}/skills`]: () => json([]),
+    "GET /api/v1/orgs/demo/mcp-servers": () => json(mcpServers),
     "GET /api/v1/orgs/demo/secrets": () =>
       json([
         { name: "SEARCH_KEY", description: "", created_at: "2026-01-01T00:00:00Z", updated_at: "2026-01-01T00:00:00Z" },
@@ -104,6 +112,7 @@ describe("the assistant settings page", () => {
         interrupt_on: [],
         sandbox_egress: [{ host: "api.example.com" }],
         connected_apis: [],
+        mcp_servers: [],
       },
     });
     expect(screen.getByLabelText("System prompt")).toHaveValue("Answer in French.");
@@ -175,6 +184,68 @@ describe("the assistant settings page", () => {
     renderApp(settingsUrl);
 
     expect(await screen.findByText(/The organisation's policy could not be loaded: Not found\./)).toBeInTheDocument();
+    expect(screen.getByLabelText("System prompt")).toHaveValue("Be brief.");
+  });
+
+  it("lets a builder give the assistant an MCP server, showing how each is reached and which are disabled", async () => {
+    const { calls } = signedIn("builder", {
+      [`PATCH ${base}`]: ({ body }) => json({ ...assistant, ...(body as object), version: 4 }),
+    });
+    const user = userEvent.setup();
+    renderApp(settingsUrl);
+
+    const list = await screen.findByRole("list", { name: "MCP servers" });
+    const [wiki, tickets, legacy] = within(list).getAllByTestId("mcp-server");
+    expect(wiki).toHaveTextContent("streamable_http https://mcp.example.com/wiki · no sign-in");
+    expect(tickets).toHaveTextContent("OAuth");
+    expect(tickets).toHaveTextContent("each user signs in with github");
+    expect(legacy).toHaveTextContent("Disabled by an admin");
+    expect(within(list).getByRole("checkbox", { name: "legacy" })).toBeDisabled();
+    expect(within(list).getByRole("checkbox", { name: "wiki" })).not.toBeChecked();
+
+    await user.click(within(list).getByRole("checkbox", { name: "tickets" }));
+    await user.click(within(list).getByRole("checkbox", { name: "wiki" }));
+    await user.click(screen.getByRole("button", { name: "Save settings" }));
+
+    expect(await screen.findByText("Saved as version 4.")).toBeInTheDocument();
+    const patch = calls.find((call) => call.method === "PATCH")?.body as { context: Record<string, unknown> };
+    expect(patch.context.mcp_servers).toEqual(["tickets", "wiki"]);
+    expect(screen.getByRole("checkbox", { name: "tickets" })).toBeChecked();
+  });
+
+  it("warns before saving a server the org no longer offers, lets it be unticked, and shows the server's refusal", async () => {
+    const withServers = { ...assistant, context: { ...assistant.context, mcp_servers: ["legacy", "gone"] } };
+    const { calls } = signedIn("builder", {
+      [`GET ${base}`]: () => json(withServers),
+      [`PATCH ${base}`]: () => json({ detail: "mcp_servers: 'legacy' is not an MCP server an admin registered for this org", code: "policy_violation" }, 422),
+    });
+    const user = userEvent.setup();
+    renderApp(settingsUrl);
+
+    const list = await screen.findByRole("list", { name: "MCP servers" });
+    expect(screen.getByTestId("mcp-servers-outside-policy")).toHaveTextContent("legacy (disabled), gone (not registered)");
+    expect(within(list).getByRole("checkbox", { name: "legacy" })).toBeChecked();
+    expect(within(list).getByRole("checkbox", { name: "legacy" })).toBeEnabled();
+
+    await user.click(screen.getByRole("button", { name: "Save settings" }));
+    expect(await screen.findByRole("alert")).toHaveTextContent("mcp_servers: 'legacy' is not an MCP server an admin registered for this org");
+
+    await user.click(within(list).getByRole("checkbox", { name: "gone" }));
+    await user.click(within(list).getByRole("checkbox", { name: "legacy" }));
+    expect(screen.queryByTestId("mcp-servers-outside-policy")).not.toBeInTheDocument();
+    expect(within(list).getByRole("checkbox", { name: "legacy" })).toBeDisabled();
+    expect(within(list).queryByRole("checkbox", { name: "gone" })).not.toBeInTheDocument();
+    await user.click(screen.getByRole("button", { name: "Save settings" }));
+    const patches = calls.filter((call) => call.method === "PATCH").map((call) => (call.body as { context: Record<string, unknown> }).context.mcp_servers);
+    expect(patches).toEqual([["legacy", "gone"], []]);
+  });
+
+  it("still offers the settings when the MCP servers cannot be loaded, and says why", async () => {
+    signedIn("builder", { "GET /api/v1/orgs/demo/mcp-servers": () => json({ detail: "Service unavailable.", code: "unavailable" }, 503) });
+
+    renderApp(settingsUrl);
+
+    expect(await screen.findByText(/The organisation's MCP servers could not be loaded: Service unavailable\./)).toBeInTheDocument();
     expect(screen.getByLabelText("System prompt")).toHaveValue("Be brief.");
   });
 });

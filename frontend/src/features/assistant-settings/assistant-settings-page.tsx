@@ -1,6 +1,7 @@
 import { useState } from "react";
 import { Link, useParams } from "react-router";
 import { getAssistant } from "../../api/assistants";
+import { listMcpServers } from "../../api/mcp-servers";
 import { getPolicy } from "../../api/policy";
 import type { AssistantDetail } from "../../api/types";
 import { useApiQuery } from "../../api/use-api-query";
@@ -12,6 +13,7 @@ import { NotFound } from "../../components/ui/not-found";
 import { useCurrentMembership } from "../orgs/current-org-context";
 import { can } from "../orgs/permissions";
 import { GrantsSection } from "./grants-section";
+import type { McpServerChoices } from "./mcp-servers-section";
 import type { AllowedHosts } from "./sandbox-section";
 import { SettingsForm } from "./settings-form";
 import { SkillsSection } from "./skills-section";
@@ -34,6 +36,7 @@ function AssistantSettings({ orgSlug, orgName, canManage }: { orgSlug: string; o
   const { assistantId = "" } = useParams();
   const query = useApiQuery(`assistant:${orgSlug}:${assistantId}`, (signal) => getAssistant(orgSlug, assistantId, signal));
   const policy = useApiQuery(`policy:${orgSlug}`, (signal) => getPolicy(orgSlug, signal));
+  const servers = useApiQuery(`mcp-servers:${orgSlug}`, (signal) => listMcpServers(orgSlug, signal));
   const [saved, setSaved] = useState<AssistantDetail | null>(null);
 
   if (query.status === "loading") return <Loading label="Loading the assistant…" />;
@@ -55,6 +58,12 @@ function AssistantSettings({ orgSlug, orgName, canManage }: { orgSlug: string; o
       : policy.status === "error"
         ? { status: "error", message: policy.error.message }
         : { status: "loading" };
+  const mcpServers: McpServerChoices =
+    servers.status === "success"
+      ? { status: "success", servers: servers.data }
+      : servers.status === "error"
+        ? { status: "error", message: servers.error.message }
+        : { status: "loading" };
 
   return (
     <section className="page settings-page" aria-labelledby="settings-title">
@@ -68,7 +77,7 @@ function AssistantSettings({ orgSlug, orgName, canManage }: { orgSlug: string; o
           {assistant.name}
         </h1>
       </header>
-      <SettingsForm key={assistant.id} orgSlug={orgSlug} assistant={assistant} allowed={allowed} onSaved={setSaved} />
+      <SettingsForm key={assistant.id} orgSlug={orgSlug} assistant={assistant} allowed={allowed} mcpServers={mcpServers} onSaved={setSaved} />
       <GrantsSection orgSlug={orgSlug} assistantId={assistant.id} editable={canManage} />
       <SkillsSection orgSlug={orgSlug} assistantId={assistant.id} />
     </section>

@@ -9,6 +9,7 @@ import { ConnectedApisSection } from "./connected-apis-section";
 import { GeneralSection } from "./general-section";
 import { GuardrailsSection } from "./guardrails-section";
 import { LimitsSection } from "./limits-section";
+import { McpServersSection, type McpServerChoices } from "./mcp-servers-section";
 import { ModelSection } from "./model-section";
 import { SandboxSection, type AllowedHosts } from "./sandbox-section";
 
@@ -16,6 +17,7 @@ interface SettingsFormProps {
   orgSlug: string;
   assistant: AssistantDetail;
   allowed: AllowedHosts;
+  mcpServers: McpServerChoices;
   onSaved: (assistant: AssistantDetail) => void;
 }
 
@@ -24,7 +26,7 @@ interface SettingsFormProps {
  * policy violation, an invalid value) is shown next to the Save button with the server's own
  * words, and everything typed stays as it was, to correct and save again.
  */
-export function SettingsForm({ orgSlug, assistant, allowed, onSaved }: SettingsFormProps) {
+export function SettingsForm({ orgSlug, assistant, allowed, mcpServers, onSaved }: SettingsFormProps) {
   const [draft, setDraft] = useState<SettingsDraft>(() => draftFromAssistant(assistant));
   const [saving, setSaving] = useState(false);
   const [error, setError] = useState<string | null>(null);
@@ -66,6 +68,7 @@ export function SettingsForm({ orgSlug, assistant, allowed, onSaved }: SettingsF
       <GuardrailsSection {...sectionProps} />
       <SandboxSection {...sectionProps} allowed={allowed} />
       <ConnectedApisSection {...sectionProps} />
+      <McpServersSection {...sectionProps} choices={mcpServers} />
       <div className="settings-form__footer">
         {error ? (
           <div data-testid="settings-error">

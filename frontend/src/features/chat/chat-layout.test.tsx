@@ -8,9 +8,13 @@ import { createFakeAgent, FAKE_ASSISTANTS } from "../../test/fake-agent/server";
 import { makeMe, makeMembership } from "../../test/fixtures";
 import { renderApp } from "../../test/render-app";
 
-function signedIn(role: Role, options: { offline?: boolean } = {}) {
+function signedIn(role: Role, options: { offline?: boolean; refuseRunStart?: string } = {}) {
   const me = makeMe({ id: 2, email: `${role}@demo.local`, memberships: [makeMembership("demo", role)] });
-  const agent = createFakeAgent({ orgId: me.memberships[0]?.org.id ?? "", offline: options.offline ?? true });
+  const agent = createFakeAgent({
+    orgId: me.memberships[0]?.org.id ?? "",
+    offline: options.offline ?? true,
+    ...(options.refuseRunStart ? { refuseRunStart: options.refuseRunStart } : {}),
+  });
   const mock = mockAgentFetch(agent, { id: "2", email: me.email }, { "GET /api/v1/me": () => json(me) });
   return { agent, ...mock };
 }
@@ -19,7 +23,33 @@ async function sendMessage(user: ReturnType<typeof userEvent.setup>, text: strin
   await user.type(await screen.findByRole("textbox", { name: "Message" }), `${text}{Enter}`);
 }
 
+const BUDGET_SPENT =
+  "The monthly budget of your model usage (1000 tokens) is spent (1200 used this month, UTC). Runs can start again when the month ends or an org admin raises the budget.";
+
 describe("the chat", () => {
+  it("shows plainly that a run was refused because a budget is spent", async () => {
+    signedIn("end_user", { refuseRunStart: BUDGET_SPENT });
+    const user = userEvent.setup();
+    renderApp("/o/demo/chat");
+
+    await sendMessage(user, "hello there");
+
+    expect(await screen.findByRole("alert")).toHaveTextContent(BUDGET_SPENT);
+    expect(screen.getAllByRole("alert")).toHaveLength(1);
+    expect(screen.queryByText(/You said: hello there/)).not.toBeInTheDocument();
+  });
+
+  it("shows plainly that a run ended because a budget was spent during it", async () => {
+    signedIn("end_user");
+    const user = userEvent.setup();
+    renderApp("/o/demo/chat");
+
+    await sendMessage(user, `fail: ${BUDGET_SPENT}`);
+
+    expect(await screen.findByRole("alert")).toHaveTextContent(BUDGET_SPENT);
+    expect(screen.getAllByRole("alert")).toHaveLength(1);
+  });
+
   it("starts a conversation, streams the answer and moves to the conversation's address", async () => {
     signedIn("end_user");
     const user = userEvent.setup();

@@ -31,6 +31,9 @@ export function OrgNav({ membership }: { membership: Membership }) {
       <NavLink to={`${base}/connections`} className={({ isActive }) => className(isActive)}>
         Connections
       </NavLink>
+      <NavLink to={`${base}/usage`} className={({ isActive }) => className(isActive)}>
+        Usage
+      </NavLink>
       {can(membership, "configure_agents") ? (
         <NavLink to={`${base}/skills`} className={({ isActive }) => className(isActive)}>
           Skills

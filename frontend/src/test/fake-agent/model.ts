@@ -130,7 +130,9 @@ async function plan(env: RunEnv, at: Checkpoint, what: string): Promise<Checkpoi
 async function reply(env: RunEnv, at: Checkpoint): Promise<{ checkpoint: Checkpoint; interrupted: boolean }> {
   const human = [...at.messages].reverse().find((message) => message.type === "human");
   const said = text(human).trim();
-  if (/^fail\b/i.test(said)) throw new Error("kaboom");
+  // "fail" ends the run with an error; "fail: <message>" with that message (as a graph's public error).
+  const failure = /^fail\b(?::\s*(\S.*))?/is.exec(said);
+  if (failure) throw new Error(failure[1]?.trim() ?? "kaboom");
   const write = /^write\s+(.+)$/is.exec(said);
   if (write) return { checkpoint: await askToWrite(env, at, "/notes.md", write[1] ?? "", "I will save that.", "Done: the note is saved."), interrupted: true };
   const fact = /^remember(?:\s+that)?\s+(.+)$/is.exec(said)?.[1]?.trim().replace(/\.$/, "");

@@ -42,6 +42,8 @@ export interface FakeAgentOptions {
   heartbeatMs?: number;
   offline?: boolean;
   assistants?: AgentAssistant[];
+  /** Refuse every `run.start` with this message, as the server does when a budget is spent (its 429). */
+  refuseRunStart?: string;
 }
 
 export const FAKE_ASSISTANTS: AgentAssistant[] = [
@@ -111,6 +113,8 @@ export function createFakeAgent(options: FakeAgentOptions = {}) {
     if (id === null || typeof body.method !== "string") return json({ type: "error", id: null, error: "invalid_argument", message: "id and method are required" }, 400);
 
     if (body.method === "run.start") {
+      // The server answers a refusal of the platform's (a spent budget: 429) in the command envelope.
+      if (options.refuseRunStart) return fail("unknown_error", options.refuseRunStart);
       const assistantId = params.assistant_id;
       const assistant = assistants.find((candidate) => candidate.assistant_id === assistantId || candidate.graph_id === assistantId);
       if (!assistant) return fail("invalid_argument", "unknown assistant");

@@ -1,0 +1,155 @@
+// Usage and MCP servers on the real stack. After a chat with the seeded demo agent (offline model,
+// which reports token usage), the user's Usage page shows the figures `/usage/me` counts, and an
+// admin sees the org's usage by member. A builder gives an assistant an MCP server an admin
+// registered, and the choice is saved through the server's policy check.
+import { ORG, RUN_TIMEOUT_MS, answers, csrfHeader, ensureAssistant, openNewChat, screenshot, send, unique, waitForExactText } from "../chat-support.mjs";
+import { assert, config, demoUsers, expectEventually, signIn, url, waitForOrgShell } from "../support.mjs";
+
+/** @typedef {import("playwright-core").Page} Page */
+/** @typedef {{ calls: number, input_tokens: number, output_tokens: number, cached_input_tokens: number, total_tokens: number }} Totals */
+
+const MCP_ASSISTANT = { name: "E2E MCP", graph_id: "agent", context: { model: "offline" } };
+const MCP_SERVER = { name: "e2e-wiki", transport: "streamable_http", url: "https://mcp.e2e.example/mcp" };
+const FIGURES = /** @type {const} */ (["calls", "input_tokens", "cached_input_tokens", "output_tokens", "total_tokens"]);
+const number = new Intl.NumberFormat("en-US", { maximumFractionDigits: 0 });
+
+/** @param {Page} page @param {string} email */
+async function signInAs(page, email) {
+  await page.context().clearCookies();
+  await signIn(page, email);
+  await waitForOrgShell(page);
+}
+
+/** @param {Page} page @returns {Promise<{ totals: Totals }>} */
+async function myUsage(page) {
+  const response = await page.request.get(url(`/api/v1/orgs/${ORG}/usage/me?period=month`));
+  assert.equal(response.status(), 200, "GET /usage/me");
+  return response.json();
+}
+
+/** The figures the page shows in a totals list, by key. @param {import("playwright-core").Locator} list */
+async function shownTotals(list) {
+  await list.waitFor();
+  const shown = await Promise.all(FIGURES.map((key) => list.getByTestId(`usage-${key}`).textContent()));
+  return FIGURES.map((key, index) => `${key}=${shown[index] ?? ""}`).join(" ");
+}
+
+/** @param {Totals} totals */
+function expectedTotals(totals) {
+  return FIGURES.map((key) => `${key}=${number.format(totals[key])}`).join(" ");
+}
+
+/** @type {import("../run.mjs").E2ETest[]} */
+export const tests = [
+  {
+    name: "usage: after a chat the user's Usage page shows the tokens /usage/me counts, and an admin sees the org's",
+    requires: "agent",
+    async run({ page }) {
+      await openNewChat(page, demoUsers.user);
+      const before = (await myUsage(page)).totals;
+      const text = unique("count my tokens");
+      await send(page, text);
+      await waitForExactText(answers(page), `You said: ${text}`, "the answer");
+      // The run's usage is written when it ends: wait until the API counts this chat's call.
+      const deadline = Date.now() + Math.max(config.timeoutMs, 30_000);
+      let after = before;
+      while (after.calls <= before.calls && Date.now() < deadline) {
+        await new Promise((resolve) => setTimeout(resolve, 200));
+        after = (await myUsage(page)).totals;
+      }
+      assert.ok(after.calls > before.calls, `the chat's model call is counted (calls ${before.calls} → ${after.calls})`);
+      assert.ok(after.input_tokens > before.input_tokens && after.output_tokens > before.output_tokens, "the chat used tokens");
+
+      await page.getByRole("navigation", { name: "Sections" }).getByRole("link", { name: "Usage" }).click();
+      await page.getByRole("heading", { name: "Usage", exact: true }).waitFor();
+      const mine = page.getByLabel("Your totals");
+      await expectEventually(async () => shownTotals(mine), expectedTotals((await myUsage(page)).totals), "the user's totals");
+      const byModel = page.getByRole("table", { name: "Your usage by model" });
+      await byModel.waitFor();
+      assert.ok((await byModel.getByRole("row").count()) > 1, "the usage by model has a row");
+      assert.equal(await page.getByTestId("org-usage").count(), 0, "an end user sees no org usage");
+      await screenshot(page, "usage-end-user");
+
+      const userTotals = (await myUsage(page)).totals;
+      await signInAs(page, demoUsers.admin);
+      await page.goto(url(`/o/${ORG}/usage`));
+      const orgSection = page.getByTestId("org-usage");
+      const byUser = orgSection.getByRole("table", { name: "Organisation usage by user" });
+      const row = byUser.getByRole("row").filter({ has: page.getByRole("rowheader", { name: demoUsers.user, exact: true }) });
+      await row.waitFor();
+      const cells = await row.locator("td").allTextContents();
+      // Calls, input, cached input, output, total tokens: the same figures the user's own page shows.
+      assert.deepEqual(cells.slice(0, 5), FIGURES.map((key) => number.format(userTotals[key])), "the user's row in the org's usage");
+      await orgSection.getByRole("table", { name: "Organisation usage by assistant" }).waitFor();
+      await orgSection.getByLabel("Organisation totals").waitFor();
+      await screenshot(page, "usage-admin");
+    },
+  },
+  {
+    name: "mcp: a builder gives an assistant an MCP server an admin registered, and it is saved",
+    async run({ page }) {
+      await signInAs(page, demoUsers.admin);
+      const listUrl = url(`/api/v1/orgs/${ORG}/mcp-servers`);
+      const listed = /** @type {{ name: string }[]} */ (await (await page.request.get(listUrl)).json());
+      if (!listed.some((server) => server.name === MCP_SERVER.name)) {
+        const created = await page.request.post(listUrl, { data: MCP_SERVER, headers: await csrfHeader(page) });
+        assert.equal(created.status(), 201, `POST ${listUrl}: ${await created.text()}`);
+      }
+
+      await signInAs(page, demoUsers.builder);
+      const assistantId = await ensureAssistant(page, MCP_ASSISTANT);
+      await page.goto(url(`/o/${ORG}/assistants/${assistantId}/settings`));
+      const servers = page.getByRole("list", { name: "MCP servers" });
+      const box = servers.getByRole("checkbox", { name: MCP_SERVER.name, exact: true });
+      await box.waitFor();
+      await servers.getByText(MCP_SERVER.url).waitFor();
+      if (!(await box.isChecked())) await box.check();
+      await page.getByRole("button", { name: "Save settings" }).click();
+      await page.getByText(/^Saved as version \d+\.$/).waitFor();
+
+      const saved = await page.request.get(url(`/api/v1/orgs/${ORG}/assistants/${assistantId}`));
+      assert.deepEqual(/** @type {{ context: { mcp_servers?: string[] } }} */ (await saved.json()).context.mcp_servers, [MCP_SERVER.name]);
+      await page.reload();
+      await page.getByRole("list", { name: "MCP servers" }).getByRole("checkbox", { name: MCP_SERVER.name, exact: true }).waitFor();
+      assert.ok(await page.getByRole("checkbox", { name: MCP_SERVER.name, exact: true }).isChecked(), "the server is still chosen after a reload");
+      await screenshot(page, "mcp-server-chosen");
+    },
+  },
+  {
+    name: "usage: a member whose budget is spent is told so plainly in the chat and on the Usage page",
+    requires: "agent",
+    async run({ page }) {
+      await signInAs(page, demoUsers.builder);
+      const builder = /** @type {{ id: number }} */ (await (await page.request.get(url("/api/v1/me"))).json());
+      await signInAs(page, demoUsers.admin);
+      const budgetsUrl = url(`/api/v1/orgs/${ORG}/budgets`);
+      const put = await page.request.put(budgetsUrl, {
+        data: { user_id: builder.id, period: "month", metric: "tokens", limit: 0 },
+        headers: await csrfHeader(page),
+      });
+      assert.equal(put.status(), 200, `PUT ${budgetsUrl}: ${await put.text()}`);
+      const budget = /** @type {{ id: string }} */ (await put.json());
+      try {
+        await page.context().clearCookies();
+        await openNewChat(page, demoUsers.builder);
+        await send(page, unique("over budget"));
+        const alert = page.getByRole("alert").filter({ hasText: "budget" });
+        await alert.waitFor({ timeout: RUN_TIMEOUT_MS });
+        assert.match((await alert.textContent()) ?? "", /^The monthly budget of your model usage \(0 tokens\) is spent/);
+        await screenshot(page, "usage-budget-refused-in-chat");
+
+        await page.getByRole("navigation", { name: "Sections" }).getByRole("link", { name: "Usage" }).click();
+        const status = page.getByRole("list", { name: "Your budgets" }).getByTestId("budget-status").filter({ hasText: "Your budget" });
+        await status.waitFor();
+        const shown = (await status.textContent()) ?? "";
+        assert.match(shown, /Monthly token budget/);
+        assert.match(shown, /Limit 0 tokens · spent [\d,]+ tokens · left 0 tokens/);
+        assert.match(shown, /New runs are refused/);
+      } finally {
+        await signInAs(page, demoUsers.admin);
+        const removed = await page.request.delete(`${budgetsUrl}/${budget.id}`, { headers: await csrfHeader(page) });
+        assert.equal(removed.status(), 204, "the test's budget is removed");
+      }
+    },
+  },
+];
