@@ -276,3 +276,23 @@ def test_an_explicit_v2_path_is_used_as_the_tree(tmp_path, monkeypatch):
 
     # then
     assert tree == CgroupTree.v2(root)
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="chown to another uid needs root")
+def test_fake_v2_the_entrypoint_hands_the_container_cgroup_to_the_worker_uid(tmp_path):
+    # given a container's cgroup holding its first process
+    root = _fake_v2(tmp_path)
+    (root / "cgroup.procs").write_text("1\n")
+
+    # when
+    tree = cgroups_module.delegate_v2(root, 10001, 10001)
+
+    # then: the process is in a leaf, the tree has the controllers and belongs to the worker's uid
+    assert tree == root / "atrium"
+    assert (tree / "worker" / "cgroup.procs").read_text() == "1"
+    assert (root / "cgroup.subtree_control").read_text() == "+cpu +memory +pids"
+    assert (tree / "cgroup.subtree_control").read_text() == "+cpu +memory +pids"
+    owners = {path.name: (path.stat().st_uid, path.stat().st_gid) for path in (tree, tree / "worker")}
+    assert owners == {"atrium": (10001, 10001), "worker": (10001, 10001)}
+    assert (tree / "cgroup.subtree_control").stat().st_uid == 10001
+    assert root.stat().st_uid == os.geteuid()  # the container's own cgroup stays root's

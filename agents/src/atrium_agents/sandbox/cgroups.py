@@ -16,6 +16,17 @@ cgroup v2 directory. ``auto`` takes
 In v2 a cgroup holding processes cannot give controllers to children ("no internal processes"), so
 preparing a tree moves the processes already in it to a leaf, ``atrium-worker``, first. Without a tree
 the rlimits remain, and `cgroup_tree_from_env` logs once that summed limits are off.
+
+A container's worker runs as a non-root uid, which cannot write the (root-owned) cgroup files. Run as
+its entrypoint, `entrypoint` hands the container's cgroup to that uid and then becomes it::
+
+    python -m atrium_agents.sandbox.entrypoint --user 10001:10001 -- celery -A config worker ...
+
+As root (with only CAP_CHOWN, CAP_SETUID and CAP_SETGID), it moves the container's processes to
+``atrium/worker``, gives ``atrium/`` the controllers and to the uid (systemd's delegation model: the
+directory, ``cgroup.procs``, ``cgroup.subtree_control``, ``cgroup.threads``), sets
+``ATRIUM_SANDBOX_CGROUP`` to it and executes the command as the uid, with no capabilities left. Where
+the cgroup is not writable (Docker before 28, no ``writable-cgroups``), it only drops to the uid.
 """
 
 from __future__ import annotations
@@ -198,19 +209,16 @@ def cgroup_tree_from_env() -> CgroupTree | None:
 def detect(setting: str = "auto") -> CgroupTree | None:
     """The tree named by ``setting`` (``auto`` or a v2 directory), prepared for children; None if none."""
     if setting != "auto":
-        root = Path(setting)
-        prepare_v2(root)
-        return CgroupTree.v2(root)
-    own = _own_cgroups()
-    mounts = _mounts()
-    v2_mount = mounts.get("")
-    if v2_mount is not None and "" in own:
-        root = v2_mount / own[""].lstrip("/")
+        prepare_v2(Path(setting))
+        return CgroupTree.v2(Path(setting))
+    own, mounts = _own_cgroups(), _mounts()
+    root = _own_v2_dir(own, mounts)
+    if root is not None:
         # "/" of a cgroup namespace is a container's own cgroup only when it is not the host's root
         # (which has no cgroup.type): moving the host's processes about is not ours to do.
         namespace_root = own[""] == "/" and (root / "cgroup.type").exists()
         delegated = namespace_root or (os.geteuid() != 0 and root.stat().st_uid == os.geteuid())
-        if delegated and _v2_usable(root):
+        if delegated and v2_usable(root):
             with contextlib.suppress(OSError):
                 prepare_v2(root)
                 return CgroupTree.v2(root)
@@ -244,17 +252,49 @@ def prepare_v2(root: Path) -> None:
             raise
     leaf = root / WORKER_LEAF
     leaf.mkdir(exist_ok=True)
-    for _ in range(10):  # processes may start while we move the others
-        pids = (root / "cgroup.procs").read_text().split()
-        if not pids:
-            break
-        for pid in pids:
-            with contextlib.suppress(ProcessLookupError, OSError):
-                (leaf / "cgroup.procs").write_text(pid)
+    _move_processes(root, leaf)
     (root / "cgroup.subtree_control").write_text(enable)
 
 
-def _v2_usable(root: Path) -> bool:
+def delegate_v2(root: Path, uid: int, gid: int) -> Path:
+    """Hand ``root/atrium`` to ``uid``:``gid`` as a tree for command cgroups, with this process (and
+    every other in ``root``) in its leaf ``worker``; returns the tree's directory."""
+    tree = root / "atrium"
+    leaf = tree / "worker"
+    leaf.mkdir(parents=True, exist_ok=True)
+    _move_processes(root, leaf)
+    enable = " ".join(f"+{c}" for c in CONTROLLERS)
+    (root / "cgroup.subtree_control").write_text(enable)
+    (tree / "cgroup.subtree_control").write_text(enable)
+    for path in (tree, leaf):
+        for name in ("", "cgroup.procs", "cgroup.subtree_control", "cgroup.threads"):
+            if (path / name).exists():
+                os.chown(path / name, uid, gid)
+    return tree
+
+
+def _move_processes(source: Path, target: Path) -> None:
+    for _ in range(10):  # processes may start while we move the others
+        pids = (source / "cgroup.procs").read_text().split()
+        if not pids:
+            return
+        for pid in pids:
+            with contextlib.suppress(ProcessLookupError, OSError):
+                (target / "cgroup.procs").write_text(pid)
+
+
+def own_v2_dir() -> Path | None:
+    """This process's cgroup v2 directory, if cgroup v2 is mounted."""
+    return _own_v2_dir(_own_cgroups(), _mounts())
+
+
+def _own_v2_dir(own: dict[str, str], mounts: dict[str, Path]) -> Path | None:
+    if "" not in mounts or "" not in own:
+        return None
+    return mounts[""] / own[""].lstrip("/")
+
+
+def v2_usable(root: Path) -> bool:
     try:
         available = set((root / "cgroup.controllers").read_text().split())
     except OSError:
