@@ -62,6 +62,10 @@ WORKSPACE = "/workspace"
 TMP = "/tmp"  # noqa: S108  # the sandbox's own /tmp, not the host's
 WRITABLE_ROOTS = (WORKSPACE, TMP)
 SANDBOX_PATH = "/usr/local/bin:/usr/bin:/bin"
+# The interpreter of the sandbox's helpers, under the read-only /usr it sees: Debian's, or the one the
+# official python images (and so the backend image) build into /usr/local.
+_PYTHONS = ("/usr/bin/python3", "/usr/local/bin/python3")
+SANDBOX_PYTHON = next((path for path in _PYTHONS if os.path.exists(path)), _PYTHONS[0])
 
 EXIT_MEMORY_LIMIT = 122
 EXIT_TIMEOUT = 124
@@ -138,7 +142,7 @@ class BubblewrapSandbox(BaseSandbox):
                 proxy_dir = None
                 if egress is not None and egress.rules:
                     proxy_dir = stack.enter_context(EgressProxy(egress)).directory
-                    start = f"/usr/bin/python3 -I {EGRESS_DIR}/{FORWARDER_NAME} || exit {EXIT_SANDBOX_ERROR}"
+                    start = f"{SANDBOX_PYTHON} -I {EGRESS_DIR}/{FORWARDER_NAME} || exit {EXIT_SANDBOX_ERROR}"
                     argv = ["/bin/sh", "-c", f'{start}; exec /bin/sh -c "$1"', "sh", command]
                 output, exit_code, truncated = self._run(
                     argv, wall=wall, max_output=self._limits.max_output_bytes, egress_dir=proxy_dir
@@ -197,7 +201,7 @@ class BubblewrapSandbox(BaseSandbox):
         try:
             self._touch()
             output, exit_code, _ = self._run(
-                ["/usr/bin/python3", "-I", "-c", script],
+                [SANDBOX_PYTHON, "-I", "-c", script],
                 wall=self._limits.max_wall_seconds,
                 max_output=self._limits.max_transfer_bytes * 2 + 1_000_000,
                 stdin=json.dumps(request).encode(),
