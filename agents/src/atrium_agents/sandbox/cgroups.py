@@ -253,7 +253,7 @@ def prepare_v2(root: Path) -> None:
     leaf = root / WORKER_LEAF
     leaf.mkdir(exist_ok=True)
     _move_processes(root, leaf)
-    (root / "cgroup.subtree_control").write_text(enable)
+    _enable_controllers(root)
 
 
 def delegate_v2(root: Path, uid: int, gid: int) -> Path:
@@ -263,14 +263,27 @@ def delegate_v2(root: Path, uid: int, gid: int) -> Path:
     leaf = tree / "worker"
     leaf.mkdir(parents=True, exist_ok=True)
     _move_processes(root, leaf)
-    enable = " ".join(f"+{c}" for c in CONTROLLERS)
-    (root / "cgroup.subtree_control").write_text(enable)
-    (tree / "cgroup.subtree_control").write_text(enable)
+    _enable_controllers(root)
+    _enable_controllers(tree)
     for path in (tree, leaf):
         for name in ("", "cgroup.procs", "cgroup.subtree_control", "cgroup.threads"):
             if (path / name).exists():
                 os.chown(path / name, uid, gid)
     return tree
+
+
+def _enable_controllers(path: Path) -> None:
+    """Give ``path``'s children the controllers; the kernel may answer EBUSY for a moment after the
+    last process left ``path``, so that is retried."""
+    enable = " ".join(f"+{c}" for c in CONTROLLERS)
+    for attempt in range(20):
+        try:
+            (path / "cgroup.subtree_control").write_text(enable)
+            return
+        except OSError as exc:
+            if exc.errno != errno.EBUSY or attempt == 19:
+                raise
+            time.sleep(0.05)
 
 
 def _move_processes(source: Path, target: Path) -> None:
