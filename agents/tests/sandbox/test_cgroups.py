@@ -11,6 +11,7 @@ import dataclasses
 import logging
 import os
 import secrets
+import subprocess
 import threading
 import time
 from collections.abc import Iterator
@@ -296,3 +297,28 @@ def test_fake_v2_the_entrypoint_hands_the_container_cgroup_to_the_worker_uid(tmp
     assert owners == {"atrium": (10001, 10001), "worker": (10001, 10001)}
     assert (tree / "cgroup.subtree_control").stat().st_uid == 10001
     assert root.stat().st_uid == os.geteuid()  # the container's own cgroup stays root's
+
+
+@needs_cgroups
+def test_empty_command_cgroups_left_by_a_killed_worker_are_removed_and_busy_ones_kept(tree):
+    # given a command cgroup left empty, and one whose command still runs
+    left = tree.create(CgroupLimits(memory_bytes=64 * MiB, cpus=None, pids=8))
+    busy = tree.create(CgroupLimits(memory_bytes=64 * MiB, cpus=None, pids=8))
+    sleeper = subprocess.Popen(busy.wrap(["sleep", "30"], exit_code_on_failure=126))
+    try:
+        for _ in range(100):
+            if busy.pids():
+                break
+            time.sleep(0.02)
+
+        # when
+        removed = tree.remove_stale(min_age_seconds=0)
+
+        # then
+        assert sorted(removed) == sorted(str(path) for path in dict.fromkeys(left.dirs.values()))
+        assert all(path.is_dir() for path in busy.dirs.values())
+    finally:
+        sleeper.kill()
+        sleeper.wait()
+        busy.remove()
+    assert _children(tree) == []

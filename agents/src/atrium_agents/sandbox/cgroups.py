@@ -161,6 +161,25 @@ class CgroupTree:
             raise
         return cgroup
 
+    def remove_stale(self, *, min_age_seconds: float = 60.0) -> list[str]:
+        """Remove empty command cgroups older than ``min_age_seconds``: those of a worker killed
+        mid-command (its sandboxes died with it, ``--die-with-parent``). A cgroup with processes, or
+        one another worker has just created, is left alone."""
+        removed = []
+        now = time.time()
+        for parent in dict.fromkeys(self.parents.values()):
+            for child in parent.glob(NAME_PREFIX + "*"):
+                try:
+                    if now - child.stat().st_mtime < min_age_seconds:
+                        continue
+                    if (child / "cgroup.procs").read_text().strip():
+                        continue
+                    child.rmdir()
+                except OSError:
+                    continue
+                removed.append(str(child))
+        return removed
+
     @staticmethod
     def _limit_v2(path: Path, limits: CgroupLimits) -> None:
         _write(path / "memory.max", limits.memory_bytes)
@@ -203,6 +222,8 @@ def cgroup_tree_from_env() -> CgroupTree | None:
     elif tree is not None:
         where = sorted({str(parent) for parent in tree.parents.values()})
         logger.info("sandbox cgroups: v%s under %s", tree.version, where)
+        if stale := tree.remove_stale():
+            logger.info("sandbox cgroups: removed %d left by a killed worker", len(stale))
     return tree
 
 
