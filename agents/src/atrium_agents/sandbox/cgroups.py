@@ -49,7 +49,6 @@ NAME_PREFIX = "atrium-sbx-"
 WORKER_LEAF = "atrium-worker"
 CONTROLLERS = ("cpu", "memory", "pids")
 CPU_PERIOD_US = 100_000
-MOUNT_ROOT = Path("/sys/fs/cgroup")
 # The shell that joins the cgroup, setpriv, bwrap and its pid 1 come on top of the sandbox's own.
 PIDS_OVERHEAD = 8
 
@@ -76,7 +75,7 @@ class CommandCgroup:
         the command starts is born inside it (moving bwrap in after it started would race its forks)."""
         joins = "; ".join(
             f"echo $$ > {shlex.quote(str(path / 'cgroup.procs'))} || exit {exit_code_on_failure}"
-            for path in self._unique_dirs()
+            for path in self.unique_dirs()
         )
         return ["/bin/sh", "-c", f'{joins}; exec "$@"', "sh", *argv]
 
@@ -92,7 +91,7 @@ class CommandCgroup:
 
     def pids(self) -> list[int]:
         found: set[int] = set()
-        for path in self._unique_dirs():
+        for path in self.unique_dirs():
             with contextlib.suppress(OSError):
                 found.update(int(pid) for pid in (path / "cgroup.procs").read_text().split())
         return sorted(found)
@@ -117,7 +116,7 @@ class CommandCgroup:
                 break
             self.kill()
             time.sleep(0.02)
-        for path in self._unique_dirs():
+        for path in self.unique_dirs():
             for _ in range(50):
                 try:
                     path.rmdir()
@@ -131,7 +130,7 @@ class CommandCgroup:
             if path.is_dir():
                 logger.warning("sandbox cgroup %s could not be removed", path)
 
-    def _unique_dirs(self) -> list[Path]:
+    def unique_dirs(self) -> list[Path]:
         return list(dict.fromkeys(self.dirs.values()))
 
 
@@ -150,7 +149,7 @@ class CgroupTree:
         name = NAME_PREFIX + secrets.token_hex(6)
         cgroup = CommandCgroup(self.version, {c: parent / name for c, parent in self.parents.items()})
         try:
-            for path in cgroup._unique_dirs():
+            for path in cgroup.unique_dirs():
                 path.mkdir()
             if self.version == 2:
                 self._limit_v2(cgroup.dirs["memory"], limits)
