@@ -29,7 +29,7 @@ export ATRIUM_GRAPHS
 endif
 
 .PHONY: help install dev test bench bench-compare bench-scale bench-inflight lint fmt typecheck migrate superuser apikey worker beat web services \
-        services-stop services-status frontend up down logs ps backup restore rotate-keys image
+        services-stop services-status frontend up down logs ps backup restore rotate-keys image test-sandbox-image
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[1m%-16s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -110,6 +110,9 @@ image: ## Build the backend image (IMAGE=atrium-backend:local); GRAPHS=path/to/l
 	@docker build -f infra/docker/backend.Dockerfile -t "$(or $(IMAGE),atrium-backend:local)" \
 	  --build-context project="$(or $(ATRIUM_PROJECT_DIR),infra/docker/no-project)" \
 	  --build-arg ATRIUM_GRAPHS="$(or $(ATRIUM_PROJECT_GRAPHS),/app/agents/langgraph.json)" .
+
+test-sandbox-image: ## The sandbox suite inside the backend image, started like compose's worker (needs a Docker engine)
+	@ATRIUM_TEST_SANDBOX_IMAGE=1 $(UV) pytest -q -rs -p no:cacheprovider infra/tests/test_sandbox_in_image.py
 
 up: ## Build and start the Docker Compose stack, wait until healthy (writes .env with random secrets once)
 	@bash $(SCRIPTS)/compose.sh up $(ARGS)

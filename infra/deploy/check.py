@@ -10,7 +10,10 @@ own Go engine (`helm-python-sdk`), and every rendered object is validated:
   - the chart's own rules: every container has CPU and memory requests and runs as non-root on a
     read-only root filesystem, the web containers have liveness and readiness probes, every
     Deployment but beat has a PodDisruptionBudget, images are pinned (no `latest`), and beat has one
-    replica with the Recreate strategy.
+    replica with the Recreate strategy; no container is privileged, adds a capability or may escalate
+    privileges, and only pods that run sandboxes (they mount the sandboxes' volume at
+    ATRIUM_SANDBOX_DIR) loosen seccomp, AppArmor or /proc, an unmasked /proc only in the pod's own
+    user namespace.
 """
 
 from __future__ import annotations
@@ -84,6 +87,33 @@ def pod_spec(obj: dict[str, Any]) -> dict[str, Any] | None:
     return None
 
 
+SANDBOX_VOLUME = "sandboxes"
+APPARMOR_ANNOTATION = "container.apparmor.security.beta.kubernetes.io/"
+
+
+def loosenings(obj: dict[str, Any], container: dict[str, Any]) -> set[str]:
+    """What a container's pod relaxes of the runtime's defaults (what bubblewrap needs)."""
+    spec = obj["spec"]["template"]["spec"]
+    annotations = obj["spec"]["template"]["metadata"].get("annotations") or {}
+    security = container.get("securityContext", {})
+    seccomp = security.get("seccompProfile") or spec.get("securityContext", {}).get("seccompProfile") or {}
+    found = set()
+    if seccomp.get("type") == "Unconfined":
+        found.add("seccomp Unconfined")
+    if annotations.get(APPARMOR_ANNOTATION + container["name"]) == "unconfined":
+        found.add("AppArmor unconfined")
+    if security.get("procMount") == "Unmasked":
+        found.add("procMount Unmasked")
+    return found
+
+
+def runs_sandboxes(container: dict[str, Any]) -> bool:
+    """The container mounts the sandboxes' volume where its ATRIUM_SANDBOX_DIR says."""
+    mounts = {m["name"]: m["mountPath"] for m in container.get("volumeMounts", [])}
+    env = {e["name"]: e.get("value") for e in container.get("env", [])}
+    return SANDBOX_VOLUME in mounts and mounts[SANDBOX_VOLUME] == env.get("ATRIUM_SANDBOX_DIR")
+
+
 def rule_errors(objects: list[dict[str, Any]]) -> Iterator[str]:
     pdb_selectors = [
         o["spec"]["selector"]["matchLabels"] for o in objects if o["kind"] == "PodDisruptionBudget"
@@ -106,6 +136,17 @@ def rule_errors(objects: list[dict[str, Any]]) -> Iterator[str]:
                 yield f"{name}: image {image} is not pinned"
             if container["name"] == "web" and not {"livenessProbe", "readinessProbe"} <= set(container):
                 yield f"{name}: web container lacks liveness or readiness probe"
+            security = container.get("securityContext", {})
+            if security.get("privileged") or security.get("capabilities", {}).get("add"):
+                yield f"{name}: container {container['name']} is privileged or adds capabilities"
+            if security.get("allowPrivilegeEscalation") is not False:
+                yield f"{name}: container {container['name']} may escalate privileges"
+            loosened = loosenings(obj, container)
+            if loosened and not runs_sandboxes(container):
+                what = sorted(loosened)
+                yield f"{name}: container {container['name']} loosens {what} but runs no sandboxes"
+            if "procMount Unmasked" in loosened and spec.get("hostUsers") is not False:
+                yield f"{name}: container {container['name']} unmasks /proc outside a pod user namespace"
         if obj["kind"] != "Deployment":
             continue
         labels = obj["spec"]["template"]["metadata"]["labels"]

@@ -49,8 +49,10 @@ RUN mkdir -p /opt/atrium-projects \
 FROM python:3.11.14-slim-bookworm AS runtime
 # bubblewrap: the sandbox provider of agents that run code (docs/sandboxes.md, "Deploying").
 RUN apt-get update && apt-get install -y --no-install-recommends bubblewrap && rm -rf /var/lib/apt/lists/*
+# The sandboxes' directory belongs to the app's uid, so a fresh named volume mounted there does too.
 RUN groupadd --system --gid 10001 atrium \
-    && useradd --system --uid 10001 --gid atrium --home-dir /app --no-create-home --shell /usr/sbin/nologin atrium
+    && useradd --system --uid 10001 --gid atrium --home-dir /app --no-create-home --shell /usr/sbin/nologin atrium \
+    && install -d -o 10001 -g 10001 -m 0711 /var/lib/atrium/sandboxes
 ARG ATRIUM_GRAPHS=/app/agents/langgraph.json
 ENV PATH=/opt/venv/bin:$PATH PYTHONUNBUFFERED=1 PYTHONDONTWRITEBYTECODE=1 HOME=/tmp XDG_CACHE_HOME=/tmp/.cache \
     DJANGO_SETTINGS_MODULE=config.settings.production \
@@ -66,7 +68,8 @@ COPY --from=frontend /src/frontend/dist /app/frontend/dist
 RUN ATRIUM_SECRET_KEY=build-only-collectstatic DATABASE_URL=postgres://x@localhost/x \
     ATRIUM_VAULT_KEYS=build-only:$(python -c 'import base64,os; print(base64.urlsafe_b64encode(os.urandom(32)).decode())') \
     python manage.py collectstatic --no-input -v 0
-# The code is root-owned and read-only to the app; it writes only to /tmp (beat's schedule, sandboxes).
+# The code is root-owned and read-only to the app; it writes only to /tmp (beat's schedule) and the
+# sandboxes' volume.
 USER 10001:10001
 EXPOSE 8000
 # No curl in the image: the interpreter is the probe.

@@ -162,3 +162,64 @@ def test_the_database_image_has_pgvector_for_semantic_store_search():
     image = load()["services"]["postgres"]["image"]
     assert image.startswith("pgvector/pgvector:")
     assert image.endswith("-pg15")
+
+
+# What bubblewrap needs in a container (docs/sandboxes.md, "Deploying" says why, one line each).
+SANDBOX_SECURITY = [
+    "no-new-privileges:true",
+    "seccomp=unconfined",
+    "apparmor=unconfined",
+    "systempaths=unconfined",
+]
+SANDBOX_DIR = "/var/lib/atrium/sandboxes"
+
+
+def test_only_web_and_the_run_worker_get_the_sandbox_privileges_and_exactly_those():
+    services = load()["services"]
+    assert services["web"]["security_opt"] == SANDBOX_SECURITY
+    # The worker also gets its own cgroup namespace and a writable cgroup, for a cgroup per command.
+    worker = services["worker"]
+    assert worker["security_opt"] == [*SANDBOX_SECURITY, "writable-cgroups=true"]
+    assert worker["cgroup"] == "private"
+    # Root only to hand the cgroup to 10001, with the three capabilities that takes.
+    assert worker["user"] == "0:0"
+    assert worker["cap_drop"] == ["ALL"]
+    assert worker["cap_add"] == ["CHOWN", "SETUID", "SETGID"]
+    assert worker["entrypoint"] == [
+        "python", "-m", "atrium_agents.sandbox.entrypoint", "--user", "10001:10001", "--",
+    ]  # fmt: skip
+    for name, service in services.items():
+        assert not service.get("privileged"), name
+        if name not in {"web", "worker"}:
+            assert service.get("security_opt", ["no-new-privileges:true"]) == ["no-new-privileges:true"], name
+            assert "cap_add" not in service, name
+            assert "user" not in service, name
+            assert "cgroup" not in service, name
+    documented = (ROOT / "docs" / "sandboxes.md").read_text()
+    stated = [*SANDBOX_SECURITY[1:], "writable-cgroups=true", "cgroup: private", "CHOWN, SETUID, SETGID"]
+    for privilege in stated:
+        assert f"`{privilege}`" in documented, privilege
+
+
+def test_the_worker_entrypoint_is_in_the_image_and_the_worker_has_resource_limits():
+    from atrium_agents.sandbox import entrypoint
+
+    assert callable(entrypoint.main)
+    worker = load()["services"]["worker"]
+    assert worker["mem_limit"] == "${ATRIUM_WORKER_MEMORY_LIMIT:-4g}"
+    assert worker["cpus"] == "${ATRIUM_WORKER_CPUS:-2}"
+    assert worker["pids_limit"] == 4096
+    memory = worker["environment"]["ATRIUM_SANDBOX_MEMORY_BYTES"]
+    assert memory == "${ATRIUM_SANDBOX_MEMORY_BYTES:-1073741824}"
+
+
+def test_sandboxes_live_on_a_volume_shared_by_web_and_the_workers_that_touch_them():
+    compose = load()
+    services = compose["services"]
+    assert "sandboxes" in compose["volumes"]
+    assert compose["x-backend"]["environment"]["ATRIUM_SANDBOX_DIR"] == SANDBOX_DIR
+    for name in ("web", "worker", "worker-default"):
+        assert services[name]["volumes"] == [f"sandboxes:{SANDBOX_DIR}"], name
+    # A fresh named volume copies the image directory's owner: the app's uid must own it there.
+    assert f"install -d -o 10001 -g 10001 -m 0711 {SANDBOX_DIR}" in dockerfile()
+    assert "bubblewrap" in dockerfile().split("AS runtime", 1)[1]

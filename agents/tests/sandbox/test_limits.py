@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import time
 from pathlib import Path
@@ -110,14 +111,22 @@ def test_a_broken_installation_is_an_error_result_not_an_exception(tmp_path: Pat
 
 
 def _sandbox_processes() -> list[str]:
-    """Processes still running as the sandbox uid (with bwrap's own command line), after a short grace."""
+    """Processes still running as the sandbox's host uid (65534 under a root worker, else the worker's
+    own), with bwrap's own command line, after a short grace. Read from /proc: the image has no `ps`."""
+    uid = 65534 if os.geteuid() == 0 else os.geteuid()
     for _ in range(20):
-        listed = subprocess.run(
-            ["ps", "-u", "65534", "-o", "pid=,args="], capture_output=True, text=True
-        ).stdout
-        leftovers = [
-            line for line in listed.splitlines() if "sleep" in line or "bomb" in line or "sh -c" in line
-        ]
+        leftovers = []
+        for entry in Path("/proc").iterdir():
+            if not entry.name.isdigit() or int(entry.name) == os.getpid():
+                continue
+            try:
+                status = (entry / "status").read_text()
+                args = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+            except OSError:
+                continue
+            real_uid = int(next(line for line in status.splitlines() if line.startswith("Uid:")).split()[1])
+            if real_uid == uid and ("sleep" in args or "bomb" in args or "sh -c" in args):
+                leftovers.append(f"{entry.name} {args}")
         if not leftovers:
             return []
         time.sleep(0.1)

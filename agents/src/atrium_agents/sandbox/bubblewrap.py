@@ -14,11 +14,13 @@ to ``/tmp`` and reads it back in a later ``execute``). Every command runs in fre
 
 Limits are set inside with ``prlimit`` after the user namespace exists, so ``RLIMIT_NPROC`` counts the
 sandbox's own processes: address space (memory), CPU seconds per process, processes, file size and
-open files. Wall time, output size and disk use (``/workspace`` plus ``/tmp``, measured from outside
-about every second while a command runs) are enforced from outside by killing bwrap, whose death takes
-the sandbox's whole pid namespace with it. Not limited: memory summed across processes (needs a
-cgroup); disk use can overshoot by what is written between two checks (each file is capped by the
-file-size limit), and files uploaded between commands are not counted until the next command.
+open files. Where the worker has a writable cgroup tree (`cgroups`), each command also runs in its own
+cgroup: memory summed across its processes, a CPU quota and a process cap. Wall time, output size and
+disk use (``/workspace`` plus ``/tmp``, measured from outside about every second while a command runs)
+are enforced from outside by killing bwrap, whose death takes the sandbox's whole pid namespace with
+it. Not limited: memory summed across processes where there is no cgroup tree; disk use can overshoot
+by what is written between two checks (each file is capped by the file-size limit), and files uploaded
+between commands are not counted until the next command.
 """
 
 from __future__ import annotations
@@ -48,6 +50,7 @@ from deepagents.backends.protocol import (
 )
 from deepagents.backends.sandbox import BaseSandbox
 
+from atrium_agents.sandbox.cgroups import PIDS_OVERHEAD, CgroupLimits, CgroupTree, CommandCgroup
 from atrium_agents.sandbox.egress import FORWARDER_NAME, PROXY_URL, EgressPolicy, EgressProxy
 from atrium_agents.sandbox.egress import SANDBOX_DIR as EGRESS_DIR
 from atrium_agents.sandbox.provider import Labels, SandboxError, SandboxInfo, sandbox_id_for, validate_labels
@@ -59,7 +62,12 @@ WORKSPACE = "/workspace"
 TMP = "/tmp"  # noqa: S108  # the sandbox's own /tmp, not the host's
 WRITABLE_ROOTS = (WORKSPACE, TMP)
 SANDBOX_PATH = "/usr/local/bin:/usr/bin:/bin"
+# The interpreter of the sandbox's helpers, under the read-only /usr it sees: Debian's, or the one the
+# official python images (and so the backend image) build into /usr/local.
+_PYTHONS = ("/usr/bin/python3", "/usr/local/bin/python3")
+SANDBOX_PYTHON = next((path for path in _PYTHONS if os.path.exists(path)), _PYTHONS[0])
 
+EXIT_MEMORY_LIMIT = 122
 EXIT_TIMEOUT = 124
 EXIT_OUTPUT_LIMIT = 125
 EXIT_DISK_LIMIT = 123
@@ -90,16 +98,28 @@ class Limits:
     """Space the sandbox's ``/workspace`` and ``/tmp`` may take together, checked every
     ``disk_check_seconds`` while a command runs (None: unchecked)."""
     disk_check_seconds: float = 1.0
+    total_memory_bytes: int = 1 << 30
+    """Memory of all a command's processes together (a cgroup's; only where there is a cgroup tree)."""
+    cpus: float | None = 1.0
+    """CPUs a command may use at once (a cgroup CPU quota; None: no quota)."""
+
+    def cgroup_limits(self) -> CgroupLimits:
+        return CgroupLimits(
+            memory_bytes=self.total_memory_bytes, cpus=self.cpus, pids=self.max_processes + PIDS_OVERHEAD
+        )
 
 
 class BubblewrapSandbox(BaseSandbox):
     """One sandbox directory; every method runs through bwrap and never raises into the caller."""
 
-    def __init__(self, path: Path, *, limits: Limits, bwrap: str, drop_to_uid: bool) -> None:
+    def __init__(
+        self, path: Path, *, limits: Limits, bwrap: str, drop_to_uid: bool, cgroups: CgroupTree | None = None
+    ) -> None:
         self._path = path
         self._limits = limits
         self._bwrap = bwrap
         self._drop_to_uid = drop_to_uid
+        self._cgroups = cgroups
 
     @property
     def id(self) -> str:
@@ -122,7 +142,7 @@ class BubblewrapSandbox(BaseSandbox):
                 proxy_dir = None
                 if egress is not None and egress.rules:
                     proxy_dir = stack.enter_context(EgressProxy(egress)).directory
-                    start = f"/usr/bin/python3 -I {EGRESS_DIR}/{FORWARDER_NAME} || exit {EXIT_SANDBOX_ERROR}"
+                    start = f"{SANDBOX_PYTHON} -I {EGRESS_DIR}/{FORWARDER_NAME} || exit {EXIT_SANDBOX_ERROR}"
                     argv = ["/bin/sh", "-c", f'{start}; exec /bin/sh -c "$1"', "sh", command]
                 output, exit_code, truncated = self._run(
                     argv, wall=wall, max_output=self._limits.max_output_bytes, egress_dir=proxy_dir
@@ -181,7 +201,7 @@ class BubblewrapSandbox(BaseSandbox):
         try:
             self._touch()
             output, exit_code, _ = self._run(
-                ["/usr/bin/python3", "-I", "-c", script],
+                [SANDBOX_PYTHON, "-I", "-c", script],
                 wall=self._limits.max_wall_seconds,
                 max_output=self._limits.max_transfer_bytes * 2 + 1_000_000,
                 stdin=json.dumps(request).encode(),
@@ -250,8 +270,30 @@ class BubblewrapSandbox(BaseSandbox):
         egress_dir: Path | None = None,
     ) -> tuple[str, int, bool]:
         """Run under bwrap; returns (output, exit code, truncated). Kills everything on wall/output limits."""
+        cgroup = self._cgroups.create(self._limits.cgroup_limits()) if self._cgroups is not None else None
+        try:
+            return self._run_in(
+                command, cgroup, wall=wall, max_output=max_output, stdin=stdin, egress_dir=egress_dir
+            )
+        finally:
+            if cgroup is not None:
+                cgroup.remove()
+
+    def _run_in(
+        self,
+        command: list[str],
+        cgroup: CommandCgroup | None,
+        *,
+        wall: int,
+        max_output: int,
+        stdin: bytes | None,
+        egress_dir: Path | None,
+    ) -> tuple[str, int, bool]:
+        argv = self._argv(command, egress_dir)
+        if cgroup is not None:
+            argv = cgroup.wrap(argv, exit_code_on_failure=EXIT_SANDBOX_ERROR)
         proc = subprocess.Popen(  # noqa: S603  # argv built above, no shell on the host
-            self._argv(command, egress_dir),
+            argv,
             stdin=subprocess.PIPE if stdin is not None else subprocess.DEVNULL,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
@@ -268,6 +310,8 @@ class BubblewrapSandbox(BaseSandbox):
         reason: int | None = None
         deadline = time.monotonic() + wall
         disk = _DiskWatch(self, self._limits)
+        # In cgroup v1 the kernel kills one process at the memory limit; the command goes with it.
+        interval = disk.interval if cgroup is None else min(disk.interval, 0.2)
         with selectors.DefaultSelector() as selector:
             selector.register(proc.stdout, selectors.EVENT_READ)
             while True:
@@ -278,7 +322,10 @@ class BubblewrapSandbox(BaseSandbox):
                 if disk.over():
                     reason = EXIT_DISK_LIMIT
                     break
-                if not selector.select(timeout=min(remaining, disk.interval)):
+                if cgroup is not None and cgroup.oom_kills():
+                    reason = EXIT_MEMORY_LIMIT
+                    break
+                if not selector.select(timeout=min(remaining, interval)):
                     continue
                 chunk = os.read(proc.stdout.fileno(), 65536)
                 if not chunk:
@@ -299,6 +346,8 @@ class BubblewrapSandbox(BaseSandbox):
         output = b"".join(chunks)[:max_output].decode("utf-8", errors="replace")
         if exit_code < 0:
             exit_code = 128 - exit_code
+        if reason is None and cgroup is not None and cgroup.oom_kills():
+            reason = EXIT_MEMORY_LIMIT
         return output, reason or exit_code, reason == EXIT_OUTPUT_LIMIT
 
     def disk_usage(self) -> int:
@@ -342,8 +391,10 @@ class BubblewrapProvider:
         limits: Limits | None = None,
         ttl_seconds: float | None = 7 * 24 * 3600,
         bwrap: str | None = None,
+        cgroups: CgroupTree | None = None,
     ) -> None:
         self.root = Path(root)
+        self.cgroups = cgroups
         self.limits = limits or Limits()
         self.ttl_seconds = ttl_seconds
         self._bwrap = bwrap or shutil.which("bwrap") or ""
@@ -378,7 +429,9 @@ class BubblewrapProvider:
             return None
         if not self.available:
             raise SandboxError("bubblewrap (bwrap) is not installed; install the Debian package 'bubblewrap'")
-        return BubblewrapSandbox(path, limits=self.limits, bwrap=self._bwrap, drop_to_uid=self._drop_to_uid)
+        return BubblewrapSandbox(
+            path, limits=self.limits, bwrap=self._bwrap, drop_to_uid=self._drop_to_uid, cgroups=self.cgroups
+        )
 
     def delete(self, sandbox_id: str) -> bool:
         path = self._dir(sandbox_id)
@@ -456,6 +509,11 @@ def _explain(exit_code: int, wall: int, limits: Limits) -> str:
     """A line the agent can act on when a limit stopped the command."""
     if exit_code == EXIT_TIMEOUT:
         return f"\n[sandbox] killed after the {wall}s time limit, with every process it started."
+    if exit_code == EXIT_MEMORY_LIMIT:
+        return (
+            f"\n[sandbox] killed: the command's processes together used more than the "
+            f"{limits.total_memory_bytes} byte memory limit."
+        )
     if exit_code == EXIT_DISK_LIMIT:
         return (
             f"\n[sandbox] killed: /workspace and /tmp grew past the {limits.disk_bytes} byte disk limit. "

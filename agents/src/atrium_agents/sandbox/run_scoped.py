@@ -35,7 +35,8 @@ from langgraph.config import get_config
 from langgraph.runtime import get_runtime
 
 from atrium_agents.outbound import NoOutboundError, outbound_of
-from atrium_agents.sandbox.bubblewrap import EXIT_SANDBOX_ERROR, BubblewrapProvider, BubblewrapSandbox
+from atrium_agents.sandbox.bubblewrap import EXIT_SANDBOX_ERROR, BubblewrapProvider, BubblewrapSandbox, Limits
+from atrium_agents.sandbox.cgroups import cgroup_tree_from_env
 from atrium_agents.sandbox.egress import EgressPolicy
 from atrium_agents.sandbox.provider import SandboxError, SandboxProvider, validate_labels
 
@@ -45,6 +46,8 @@ SandboxScope = Literal["thread", "assistant"]
 SANDBOX_DIR_ENV = "ATRIUM_SANDBOX_DIR"
 SANDBOX_TTL_ENV = "ATRIUM_SANDBOX_TTL_SECONDS"
 SANDBOX_PROVIDER_ENV = "ATRIUM_SANDBOX_PROVIDER"
+SANDBOX_MEMORY_ENV = "ATRIUM_SANDBOX_MEMORY_BYTES"
+SANDBOX_CPUS_ENV = "ATRIUM_SANDBOX_CPUS"
 DEFAULT_PROVIDER_SPEC = "atrium_agents.sandbox.run_scoped:default_provider"
 THREAD_GENERATION_KEY = "__atrium_thread_generation"
 THREAD_GENERATION_LABEL = "thread_generation"
@@ -56,7 +59,9 @@ _default_lock = threading.Lock()
 def default_provider() -> SandboxProvider:
     """The worker's provider: ``$ATRIUM_SANDBOX_PROVIDER`` (``package.module:factory``) when it names
     another one, else bubblewrap sandboxes under ``$ATRIUM_SANDBOX_DIR``, deleted by beat after
-    ``$ATRIUM_SANDBOX_TTL_SECONDS`` unused (default a week). Built once per process."""
+    ``$ATRIUM_SANDBOX_TTL_SECONDS`` unused (default a week), each command in a cgroup of
+    ``$ATRIUM_SANDBOX_MEMORY_BYTES`` and ``$ATRIUM_SANDBOX_CPUS`` where ``$ATRIUM_SANDBOX_CGROUP``
+    finds a tree (`cgroups`). Built once per process."""
     global _default_provider
     with _default_lock:
         if _default_provider is None:
@@ -69,8 +74,20 @@ def default_provider() -> SandboxProvider:
                     tempfile.gettempdir(), "atrium-sandboxes"
                 )
                 ttl = float(os.environ.get(SANDBOX_TTL_ENV) or 7 * 24 * 3600)
-                _default_provider = BubblewrapProvider(root, ttl_seconds=ttl)
+                _default_provider = BubblewrapProvider(
+                    root, ttl_seconds=ttl, limits=limits_from_env(), cgroups=cgroup_tree_from_env()
+                )
         return _default_provider
+
+
+def limits_from_env() -> Limits:
+    """The default `Limits` with the summed memory and CPU quota of the environment, when set."""
+    limits = Limits()
+    if memory := os.environ.get(SANDBOX_MEMORY_ENV):
+        limits = dataclasses.replace(limits, total_memory_bytes=int(memory))
+    if cpus := os.environ.get(SANDBOX_CPUS_ENV):
+        limits = dataclasses.replace(limits, cpus=float(cpus) if float(cpus) > 0 else None)
+    return limits
 
 
 def run_labels(scope: SandboxScope) -> dict[str, str]:
