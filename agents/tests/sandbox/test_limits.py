@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import secrets
 import subprocess
 import time
 from pathlib import Path
@@ -17,7 +18,8 @@ from atrium_agents.sandbox.bubblewrap import (
     EXIT_TIMEOUT,
 )
 
-# `_sandbox_processes` looks at every sandbox process of the machine: under pytest-xdist this file's
+# `_sandbox_processes` looks at the machine's processes for a marker of the test's own command (other
+# suites run sandboxes at the same time in `make test`); under pytest-xdist this file's
 # tests run on one worker (make test: --dist loadgroup), or one test would see another's.
 pytestmark = pytest.mark.xdist_group("sandbox-limits")
 
@@ -43,23 +45,25 @@ def test_a_busy_loop_is_killed_at_the_cpu_limit(sandbox: BubblewrapSandbox):
 def test_a_command_over_its_wall_time_is_killed_with_everything_it_started(sandbox: BubblewrapSandbox):
     # when: a background child that would outlive its shell (the limit leaves a loaded machine time to
     # start the sandbox and print the first line)
-    result = sandbox.execute("sleep 60 & echo started; sleep 60", timeout=3)
+    marker = _marker()
+    result = sandbox.execute(f"sleep {marker} & echo started; sleep {marker}", timeout=3)
 
     # then
     assert result.exit_code == EXIT_TIMEOUT
     assert result.output.startswith("started\n")
     assert "killed after the 3s time limit" in result.output
-    assert _sandbox_processes() == []
+    assert _sandbox_processes(marker) == []
 
 
 def test_a_fork_bomb_is_contained_and_the_host_stays_responsive(sandbox: BubblewrapSandbox):
     # when
-    result = sandbox.execute("bomb() { bomb | bomb & }; bomb; sleep 2; echo survived", timeout=4)
+    bomb = f"bomb{_marker().replace('.', '')}"
+    result = sandbox.execute(f"{bomb}() {{ {bomb} | {bomb} & }}; {bomb}; sleep 2; echo survived", timeout=4)
 
     # then: the process limit holds it, the wall limit ends it, nothing is left behind
     assert result.exit_code in (0, EXIT_TIMEOUT)
     assert "Resource temporarily unavailable" in result.output or "fork" in result.output
-    assert _sandbox_processes() == []
+    assert _sandbox_processes(bomb) == []
     assert subprocess.run(["true"], check=False, timeout=5).returncode == 0
     assert sandbox.execute("echo ok").output == "ok\n"
 
@@ -110,9 +114,15 @@ def test_a_broken_installation_is_an_error_result_not_an_exception(tmp_path: Pat
     assert result.output.startswith("[sandbox] could not run the command:")
 
 
-def _sandbox_processes() -> list[str]:
+def _marker() -> str:
+    """A number no other command on the machine uses: `sleep` takes it as seconds (60 and a bit)."""
+    return f"60.{secrets.randbelow(10**9):09d}"
+
+
+def _sandbox_processes(marker: str) -> list[str]:
     """Processes still running as the sandbox's host uid (65534 under a root worker, else the worker's
-    own), with bwrap's own command line, after a short grace. Read from /proc: the image has no `ps`."""
+    own) whose command line carries `marker`, after a short grace. Read from /proc: the image has no
+    `ps`."""
     uid = 65534 if os.geteuid() == 0 else os.geteuid()
     for _ in range(20):
         leftovers = []
@@ -125,7 +135,7 @@ def _sandbox_processes() -> list[str]:
             except OSError:
                 continue
             real_uid = int(next(line for line in status.splitlines() if line.startswith("Uid:")).split()[1])
-            if real_uid == uid and ("sleep" in args or "bomb" in args or "sh -c" in args):
+            if real_uid == uid and marker in args:
                 leftovers.append(f"{entry.name} {args}")
         if not leftovers:
             return []
