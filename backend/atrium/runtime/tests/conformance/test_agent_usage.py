@@ -439,6 +439,52 @@ async def test_an_org_budget_pause_shows_a_member_no_spend_of_others(
         assert deleted.status_code == 204
 
 
+async def test_a_resume_is_no_way_around_a_spent_budget(
+    stack: LiveStack, who: dict[str, Identity], django_db_blocker: Any
+) -> None:
+    # given a member with a finished thread, whose daily token budget is then spent
+    user = who["enduser2"]
+    assistant_id = await agent_assistant(stack.client("editor"))
+    stack.admin_approve(assistant_id)
+    client = stack.client("enduser2")
+    tid, done = await say(client, assistant_id, "hello")
+    assert "__interrupt__" not in done
+    spent = await asyncio.to_thread(_tokens_today, django_db_blocker, int(user.user_id))
+    budget_id = await _set_budget(stack, user_id=int(user.user_id), limit=spent)
+    try:
+        before = await usage_rows(django_db_blocker, thread_id=tid)
+        headers = stack.headers("enduser2")
+        async with httpx.AsyncClient(base_url=stack.url, headers=headers, timeout=30) as http:
+            # when they send a command that resumes and also adds a message, then it is refused up front
+            sneaky = await http.post(
+                f"/threads/{tid}/runs",
+                json={
+                    "assistant_id": assistant_id,
+                    "command": {
+                        "resume": {},
+                        "update": {"messages": [{"type": "human", "content": "plan x"}]},
+                    },
+                },
+            )
+            assert sneaky.status_code == 429, sneaky.text
+            # and a bare resume (let through, for paused threads) with input beside it spends nothing
+            bare = await http.post(
+                f"/threads/{tid}/runs/wait",
+                json={
+                    "assistant_id": assistant_id,
+                    "command": {"resume": {}},
+                    "input": {"messages": [{"type": "human", "content": "plan a trip"}]},
+                },
+            )
+        assert bare.status_code == 200, bare.text
+        assert await usage_rows(django_db_blocker, thread_id=tid) == before
+        state = await client.threads.get_state(tid)
+        assert _model_calls(state["values"]) == _model_calls(done)
+    finally:
+        deleted = await _control(stack, "admin", "DELETE", f"/budgets/{budget_id}")
+        assert deleted.status_code == 204
+
+
 async def test_a_subagents_model_calls_count_toward_the_run(
     stack: LiveStack, who: dict[str, Identity], django_db_blocker: Any
 ) -> None:
