@@ -33,6 +33,7 @@ from atrium.core.logs import bind_log_ids
 from atrium.core.run_limits import SECONDS_KEY, STEPS_KEY, RunLimits
 from atrium.runtime import checkpoints
 from atrium.runtime.auth_user import AuthUser
+from atrium.runtime.budget_port import BUDGET_CONFIGURABLE, RuntimeBudget
 from atrium.runtime.credentials_port import CREDENTIALS_CONFIGURABLE, RuntimeCredentials
 from atrium.runtime.db import conninfo, server_closed
 from atrium.runtime.engine import (
@@ -382,7 +383,8 @@ async def execute(claim: RunClaim) -> tuple[RunResult, list[ProtocolEvent]]:
     if tracing_active():  # model and tool calls as spans under the task's span
         config["callbacks"] = [GraphTracingHandler()]
     # Usage and budgets (atrium.usage): every model call counted; a spent budget stops the run.
-    config["callbacks"] = [*(config.get("callbacks") or []), usage_recorder(claim, stores.pool)]
+    recorder = usage_recorder(claim, stores.pool)
+    config["callbacks"] = [*(config.get("callbacks") or []), recorder]
     control = RunControl()
     publisher = RunPublisher(
         claim.run_id,
@@ -410,6 +412,9 @@ async def execute(claim: RunClaim) -> tuple[RunResult, list[ProtocolEvent]]:
             config["configurable"][MCP_CONFIGURABLE] = RuntimeMcpServers(
                 user_id=claim.user_id, org_id=claim.org_id, role=claim.user_role
             )
+            # Whether a budget is spent, asked before model calls by graphs that pause for it (the deep
+            # agent); the recorder above stays the backstop that stops any other graph's calls.
+            config["configurable"][BUDGET_CONFIGURABLE] = RuntimeBudget(recorder)
             # Graph factories see the assistant's settings (its context) in their config, as graphs whose
             # structure depends on settings (the deep agent's middleware stack) need them to build.
             factory_config = {**config, "configurable": {**claim.context, **config["configurable"]}}

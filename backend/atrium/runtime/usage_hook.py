@@ -22,6 +22,7 @@ def usage_recorder(claim: RunClaim, pool: Any) -> UsageRecorder:
         user_id=claim.user_id,
         assistant_id=claim.assistant_id,
         pool=pool,
+        role=claim.user_role,
     )
     _recorders[(claim.run_id, claim.fence)] = recorder
     return recorder

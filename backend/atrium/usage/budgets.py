@@ -12,6 +12,7 @@ from decimal import Decimal
 from typing import Any
 
 from atrium.core.errors import AtriumError
+from atrium.core.tenancy import Permission, role_permissions
 from atrium.usage.models import BudgetMetric, BudgetPeriod
 
 # Every budget of the org and of the member, with its period's spend. A member's spend is the sum of
@@ -77,15 +78,22 @@ class BudgetState:
             return Decimal(self.spent_tokens + extra_tokens)
         return self.spent_cost + extra_cost
 
-    def message(self, spent: Decimal) -> str:
+    def message(self, spent: Decimal | None) -> str:
+        """The public message; `spent` None for a member who may not see it (`spent_shown`)."""
         whose = "your" if self.user_id is not None else "your organisation's"
         unit = "tokens" if self.metric == BudgetMetric.TOKENS else "in cost"
         period = "daily" if self.period == BudgetPeriod.DAY else "monthly"
+        used = f" ({_figure(spent)} used this {self.period}, UTC)" if spent is not None else ""
         return (
-            f"The {period} budget of {whose} model usage ({_figure(self.limit)} {unit}) is spent "
-            f"({_figure(spent)} used this {self.period}, UTC). Runs can start again when the {self.period} "
-            "ends or an org admin raises the budget."
+            f"The {period} budget of {whose} model usage ({_figure(self.limit)} {unit}) is spent{used}. "
+            f"Runs can start again when the {self.period} ends or an org admin raises the budget."
         )
+
+
+def spent_shown(state: BudgetState, role: str | None) -> bool:
+    """Whether a member of `role` may see what `state`'s period has spent: their own budget's, or the
+    org's for org admins (the org's spend is every member's)."""
+    return state.user_id is not None or Permission.MANAGE_ORG in role_permissions(role)
 
 
 def _figure(value: Decimal) -> str:

@@ -31,6 +31,7 @@ from atrium.usage.budgets import (
     BudgetState,
     budget_params,
     first_exceeded,
+    spent_shown,
 )
 from atrium.usage.prices import price_for
 
@@ -45,6 +46,14 @@ INSERT INTO usage_modelusage (id, org_id, run_id, thread_id, assistant_id, user_
 VALUES {rows}
 """
 ROW_SQL = "(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, now())"
+
+
+@dataclass(frozen=True)
+class SpentBudget:
+    """A spent budget and the message the run's user may be shown about it."""
+
+    state: BudgetState
+    message: str
 
 
 @dataclass
@@ -112,12 +121,14 @@ class UsageRecorder(BaseCallbackHandler):
         user_id: int | None,
         assistant_id: str | None,
         pool: Any,
+        role: str | None = None,
     ) -> None:
         self.run_id = uuid.UUID(str(run_id))
         self.thread_id = _uuid_or_none(thread_id)
         self.org_id = uuid.UUID(str(org_id))
         self.user_id = user_id
         self.assistant_id = _uuid_or_none(assistant_id)
+        self.role = role  # the run's user's role in the org: whether the org's spend is theirs to see
         self.pool = pool
         # The pool belongs to the worker's loop (the recorder is made on it): queries are sent there.
         self.loop = asyncio.get_running_loop()
@@ -140,8 +151,11 @@ class UsageRecorder(BaseCallbackHandler):
         cost = sum((t.cost for t in totals if t.cost is not None), Decimal(0))
         return tokens, cost
 
+    def _stale(self) -> bool:
+        return self._states is None or time.monotonic() - self._read_at > SPEND_CACHE_SECONDS
+
     def _budget_states(self) -> list[BudgetState]:
-        if self._states is None or time.monotonic() - self._read_at > SPEND_CACHE_SECONDS:
+        if self._stale():
             if threading.get_ident() == self._loop_thread:
                 # A sync model call made on the loop's own thread (a graph that blocks its loop): it
                 # cannot wait for the loop, so it is held to the spend read last, if any.
@@ -149,7 +163,15 @@ class UsageRecorder(BaseCallbackHandler):
             query = asyncio.run_coroutine_threadsafe(self._read_budget_states(), self.loop)
             self._states = query.result()
             self._read_at = time.monotonic()
-        return self._states
+        return self._states or []
+
+    async def budget_states(self) -> list[BudgetState]:
+        """The run's budgets with their spend, as `check_budgets` sees them (same query, same cache),
+        for a caller on the worker's loop (the budget port)."""
+        if self._stale():
+            self._states = await self._read_budget_states()
+            self._read_at = time.monotonic()
+        return self._states or []
 
     async def _read_budget_states(self) -> list[BudgetState]:
         params = budget_params(org_id=self.org_id, user_id=self.user_id, now=timezone.now())
@@ -157,24 +179,35 @@ class UsageRecorder(BaseCallbackHandler):
             cursor = await conn.execute(BUDGET_SPEND_SQL, params)
             return [BudgetState.from_row(row) for row in await cursor.fetchall()]
 
-    def check_budgets(self) -> None:
-        """Raise BudgetExceeded when a budget of the run's org or user is spent, this run's calls
-        so far included. Called off the worker's loop (see the class)."""
-        states = self._budget_states()
+    def spent_budget(self, states: list[BudgetState]) -> SpentBudget | None:
+        """The first of `states` spent, this run's unwritten calls included, and its public message
+        (the org's spend only for those who may see it, as `/usage/me` shows it)."""
         if not states:
-            return
+            return None
         tokens, cost = self.pending()
         spent = first_exceeded(states, extra_tokens=tokens, extra_cost=cost)
         if spent is None:
-            return
-        if not self._stopped:  # a retrying model middleware asks again: count the stop once
+            return None
+        shown = spent.spent(extra_tokens=tokens, extra_cost=cost) if spent_shown(spent, self.role) else None
+        return SpentBudget(spent, spent.message(shown))
+
+    def count_stop(self, spent: BudgetState) -> None:
+        if not self._stopped:  # a retrying model middleware (or a resumed interrupt) asks again
             self._stopped = True
             budget_exceeded.inc(
                 org=str(self.org_id),
                 scope="user" if spent.user_id is not None else "org",
                 at="model_call",
             )
-        raise BudgetExceeded(spent.message(spent.spent(extra_tokens=tokens, extra_cost=cost)))
+
+    def check_budgets(self) -> None:
+        """Raise BudgetExceeded when a budget of the run's org or user is spent, this run's calls
+        so far included. Called off the worker's loop (see the class)."""
+        spent = self.spent_budget(self._budget_states())
+        if spent is None:
+            return
+        self.count_stop(spent.state)
+        raise BudgetExceeded(spent.message)
 
     def on_chat_model_start(
         self, serialized: dict[str, Any], messages: Any, *, run_id: uuid.UUID, **kwargs: Any

@@ -12,7 +12,13 @@ from django.utils import timezone
 from atrium.accounts.models import User
 from atrium.assistants.models import Assistant
 from atrium.core.tenancy import Permission, current_scope
-from atrium.usage.budgets import BUDGET_SPEND_SQL, BudgetState, budget_params, period_start
+from atrium.usage.budgets import (
+    BUDGET_SPEND_SQL,
+    BudgetState,
+    budget_params,
+    period_start,
+    spent_shown,
+)
 from atrium.usage.models import Budget, ModelUsage
 
 _TOTALS: dict[str, Any] = {
@@ -63,7 +69,7 @@ def usage_for_me(*, period: str) -> dict[str, Any]:
     for state in budget_states(user_id=scope.user_id):
         spent = state.spent()
         # The org's spend is the org's admins' to see; a member learns only whether it is spent.
-        shown = state.user_id is not None or scope.has(Permission.MANAGE_ORG)
+        shown = spent_shown(state, scope.role)
         budgets.append(
             {
                 "id": state.budget_id,

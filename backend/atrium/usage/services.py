@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import time
 import uuid
+from collections.abc import Mapping
 from decimal import Decimal
+from typing import Any
 
 from django.conf import settings
 from django.db import transaction
@@ -16,7 +18,7 @@ from atrium.core.errors import NotFoundError
 from atrium.core.metrics import budget_exceeded
 from atrium.core.tenancy import Permission, Scope, current_scope
 from atrium.orgs.models import Membership
-from atrium.usage.budgets import BudgetExceededError, first_exceeded
+from atrium.usage.budgets import BudgetExceededError, first_exceeded, spent_shown
 from atrium.usage.models import Budget
 from atrium.usage.selectors import budget_states
 
@@ -80,9 +82,16 @@ def budget_delete(*, budget_id: uuid.UUID) -> None:
         budget.delete()
 
 
-def usage_run_allow(scope: Scope) -> None:
-    """Refuse a new run while a budget of the org or of the scope's member is spent."""
+def usage_run_allow(scope: Scope, *, command: Mapping[str, Any] | None = None) -> None:
+    """Refuse a new run while a budget of the org or of the scope's member is spent.
+
+    A run that only resumes an interrupted thread (`command` with `resume` alone) goes through: the
+    budget is checked again before its next model call, where the deep agent pauses the thread again
+    (docs/adr/0024-usage-and-budgets.md) and other graphs end with `BudgetExceeded`; refusing it here
+    would leave a thread paused for a budget unable to go on once an admin raises it."""
     if scope.system or scope.org_id is None or not _has_budgets(scope.org_id):
+        return
+    if command and set(command) == {"resume"}:
         return
     spent = first_exceeded(budget_states(user_id=scope.user_id))
     if spent is None:
@@ -90,4 +99,4 @@ def usage_run_allow(scope: Scope) -> None:
     budget_exceeded.inc(
         org=str(scope.org_id), scope="user" if spent.user_id is not None else "org", at="run_start"
     )
-    raise BudgetExceededError(spent.message(spent.spent()))
+    raise BudgetExceededError(spent.message(spent.spent() if spent_shown(spent, scope.role) else None))

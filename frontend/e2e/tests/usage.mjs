@@ -152,4 +152,53 @@ export const tests = [
       }
     },
   },
+  {
+    name: "usage: a budget spent during a run pauses the chat with a budget card, and Continue finishes it once an admin raises the budget",
+    requires: "agent",
+    async run({ page }) {
+      await openNewChat(page, demoUsers.builder);
+      const builder = /** @type {{ id: number }} */ (await (await page.request.get(url("/api/v1/me"))).json());
+      // The admin acts from a browser context of their own, beside the builder's chat.
+      const browser = page.context().browser();
+      assert.ok(browser, "a browser");
+      const adminContext = await browser.newContext();
+      const admin = await adminContext.newPage();
+      await signInAs(admin, demoUsers.admin);
+      const budgetsUrl = url(`/api/v1/orgs/${ORG}/budgets`);
+      /** @param {number} limit */
+      async function setBudget(limit) {
+        const put = await admin.request.put(budgetsUrl, {
+          data: { user_id: builder.id, period: "day", metric: "tokens", limit },
+          headers: await csrfHeader(admin),
+        });
+        assert.equal(put.status(), 200, `PUT ${budgetsUrl}: ${await put.text()}`);
+        return /** @type {{ id: string }} */ (await put.json());
+      }
+      // A limit one token above what the builder spent today: the run's first model call spends it.
+      const usage = await admin.request.get(url(`/api/v1/orgs/${ORG}/usage?period=day&group_by=user`));
+      assert.equal(usage.status(), 200, "GET /usage");
+      const groups = /** @type {{ groups: { key: string, total_tokens: number }[] }} */ (await usage.json()).groups;
+      const spent = groups.find((group) => group.key === String(builder.id))?.total_tokens ?? 0;
+      const budget = await setBudget(spent + 1);
+      try {
+        const what = unique("a day in Porto");
+        await send(page, `Plan ${what}`);
+        const card = page.getByTestId("budget-card");
+        await card.waitFor({ timeout: RUN_TIMEOUT_MS });
+        const shown = (await card.textContent()) ?? "";
+        assert.match(shown, /The daily budget of your model usage \([\d]+ tokens\) is spent/);
+        assert.match(shown, /can be raised by an org admin/);
+        await screenshot(page, "usage-budget-paused-in-chat");
+
+        await setBudget(1_000_000_000);
+        await card.getByRole("button", { name: "Continue" }).click();
+        await answers(page).filter({ hasText: `Here is the plan for ${what}:` }).first().waitFor({ timeout: RUN_TIMEOUT_MS });
+        assert.equal(await page.getByTestId("budget-card").count(), 0, "the budget card is gone");
+      } finally {
+        const removed = await admin.request.delete(`${budgetsUrl}/${budget.id}`, { headers: await csrfHeader(admin) });
+        assert.equal(removed.status(), 204, "the test's budget is removed");
+        await adminContext.close();
+      }
+    },
+  },
 ];

@@ -26,6 +26,7 @@ from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.graph.state import CompiledStateGraph
 from langgraph.store.base import BaseStore
 
+from atrium_agents.deep_agent.budget import BudgetMiddleware
 from atrium_agents.deep_agent.connected_apis import connected_api_tools
 from atrium_agents.deep_agent.context import Context
 from atrium_agents.deep_agent.guardrails import build_guardrails
@@ -168,12 +169,14 @@ def build_agent(
         # Planning: deepagents no longer adds the todo list by itself; `write_todos` keeps the plan in
         # the thread's state (`todos`), where chat UIs show it.
         middleware=[
+            # First, so a spent budget pauses the run before any other hook or the model spends more.
+            BudgetMiddleware(),
             TodoListMiddleware(),
             *guardrails(),
             *([SandboxFilesMiddleware(sandbox, settings)] if sandbox else []),
             *mcp_tools(),
         ],
-        subagents=build_subagents(lambda: [*guardrails(), *mcp_tools()]),
+        subagents=build_subagents(lambda: [BudgetMiddleware(), *guardrails(), *mcp_tools()]),
         memory=memory_sources(settings),
         # The org's and the assistant's skills (read-only store routes; deepagents lists them in the
         # prompt and the agent reads a skill's SKILL.md when it uses one).

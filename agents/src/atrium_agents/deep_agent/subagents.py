@@ -1,11 +1,12 @@
 """Subagents the ``task`` tool can start. Each runs as a nested graph inside the ``tools`` node, so its
 events stream under the ``tools:<task_id>`` namespace that ``useStream`` routes to subagent views.
 
-Both specs carry their own guardrails and the assistant's MCP tools (``graph.build_agent`` makes the
-stack): deepagents gives a subagent only the middleware in its spec, and the general-purpose one it
-would add by itself would carry none of ours. The MCP tools are the main agent's, with the same rules:
-listed and called in the same run, with the run's user's token (a consent interrupt from a subagent
-pauses the whole run), and through the runtime's outbound guard (``deep_agent/mcp.py``).
+Both specs carry their own budget check, guardrails and the assistant's MCP tools
+(``graph.build_agent`` makes the stack): deepagents gives a subagent only the middleware in its spec,
+and the general-purpose one it would add by itself would carry none of ours. The MCP tools are the
+main agent's, with the same rules: listed and called in the same run, with the run's user's token (a
+consent interrupt from a subagent pauses the whole run), and through the runtime's outbound guard
+(``deep_agent/mcp.py``).
 """
 
 from __future__ import annotations

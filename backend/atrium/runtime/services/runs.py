@@ -249,7 +249,8 @@ def run_create(*, thread_id: uuid.UUID | str | None, payload: RunCreate, statele
     scope.require(Permission.USE_AGENTS)
     _validate(payload, stateless=stateless)
     run_create_allow(scope)
-    usage_run_allow(scope)  # no new run while a budget of the org or the member is spent
+    # No new run while a budget of the org or the member is spent (a resume may go on: it is checked again)
+    usage_run_allow(scope, command=payload.command)
     assistant_id = assistant_id_resolve(assistant_id=payload.assistant_id)
     run_overrides_check(
         scope=scope,

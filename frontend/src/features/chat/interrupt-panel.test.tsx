@@ -85,4 +85,28 @@ describe("InterruptPanel", () => {
     expect(screen.queryByRole("button", { name: "Send answer" })).not.toBeInTheDocument();
     expect(onRespond).not.toHaveBeenCalled();
   });
+
+  it("shows a budget card whose Continue resumes the run", async () => {
+    const { onRespond, user } = setup(false, {
+      type: "budget_exceeded",
+      message: "The daily budget of your model usage (10 tokens) is spent (12 used this day, UTC).",
+      scope: "member",
+      period: "day",
+      metric: "tokens",
+    });
+
+    expect(screen.getByRole("heading", { name: "Usage budget spent" })).toBeInTheDocument();
+    expect(screen.getByText(/\(10 tokens\) is spent/)).toBeInTheDocument();
+    expect(screen.getByText(/can be raised by an org admin/)).toBeInTheDocument();
+    await user.click(screen.getByRole("button", { name: "Continue" }));
+
+    expect(onRespond).toHaveBeenCalledWith({}, "int-1");
+  });
+
+  it("keeps Continue from viewers of a budget pause", () => {
+    setup(true, { type: "budget_exceeded", message: "spent", scope: "org", period: "month" });
+
+    expect(screen.getByText(/Your organisation's monthly budget/)).toBeInTheDocument();
+    expect(screen.getByRole("button", { name: "Continue" })).toBeDisabled();
+  });
 });

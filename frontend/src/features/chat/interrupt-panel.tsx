@@ -2,6 +2,7 @@ import { useId, useState } from "react";
 import { Alert } from "../../components/ui/alert";
 import { Button } from "../../components/ui/button";
 import { toApiError } from "../../api/errors";
+import { parseBudgetPause, type BudgetPause } from "../../lib/budget";
 import { parseConsentRequest, type ConsentRequest } from "../../lib/consent";
 import { buildHitlResponse, parseHitlRequest, type Decision, type HitlRequest } from "../../lib/hitl";
 import { HitlAction } from "./hitl-action";
@@ -113,6 +114,38 @@ function ConnectCard({ consent }: { consent: ConsentRequest }) {
   );
 }
 
+/** A budget is spent: the run waits until an admin raises it (or the period ends); Continue asks again. */
+function BudgetCard({ pause, interrupt, readOnly, onRespond }: InterruptPanelProps & { pause: BudgetPause }) {
+  const [sending, setSending] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  async function resume() {
+    setSending(true);
+    setError(null);
+    try {
+      await onRespond({}, interrupt.id);
+    } catch (caught) {
+      setError(toApiError(caught).message);
+      setSending(false);
+    }
+  }
+  return (
+    <div className="stack-sm" data-testid="budget-card">
+      <p>{pause.message}</p>
+      <p className="muted">
+        {pause.scope === "org" ? "Your organisation's" : "Your"} {pause.period === "day" ? "daily" : "monthly"} budget
+        can be raised by an org admin. Once it is, continue: the assistant picks up where it stopped (and pauses again if
+        the budget is still spent).
+      </p>
+      {error ? <Alert>{error}</Alert> : null}
+      <div>
+        <Button variant="primary" disabled={readOnly || sending} onClick={() => void resume()}>
+          Continue
+        </Button>
+      </div>
+    </div>
+  );
+}
+
 /** The agent stopped to ask: what it wants to do, and the answers the reader may give. */
 export function InterruptPanel(props: InterruptPanelProps) {
   const titleId = useId();
@@ -124,6 +157,18 @@ export function InterruptPanel(props: InterruptPanelProps) {
           Connect {consent.providerName}
         </h2>
         <ConnectCard consent={consent} />
+      </section>
+    );
+  }
+  const pause = parseBudgetPause(props.interrupt.value);
+  if (pause) {
+    return (
+      <section className="interrupt" aria-labelledby={titleId} data-testid="interrupt">
+        <h2 id={titleId} className="interrupt__title">
+          Usage budget spent
+        </h2>
+        {props.readOnly ? <p className="muted">You have view-only access, so someone who may chat has to continue.</p> : null}
+        <BudgetCard {...props} pause={pause} />
       </section>
     );
   }

@@ -217,13 +217,13 @@ def _metric(text: str, name: str, **labels: str) -> float:
     return total
 
 
-async def test_a_spent_budget_stops_the_run_and_refuses_the_next(
+async def test_a_spent_budget_stops_another_graphs_run_and_refuses_the_next(
     stack: LiveStack, who: dict[str, Identity], django_db_blocker: Any
 ) -> None:
-    # given a daily token budget of a member that their next model call will spend
+    # given a graph that is not the deep agent (two model calls, no budget check of its own), and a
+    # daily token budget of a member that their next model call will spend
     user = who["enduser2"]
-    assistant_id = await agent_assistant(stack.client("editor"))
-    stack.admin_approve(assistant_id)
+    assistant_id = await _spender_assistant(stack)
     spent = await asyncio.to_thread(_tokens_today, django_db_blocker, int(user.user_id))
     budget = {"user_id": int(user.user_id), "period": "day", "metric": "tokens", "limit": spent + 1}
     made = await _control(stack, "admin", "PUT", "/budgets", json=budget)
@@ -239,14 +239,15 @@ async def test_a_spent_budget_stops_the_run_and_refuses_the_next(
     ]
     client = stack.client("enduser2")
     try:
-        # when the member asks for a plan (many model calls)
+        # when the member runs it
         tid, values = await say(client, assistant_id, "plan a party")
 
-        # then the run stops at its second model call, with the budget's error
+        # then the run stops at its second model call, with the budget's error (no interrupt)
         runs = await client.runs.list(tid)
         assert [r["status"] for r in runs] == ["error"]
         assert values["__error__"]["error"] == "BudgetExceeded"
         assert "daily budget of your model usage" in values["__error__"]["message"]
+        assert "__interrupt__" not in values
         rows = await usage_rows(django_db_blocker, thread_id=tid)
         assert [r["calls"] for r in rows] == [1]  # the call made before the budget was spent counts
 
@@ -289,6 +290,199 @@ async def test_a_spent_budget_stops_the_run_and_refuses_the_next(
     # once the admin lifts the budget, the member runs again
     _, after = await say(client, assistant_id, "hello again")
     assert "__error__" not in after
+
+
+async def _spender_assistant(stack: LiveStack) -> str:
+    assistant = await stack.client("editor").assistants.create(
+        graph_id="spender", name=f"spender-{uuid.uuid4().hex[:8]}"
+    )
+    stack.admin_approve(str(assistant["assistant_id"]))
+    return str(assistant["assistant_id"])
+
+
+async def _set_budget(stack: LiveStack, **budget: Any) -> str:
+    body = {"period": "day", "metric": "tokens", **budget}
+    made = await _control(stack, "admin", "PUT", "/budgets", json=body)
+    assert made.status_code == 200, made.text
+    return str(made.json()["id"])
+
+
+async def _new_run(stack: LiveStack, who: str, assistant_id: str) -> httpx.Response:
+    async with httpx.AsyncClient(base_url=stack.url, headers=stack.headers(who), timeout=30) as http:
+        thread = (await http.post("/threads", json={})).json()
+        return await http.post(
+            f"/threads/{thread['thread_id']}/runs",
+            json={"assistant_id": assistant_id, "input": {"messages": [{"type": "human", "content": "hi"}]}},
+        )
+
+
+def _budget_interrupts(values: Any) -> list[dict[str, Any]]:
+    assert isinstance(values, dict), values
+    return [i["value"] for i in values.get("__interrupt__") or []]
+
+
+def _org_tokens_today(django_db_blocker: Any, org_id: str) -> int:
+    from django.db import connection
+    from django.db.models import F, Sum
+    from django.utils import timezone
+
+    from atrium.core.tenancy import system_scope
+    from atrium.usage.budgets import period_start
+    from atrium.usage.models import ModelUsage
+
+    with django_db_blocker.unblock(), system_scope():
+        try:
+            since = period_start("day", timezone.now())
+            rows = ModelUsage.objects.filter(org_id=org_id, created_at__gte=since)
+            return int(rows.aggregate(t=Sum(F("input_tokens") + F("output_tokens")))["t"] or 0)
+        finally:
+            connection.close()
+
+
+async def test_a_budget_spent_mid_run_pauses_the_deep_agent_until_an_admin_raises_it(
+    stack: LiveStack, who: dict[str, Identity], django_db_blocker: Any
+) -> None:
+    # given a daily token budget of a member that the first model call of their next run will spend
+    user = who["enduser2"]
+    assistant_id = await agent_assistant(stack.client("editor"))
+    stack.admin_approve(assistant_id)
+    spent = await asyncio.to_thread(_tokens_today, django_db_blocker, int(user.user_id))
+    budget = {"user_id": int(user.user_id), "limit": spent + 1}
+    budget_id = await _set_budget(stack, **budget)
+    client = stack.client("enduser2")
+    try:
+        # when the member asks the deep agent for a plan (several model calls)
+        tid, values = await say(client, assistant_id, "Plan a day in Porto")
+
+        # then the run pauses before its second model call, saying why, instead of failing
+        assert "__error__" not in values, values
+        [payload] = _budget_interrupts(values)
+        assert payload["type"] == "budget_exceeded"
+        assert (payload["scope"], payload["period"], payload["metric"]) == ("member", "day", "tokens")
+        assert "daily budget of your model usage" in payload["message"]
+        assert "an org admin raises the budget" in payload["message"]
+        runs = await client.runs.list(tid)
+        assert [r["status"] for r in runs] == ["success"]
+        thread = await client.threads.get(tid)
+        assert thread["status"] == "interrupted"
+        state = await client.threads.get_state(tid)
+        assert [i["value"] for i in state["interrupts"]] == [payload]
+        # and the call made before the budget was spent is recorded
+        rows = await usage_rows(django_db_blocker, thread_id=tid)
+        assert [r["calls"] for r in rows] == [1]
+
+        # when the member resumes while the budget is still spent (a resume is not refused up front)
+        again = await client.runs.wait(tid, assistant_id, command={"resume": {}}, raise_error=False)
+
+        # then the run pauses again with the same payload, having called no model
+        assert _budget_interrupts(again) == [payload]
+        assert (await client.threads.get(tid))["status"] == "interrupted"
+        rows = await usage_rows(django_db_blocker, thread_id=tid)
+        assert [r["calls"] for r in rows] == [1]
+
+        # when an org admin raises the budget and the member resumes
+        await _set_budget(stack, **{**budget, "limit": 10**9})
+        final = await client.runs.wait(tid, assistant_id, command={"resume": {}}, raise_error=False)
+
+        # then the run goes on to the end: the plan's answer, more model calls recorded
+        assert isinstance(final, dict)
+        assert "__error__" not in final, final
+        assert not _budget_interrupts(final)
+        assert (await client.threads.get(tid))["status"] == "idle"
+        assert _model_calls(final)[-1]["output_tokens"] > 0
+        rows = await usage_rows(django_db_blocker, thread_id=tid)
+        assert sum(r["calls"] for r in rows) == len(_model_calls(final))
+        assert sum(r["calls"] for r in rows) > 2
+    finally:
+        deleted = await _control(stack, "admin", "DELETE", f"/budgets/{budget_id}")
+        assert deleted.status_code == 204
+
+
+async def test_an_org_budget_pause_shows_a_member_no_spend_of_others(
+    stack: LiveStack, who: dict[str, Identity], django_db_blocker: Any
+) -> None:
+    # given another member's spend today, and a daily token budget of the whole org that the next
+    # model call will spend
+    assistant_id = await agent_assistant(stack.client("editor"))
+    stack.admin_approve(assistant_id)
+    await say(stack.client("enduser2"), assistant_id, "plan a long walk along the river")
+    org_spent = await asyncio.to_thread(_org_tokens_today, django_db_blocker, who["enduser"].org_id)
+    assert org_spent > 0
+    budget_id = await _set_budget(stack, limit=org_spent + 1)
+    client = stack.client("enduser")
+    try:
+        # when an end user's run of the deep agent reaches it
+        _, values = await say(client, assistant_id, "Plan a day in Porto")
+
+        # then the pause names the org's budget and its limit, and no spend (the org's is every
+        # member's: only admins see it, as in /usage/me)
+        [payload] = _budget_interrupts(values)
+        assert set(payload) == {"type", "message", "scope", "period", "metric"}
+        assert payload["scope"] == "org"
+        assert "your organisation's model usage" in payload["message"]
+        assert f"({org_spent + 1} tokens)" in payload["message"]
+        assert "used this" not in payload["message"]
+        org_now = await asyncio.to_thread(_org_tokens_today, django_db_blocker, who["enduser"].org_id)
+        for figure in {org_spent, org_now}:
+            assert str(figure) not in payload["message"].replace(str(org_spent + 1), "")
+        # and the refusal of their next new run says no more
+        refused = await _new_run(stack, "enduser", assistant_id)
+        assert refused.status_code == 429, refused.text
+        assert "your organisation's model usage" in refused.json()["detail"]
+        assert "used this" not in refused.json()["detail"]
+        # while the org's admin is told what the org has spent
+        told = await _new_run(stack, "admin", assistant_id)
+        assert told.status_code == 429, told.text
+        assert "used this day" in told.json()["detail"]
+    finally:
+        deleted = await _control(stack, "admin", "DELETE", f"/budgets/{budget_id}")
+        assert deleted.status_code == 204
+
+
+async def test_a_resume_is_no_way_around_a_spent_budget(
+    stack: LiveStack, who: dict[str, Identity], django_db_blocker: Any
+) -> None:
+    # given a member with a finished thread, whose daily token budget is then spent
+    user = who["enduser2"]
+    assistant_id = await agent_assistant(stack.client("editor"))
+    stack.admin_approve(assistant_id)
+    client = stack.client("enduser2")
+    tid, done = await say(client, assistant_id, "hello")
+    assert "__interrupt__" not in done
+    spent = await asyncio.to_thread(_tokens_today, django_db_blocker, int(user.user_id))
+    budget_id = await _set_budget(stack, user_id=int(user.user_id), limit=spent)
+    try:
+        before = await usage_rows(django_db_blocker, thread_id=tid)
+        headers = stack.headers("enduser2")
+        async with httpx.AsyncClient(base_url=stack.url, headers=headers, timeout=30) as http:
+            # when they send a command that resumes and also adds a message, then it is refused up front
+            sneaky = await http.post(
+                f"/threads/{tid}/runs",
+                json={
+                    "assistant_id": assistant_id,
+                    "command": {
+                        "resume": {},
+                        "update": {"messages": [{"type": "human", "content": "plan x"}]},
+                    },
+                },
+            )
+            assert sneaky.status_code == 429, sneaky.text
+            # and a bare resume (let through, for paused threads) with input beside it spends nothing
+            bare = await http.post(
+                f"/threads/{tid}/runs/wait",
+                json={
+                    "assistant_id": assistant_id,
+                    "command": {"resume": {}},
+                    "input": {"messages": [{"type": "human", "content": "plan a trip"}]},
+                },
+            )
+        assert bare.status_code == 200, bare.text
+        assert await usage_rows(django_db_blocker, thread_id=tid) == before
+        state = await client.threads.get_state(tid)
+        assert _model_calls(state["values"]) == _model_calls(done)
+    finally:
+        deleted = await _control(stack, "admin", "DELETE", f"/budgets/{budget_id}")
+        assert deleted.status_code == 204
 
 
 async def test_a_subagents_model_calls_count_toward_the_run(

@@ -8,6 +8,8 @@ Each is the smallest graph that exercises one part of the protocol (agent-protoc
   answering with the message ``approved=<answer>``.
 * ``tooler``: a ``task`` tool call for a ``researcher`` subagent, executed by a ToolNode named
   ``tools`` whose tool runs a compiled subgraph (the deepagents shape ``useStream`` expects).
+* ``spender``: two nodes, each one call of the offline model (which reports usage): a graph that is
+  not the deep agent, for budgets spent mid-run.
 * ``failing``: raises ``ValueError("kaboom")``.
 * ``inspect``: returns what the server put in its run config (ids, the user, forwarded headers).
 * ``connected``: calls a protected resource (``url``) as the user at ``provider``, with a token asked
@@ -46,6 +48,8 @@ from langgraph.store.base import BaseStore
 from langgraph.types import interrupt
 from langgraph_sdk.runtime import ServerRuntime
 from typing_extensions import TypedDict
+
+from atrium_agents.models.offline import OfflineChatModel
 
 REPLY = "hello there friend"
 
@@ -95,6 +99,19 @@ _chat.add_node("agent", _reply)
 _chat.add_edge(START, "agent")
 _chat.add_edge("agent", END)
 chat = _chat.compile()
+
+
+async def _spend(state: ChatState) -> dict[str, Any]:
+    return {"messages": [await OfflineChatModel().ainvoke(state["messages"])]}
+
+
+_spender = StateGraph(ChatState)
+_spender.add_node("first", _spend)
+_spender.add_node("second", _spend)
+_spender.add_edge(START, "first")
+_spender.add_edge("first", "second")
+_spender.add_edge("second", END)
+spender = _spender.compile()
 
 
 class ApproverState(TypedDict, total=False):
