@@ -12,13 +12,12 @@ nothing is checked.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, Protocol
 
 from langchain.agents.middleware import AgentMiddleware
-from langchain.agents.middleware.types import AgentState
+from langchain.agents.middleware.types import ModelCallResult, ModelRequest, ModelResponse
 from langgraph.config import get_config
-from langgraph.runtime import Runtime
 from langgraph.types import interrupt
 
 BUDGET_KEY = "__atrium_budget"
@@ -37,20 +36,28 @@ def budget_port(config: Mapping[str, Any] | None) -> BudgetPort | None:
 
 
 class BudgetMiddleware(AgentMiddleware[Any, Any, Any]):
-    """Interrupts before a model call while a budget is spent (a node of its own, so a resume
-    replays only this check)."""
+    """Interrupts at the start of a model call while a budget is spent. It wraps the call (outermost)
+    instead of adding a `before_model` node: a node of its own would be one more step, and so one
+    more durable checkpoint, for every model turn of every run; an interrupt here happens before the
+    model is called, so a resume replays nothing that was paid for."""
 
-    async def abefore_model(self, state: AgentState[Any], runtime: Runtime[Any]) -> dict[str, Any] | None:
+    async def awrap_model_call(
+        self,
+        request: ModelRequest[Any],
+        handler: Callable[[ModelRequest[Any]], Awaitable[ModelResponse[Any]]],
+    ) -> ModelCallResult:
         port = budget_port(get_config())
-        if port is None:
-            return None
-        # On resume this node runs again from its start: each interrupt already answered returns its
-        # resume value, so the loop asks the port once per resume and interrupts anew while spent.
-        while (spent := await port.spent()) is not None:
-            interrupt({"type": BUDGET_INTERRUPT, **dict(spent)})
-        return None
+        if port is not None:
+            # On resume the model node runs again from its start: each interrupt already answered
+            # returns its resume value, so the loop asks the port once per resume and interrupts
+            # anew while spent.
+            while (spent := await port.spent()) is not None:
+                interrupt({"type": BUDGET_INTERRUPT, **dict(spent)})
+        return await handler(request)
 
-    def before_model(self, state: AgentState[Any], runtime: Runtime[Any]) -> dict[str, Any] | None:
+    def wrap_model_call(
+        self, request: ModelRequest[Any], handler: Callable[[ModelRequest[Any]], ModelResponse[Any]]
+    ) -> ModelCallResult:
         # The runtime runs graphs asynchronously (above); a synchronous run has no port to wait on
         # here and is held to the budget by the runtime's check at the model call.
-        return None
+        return handler(request)
