@@ -25,6 +25,16 @@ export interface ModelUsage extends UsageTotals {
   model: string;
 }
 
+/** The member's usage of one assistant. */
+export interface AssistantUsage extends UsageTotals {
+  /** Null for usage of no assistant. */
+  assistant_id: string | null;
+  /** "" when the assistant has been deleted, or for usage of none. */
+  name: string;
+  /** The assistant has been deleted since; its usage still counts. */
+  deleted: boolean;
+}
+
 /** A budget that applies to the member, with what its period has spent. */
 export interface BudgetStatus {
   id: string;
@@ -42,6 +52,7 @@ export interface MyUsage {
   since: string;
   totals: UsageTotals;
   by_model: ModelUsage[];
+  by_assistant: AssistantUsage[];
   budgets: BudgetStatus[];
 }
 

@@ -18,6 +18,11 @@ const mine: MyUsage = {
     { model: "openai:gpt-4.1", calls: 2, input_tokens: 1000, output_tokens: 250, cached_input_tokens: 200, total_tokens: 1250, cost: 0.0123 },
     { model: "offline", calls: 1, input_tokens: 200, output_tokens: 50, cached_input_tokens: 0, total_tokens: 250, cost: null },
   ],
+  by_assistant: [
+    { assistant_id: "a1", name: "Research assistant", deleted: false, calls: 1, input_tokens: 700, output_tokens: 150, cached_input_tokens: 200, total_tokens: 850, cost: 0.01 },
+    { assistant_id: "a2", name: "", deleted: true, calls: 1, input_tokens: 300, output_tokens: 100, cached_input_tokens: 0, total_tokens: 400, cost: 0.0023 },
+    { assistant_id: null, name: "", deleted: false, calls: 1, input_tokens: 200, output_tokens: 50, cached_input_tokens: 0, total_tokens: 250, cost: null },
+  ],
   budgets: [
     { id: "b-user", scope: "user", period: "month", metric: "tokens", limit: 10000, spent: 1500, exceeded: false },
     { id: "b-org", scope: "org", period: "day", metric: "cost", limit: 5, spent: null, exceeded: true },
@@ -73,6 +78,12 @@ describe("the usage page", () => {
       ["openai:gpt-4.1", "2", "1,000", "200", "250", "1,250", "0.0123"],
       ["offline", "1", "200", "0", "50", "250", "—"],
     ]);
+    expect(cells(screen.getByRole("table", { name: "Your usage by assistant" }))).toEqual([
+      ["Assistant", "Calls", "Input tokens", "Cached input tokens", "Output tokens", "Total tokens", "Cost"],
+      ["Research assistant", "1", "700", "200", "150", "850", "0.01"],
+      ["(deleted assistant)", "1", "300", "0", "100", "400", "0.0023"],
+      ["(no assistant)", "1", "200", "0", "50", "250", "—"],
+    ]);
 
     const [own, orgBudget] = within(screen.getByRole("list", { name: "Your budgets" })).getAllByTestId("budget-status");
     expect(own).toHaveTextContent("Monthly token budget");
@@ -119,7 +130,7 @@ describe("the usage page", () => {
   it("loads the day's figures when the period changes", async () => {
     const { calls } = signedIn("end_user", {
       [`GET ${org}/usage/me?period=day`]: () =>
-        json({ ...mine, period: "day", totals: { ...totals, calls: 0, input_tokens: 0, output_tokens: 0, cached_input_tokens: 0, total_tokens: 0, cost: null }, by_model: [], budgets: [] }),
+        json({ ...mine, period: "day", totals: { ...totals, calls: 0, input_tokens: 0, output_tokens: 0, cached_input_tokens: 0, total_tokens: 0, cost: null }, by_model: [], by_assistant: [], budgets: [] }),
     });
     const user = userEvent.setup();
     renderApp("/o/demo/usage");
