@@ -75,7 +75,7 @@ def usage_for_me(*, period: str) -> dict[str, Any]:
             "name": names.get(row["assistant_id"], ""),
             # Usage rows outlive the assistant (they name it by id): say so rather than show a bare id.
             "deleted": row["assistant_id"] is not None and row["assistant_id"] not in names,
-            **_totals(row),
+            **_totals(dict(row)),
         }
         for row in per_assistant
     ]
