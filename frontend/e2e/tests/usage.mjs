@@ -145,9 +145,12 @@ export const tests = [
         const alert = page.getByRole("alert").filter({ hasText: "budget" });
         await alert.waitFor({ timeout: RUN_TIMEOUT_MS });
         assert.match((await alert.textContent()) ?? "", /^The monthly budget of your model usage \(0 tokens\) is spent/);
+        // Trying again would be refused again: the chat points to who can raise the budget instead.
+        await page.getByText("An admin of the organisation can raise the budget").waitFor();
+        assert.equal(await page.getByRole("button", { name: "Try again" }).count(), 0, "no Try again on a spent budget");
         await screenshot(page, "usage-budget-refused-in-chat");
 
-        await page.getByRole("navigation", { name: "Sections" }).getByRole("link", { name: "Usage" }).click();
+        await page.getByRole("link", { name: "Usage page" }).click();
         const status = page.getByRole("list", { name: "Your budgets" }).getByTestId("budget-status").filter({ hasText: "Your budget" });
         await status.waitFor();
         const shown = (await status.textContent()) ?? "";
