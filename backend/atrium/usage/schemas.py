@@ -27,6 +27,12 @@ class ModelUsageOut(UsageTotalsOut):
     model: str
 
 
+class AssistantUsageOut(UsageTotalsOut):
+    assistant_id: uuid.UUID | None = Field(description="None for usage of no assistant.")
+    name: str = Field(description="The assistant's name ('' when deleted or none).")
+    deleted: bool = Field(description="The assistant has been deleted since; its usage still counts.")
+
+
 class BudgetStatusOut(Schema):
     id: uuid.UUID
     scope: Literal["org", "user"]
@@ -42,6 +48,7 @@ class MyUsageOut(Schema):
     since: datetime
     totals: UsageTotalsOut
     by_model: list[ModelUsageOut]
+    by_assistant: list[AssistantUsageOut]
     budgets: list[BudgetStatusOut]
 
 

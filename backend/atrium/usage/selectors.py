@@ -57,14 +57,34 @@ def budget_states(*, user_id: int | None, now: dt.datetime | None = None) -> lis
         return [BudgetState.from_row(row) for row in cursor.fetchall()]
 
 
+def _assistant_names(ids: list[Any]) -> dict[Any, str]:
+    """The names of the scope's org's assistants among `ids`; a deleted one is simply absent."""
+    return dict(Assistant.objects.filter(id__in=[i for i in ids if i is not None]).values_list("id", "name"))
+
+
 def usage_for_me(*, period: str) -> dict[str, Any]:
-    """The calling member's usage this period, by model, and the budgets that apply to them."""
+    """The calling member's usage this period, by model and by assistant, and the budgets that apply
+    to them."""
     scope = current_scope()
     since = _since(period)
     # A scope without a user (none reaches here through the API) has no usage of its own.
     rows = ModelUsage.objects.filter(user_id=scope.user_id or 0, created_at__gte=since)
     per_model = rows.values("model").annotate(**_TOTALS).order_by("model")
     by_model = [{"model": row["model"], **_totals(dict(row))} for row in per_model]
+    per_assistant = list(
+        rows.values("assistant_id").annotate(**_TOTALS).order_by(F("assistant_id").asc(nulls_last=True))
+    )
+    names = _assistant_names([row["assistant_id"] for row in per_assistant])
+    by_assistant = [
+        {
+            "assistant_id": row["assistant_id"],
+            "name": names.get(row["assistant_id"], ""),
+            # Usage rows outlive the assistant (they name it by id): say so rather than show a bare id.
+            "deleted": row["assistant_id"] is not None and row["assistant_id"] not in names,
+            **_totals(dict(row)),
+        }
+        for row in per_assistant
+    ]
     budgets = []
     for state in budget_states(user_id=scope.user_id):
         spent = state.spent()
@@ -86,6 +106,7 @@ def usage_for_me(*, period: str) -> dict[str, Any]:
         "since": since,
         "totals": _totals(rows.aggregate(**_TOTALS)),
         "by_model": by_model,
+        "by_assistant": by_assistant,
         "budgets": budgets,
     }
 
@@ -104,7 +125,7 @@ def usage_for_org(*, period: str, group_by: str) -> dict[str, Any]:
     if group_by == "user":
         labels = dict(User.objects.filter(id__in=keys).values_list("id", "email"))
     else:
-        labels = dict(Assistant.objects.filter(id__in=keys).values_list("id", "name"))
+        labels = _assistant_names(keys)
     return {
         "period": period,
         "since": since,

@@ -116,19 +116,28 @@ export const tests = [
     },
   },
   {
-    name: "usage: a member whose budget is spent is told so plainly in the chat and on the Usage page",
+    name: "usage: an admin sets a member's budget in the web app; the member's next chat is refused with the budget message",
     requires: "agent",
     async run({ page }) {
-      await signInAs(page, demoUsers.builder);
-      const builder = /** @type {{ id: number }} */ (await (await page.request.get(url("/api/v1/me"))).json());
       await signInAs(page, demoUsers.admin);
       const budgetsUrl = url(`/api/v1/orgs/${ORG}/budgets`);
-      const put = await page.request.put(budgetsUrl, {
-        data: { user_id: builder.id, period: "month", metric: "tokens", limit: 0 },
-        headers: await csrfHeader(page),
-      });
-      assert.equal(put.status(), 200, `PUT ${budgetsUrl}: ${await put.text()}`);
-      const budget = /** @type {{ id: string }} */ (await put.json());
+      await page.goto(url(`/o/${ORG}/usage`));
+      const form = page.getByRole("form", { name: "Set a budget" });
+      const appliesTo = form.getByLabel("Applies to");
+      await appliesTo.locator("option", { hasText: demoUsers.builder }).waitFor({ state: "attached" });
+      await appliesTo.selectOption({ label: demoUsers.builder });
+      await form.getByLabel("Budget period").selectOption("month");
+      await form.getByLabel("Limits", { exact: true }).selectOption("tokens");
+      await form.getByLabel("Limit", { exact: true }).fill("0");
+      await form.getByRole("button", { name: "Save budget" }).click();
+      await form.getByRole("status").filter({ hasText: "Budget saved." }).waitFor();
+      const table = page.getByRole("table", { name: "Organisation budgets" });
+      await table.getByRole("row").filter({ has: page.getByRole("rowheader", { name: demoUsers.builder, exact: true }) }).filter({ hasText: "Monthly" }).waitFor();
+      await screenshot(page, "usage-admin-sets-budget");
+      const listed = /** @type {{ id: string, user_email: string, period: string, metric: string, limit: number }[]} */ (await (await page.request.get(budgetsUrl)).json());
+      const budget = listed.find((b) => b.user_email === demoUsers.builder && b.period === "month" && b.metric === "tokens");
+      assert.ok(budget, `the builder's budget is saved: ${JSON.stringify(listed)}`);
+      assert.equal(budget.limit, 0, "the limit typed in the form");
       try {
         await page.context().clearCookies();
         await openNewChat(page, demoUsers.builder);
@@ -136,9 +145,12 @@ export const tests = [
         const alert = page.getByRole("alert").filter({ hasText: "budget" });
         await alert.waitFor({ timeout: RUN_TIMEOUT_MS });
         assert.match((await alert.textContent()) ?? "", /^The monthly budget of your model usage \(0 tokens\) is spent/);
+        // Trying again would be refused again: the chat points to who can raise the budget instead.
+        await page.getByText("An admin of the organisation can raise the budget").waitFor();
+        assert.equal(await page.getByRole("button", { name: "Try again" }).count(), 0, "no Try again on a spent budget");
         await screenshot(page, "usage-budget-refused-in-chat");
 
-        await page.getByRole("navigation", { name: "Sections" }).getByRole("link", { name: "Usage" }).click();
+        await page.getByRole("link", { name: "Usage page" }).click();
         const status = page.getByRole("list", { name: "Your budgets" }).getByTestId("budget-status").filter({ hasText: "Your budget" });
         await status.waitFor();
         const shown = (await status.textContent()) ?? "";
@@ -146,9 +158,13 @@ export const tests = [
         assert.match(shown, /Limit 0 tokens · spent [\d,]+ tokens · left 0 tokens/);
         assert.match(shown, /New runs are refused/);
       } finally {
+        // The admin deletes it in the web app too: the builder can chat again.
         await signInAs(page, demoUsers.admin);
-        const removed = await page.request.delete(`${budgetsUrl}/${budget.id}`, { headers: await csrfHeader(page) });
-        assert.equal(removed.status(), 204, "the test's budget is removed");
+        await page.goto(url(`/o/${ORG}/usage`));
+        await page.getByRole("button", { name: `Delete the monthly tokens budget of ${demoUsers.builder}` }).click();
+        await page.getByRole("status").filter({ hasText: "Budget deleted." }).waitFor();
+        const left = /** @type {{ id: string }[]} */ (await (await page.request.get(budgetsUrl)).json());
+        assert.ok(!left.some((b) => b.id === budget.id), "the test's budget is removed");
       }
     },
   },

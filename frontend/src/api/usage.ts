@@ -1,4 +1,5 @@
 import { api } from "./client";
+import type { Role } from "./types";
 
 /**
  * Model usage and budgets (`atrium.usage`): every member reads their own (`/usage/me`); the org's
@@ -24,6 +25,16 @@ export interface ModelUsage extends UsageTotals {
   model: string;
 }
 
+/** The member's usage of one assistant. */
+export interface AssistantUsage extends UsageTotals {
+  /** Null for usage of no assistant. */
+  assistant_id: string | null;
+  /** "" when the assistant has been deleted, or for usage of none. */
+  name: string;
+  /** The assistant has been deleted since; its usage still counts. */
+  deleted: boolean;
+}
+
 /** A budget that applies to the member, with what its period has spent. */
 export interface BudgetStatus {
   id: string;
@@ -41,6 +52,7 @@ export interface MyUsage {
   since: string;
   totals: UsageTotals;
   by_model: ModelUsage[];
+  by_assistant: AssistantUsage[];
   budgets: BudgetStatus[];
 }
 
@@ -85,4 +97,33 @@ export function getOrgUsage(orgSlug: string, period: UsagePeriod, groupBy: Usage
 
 export function listBudgets(orgSlug: string, signal?: AbortSignal): Promise<Budget[]> {
   return api.get<Budget[]>(`${orgPath(orgSlug)}/budgets`, signal);
+}
+
+/** What an admin sets: one budget per (member or org, period, metric); setting it again changes its limit. */
+export interface BudgetInput {
+  /** A member's budget; null: the whole org's. */
+  user_id: number | null;
+  period: UsagePeriod;
+  metric: BudgetMetric;
+  /** A decimal string, as typed: the server parses and checks it (no float rounding on the way). */
+  limit: string;
+}
+
+export function setBudget(orgSlug: string, budget: BudgetInput): Promise<Budget> {
+  return api.put<Budget>(`${orgPath(orgSlug)}/budgets`, budget);
+}
+
+export function deleteBudget(orgSlug: string, budgetId: string): Promise<void> {
+  return api.delete(`${orgPath(orgSlug)}/budgets/${encodeURIComponent(budgetId)}`);
+}
+
+/** A member of the org, as the members list names them (for choosing whom a budget limits). */
+export interface OrgMember {
+  id: string;
+  user: { id: number; email: string; name: string };
+  role: Role;
+}
+
+export function listMembers(orgSlug: string, signal?: AbortSignal): Promise<OrgMember[]> {
+  return api.get<OrgMember[]>(`${orgPath(orgSlug)}/members`, signal);
 }

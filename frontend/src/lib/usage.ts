@@ -1,4 +1,4 @@
-import type { BudgetMetric, BudgetStatus } from "../api/usage";
+import type { AssistantUsage, BudgetMetric, BudgetStatus } from "../api/usage";
 
 /**
  * Figures of the usage page. Formatting is pinned to one locale so a figure reads the same for
@@ -39,4 +39,11 @@ export function periodName(period: "day" | "month"): string {
 
 export function periodPhrase(period: "day" | "month"): string {
   return period === "day" ? "today" : "this month";
+}
+
+/** How a row of usage by assistant is named: a deleted assistant, or usage of none, says so. */
+export function assistantUsageName(row: Pick<AssistantUsage, "assistant_id" | "name" | "deleted">): string {
+  if (row.deleted) return "(deleted assistant)";
+  if (row.assistant_id === null) return "(no assistant)";
+  return row.name || "(unnamed assistant)";
 }

@@ -12,7 +12,7 @@ from django.http import HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from ninja import Router
 
-from atrium.core.errors import AtriumError, NotFoundError
+from atrium.core.errors import AtriumError, NotFoundError, ValidationFailedError
 from atrium.core.parsers import json_load
 from atrium.runtime.api.common import call, json_response
 from atrium.runtime.api.streaming import HEARTBEAT_MS, sse_response
@@ -55,6 +55,38 @@ def _envelope_error(command_id: Any, code: str, message: str, status: int = 200)
     )
 
 
+# The protocol's codes (agent-protocol.md V2.3) for the platform's refusals of a command, by the
+# platform's own code, then by status. The protocol has no code for a spent budget or a rate limit:
+# a spent budget is a refusal of permission until an admin raises it; a rate limit stays
+# `unknown_error`, and says when to retry. Either way the envelope (extensible) carries the platform's
+# own code as `reason`, so a client can tell them apart without reading the message.
+_PROTOCOL_CODES = {"budget_exceeded": "permission_denied", "rate_limited": "unknown_error"}
+_PROTOCOL_CODES_BY_STATUS = {
+    400: "invalid_argument",
+    403: "permission_denied",
+    404: "no_such_run",
+    409: "invalid_argument",
+    413: "invalid_argument",
+    415: "invalid_argument",
+    422: "invalid_argument",
+}
+
+
+def _refusal(command_id: Any, exc: AtriumError) -> HttpResponse:
+    code = _PROTOCOL_CODES.get(exc.code) or _PROTOCOL_CODES_BY_STATUS.get(exc.status_code, "unknown_error")
+    body: dict[str, Any] = {
+        "type": "error",
+        "id": command_id,
+        "error": code,
+        "message": exc.message,
+        "reason": exc.code,
+    }
+    retry_after = getattr(exc, "retry_after", None)
+    if retry_after is not None:
+        body["retry_after"] = retry_after
+    return json_response(body)
+
+
 def _thread_uuid(thread_id: str) -> uuid.UUID:
     try:
         return uuid.UUID(thread_id)
@@ -62,12 +94,24 @@ def _thread_uuid(thread_id: str) -> uuid.UUID:
         raise CommandError("invalid_argument", "Invalid thread ID: must be a UUID") from None
 
 
+def _object(params: dict[str, Any], key: str, where: str = "params") -> dict[str, Any]:
+    """`params[key]` as a new dict ({} when absent): the Agent API's schema checks these types, the
+    commands endpoint here (another type would fail deep inside run creation)."""
+    value = params.get(key)
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise ValidationFailedError(f"{where}.{key} must be an object.")
+    return dict(value)
+
+
 def _run_start(thread_id: uuid.UUID, params: dict[str, Any]) -> dict[str, Any]:
     assistant_id = params.get("assistant_id")
     if not isinstance(assistant_id, str) or not assistant_id:
         raise CommandError("invalid_argument", "run.start needs params.assistant_id")
-    config = dict(params.get("config") or {})
-    configurable = dict(config.get("configurable") or {})
+    metadata, context = _object(params, "metadata"), _object(params, "context")
+    config = _object(params, "config")
+    configurable = _object(config, "configurable", "params.config")
     configurable.pop("thread_id", None)
     checkpoint_id = configurable.pop("checkpoint_id", None)
     checkpoint = None
@@ -98,9 +142,9 @@ def _run_start(thread_id: uuid.UUID, params: dict[str, Any]) -> dict[str, Any]:
         assistant_id=assistant_id,
         input=run_input,
         command=command,
-        metadata=params.get("metadata") or {},
+        metadata=metadata,
         config=config,
-        context=params.get("context") or {},
+        context=context,
         stream_mode=V2_STREAM_MODES,
         stream_subgraphs=True,
         stream_resumable=True,
@@ -125,9 +169,12 @@ def _input_respond(thread_id: uuid.UUID, params: dict[str, Any]) -> dict[str, An
     thread = thread_get_or_none(thread_id)
     if thread is None or thread.assistant_id is None:
         raise CommandError("no_such_run", "This thread has no run to respond to.")
+    metadata, config = _object(params, "metadata"), _object(params, "config")
     responses = params.get("responses")
     if responses is None:
         responses = [{"interrupt_id": params.get("interrupt_id"), "response": params.get("response")}]
+    if not isinstance(responses, list) or not all(isinstance(item, dict) for item in responses):
+        raise ValidationFailedError("params.responses must be a list of objects.")
     pending = {i.get("id") for items in (thread.interrupts or {}).values() for i in items}
     resume: dict[str, Any] = {}
     for item in responses:
@@ -142,8 +189,8 @@ def _input_respond(thread_id: uuid.UUID, params: dict[str, Any]) -> dict[str, An
     payload = lifecycle.RunCreate(
         assistant_id=str(thread.assistant_id),
         command=command,
-        metadata=params.get("metadata") or {},
-        config=params.get("config") or {},
+        metadata=metadata,
+        config=config,
         stream_mode=V2_STREAM_MODES,
         stream_subgraphs=True,
         stream_resumable=True,
@@ -206,14 +253,7 @@ async def commands(request: HttpRequest, thread_id: str) -> HttpResponseBase:
     except CommandError as exc:
         return _envelope_error(command_id, exc.code, exc.message)
     except AtriumError as exc:
-        code = {
-            404: "no_such_run",
-            403: "permission_denied",
-            409: "invalid_argument",
-            422: "invalid_argument",
-            400: "invalid_argument",
-        }.get(exc.status_code, "unknown_error")
-        return _envelope_error(command_id, code, exc.message)
+        return _refusal(command_id, exc)
     return json_response(
         {"type": "success", "id": command_id, "result": result, "meta": {"applied_through_seq": applied}}
     )

@@ -8,12 +8,13 @@ import { createFakeAgent, FAKE_ASSISTANTS } from "../../test/fake-agent/server";
 import { makeMe, makeMembership } from "../../test/fixtures";
 import { renderApp } from "../../test/render-app";
 
-function signedIn(role: Role, options: { offline?: boolean; refuseRunStart?: string } = {}) {
+function signedIn(role: Role, options: { offline?: boolean; refuseRunStart?: string; refuseRunStartReason?: string } = {}) {
   const me = makeMe({ id: 2, email: `${role}@demo.local`, memberships: [makeMembership("demo", role)] });
   const agent = createFakeAgent({
     orgId: me.memberships[0]?.org.id ?? "",
     offline: options.offline ?? true,
     ...(options.refuseRunStart ? { refuseRunStart: options.refuseRunStart } : {}),
+    ...(options.refuseRunStartReason ? { refuseRunStartReason: options.refuseRunStartReason } : {}),
   });
   const mock = mockAgentFetch(agent, { id: "2", email: me.email }, { "GET /api/v1/me": () => json(me) });
   return { agent, ...mock };
@@ -37,6 +38,22 @@ describe("the chat", () => {
     expect(await screen.findByRole("alert")).toHaveTextContent(BUDGET_SPENT);
     expect(screen.getAllByRole("alert")).toHaveLength(1);
     expect(screen.queryByText(/You said: hello there/)).not.toBeInTheDocument();
+    // trying again would be refused again: the chat says who can lift the budget, and where
+    expect(screen.queryByRole("button", { name: "Try again" })).not.toBeInTheDocument();
+    expect(screen.getByText(/An admin of the organisation can raise the budget/)).toBeInTheDocument();
+    expect(screen.getByRole("link", { name: "Usage page" })).toHaveAttribute("href", "/o/demo/usage");
+  });
+
+  it("offers to try again after a refusal that is not a budget's", async () => {
+    signedIn("end_user", { refuseRunStart: "Rate limit exceeded. Retry after 3 s.", refuseRunStartReason: "rate_limited" });
+    const user = userEvent.setup();
+    renderApp("/o/demo/chat");
+
+    await sendMessage(user, "hello there");
+
+    expect(await screen.findByRole("alert")).toHaveTextContent("Rate limit exceeded. Retry after 3 s.");
+    expect(screen.getByRole("button", { name: "Try again" })).toBeInTheDocument();
+    expect(screen.queryByRole("link", { name: "Usage page" })).not.toBeInTheDocument();
   });
 
   it("shows plainly that a run ended because a budget was spent during it", async () => {

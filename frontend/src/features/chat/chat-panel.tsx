@@ -1,4 +1,5 @@
 import { useState } from "react";
+import { Link } from "react-router";
 import { toApiError } from "../../api/errors";
 import { Alert } from "../../components/ui/alert";
 import { Button } from "../../components/ui/button";
@@ -82,7 +83,15 @@ export function ChatPanel({ orgSlug, readOnly, runVersion, assistantName }: Chat
         <InterruptPanel key={interrupt.id ?? "interrupt"} interrupt={interrupt} readOnly={readOnly} onRespond={stream.respond} />
       ) : null}
 
-      {stream.error ? (
+      {stream.error && stream.errorReason === "budget_exceeded" ? (
+        // Trying again would be refused again until the period ends: say who can change that.
+        <div className="chat-panel__error">
+          <Alert>{stream.error}</Alert>
+          <p className="muted">
+            An admin of the organisation can raise the budget on the <Link to={`/o/${encodeURIComponent(orgSlug)}/usage`}>Usage page</Link>.
+          </p>
+        </div>
+      ) : stream.error ? (
         <div className="chat-panel__error">
           <Alert>{stream.error}</Alert>
           <Button

@@ -1,4 +1,4 @@
-import type { Budget, BudgetStatus } from "../../api/usage";
+import type { BudgetStatus } from "../../api/usage";
 import { Badge } from "../../components/ui/badge";
 import { budgetLeft, budgetPercent, formatMetric, periodName } from "../../lib/usage";
 
@@ -39,35 +39,5 @@ export function BudgetStatusList({ budgets }: { budgets: BudgetStatus[] }) {
         );
       })}
     </ul>
-  );
-}
-
-/** Every budget of the organisation, as its admins set them. */
-export function OrgBudgetTable({ budgets }: { budgets: Budget[] }) {
-  return (
-    <div className="usage-table">
-      <table aria-label="Organisation budgets">
-        <thead>
-          <tr>
-            <th scope="col">Applies to</th>
-            <th scope="col">Period</th>
-            <th scope="col">On</th>
-            <th scope="col" className="usage-table__figure">
-              Limit
-            </th>
-          </tr>
-        </thead>
-        <tbody>
-          {budgets.map((budget) => (
-            <tr key={budget.id}>
-              <th scope="row">{budget.user_id === null ? "Whole organisation" : budget.user_email || `User ${String(budget.user_id)}`}</th>
-              <td>{periodName(budget.period)}</td>
-              <td>{budget.metric === "tokens" ? "Tokens" : "Cost"}</td>
-              <td className="usage-table__figure">{formatMetric(budget.metric, budget.limit)}</td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
-    </div>
   );
 }

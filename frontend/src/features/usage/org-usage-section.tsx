@@ -1,8 +1,7 @@
 import { getOrgUsage, listBudgets, type OrgUsage, type UsageGroupBy, type UsagePeriod } from "../../api/usage";
 import { useApiQuery } from "../../api/use-api-query";
-import { QueryList } from "../../components/query-list";
 import { QueryView } from "../../components/query-view";
-import { OrgBudgetTable } from "./budget-list";
+import { BudgetManager } from "./budget-editor";
 import { periodPhrase } from "../../lib/usage";
 import { UsageTable, UsageTotalsList } from "./usage-table";
 
@@ -23,11 +22,11 @@ function OrgUsageTable({ usage }: { usage: OrgUsage }) {
   );
 }
 
-/** The org's usage by member and by assistant, and its budgets: for those who manage the org. */
+/** The org's usage by member and by assistant, and its budgets to manage: for those who manage the org. */
 export function OrgUsageSection({ orgSlug, period }: { orgSlug: string; period: UsagePeriod }) {
   const byUser = useApiQuery(`usage-org:${orgSlug}:${period}:user`, (signal) => getOrgUsage(orgSlug, period, "user", signal));
   const byAssistant = useApiQuery(`usage-org:${orgSlug}:${period}:assistant`, (signal) => getOrgUsage(orgSlug, period, "assistant", signal));
-  const budgets = useApiQuery(`budgets:${orgSlug}`, (signal) => listBudgets(orgSlug, signal));
+  const budgets = useApiQuery(`budgets:${orgSlug}`, (signal) => listBudgets(orgSlug, signal), { keepDataOnReload: true });
 
   return (
     <section className="stack" aria-labelledby="org-usage-title" data-testid="org-usage">
@@ -46,9 +45,9 @@ export function OrgUsageSection({ orgSlug, period }: { orgSlug: string; period: 
         {(usage) => <OrgUsageTable usage={usage} />}
       </QueryView>
       <h3>Budgets</h3>
-      <QueryList query={budgets} loadingLabel="Loading budgets…" empty={<p className="muted">No budgets: the organisation's usage is not limited.</p>}>
-        {(list) => <OrgBudgetTable budgets={list} />}
-      </QueryList>
+      <QueryView query={budgets} loadingLabel="Loading budgets…">
+        {(list) => <BudgetManager orgSlug={orgSlug} budgets={list} onChanged={budgets.reload} />}
+      </QueryView>
     </section>
   );
 }

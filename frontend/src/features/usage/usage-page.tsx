@@ -5,7 +5,7 @@ import { QueryView } from "../../components/query-view";
 import { EmptyState } from "../../components/ui/empty-state";
 import { SelectField } from "../../components/ui/select-field";
 import { formatDate } from "../../lib/format-date";
-import { periodPhrase } from "../../lib/usage";
+import { assistantUsageName, periodPhrase } from "../../lib/usage";
 import { useCurrentMembership } from "../orgs/current-org-context";
 import { can } from "../orgs/permissions";
 import { BudgetStatusList } from "./budget-list";
@@ -36,7 +36,7 @@ export function UsagePage() {
         <h1 id="usage-title" className="page__title">
           Usage
         </h1>
-        <p className="muted">Tokens the models used for you, what they cost, and the budgets that limit them.</p>
+        <p className="muted">Tokens the models used for you (by model and by assistant), what they cost, and the budgets that limit them.</p>
       </header>
       <div className="usage-period">
         <SelectField label="Period" value={period} options={PERIOD_OPTIONS} onChange={setPeriod} />
@@ -69,6 +69,11 @@ function MyUsageView({ usage }: { usage: MyUsage }) {
               label="Your usage by model"
               nameHeader="Model"
               rows={usage.by_model.map((row) => ({ ...row, key: row.model, name: row.model }))}
+            />
+            <UsageTable
+              label="Your usage by assistant"
+              nameHeader="Assistant"
+              rows={usage.by_assistant.map((row) => ({ ...row, key: row.assistant_id ?? "none", name: assistantUsageName(row) }))}
             />
           </>
         )}

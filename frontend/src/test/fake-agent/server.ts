@@ -44,6 +44,8 @@ export interface FakeAgentOptions {
   assistants?: AgentAssistant[];
   /** Refuse every `run.start` with this message, as the server does when a budget is spent (its 429). */
   refuseRunStart?: string;
+  /** The refusal's `reason` (the platform's code): `budget_exceeded` unless given. */
+  refuseRunStartReason?: string;
 }
 
 export const FAKE_ASSISTANTS: AgentAssistant[] = [
@@ -109,12 +111,13 @@ export function createFakeAgent(options: FakeAgentOptions = {}) {
   function command(thread: FakeThread | undefined, threadId: string, user: FakeUser, body: Record<string, unknown>): Response {
     const id = typeof body.id === "number" ? body.id : null;
     const params = (body.params ?? {}) as Record<string, unknown>;
-    const fail = (error: string, message: string) => json({ type: "error", id, error, message });
+    const fail = (error: string, message: string, extra: Record<string, unknown> = {}) => json({ type: "error", id, error, message, ...extra });
     if (id === null || typeof body.method !== "string") return json({ type: "error", id: null, error: "invalid_argument", message: "id and method are required" }, 400);
 
     if (body.method === "run.start") {
-      // The server answers a refusal of the platform's (a spent budget: 429) in the command envelope.
-      if (options.refuseRunStart) return fail("unknown_error", options.refuseRunStart);
+      // The server answers a refusal of the platform's in the command envelope, with its own code as
+      // `reason` (a spent budget: permission_denied, budget_exceeded).
+      if (options.refuseRunStart) return fail("permission_denied", options.refuseRunStart, { reason: options.refuseRunStartReason ?? "budget_exceeded" });
       const assistantId = params.assistant_id;
       const assistant = assistants.find((candidate) => candidate.assistant_id === assistantId || candidate.graph_id === assistantId);
       if (!assistant) return fail("invalid_argument", "unknown assistant");

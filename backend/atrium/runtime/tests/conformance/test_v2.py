@@ -134,3 +134,123 @@ async def test_command_error_codes(stack: LiveStack, http: httpx.AsyncClient) ->
     )
     assert not_json.status_code == 400
     await stack.client().runs.cancel(tid, started["result"]["run_id"])
+
+
+async def _command(
+    stack: LiveStack, who: str, thread_id: str, params: dict[str, Any], method: str = "run.start"
+) -> dict[str, Any]:
+    async with httpx.AsyncClient(base_url=stack.url, headers=stack.headers(who), timeout=30) as raw:
+        response = await raw.post(
+            f"/threads/{thread_id}/commands", json={"id": 4, "method": method, "params": params}
+        )
+    assert response.status_code == 200, response.text
+    return dict(response.json())
+
+
+async def test_run_start_refusals_say_why_with_a_specific_code(stack: LiveStack) -> None:
+    """V2.3: the platform's refusals of a run keep HTTP 200 and the envelope, with the protocol's
+    nearest code, the platform's own in `reason` (the envelope is extensible) and the Agent API's
+    message, not a bare `unknown_error`."""
+    slug = await asyncio.to_thread(stack.org_slug)
+    control = httpx.AsyncClient(
+        base_url=f"{stack.base_url}/api/v1/orgs/{slug}", headers=stack.headers("admin"), timeout=10
+    )
+    async with control:
+        members = (await control.get("/members")).json()
+        user_id = next(m["user"]["id"] for m in members if m["user"]["email"].startswith("editor2-"))
+        spent = {"user_id": user_id, "period": "month", "metric": "tokens", "limit": 0}
+        budget = await control.put("/budgets", json=spent)
+        assert budget.status_code == 200, budget.text
+        tid = str(uuid.uuid4())
+        try:
+            # a member whose budget is spent: told so, and no run or thread is made
+            params = {"assistant_id": "simple", "input": {"steps": []}}
+            refused = await _command(stack, "editor2", tid, params)
+            assert (refused["type"], refused["id"], refused["error"], refused["reason"]) == (
+                "error",
+                4,
+                "permission_denied",
+                "budget_exceeded",
+            )
+            assert refused["message"].startswith("The monthly budget of your model usage (0 tokens) is spent")
+            async with httpx.AsyncClient(base_url=stack.url, headers=stack.headers("editor2")) as raw:
+                assert (await raw.get(f"/threads/{tid}")).status_code == 404
+        finally:
+            deleted = await control.delete(f"/budgets/{budget.json()['id']}")
+            assert deleted.status_code == 204
+
+    # an assistant that does not exist, what an end user may not set, another member's thread, a busy
+    # thread, bad params
+    missing = await _command(stack, "editor", tid, {"assistant_id": str(uuid.uuid4())})
+    assert (missing["error"], missing["reason"]) == ("no_such_run", "not_found"), missing
+    override = {"assistant_id": "simple", "context": {"system_prompt": "obey me"}}
+    denied = await _command(stack, "enduser", str(uuid.uuid4()), override)
+    assert (denied["error"], denied["reason"]) == ("permission_denied", "permission_denied"), denied
+    assert "system_prompt" in denied["message"]
+    started = await _command(stack, "editor", tid, {"assistant_id": "slow", "input": {"n": 30, "delay": 0.1}})
+    assert started["type"] == "success", started
+    try:
+        theirs = await _command(stack, "editor2", tid, {"assistant_id": "simple"})
+        assert (theirs["error"], theirs["reason"]) == ("no_such_run", "not_found"), theirs
+        busy = await _command(
+            stack, "editor", tid, {"assistant_id": "slow", "input": {"n": 1}, "multitaskStrategy": "reject"}
+        )
+        assert (busy["error"], busy["reason"]) == ("invalid_argument", "thread_busy"), busy
+        assert "already running" in busy["message"]
+        # params of the wrong type were a 500 deep inside run creation
+        for params in ({"metadata": [1]}, {"config": "x"}, {"config": {"configurable": "x"}}, {"context": 5}):
+            bad = await _command(stack, "editor", str(uuid.uuid4()), {"assistant_id": "simple", **params})
+            assert (bad["error"], bad["reason"]) == ("invalid_argument", "validation_error"), (params, bad)
+            assert bad["message"].endswith("must be an object."), bad
+        bad_answer = await _command(stack, "editor", tid, {"responses": "yes"}, method="input.respond")
+        assert (bad_answer["error"], bad_answer["reason"]) == ("invalid_argument", "validation_error")
+    finally:
+        await stack.client().runs.cancel(tid, started["result"]["run_id"])
+
+
+def _limit_runs(django_db_blocker: Any, slug: str, per_user: int | None) -> None:
+    from django.db import connection
+
+    from atrium.core.tenancy import system_scope
+    from atrium.orgs.models import Organization, OrgSettings
+
+    with django_db_blocker.unblock(), system_scope():
+        try:
+            org = Organization.objects.get(slug=slug)
+            OrgSettings.unscoped.update_or_create(org=org, defaults={"runs_per_minute_per_user": per_user})
+        finally:
+            connection.close()
+
+
+async def test_a_rate_limited_run_start_says_when_to_retry(stack: LiveStack, django_db_blocker: Any) -> None:
+    """V2.3: a run refused by the org's rate limit is `unknown_error` (the protocol has no closer
+    code) with `reason: rate_limited`, the Agent API's message and `retry_after` in seconds. In org
+    `fuzz`, whose limits nobody else relies on."""
+    slug = stack.org_slug("fuzz")
+    await asyncio.to_thread(_limit_runs, django_db_blocker, slug, 1)
+    try:
+        # the server reads an org's limits again within ATRIUM_LIMITS_CACHE_SECONDS (10 s)
+        refused: dict[str, Any] = {}
+        for _ in range(30):
+            params = {"assistant_id": "simple", "input": {"steps": []}}
+            refused = await _command(stack, "fuzz", str(uuid.uuid4()), params)
+            if refused["type"] == "error":
+                break
+            await asyncio.sleep(0.5)
+        assert (refused["type"], refused["error"], refused["reason"]) == (
+            "error",
+            "unknown_error",
+            "rate_limited",
+        ), refused
+        assert refused["message"].startswith("Rate limit exceeded: at most 1 per member and ")
+        assert 1 <= refused["retry_after"] <= 60
+    finally:
+        await asyncio.to_thread(_limit_runs, django_db_blocker, slug, None)
+        # and the org runs again once the server reads the limit lifted, before the next test uses it
+        for _ in range(40):
+            params = {"assistant_id": "simple", "input": {"steps": []}}
+            if (await _command(stack, "fuzz", str(uuid.uuid4()), params))["type"] == "success":
+                break
+            await asyncio.sleep(0.5)
+        else:
+            raise AssertionError("the lifted rate limit still refuses runs")

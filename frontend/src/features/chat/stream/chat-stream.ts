@@ -41,6 +41,11 @@ export interface ChatStream {
   isThreadLoading: boolean;
   /** A readable message, or null. */
   error: string | null;
+  /**
+   * The platform's code for why `error` happened, when the server named one (a refused command's
+   * `reason`, e.g. `budget_exceeded`): what the screen can offer instead of trying again.
+   */
+  errorReason: string | null;
   interrupts: ChatInterrupt[];
   /** Subagents by the id of the tool call that started them. */
   subagents: ReadonlyMap<string, ChatSubagent>;

@@ -53,6 +53,14 @@ function errorMessage(error: unknown): string | null {
   return "Something went wrong.";
 }
 
+/** A refused command's `reason` (the server's extension of the protocol's error envelope, which the
+ * SDK's `ProtocolError` keeps as `response`), or null. */
+function errorReason(error: unknown): string | null {
+  if (!isRecord(error) || !isRecord(error.response)) return null;
+  const reason = error.response.reason;
+  return typeof reason === "string" && reason ? reason : null;
+}
+
 function outputText(output: unknown): string | null {
   if (output === undefined || output === null) return null;
   if (typeof output === "string") return output;
@@ -186,6 +194,7 @@ export function AdapterStreamProvider({ orgSlug, assistantId, threadId, onReload
 
   // Back online after a dropped connection: rejoin instead of waiting for the user.
   const error = errorMessage(stream.error);
+  const reason = error ? errorReason(stream.error) : null;
   useEffect(() => {
     if (!error) return;
     const rejoin = () => {
@@ -217,6 +226,7 @@ export function AdapterStreamProvider({ orgSlug, assistantId, threadId, onReload
       isLoading: stream.isLoading,
       isThreadLoading: stream.isThreadLoading,
       error,
+      errorReason: reason,
       interrupts,
       subagents,
       todos,
@@ -227,7 +237,7 @@ export function AdapterStreamProvider({ orgSlug, assistantId, threadId, onReload
       respond,
       retry,
     }),
-    [stream.threadId, stream.isLoading, stream.isThreadLoading, messages, error, interrupts, subagents, todos, agentFiles, send, regenerate, stop, respond, retry],
+    [stream.threadId, stream.isLoading, stream.isThreadLoading, messages, error, reason, interrupts, subagents, todos, agentFiles, send, regenerate, stop, respond, retry],
   );
 
   return (
