@@ -29,6 +29,7 @@ from atrium.core.errors import AtriumError, ConflictError, NotFoundError, Valida
 from atrium.core.tenancy import Permission, Scope, current_scope
 from atrium.runtime.adapters.langgraph_store import postgres_store
 from atrium.runtime.db import with_live_connection
+from atrium.runtime.models import Thread
 from atrium.runtime.persistence import persistence, store_ttl_config
 from atrium.runtime.selectors.store import UPLOADS_LABEL, tenant_store
 from atrium.runtime.selectors.threads import thread_get_owned
@@ -78,6 +79,13 @@ def uploads_namespace(thread_id: str) -> tuple[str, ...]:
 def uploads_on_disk(*, org_id: str, owner_id: int | str, thread_id: str) -> str:
     """The store's `prefix` of a thread's files: its namespace in the owner's private partition."""
     return ".".join((*private_partition(org_id, owner_id), *uploads_namespace(thread_id)))
+
+
+def thread_uploads_on_disk(thread: Thread) -> str | None:
+    """Where `thread`'s files are (`uploads_on_disk`), or None when it has no owner to hold them."""
+    if thread.owner_id is None:
+        return None
+    return uploads_on_disk(org_id=str(thread.org_id), owner_id=thread.owner_id, thread_id=str(thread.id))
 
 
 def _extension(name: str) -> str:
