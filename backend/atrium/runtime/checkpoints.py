@@ -57,13 +57,16 @@ def delete_user_items(*, user_id: int) -> None:
         cur.execute("DELETE FROM store WHERE prefix ~ %s", [rf"^org:[^.]+\.user:{int(user_id)}(\.|$)"])
 
 
-def delete_thread(*, thread_id: str) -> None:
+def delete_thread(*, thread_id: str, uploads_prefix: str | None) -> None:
+    """A thread's checkpoints, and the files attached to it: the store items at `uploads_prefix`, their
+    namespace in the owner's private partition (services/uploads.py::thread_uploads_on_disk; None for
+    a thread without an owner, whose files went with them). One exact prefix: an index lookup that
+    reaches no other namespace, where a pattern would read every org's store on each delete."""
     with connection.cursor() as cur:
         for table in _TABLES:
             cur.execute(f"DELETE FROM {table} WHERE thread_id = %s", [thread_id])  # noqa: S608
-        # The files attached to the thread go with it: they live in the store at ("uploads", <thread id>)
-        # of the owner's private partition (services/uploads.py; prefixes as TenantStore writes them).
-        cur.execute("DELETE FROM store WHERE prefix LIKE %s", [f"org:%.user:%.uploads.{thread_id}"])
+        if uploads_prefix is not None:
+            cur.execute("DELETE FROM store WHERE prefix = %s", [uploads_prefix])
 
 
 def copy_thread(*, source_id: str, target_id: str) -> None:

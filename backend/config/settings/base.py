@@ -255,6 +255,8 @@ ATRIUM_RATE_API_PER_MINUTE_PER_USER = env_int("ATRIUM_RATE_API_PER_MINUTE_PER_US
 ATRIUM_RATE_RUNS_PER_MINUTE = env_int("ATRIUM_RATE_RUNS_PER_MINUTE", 6000)
 ATRIUM_RATE_RUNS_PER_MINUTE_PER_USER = env_int("ATRIUM_RATE_RUNS_PER_MINUTE_PER_USER", 3000)
 ATRIUM_MAX_CONCURRENT_RUNS = env_int("ATRIUM_MAX_CONCURRENT_RUNS", 200)
+# Runs one POST /agent/runs/batch may create (one transaction for all of them; 422 past it).
+ATRIUM_RUNS_BATCH_MAX = env_int("ATRIUM_RUNS_BATCH_MAX", 100)
 # Run caps (docs/architecture.md, Run limits): wall-clock seconds and graph steps (LangGraph's
 # recursion_limit) one run attempt may take; assistants and orgs may only lower them. 0: no cap.
 ATRIUM_RUN_MAX_SECONDS = env_int("ATRIUM_RUN_MAX_SECONDS", 3600)

@@ -10,7 +10,8 @@ to ``/tmp`` and reads it back in a later ``execute``). Every command runs in fre
   with an `EgressPolicy`, HTTP to the listed hosts only, through the worker's proxy (`egress`);
 * mount: a fresh root with read-only ``/usr`` (and the merged-usr symlinks), ``/etc/alternatives`` and
   a tiny generated ``/etc``: no host home, ``/root``, ``/work`` or secrets on disk;
-* pid, ipc, uts, cgroup; ``--die-with-parent`` and ``--new-session``; an empty environment.
+* pid, ipc, uts, cgroup; ``--die-with-parent`` and ``--new-session``; an empty environment; no
+  further user namespaces inside (``--disable-userns``, where bwrap has it).
 
 Limits are set inside with ``prlimit`` after the user namespace exists, so ``RLIMIT_NPROC`` counts the
 sandbox's own processes: address space (memory), CPU seconds per process, processes, file size and
@@ -27,6 +28,7 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import functools
 import json
 import logging
 import os
@@ -107,6 +109,38 @@ class Limits:
         return CgroupLimits(
             memory_bytes=self.total_memory_bytes, cpus=self.cpus, pids=self.max_processes + PIDS_OVERHEAD
         )
+
+
+@functools.cache
+def bwrap_supports(bwrap: str, option: str) -> bool:
+    """Whether this bubblewrap knows ``option`` (its ``--help`` lists it); asked once per process."""
+    try:
+        found = subprocess.run(  # noqa: S603  # the worker's own bwrap, no shell
+            [bwrap, "--help"], capture_output=True, text=True, timeout=10, check=False
+        )
+    except (OSError, subprocess.SubprocessError):
+        return False
+    return option in found.stdout + found.stderr
+
+
+def _no_nested_userns(bwrap: str) -> list[str]:
+    """``--disable-userns`` where bwrap has it (0.8.0+): sandboxed code may not create a user namespace,
+    in which it would hold every capability, could mount cgroup2 and, as the owner of its command
+    cgroup's files (the worker's uid in a container), raise its own limits."""
+    if bwrap_supports(bwrap, "--disable-userns"):
+        return ["--disable-userns"]
+    global _warned_userns
+    if not _warned_userns:
+        _warned_userns = True
+        logger.warning(
+            "bubblewrap %s has no --disable-userns (0.8.0+): sandboxed code may create user namespaces, "
+            "and where cgroup2 is not mounted with nsdelegate, raise its command cgroup's limits",
+            bwrap,
+        )
+    return []
+
+
+_warned_userns = False
 
 
 class BubblewrapSandbox(BaseSandbox):
@@ -228,6 +262,7 @@ class BubblewrapSandbox(BaseSandbox):
             "--unshare-user", "--uid", str(SANDBOX_UID), "--gid", str(SANDBOX_UID),
             "--unshare-net", "--unshare-pid", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try",
             "--hostname", "sandbox", "--die-with-parent", "--new-session", "--cap-drop", "ALL",
+            *_no_nested_userns(self._bwrap),
             "--clearenv", "--setenv", "PATH", SANDBOX_PATH, "--setenv", "HOME", WORKSPACE,
             "--setenv", "TMPDIR", TMP, "--setenv", "LANG", "C.UTF-8",
             "--ro-bind", "/usr", "/usr",

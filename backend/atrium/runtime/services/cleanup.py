@@ -18,6 +18,7 @@ from atrium.assistants.graphs import project_ttls
 from atrium.runtime import checkpoints
 from atrium.runtime.engine.project import CheckpointerTTL
 from atrium.runtime.models import Thread, ThreadStatus
+from atrium.runtime.services.uploads import thread_uploads_on_disk
 
 BATCH = 100
 
@@ -59,7 +60,9 @@ def threads_expire(*, batch: int = BATCH) -> dict[str, int]:
                 thread.save(update_fields=["expires_at", "updated_at"])
                 pruned += 1
             else:
-                checkpoints.delete_thread(thread_id=str(thread.id))
+                checkpoints.delete_thread(
+                    thread_id=str(thread.id), uploads_prefix=thread_uploads_on_disk(thread)
+                )
                 thread.delete()
                 deleted += 1
     return {"deleted": deleted, "pruned": pruned}

@@ -18,6 +18,7 @@ from atrium.credentials.selectors import workspace_secrets_unseal
 from atrium.runtime import checkpoints
 from atrium.runtime.models import ACTIVE_RUN_STATUSES, Run, Thread
 from atrium.runtime.services.sandboxes import THREAD_GENERATION
+from atrium.runtime.services.uploads import thread_uploads_on_disk
 
 # The configurable key under which a run's graph gets its org's workspace secrets (name -> value), filled
 # by the executor at run time. LangGraph never copies `__` keys into checkpoint metadata.
@@ -219,5 +220,5 @@ def temporary_thread_delete(*, thread_id: str) -> None:
         thread = Thread.unscoped.select_for_update().filter(id=thread_id, temporary=True).first()
         if thread is None or Run.unscoped.filter(thread=thread, status__in=ACTIVE_RUN_STATUSES).exists():
             return
-        checkpoints.delete_thread(thread_id=thread_id)
+        checkpoints.delete_thread(thread_id=thread_id, uploads_prefix=thread_uploads_on_disk(thread))
         thread.delete()

@@ -125,7 +125,14 @@ RunCreate = runs.RunCreate
 def create_batch(*, payloads: list[RunCreate]) -> list[Run]:
     """Stateless runs of one request (`POST /runs/batch`), all or none: one that is refused rolls back
     the others, and none is sent to a worker before the whole batch is committed, so a client that
-    retries a refused batch never finds half of it already running."""
+    retries a refused batch never finds half of it already running. Its length is bounded, since
+    the batch is one transaction (its row locks held until the last insert)."""
+    limit: int = settings.ATRIUM_RUNS_BATCH_MAX
+    if len(payloads) > limit:
+        raise ValidationFailedError(
+            f"A batch holds at most {limit} runs (ATRIUM_RUNS_BATCH_MAX); this one has {len(payloads)}.",
+            code="batch_too_long",
+        )
     with transaction.atomic():
         return [create(thread_id=None, payload=payload, stateless=True) for payload in payloads]
 

@@ -17,7 +17,7 @@ from atrium.runtime.db import prepared_cursor
 from atrium.runtime.models import ACTIVE_RUN_STATUSES, Run, Thread
 from atrium.runtime.selectors.threads import as_uuid, thread_get, thread_queryset
 from atrium.runtime.services.sandboxes import thread_config_new_generation
-from atrium.runtime.services.uploads import uploads_on_disk
+from atrium.runtime.services.uploads import thread_uploads_on_disk, uploads_on_disk
 
 TTL_STRATEGIES = ("delete", "keep_latest")
 
@@ -137,7 +137,7 @@ def thread_delete(*, thread_id: str | uuid.UUID) -> None:
         active = list(
             Run.objects.filter(thread=thread, status__in=ACTIVE_RUN_STATUSES).values_list("id", flat=True)
         )
-        checkpoints.delete_thread(thread_id=str(thread.id))
+        checkpoints.delete_thread(thread_id=str(thread.id), uploads_prefix=thread_uploads_on_disk(thread))
         thread.delete()
     if active:
         from atrium.runtime import dispatch

@@ -11,20 +11,25 @@ pass them. The store API cannot write the namespace (selectors.store), so these 
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import posixpath
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 from asgiref.sync import sync_to_async
 from django.conf import settings
 from langgraph.store.base import PutOp, SearchItem
-from psycopg.errors import LockNotAvailable
+from psycopg import AsyncConnection
+from psycopg.rows import tuple_row
 
 from atrium.core.errors import AtriumError, ConflictError, NotFoundError, ValidationFailedError
-from atrium.core.tenancy import Permission, current_scope
+from atrium.core.tenancy import Permission, Scope, current_scope
 from atrium.runtime.adapters.langgraph_store import postgres_store
 from atrium.runtime.db import with_live_connection
+from atrium.runtime.models import Thread
 from atrium.runtime.persistence import persistence, store_ttl_config
 from atrium.runtime.selectors.store import UPLOADS_LABEL, tenant_store
 from atrium.runtime.selectors.threads import thread_get_owned
@@ -32,8 +37,10 @@ from atrium.runtime.tenant_store import TenantStore, private_partition
 
 UPLOADS_DIR = "/uploads/"
 MAX_NAME_LENGTH = 200
-# How long an upload waits for another upload to the same thread to be stored (409 after).
+# How long an upload waits for another upload to the same thread to be stored (409 after), and how
+# often it tries the lock meanwhile.
 LOCK_WAIT_SECONDS = 5
+LOCK_RETRY_SECONDS = 0.1
 
 
 class FileTooLargeError(AtriumError):
@@ -72,6 +79,13 @@ def uploads_namespace(thread_id: str) -> tuple[str, ...]:
 def uploads_on_disk(*, org_id: str, owner_id: int | str, thread_id: str) -> str:
     """The store's `prefix` of a thread's files: its namespace in the owner's private partition."""
     return ".".join((*private_partition(org_id, owner_id), *uploads_namespace(thread_id)))
+
+
+def thread_uploads_on_disk(thread: Thread) -> str | None:
+    """Where `thread`'s files are (`uploads_on_disk`), or None when it has no owner to hold them."""
+    if thread.owner_id is None:
+        return None
+    return uploads_on_disk(org_id=str(thread.org_id), owner_id=thread.owner_id, thread_id=str(thread.id))
 
 
 def _extension(name: str) -> str:
@@ -146,6 +160,33 @@ def _check_thread_totals(sizes: dict[str, int]) -> None:
         )
 
 
+async def _store_checked(
+    conn: AsyncConnection[Any],
+    scope: Scope,
+    namespace: tuple[str, ...],
+    uploads: list[Upload],
+    checked: list[tuple[Upload, str, str]],
+) -> None:
+    """Count the thread's files with these and write them, on `conn` holding the thread's lock."""
+    store = TenantStore(postgres_store(conn, ttl=store_ttl_config()), str(scope.org), scope.user_id)
+    sizes = {upload.name: upload.size for upload in _stored(await store.asearch(namespace, limit=_SCAN))}
+    sizes.update({upload.name: len(upload.content) for upload in uploads})  # a same name replaces
+    _check_thread_totals(sizes)
+    now = datetime.now(UTC).isoformat()
+    # One batch: the files of a request are stored together or not at all.
+    await store.abatch(
+        [
+            PutOp(
+                namespace,
+                f"/{upload.name}",
+                {"content": content, "encoding": encoding, "created_at": now, "modified_at": now},
+                index=False,
+            )
+            for upload, content, encoding in checked
+        ]
+    )
+
+
 async def thread_files_upload(*, thread_id: str, uploads: list[Upload]) -> list[StoredUpload]:
     """Store files in the caller's own thread: 404 for anyone else's thread, org admins included."""
     current_scope().require(Permission.USE_AGENTS)
@@ -158,36 +199,25 @@ async def thread_files_upload(*, thread_id: str, uploads: list[Upload]) -> list[
     scope = current_scope()
     namespace = uploads_namespace(str(thread.id))
     # One connection and one transaction for the check and the write, under a lock on the thread's
-    # uploads: a concurrent upload to the same thread waits, then counts these files too.
-    # The wait is bounded: a waiter holds a pool connection, so many requests on one thread must not
-    # be able to hold them all.
-    async with (await persistence()).pool.connection() as conn, conn.transaction():
-        await conn.execute("SELECT set_config('lock_timeout', %s, true)", [f"{LOCK_WAIT_SECONDS * 1000}ms"])
-        try:
-            await conn.execute(
-                "SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", [f"uploads:{thread.id}"]
-            )
-        except LockNotAvailable:
+    # uploads: a concurrent upload to the same thread waits, then counts these files too. A waiter
+    # holds no pool connection (the pool is every org's): it tries the lock, gives the connection
+    # back and tries again, for at most LOCK_WAIT_SECONDS.
+    deadline = time.monotonic() + LOCK_WAIT_SECONDS
+    while True:
+        async with (await persistence()).pool.connection() as conn, conn.transaction():
+            async with conn.cursor(row_factory=tuple_row) as cur:
+                await cur.execute(
+                    "SELECT pg_try_advisory_xact_lock(hashtextextended(%s, 0))", [f"uploads:{thread.id}"]
+                )
+                locked = await cur.fetchone()
+            if locked is not None and locked[0]:
+                await _store_checked(conn, scope, namespace, uploads, checked)
+                break
+        if time.monotonic() >= deadline:
             raise ConflictError(
                 "Another upload to this thread is still being stored; try again.", code="upload_in_progress"
-            ) from None
-        store = TenantStore(postgres_store(conn, ttl=store_ttl_config()), str(scope.org), scope.user_id)
-        sizes = {upload.name: upload.size for upload in _stored(await store.asearch(namespace, limit=_SCAN))}
-        sizes.update({upload.name: len(upload.content) for upload in uploads})  # a same name replaces
-        _check_thread_totals(sizes)
-        now = datetime.now(UTC).isoformat()
-        # One batch: the files of a request are stored together or not at all.
-        await store.abatch(
-            [
-                PutOp(
-                    namespace,
-                    f"/{upload.name}",
-                    {"content": content, "encoding": encoding, "created_at": now, "modified_at": now},
-                    index=False,
-                )
-                for upload, content, encoding in checked
-            ]
-        )
+            )
+        await asyncio.sleep(LOCK_RETRY_SECONDS)
     return [
         StoredUpload(f"{UPLOADS_DIR}{upload.name}", upload.name, len(upload.content), encoding)
         for upload, _, encoding in checked
