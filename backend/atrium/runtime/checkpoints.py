@@ -51,10 +51,15 @@ def delete_org(*, org_id: Any) -> None:
 
 
 def delete_user_items(*, user_id: int) -> None:
-    """A user's private store partition in every org (memories, uploaded files). Their threads stay
-    with their orgs, ownerless (`Thread.owner` is set null), as the orgs' records."""
+    """A user's private store partition in every org (memories, uploaded files) and their namespace in
+    each org's shared partition, `("org", <org>, "user", <id>, ...)` (the deep agent's user memory).
+    Their threads stay with their orgs, ownerless (`Thread.owner` is set null), as the orgs' records."""
+    uid = int(user_id)
     with connection.cursor() as cur:
-        cur.execute("DELETE FROM store WHERE prefix ~ %s", [rf"^org:[^.]+\.user:{int(user_id)}(\.|$)"])
+        cur.execute(
+            "DELETE FROM store WHERE prefix ~ %s OR prefix ~ %s",
+            [rf"^org:[^.]+\.user:{uid}(\.|$)", rf"^org:([^.]+)\.org\.\1\.user\.{uid}(\.|$)"],
+        )
 
 
 def delete_thread(*, thread_id: str, uploads_prefix: str | None) -> None:

@@ -96,6 +96,8 @@ def test_a_deleted_user_takes_their_private_items_in_every_org_and_nobody_elses(
         _item(f"org:{end_user.org.id}.user:{user.id}.memories"),
         _item(f"org:{end_user.org.id}.user:{user.id}"),
         _item(f"org:{outsider.org.id}.user:{user.id}.memories.notes"),
+        # the deep agent's memory of the user, in the org's shared partition
+        _item(f"org:{end_user.org.id}.org.{end_user.org.id}.user.{user.id}.memories"),
     ]
     # a user id that begins with this one's digits is another user (user:12 is not user:1)
     kept = [
@@ -103,6 +105,9 @@ def test_a_deleted_user_takes_their_private_items_in_every_org_and_nobody_elses(
         _item(f"org:{end_user.org.id}.user:{editor.user.id}.memories"),
         _item(f"org:{end_user.org.id}.user:{user.id}0.memories"),
         _item(f"org:{end_user.org.id}.users:{user.id}"),
+        _item(f"org:{end_user.org.id}.org.{end_user.org.id}.user.{editor.user.id}.memories"),
+        _item(f"org:{end_user.org.id}.org.{end_user.org.id}.user.{user.id}0.memories"),
+        _item(f"org:{end_user.org.id}.org.{end_user.org.id}.assistant.x.user.{user.id}"),
     ]
     thread = _thread_with_checkpoint(end_user.org, user)
 
