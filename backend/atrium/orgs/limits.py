@@ -82,7 +82,7 @@ def _refuse_if_waiting(wait: float, *, org_limit: int, user_limit: int, what: st
         limits = [f"{user_limit} per member"] if user_limit else []
         limits += [f"{org_limit} for the organisation"] if org_limit else []
         raise RateLimitedError(
-            f"Rate limit exceeded: at most {' and '.join(limits)} {what} per minute. "
+            f"Rate limit exceeded: {what} per minute are limited to {' and '.join(limits)}. "
             f"Retry after {seconds} s.",
             retry_after=seconds,
         )

@@ -42,7 +42,9 @@ def test_a_burst_past_the_member_limit_gets_429_with_retry_after(admin, editor, 
     assert refused.status_code == 429
     body = refused.json()
     assert body["code"] == "rate_limited"
-    assert body["detail"].startswith("Rate limit exceeded: at most 3 per member")
+    assert body["detail"].startswith(
+        "Rate limit exceeded: API requests per minute are limited to 3 per member"
+    )
     assert 1 <= int(refused["Retry-After"]) <= 20
     assert body["retry_after"] == int(refused["Retry-After"])
     # and another member of acme, and a member of another org, are unaffected

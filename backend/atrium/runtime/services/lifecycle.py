@@ -133,6 +133,18 @@ def create_batch(*, payloads: list[RunCreate]) -> list[Run]:
             f"A batch holds at most {limit} runs (ATRIUM_RUNS_BATCH_MAX); this one has {len(payloads)}.",
             code="batch_too_long",
         )
+    key_max = Run._meta.get_field("idempotency_key").max_length or 0
+    room = key_max - len(f"#{len(payloads) - 1}")
+    for index, payload in enumerate(payloads):
+        if payload.idempotency_key:
+            # The request's one Idempotency-Key, made each run's own by its place in the batch: a
+            # retried batch finds its runs again, one each (not the first run once per item).
+            payload.idempotency_key = f"{payload.idempotency_key}#{index}"
+            if len(payload.idempotency_key) > key_max:
+                raise ValidationFailedError(
+                    f"The Idempotency-Key of a batch of {len(payloads)} runs must be at most {room} "
+                    "characters (each run's key adds its place in the batch)."
+                )
     with transaction.atomic():
         return [create(thread_id=None, payload=payload, stateless=True) for payload in payloads]
 

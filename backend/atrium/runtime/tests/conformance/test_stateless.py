@@ -108,6 +108,27 @@ async def test_a_batch_with_one_refused_run_creates_none_of_them(stack: LiveStac
     assert len(await client.threads.search(metadata=marker)) == 2
 
 
+async def test_a_retried_batch_with_an_idempotency_key_finds_each_of_its_runs_again(
+    http: httpx.AsyncClient,
+) -> None:
+    batch = [{"assistant_id": "simple", "input": {"steps": []}, "on_completion": "keep"}] * 3
+    key = {"Idempotency-Key": f"batch-{uuid.uuid4()}"}
+
+    # when: the same batch is sent twice with one key
+    first = await http.post("/runs/batch", json=batch, headers=key)
+    again = await http.post("/runs/batch", json=batch, headers=key)
+
+    # then: three runs, one for each item, and the retry answers with the same three
+    assert first.status_code == again.status_code == 200
+    ids = [run["run_id"] for run in first.json()]
+    assert len(set(ids)) == 3
+    assert [run["run_id"] for run in again.json()] == ids
+    # and a key too long to number each run is refused, with nothing created
+    too_long = await http.post("/runs/batch", json=batch, headers={"Idempotency-Key": "k" * 199})
+    assert too_long.status_code == 422
+    assert "at most 198 characters" in too_long.json()["detail"]
+
+
 async def test_stateless_resume_is_400(stack: LiveStack) -> None:
     from langgraph_sdk.errors import BadRequestError
 

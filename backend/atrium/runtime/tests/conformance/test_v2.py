@@ -242,7 +242,9 @@ async def test_a_rate_limited_run_start_says_when_to_retry(stack: LiveStack, dja
             "unknown_error",
             "rate_limited",
         ), refused
-        assert refused["message"].startswith("Rate limit exceeded: at most 1 per member and ")
+        assert refused["message"].startswith(
+            "Rate limit exceeded: new runs per minute are limited to 1 per member and "
+        )
         assert 1 <= refused["retry_after"] <= 60
     finally:
         await asyncio.to_thread(_limit_runs, django_db_blocker, slug, None)
