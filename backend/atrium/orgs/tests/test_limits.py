@@ -86,7 +86,7 @@ def test_run_creation_has_its_own_limit(editor, monkeypatch):
         thread, _ = thread_create()
         for _ in range(2):
             run_create(thread_id=thread.id, payload=RunCreate(assistant_id="echo"))
-        with pytest.raises(RateLimitedError, match=r"at most 2 per member .* new runs per minute"):
+        with pytest.raises(RateLimitedError, match=r"new runs per minute are limited to 2 per member"):
             run_create(thread_id=thread.id, payload=RunCreate(assistant_id="echo"))
         thread_create()  # other writes are not runs
 
