@@ -29,16 +29,12 @@ step() { log "$1"; shift; [ "$1" = run ] && set -- uv run --frozen --quiet "${@:
 
 step "ruff" run ruff check backend agents
 step "ruff format" run ruff format --check --quiet backend agents
-step "mypy (backend)" run mypy backend
-step "mypy (agents)" run mypy --config-file agents/pyproject.toml agents/src
-step "import layers (lint-imports)" run lint-imports --no-cache
-step "django checks" bash -c "cd backend && uv run --frozen --quiet python manage.py check --fail-level WARNING && uv run --frozen --quiet python manage.py makemigrations --check --dry-run"
-step "kubernetes manifests (helm template + schemas)" run python infra/deploy/check.py
-# Three lanes at once, each on services of its own, their output shown as each ends:
+# Four lanes at once, each on services of its own (if any), their output shown as each ends:
+# - the static checks (types, import layers, Django's checks and migrations, the Helm chart);
 # - the frontend (lint, types, unit tests, build), then the browser tests (which serve that build);
 # - the fault suite, on its own PostgreSQL when this run started the services (else after pytest);
 # - pytest on ATRIUM_TEST_WORKERS pytest-xdist workers (2; each its own test database, Redis
-#   databases and live stack).
+#   databases and live stack), in the foreground.
 FAULTS=backend/atrium/runtime/tests/faults
 lane() {  # lane NAME LOGFILE CMD...: CMD in the background, its output in LOGFILE
   local name=$1 logfile=$2; shift 2
@@ -51,6 +47,16 @@ show_lane() {  # show_lane NAME PID LOGFILE: wait for a lane, print its output, 
   log "$1"; cat "$3"; rm -f "$3"
   [ $ok = 1 ] || die "$1 failed"
 }
+STATIC_LOG=$(mktemp /tmp/atrium-static.XXXXXX)
+lane "static checks" "$STATIC_LOG" bash -c 'set -e; check() { echo "==> $1"; shift; uv run --frozen --quiet "$@"; }
+  check "mypy (backend)" mypy backend
+  check "mypy (agents)" mypy --config-file agents/pyproject.toml agents/src
+  check "import layers (lint-imports)" lint-imports --no-cache
+  echo "==> django checks"
+  (cd backend && uv run --frozen --quiet python manage.py check --fail-level WARNING \
+    && uv run --frozen --quiet python manage.py makemigrations --check --dry-run)
+  check "kubernetes manifests (helm template + schemas)" python infra/deploy/check.py'
+STATIC=$!
 if [ -f frontend/package.json ]; then
   FRONTEND_LOG=$(mktemp /tmp/atrium-frontend.XXXXXX)
   lane "frontend checks, then the browser tests" "$FRONTEND_LOG" bash -c 'cd frontend && check() { echo "==> frontend $1"; setpriv --pdeathsig TERM -- npm run --silent "$1"; }
@@ -63,8 +69,9 @@ if [ $OWN_SERVICES = 1 ]; then
     export ATRIUM_DATA_DIR=$1; exec uv run --frozen --quiet pytest -q -p no:cacheprovider "$2"' _ "$FAULT_DATA" "$FAULTS"
   FAULT_LANE=$!
 fi
-step "pytest (backend, agents, infra)" run pytest -q -p no:cacheprovider -n "${ATRIUM_TEST_WORKERS:-2}" --dist loadgroup \
+step "pytest (backend, agents, infra)" run pytest -q -p no:cacheprovider -n "${ATRIUM_TEST_WORKERS:-2}" --dist loadgroup --durations=15 \
   --ignore="$FAULTS" backend agents infra
+show_lane "static checks" "$STATIC" "$STATIC_LOG"
 if [ $OWN_SERVICES = 1 ]; then
   show_lane "pytest (fault suite)" "$FAULT_LANE" "$FAULTS_LOG"
 else
