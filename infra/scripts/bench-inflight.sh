@@ -62,17 +62,25 @@ trap cleanup EXIT
 (cd backend && uv run --frozen --quiet python manage.py migrate --no-input -v 0)
 KEY=$(cd backend && uv run --frozen --quiet python manage.py create_api_key --org bench --email bench@bench.local --role builder | tail -n1)
 # The processes of `make dev` (infra/scripts/dev.sh), beat aside.
+# `make dev`'s layout (infra/scripts/dev.sh): a uvicorn with a web process per core and a Celery
+# worker process per core (ATRIUM_WEB_PROCESSES, ATRIUM_WORKER_PROCESSES).
+CORES=$(nproc)
 (cd backend && exec setsid uv run --frozen --quiet uvicorn config.asgi:application --host 127.0.0.1 --port "$PORT" \
-  --loop uvloop --http httptools --no-access-log --log-level warning --timeout-graceful-shutdown 3) >&2 &
+  --workers "${ATRIUM_WEB_PROCESSES:-$CORES}" --loop uvloop --http httptools --no-access-log --log-level warning \
+  --timeout-graceful-shutdown 3) >&2 &
 pids+=($!)
-(cd backend && exec setsid uv run --frozen --quiet celery -A config worker -l WARNING -Q default,runs,webhooks --pool threads \
-  --concurrency "${ATRIUM_WORKER_CONCURRENCY:-8}" -n "inflight-$$@%h") >&2 &
-pids+=($!)
+server=(--pid "web=$!")
+for i in $(seq "${ATRIUM_WORKER_PROCESSES:-$CORES}"); do
+  (cd backend && exec setsid uv run --frozen --quiet celery -A config worker -l WARNING -Q default,runs,webhooks --pool threads \
+    --concurrency "${ATRIUM_WORKER_CONCURRENCY:-8}" -n "inflight$i-$$@%h") >&2 &
+  pids+=($!)
+  server+=(--pid "worker$i=$!")
+done
 for _ in $(seq 150); do curl -fsS "http://127.0.0.1:$PORT/agent/ok" >/dev/null 2>&1 && break; sleep 0.2; done
 
 OURS=$(mktemp); THEIRS=$(mktemp)
 uv run --frozen --quiet python infra/bench/inflight.py --url "http://127.0.0.1:$PORT/agent" --api-key "$KEY" \
-  --pid "web=${pids[0]}" --pid "worker=${pids[1]}" --dsn "$DATABASE_URL" "${args[@]}" >"$OURS"
+  "${server[@]}" --dsn "$DATABASE_URL" "${args[@]}" >"$OURS"
 if [ $REFERENCE = 0 ]; then cat "$OURS"; exit 0; fi
 
 REF_VENV=${ATRIUM_REF_VENV:-$ROOT_DIR/.data/reference-venv}
