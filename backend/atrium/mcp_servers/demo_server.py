@@ -37,7 +37,7 @@ def handbook(topic: str) -> str:
 
 
 def server() -> MCPServer:
-    demo = MCPServer(NAME)
+    demo = MCPServer(NAME, log_level="WARNING")  # not a line per request in `make dev`'s output
     demo.tool()(lookup_order)
     demo.tool()(handbook)
     return demo
