@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # `make dev`: the whole platform on this machine. Installs what is missing, starts Postgres and Redis
 # (unless DATABASE_URL / REDIS_URL are given), migrates, seeds the demo org, builds the web app, then
-# becomes infra/scripts/supervise.py running the ASGI server, Celery workers and beat (one web and one
-# worker process per core; ATRIUM_WEB_PROCESSES, ATRIUM_WORKER_PROCESSES) with production settings
-# but the offline model (ATRIUM_DEBUG=1 for debug pages): a process that exits is restarted with
-# backoff, and Ctrl-C or SIGTERM (one or several, or `make` dying) stops every process and the
-# Postgres and Redis started here.
+# becomes infra/scripts/supervise.py running the ASGI server, Celery workers, beat and the demo MCP
+# server (docs/mcp.md; one web and one worker process per core: ATRIUM_WEB_PROCESSES,
+# ATRIUM_WORKER_PROCESSES) with production settings but the offline model (ATRIUM_DEBUG=1 for debug
+# pages): a process that exits is restarted with backoff, and Ctrl-C or SIGTERM (one or several, or
+# `make` dying) stops every process and the Postgres and Redis started here.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 # The processes run in backend/: a relative ATRIUM_GRAPHS means relative to where it was given.
@@ -32,6 +32,10 @@ trap 'exit 130' INT
 trap 'exit 143' TERM HUP
 
 manage migrate --no-input -v 0
+# The demo MCP server (a program below) on a free loopback port: seed_demo registers it for the demo
+# org's agent, at this start's URL.
+DEMO_MCP_PORT=$(free_port)
+export ATRIUM_DEMO_MCP_URL="http://127.0.0.1:$DEMO_MCP_PORT/mcp"
 manage seed_demo
 # Debug is off (as in production), so the admin's static files are served collected, as there.
 manage collectstatic --no-input -v 0
@@ -69,6 +73,7 @@ for i in $(seq "${ATRIUM_WORKER_PROCESSES:-$CORES}"); do
     --concurrency "${ATRIUM_WORKER_CONCURRENCY:-8}" -n "worker$i-$$@%h")
 done
 programs+=(-- beat "$PYTHON" -m celery -A config beat -l INFO -s "$DATA_DIR/celerybeat-schedule" --pidfile=)
+programs+=(-- mcp "$PYTHON" -m atrium.mcp_servers.demo_server --host 127.0.0.1 --port "$DEMO_MCP_PORT")
 
 trap - EXIT INT TERM HUP
 cd backend

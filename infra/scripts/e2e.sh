@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Browser tests against the real stack: ASGI server + Celery worker on free ports, Debian's chromium
 # driven by playwright-core. They start where a new user starts: PostgreSQL and Redis of their own on
-# an empty data directory, migrated and seeded as `make dev` does (first-run.mjs, the first test, checks
-# what that offers before anything has called the API).
+# an empty data directory, migrated and seeded as `make dev` does, its demo MCP server included
+# (first-run.mjs, the first test, checks what that offers before anything has called the API).
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 die_with_parent "$@"
@@ -39,10 +39,16 @@ export ATRIUM_PORT=$PORT ATRIUM_URL="http://127.0.0.1:$PORT"
 export DJANGO_SETTINGS_MODULE=${DJANGO_SETTINGS_MODULE:-config.settings.test}
 export ATRIUM_DB_POOL=${ATRIUM_DB_POOL:-false}
 
-(cd backend && uv run --frozen --quiet python manage.py migrate --no-input -v 0 && uv run --frozen --quiet python manage.py seed_demo >/dev/null)
-
 # Each process in a session of its own, killed by the kernel if this script dies without its cleanup.
 PYTHON=$(project_python)
+# The demo MCP server, as `make dev` runs it: seed_demo gives the demo agent its tools.
+MCP_PORT=$(free_port)
+export ATRIUM_DEMO_MCP_URL="http://127.0.0.1:$MCP_PORT/mcp"
+(cd backend && exec setpriv --pdeathsig KILL -- setsid "$PYTHON" -m atrium.mcp_servers.demo_server --host 127.0.0.1 --port "$MCP_PORT") &
+pids+=($!)
+
+(cd backend && uv run --frozen --quiet python manage.py migrate --no-input -v 0 && uv run --frozen --quiet python manage.py seed_demo >/dev/null)
+
 (cd backend && exec setpriv --pdeathsig KILL -- setsid "$PYTHON" -m uvicorn config.asgi:application --host 127.0.0.1 --port "$PORT" --no-access-log --log-level warning --timeout-graceful-shutdown 3) &
 pids+=($!)
 (cd backend && exec setpriv --pdeathsig KILL -- setsid "$PYTHON" -m celery -A config worker -l WARNING -Q default,runs,webhooks --pool threads --concurrency 8 -n "e2e-$$@%h") &

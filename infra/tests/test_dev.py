@@ -42,6 +42,20 @@ def ok(url: str) -> bool:
         return False
 
 
+def mcp_tools(url: str) -> str:
+    """What an MCP server at `url` answers to tools/list ("" until it answers)."""
+    try:
+        listed = httpx.post(
+            url,
+            json={"jsonrpc": "2.0", "id": 1, "method": "tools/list", "params": {}},
+            headers={"accept": "application/json, text/event-stream"},
+            timeout=2,
+        )
+    except httpx.HTTPError:
+        return ""
+    return listed.text
+
+
 def test_make_dev_is_a_supervised_single_node_that_one_or_two_sigterms_stop_entirely(tmp_path, started):
     data, port = tmp_path / "data", free_port()
     env = {
@@ -62,7 +76,7 @@ def test_make_dev_is_a_supervised_single_node_that_one_or_two_sigterms_stop_enti
         wait_for(lambda: ok(f"{base}/agent/ok") or dev.poll() is not None, timeout=240)
         assert dev.poll() is None, log.read_text()[-3000:]
 
-        # one uvicorn with two worker processes, two Celery worker processes, beat
+        # one uvicorn with two worker processes, two Celery worker processes, beat, the demo MCP server
         programs = children(dev.pid)
         web = [pid for pid, cmd in programs.items() if "uvicorn" in cmd]
         workers = {pid: cmd for pid, cmd in programs.items() if "celery -A config worker" in cmd}
@@ -71,6 +85,10 @@ def test_make_dev_is_a_supervised_single_node_that_one_or_two_sigterms_stop_enti
         wait_for(lambda: len([c for c in children(web[0]).values() if "spawn_main" in c]) == 2)
         assert len(workers) == 2
         assert len([cmd for cmd in programs.values() if "celery -A config beat" in cmd]) == 1
+        mcp = [cmd for cmd in programs.values() if "-m atrium.mcp_servers.demo_server" in cmd]
+        assert len(mcp) == 1
+        mcp_port = mcp[0].split("--port ")[1].split()[0]
+        wait_for(lambda: "lookup_order" in mcp_tools(f"http://127.0.0.1:{mcp_port}/mcp"))
         # production settings: debug off, so the admin's static files are the collected ones
         assert httpx.get(f"{base}/static/admin/css/base.css", timeout=5).status_code == 200
 

@@ -16,7 +16,8 @@ export const tests = [
       await signIn(page, demoUsers.user);
       await waitForOrgShell(page);
 
-      // The assistants come from the seed (its demo settings prove it), not from a lazy first API call.
+      // The assistants come from the seed (its demo settings prove it: the approval example and the
+      // demo MCP server e2e.sh started), not from a lazy first API call.
       const assistants = page.getByRole("list", { name: "Assistants" });
       await assistants.getByRole("heading", { name: "agent", exact: true }).waitFor();
       const listed = await page.request.get(url(`/api/v1/orgs/${ORG}/assistants?graph_id=agent`));
@@ -24,7 +25,7 @@ export const tests = [
       const agents = /** @type {{ name: string, context: Record<string, unknown> }[]} */ (await listed.json());
       assert.deepEqual(
         agents.filter((assistant) => assistant.name === "agent").map((assistant) => assistant.context),
-        [{ interrupt_on: ["edit_file"] }],
+        [{ interrupt_on: ["edit_file"], mcp_servers: ["demo-shop"] }],
       );
 
       await page.getByRole("link", { name: "Chat with agent" }).click();

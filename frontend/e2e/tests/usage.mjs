@@ -1,7 +1,9 @@
 // Usage and MCP servers on the real stack. After a chat with the seeded demo agent (offline model,
 // which reports token usage), the user's Usage page shows the figures `/usage/me` counts, and an
-// admin sees the org's usage by member. A builder gives an assistant an MCP server an admin
-// registered, and the choice is saved through the server's policy check.
+// admin sees the org's usage by member. The demo agent calls a tool of the demo MCP server (which
+// e2e.sh starts and seed_demo registers, as `make dev` does), and the chat shows the call, its result
+// and the answer. A builder gives an assistant an MCP server an admin registered, and the choice is
+// saved through the server's policy check.
 import { ORG, RUN_TIMEOUT_MS, answers, csrfHeader, ensureAssistant, openNewChat, screenshot, send, unique, waitForExactText } from "../chat-support.mjs";
 import { assert, config, demoUsers, expectEventually, signIn, url, waitForOrgShell } from "../support.mjs";
 
@@ -10,6 +12,8 @@ import { assert, config, demoUsers, expectEventually, signIn, url, waitForOrgShe
 
 const MCP_ASSISTANT = { name: "E2E MCP", graph_id: "agent", context: { model: "offline" } };
 const MCP_SERVER = { name: "e2e-wiki", transport: "streamable_http", url: "https://mcp.e2e.example/mcp" };
+// What the demo MCP server (backend/atrium/mcp_servers/demo_server.py) answers for order A-17.
+const DEMO_ORDER = "order A-17: shipped on 2026-12-01, 3 parcels, arriving 2026-12-04";
 const FIGURES = /** @type {const} */ (["calls", "input_tokens", "cached_input_tokens", "output_tokens", "total_tokens"]);
 const number = new Intl.NumberFormat("en-US", { maximumFractionDigits: 0 });
 
@@ -83,6 +87,28 @@ export const tests = [
       await orgSection.getByRole("table", { name: "Organisation usage by assistant" }).waitFor();
       await orgSection.getByLabel("Organisation totals").waitFor();
       await screenshot(page, "usage-admin");
+    },
+  },
+  {
+    name: "mcp: the demo agent calls the demo MCP server's tool; the chat shows the call, its result and the answer",
+    requires: "agent",
+    async run({ page }) {
+      await openNewChat(page, demoUsers.user);
+      await send(page, "Use the lookup_order tool for A-17");
+
+      // the offline model answers from the tool's result, as a real model would
+      const answer = answers(page).filter({ hasText: "lookup_order returned:" });
+      await answer.waitFor({ timeout: RUN_TIMEOUT_MS });
+      const said = async () => ((await answer.textContent()) ?? "").replace(/\s+/g, " ").trim();
+      await expectEventually(said, `lookup_order returned: ${DEMO_ORDER}`, "the answer quoting the MCP tool's result");
+      const card = page.getByTestId("tool-call").filter({ hasText: "lookup_order" });
+      await expectEventually(async () => String(await card.count()), "1", "lookup_order calls");
+      await expectEventually(async () => (await card.getAttribute("data-status")) ?? "", "done", "the call's status");
+      await card.locator("summary").click();
+      const [args, result] = await card.locator("pre").allTextContents();
+      assert.deepEqual(JSON.parse(args ?? ""), { order_id: "A-17" }, "the call's arguments");
+      assert.equal(result, DEMO_ORDER, "the call's result, from the MCP server");
+      await screenshot(page, "mcp-tool-called");
     },
   },
   {

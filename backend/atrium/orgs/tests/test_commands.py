@@ -73,3 +73,45 @@ def test_seed_demo_leaves_an_edited_default_assistant_as_it_is(db):
 
     assert Assistant.unscoped.filter(org__slug="demo").count() == 2
     assert Assistant.unscoped.get(graph_id="agent").context == {"model": "offline:slow"}
+
+
+def test_seed_demo_registers_the_demo_mcp_server_for_the_demo_agent_only_when_dev_started_one(
+    db, monkeypatch
+):
+    """`make dev` starts the demo MCP server and says where (ATRIUM_DEMO_MCP_URL): the demo org gets
+    it, at the URL of this start, and the demo agent its tools; without the variable, no server."""
+    from atrium.assistants.models import Assistant
+    from atrium.mcp_servers.models import McpServer
+
+    monkeypatch.delenv("ATRIUM_DEMO_MCP_URL", raising=False)
+    run("seed_demo")
+    assert McpServer.unscoped.count() == 0
+    assert "mcp_servers" not in Assistant.unscoped.get(graph_id="agent").context
+
+    # a data directory seeded before: the unedited demo agent gets the server too
+    monkeypatch.setenv("ATRIUM_DEMO_MCP_URL", "http://127.0.0.1:41001/mcp")
+    run("seed_demo")
+    monkeypatch.setenv("ATRIUM_DEMO_MCP_URL", "http://127.0.0.1:41002/mcp")
+    run("seed_demo")
+
+    server = McpServer.unscoped.get()
+    assert (server.org.slug, server.name, server.url, server.enabled) == (
+        "demo",
+        "demo-shop",
+        "http://127.0.0.1:41002/mcp",
+        True,
+    )
+    agent = Assistant.unscoped.get(graph_id="agent")
+    assert agent.context == {"interrupt_on": ["edit_file"], "mcp_servers": ["demo-shop"]}
+    assert agent.version == 2  # given once, not again on each start
+
+
+def test_seed_demo_leaves_the_mcp_servers_an_admin_chose_for_the_demo_agent(db, monkeypatch):
+    from atrium.assistants.models import Assistant
+
+    monkeypatch.setenv("ATRIUM_DEMO_MCP_URL", "http://127.0.0.1:41001/mcp")
+    run("seed_demo")
+    Assistant.unscoped.filter(graph_id="agent").update(context={"mcp_servers": []}, version=3)
+    run("seed_demo")
+
+    assert Assistant.unscoped.get(graph_id="agent").context == {"mcp_servers": []}
