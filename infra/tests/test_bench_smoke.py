@@ -62,12 +62,11 @@ def run(env: dict[str, str], *command: str, timeout: float = 300) -> dict[str, A
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
-@pytest.fixture(scope="module")
-def bench_result(bench_env: dict[str, str]) -> dict[str, Any]:
-    return run(bench_env, "bash", "infra/scripts/bench.sh", "--quick")
+def test_make_bench_quick_measures_both_graphs_and_compare_gives_their_ratios(bench_env, tmp_path):
+    # One test, not a module fixture shared by two: pytest-xdist may interleave other tests between
+    # a module's tests and set the fixture up again, and `make bench --quick` is a whole stack's start.
+    bench_result = run(bench_env, "bash", "infra/scripts/bench.sh", "--quick")
 
-
-def test_make_bench_quick_measures_both_graphs(bench_result):
     for graph in ("echo", "agent"):
         figures = bench_result[graph]
         assert figures["wait_ms"]["n"] == 5
@@ -79,8 +78,7 @@ def test_make_bench_quick_measures_both_graphs(bench_result):
         assert figures["batch_32_clients"]["cpu_ms_per_run"]["total"] > 0
     assert bench_result["history_limit10_ms"]["n"] == 5
 
-
-def test_compare_gives_the_ratios_of_two_results(bench_result, tmp_path):
+    # and `compare.py` reads two such results into ratios
     ours, theirs = tmp_path / "ours.json", tmp_path / "theirs.json"
     mine = json.loads(json.dumps(bench_result))
     mine["echo"]["runs_per_s"] = {"1": 10.0, "8": 40.0, "32": 60.0}
