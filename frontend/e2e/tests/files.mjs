@@ -25,7 +25,8 @@ export const tests = [
       await send(page, "Summarise the attached file");
 
       await waitForThreadUrl(page);
-      const answer = answers(page).filter({ hasText: "/uploads/figures.md begins:" });
+      // the answer streams in: wait until it holds the file's last line, then read it whole
+      const answer = answers(page).filter({ hasText: "/uploads/figures.md begins:" }).filter({ hasText: marker });
       await answer.waitFor({ timeout: RUN_TIMEOUT_MS });
       assert.match((await answer.textContent()) ?? "", new RegExp(`Quarterly figures\\s*${marker}`));
       // the tool calls the agent made are shown with their results
