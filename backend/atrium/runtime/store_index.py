@@ -12,6 +12,7 @@ lacks fails the searches and writes that embed, with a message naming ``store.in
 
 from __future__ import annotations
 
+import asyncio
 import threading
 from collections.abc import Callable
 from functools import lru_cache
@@ -31,6 +32,7 @@ from atrium.runtime.engine.project import StoreIndex
 
 # Serialises the vector tables' set-up between the processes that start at once (web, workers).
 SETUP_LOCK_KEY = 0x5A7E_1DE5
+SETUP_LOCK_POLL_SECONDS = 0.1
 
 
 class EmbeddingsUnavailableError(ServiceUnavailableError):
@@ -122,13 +124,22 @@ def index_config() -> PostgresIndexConfig | None:
     return config
 
 
+async def _try_setup_lock(conn: Any) -> bool:
+    row = await (await conn.execute("SELECT pg_try_advisory_lock(%s) AS taken", (SETUP_LOCK_KEY,))).fetchone()
+    return bool(row["taken"])
+
+
 async def ensure_vector_tables(store: AsyncPostgresStore, conn: Any) -> None:
     """Create the vector tables for the configured index (LangGraph's own set-up, idempotent), once
     at a time across processes, and check they hold vectors of the configured dimensions."""
     index: Any = store.index_config
     if not index:
         return
-    await conn.execute("SELECT pg_advisory_lock(%s)", (SETUP_LOCK_KEY,))
+    # Polled, not waited for: LangGraph's set-up builds its vector index concurrently, which waits
+    # for every transaction in progress, and a process blocked in `pg_advisory_lock` is one (a web and
+    # a worker process starting together deadlocked that way). Each try ends at once (autocommit).
+    while not await _try_setup_lock(conn):  # noqa: ASYNC110 (the lock is another process's: polled)
+        await asyncio.sleep(SETUP_LOCK_POLL_SECONDS)
     try:
         await store.setup()
     except psycopg.errors.FeatureNotSupported as exc:  # pragma: no cover - depends on the server
@@ -159,7 +170,6 @@ def check_at_start() -> None:
     behind a store that cannot open): set the tables up now, or stop the process with the reason."""
     if index_config() is None:
         return
-    import asyncio
     import logging
 
     from psycopg import AsyncConnection

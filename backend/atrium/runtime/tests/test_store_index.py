@@ -117,3 +117,34 @@ async def test_vectors_of_other_dimensions_stop_the_start_up_with_a_clear_messag
             if found is None:  # leave the shared test database as it was: other tests pick their dims
                 await conn.execute("DROP TABLE IF EXISTS store_vectors")
                 await conn.execute("DELETE FROM vector_migrations")
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_a_process_waiting_for_the_set_up_holds_no_transaction_that_an_index_build_waits_for() -> None:
+    # given: another process holds the set-up lock, as one setting the vector tables up does
+    async with (
+        await AsyncConnection.connect(conninfo(), **CONNECTION_KWARGS) as holder,
+        await AsyncConnection.connect(conninfo(), **CONNECTION_KWARGS) as waiter,
+        await AsyncConnection.connect(conninfo(), **CONNECTION_KWARGS) as builder,
+    ):
+        await holder.execute("SELECT pg_advisory_lock(%s)", (store_index.SETUP_LOCK_KEY,))
+        await builder.execute("CREATE TABLE IF NOT EXISTS setup_lock_probe (id int)")
+        store = AsyncPostgresStore(waiter, index={"dims": 4, "embed": lambda texts: [[0.0] * 4] * len(texts)})
+        waiting = asyncio.create_task(ensure_vector_tables(store, waiter))
+        try:
+            await asyncio.sleep(0.3)
+            assert not waiting.done()  # it waits its turn
+
+            # when: the holder's set-up builds an index concurrently, which waits for every
+            # transaction in progress (a waiter blocked in pg_advisory_lock was one: a deadlock)
+            build = builder.execute(
+                "CREATE INDEX CONCURRENTLY IF NOT EXISTS setup_lock_probe_id ON setup_lock_probe (id)"
+            )
+
+            # then: the build finishes while the other process still waits
+            await asyncio.wait_for(build, timeout=30)
+            assert not waiting.done()
+        finally:
+            await holder.execute("SELECT pg_advisory_unlock(%s)", (store_index.SETUP_LOCK_KEY,))
+            await asyncio.wait_for(waiting, timeout=30)
+            await builder.execute("DROP TABLE IF EXISTS setup_lock_probe")
