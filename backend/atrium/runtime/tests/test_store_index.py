@@ -127,9 +127,19 @@ async def test_a_process_waiting_for_the_set_up_holds_no_transaction_that_an_ind
         await AsyncConnection.connect(conninfo(), **CONNECTION_KWARGS) as waiter,
         await AsyncConnection.connect(conninfo(), **CONNECTION_KWARGS) as builder,
     ):
+        # the vectors' dimensions the shared test database already has, if any (other tests pick theirs)
+        found = await (
+            await builder.execute(
+                "SELECT atttypmod FROM pg_attribute WHERE attrelid = to_regclass('store_vectors')"
+                " AND attname = 'embedding'"
+            )
+        ).fetchone()
+        dims = found["atttypmod"] if found else 8  # type: ignore[call-overload]
         await holder.execute("SELECT pg_advisory_lock(%s)", (store_index.SETUP_LOCK_KEY,))
         await builder.execute("CREATE TABLE IF NOT EXISTS setup_lock_probe (id int)")
-        store = AsyncPostgresStore(waiter, index={"dims": 4, "embed": lambda texts: [[0.0] * 4] * len(texts)})
+        store = AsyncPostgresStore(
+            waiter, index={"dims": dims, "embed": lambda texts: [[0.0] * dims] * len(texts)}
+        )
         waiting = asyncio.create_task(ensure_vector_tables(store, waiter))
         try:
             await asyncio.sleep(0.3)
@@ -148,3 +158,6 @@ async def test_a_process_waiting_for_the_set_up_holds_no_transaction_that_an_ind
             await holder.execute("SELECT pg_advisory_unlock(%s)", (store_index.SETUP_LOCK_KEY,))
             await asyncio.wait_for(waiting, timeout=30)
             await builder.execute("DROP TABLE IF EXISTS setup_lock_probe")
+            if found is None:  # leave the shared test database as it was
+                await builder.execute("DROP TABLE IF EXISTS store_vectors")
+                await builder.execute("DELETE FROM vector_migrations")
