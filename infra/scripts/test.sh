@@ -29,11 +29,10 @@ step() { log "$1"; shift; [ "$1" = run ] && set -- uv run --frozen --quiet "${@:
 
 step "ruff" run ruff check backend agents
 step "ruff format" run ruff format --check --quiet backend agents
-# Five lanes at once, each on services of its own (if any), their output shown as each ends:
+# Four lanes at once, each on services of its own (if any), their output shown as each ends:
 # - the static checks (types, import layers, Django's checks and migrations, the Helm chart);
 # - the frontend (lint, types, unit tests, build), then the browser tests (which serve that build);
 # - the fault suite, on its own PostgreSQL when this run started the services (else after pytest);
-# - the smoke runs of `make dev` and the benchmarks (below);
 # - pytest on ATRIUM_TEST_WORKERS pytest-xdist workers (2; each its own test database, Redis
 #   databases and live stack), in the foreground.
 FAULTS=backend/atrium/runtime/tests/faults
@@ -70,15 +69,8 @@ if [ $OWN_SERVICES = 1 ]; then
     export ATRIUM_DATA_DIR=$1; exec uv run --frozen --quiet pytest -q -p no:cacheprovider "$2"' _ "$FAULT_DATA" "$FAULTS"
   FAULT_LANE=$!
 fi
-# The smoke runs of `make dev` and of the benchmarks start whole stacks as subprocesses and mostly
-# wait on them: a lane of their own, beside the xdist workers instead of on one of them.
-SMOKE=(infra/tests/test_dev.py infra/tests/test_bench_smoke.py infra/tests/test_bench_inflight_smoke.py)
-SMOKE_LOG=$(mktemp /tmp/atrium-smoke.XXXXXX)
-lane "pytest (make dev and benchmark smoke runs)" "$SMOKE_LOG" uv run --frozen --quiet pytest -q -p no:cacheprovider "${SMOKE[@]}"
-SMOKE_LANE=$!
 step "pytest (backend, agents, infra)" run pytest -q -p no:cacheprovider -n "${ATRIUM_TEST_WORKERS:-2}" --dist loadgroup --durations=15 \
-  --ignore="$FAULTS" "${SMOKE[@]/#/--ignore=}" backend agents infra
-show_lane "pytest (make dev and benchmark smoke runs)" "$SMOKE_LANE" "$SMOKE_LOG"
+  --ignore="$FAULTS" backend agents infra
 show_lane "static checks" "$STATIC" "$STATIC_LOG"
 if [ $OWN_SERVICES = 1 ]; then
   show_lane "pytest (fault suite)" "$FAULT_LANE" "$FAULTS_LOG"
