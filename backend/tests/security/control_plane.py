@@ -9,15 +9,9 @@ import httpx
 from atrium.runtime.tests.live_stack import LiveStack
 
 
-def org_slug(stack: LiveStack, who: str = "admin") -> str:
-    orgs = httpx.get(f"{stack.base_url}/api/v1/orgs", headers=stack.headers(who), timeout=10).json()
-    assert len(orgs) == 1, orgs
-    return str(orgs[0]["slug"])
-
-
 def call(stack: LiveStack, who: str, method: str, path: str, body: Any = None) -> httpx.Response:
     """`path` is relative to the caller's org (`/assistants`, `/policy`...)."""
-    url = f"{stack.base_url}/api/v1/orgs/{org_slug(stack)}{path}"
+    url = f"{stack.base_url}/api/v1/orgs/{stack.org_slug()}{path}"
     return httpx.request(method, url, json=body, headers=stack.headers(who), timeout=15)
 
 

@@ -42,12 +42,6 @@ def control(stack: LiveStack, who: str = "admin") -> httpx.Client:
     return httpx.Client(base_url=f"{stack.base_url}/api/v1", headers=stack.headers(who), timeout=30)
 
 
-def org_slug(stack: LiveStack) -> str:
-    with control(stack) as api:
-        orgs = api.get("/orgs").json()
-    return str(orgs[0]["slug"])
-
-
 def tagged_threads(api: httpx.Client, tag: str) -> list[dict[str, Any]]:
     response = api.post("/threads/search", json={"metadata": {"tag": tag}, "limit": 100})
     assert response.status_code == 200, response.text
@@ -140,7 +134,7 @@ def test_a_deep_row_already_stored_is_served_to_its_owner_and_admins(
 
 
 def test_deep_bodies_are_refused_on_the_control_plane(stack: LiveStack) -> None:
-    slug = org_slug(stack)
+    slug = stack.org_slug()
     tag = uuid.uuid4().hex
     with control(stack) as api:
         response = api.post(
@@ -193,7 +187,7 @@ def test_bodies_over_the_size_limit_are_413_on_both_apis(stack: LiveStack, chunk
         assert response.status_code == 413, response.text
         assert "ATRIUM_MAX_BODY_BYTES" in response.json()["detail"]
         assert api.post("/threads/count", json={}).json() == before
-    slug = org_slug(stack)
+    slug = stack.org_slug()
     payload = content() if chunked else body
     with control(stack) as api:
         response = api.post(f"/orgs/{slug}/assistants", content=payload, headers=headers)
@@ -228,7 +222,7 @@ def test_values_that_cannot_be_served_back_are_refused(
         assert response.status_code == status, response.text
         assert says in response.json()["detail"]
         assert api.post("/threads/count", json={}).json() == before
-    slug = org_slug(stack)
+    slug = stack.org_slug()
     with control(stack) as api:
         body = raw.replace(b'"metadata"', b'"graph_id": "simple", "metadata"')
         response = api.post(

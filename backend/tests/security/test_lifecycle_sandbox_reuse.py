@@ -27,14 +27,6 @@ def _say(stack: LiveStack, thread_id: str, assistant_id: str, command: str) -> s
     return str(values["messages"][-1]["content"])
 
 
-def _org_slug(stack: LiveStack, django_db_blocker: Any) -> str:
-    from atrium.orgs.keys import parse_prefix
-    from atrium.orgs.models import ApiKey
-
-    with django_db_blocker.unblock():
-        return ApiKey.unscoped.select_related("org").get(prefix=parse_prefix(stack.keys["editor"])).org.slug
-
-
 def _artifacts(stack: LiveStack, slug: str, thread_id: str) -> list[str]:
     response = httpx.get(
         f"{stack.base_url}/api/v1/orgs/{slug}/threads/{thread_id}/artifacts",
@@ -55,7 +47,7 @@ def test_a_thread_created_again_under_a_deleted_ones_id_does_not_get_its_files(
     stack: LiveStack, django_db_blocker: Any
 ) -> None:
     client = stack.sync_client("editor")
-    slug = _org_slug(stack, django_db_blocker)
+    slug = stack.org_slug("editor")
     assistant = client.assistants.create(graph_id="agent", context={"model": "offline", "sandbox": "thread"})
     thread_id = str(uuid.uuid4())
 

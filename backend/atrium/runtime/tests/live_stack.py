@@ -140,6 +140,9 @@ class LiveStack:
     keys: dict[str, str]
     log_dir: Path
     otlp: OtlpReceiver = field(default_factory=OtlpReceiver)
+    # Each member's seeded org (`_seed`): the fuzz admin is also admin of the orgs the OpenAPI fuzzing
+    # creates with `POST /orgs`, so "their first org" is not necessarily the seeded one.
+    org_slugs: dict[str, str] = field(default_factory=dict)
 
     def client(self, who: str = "editor", **kwargs: Any) -> LangGraphClient:
         kwargs.setdefault("timeout", httpx.Timeout(30.0, connect=5.0))
@@ -172,8 +175,8 @@ class LiveStack:
             httpx.put(url, json=grants, headers=headers, timeout=10).raise_for_status()
 
     def org_slug(self, who: str = "admin") -> str:
-        orgs = httpx.get(f"{self.base_url}/api/v1/orgs", headers=self.headers(who), timeout=10).json()
-        return str(orgs[0]["slug"])
+        """The slug of the org `who` was seeded into."""
+        return self.org_slugs[who]
 
     def logs(self, lines: int = 60) -> str:
         out = []
@@ -206,7 +209,13 @@ def _redis_url(url: str, db: int) -> str:
     return urlunsplit((parts.scheme, parts.netloc, f"/{db}", parts.query, parts.fragment))
 
 
-def _seed() -> dict[str, str]:
+@dataclass(frozen=True)
+class Seeded:
+    keys: dict[str, str]  # member -> API key
+    org_slugs: dict[str, str]  # member -> slug of their org
+
+
+def _seed() -> Seeded:
     """Three orgs. `a` has an admin, two builders (`editor`, `editor2`), two end users (`enduser`,
     `enduser2`) and a viewer; `b` a builder (`other`); `fuzz` an admin whose org the OpenAPI fuzzing
     may fill and change at will, away from everyone else's."""
@@ -236,7 +245,7 @@ def _seed() -> dict[str, str]:
         membership_ensure(org=org, user=user, role=role)
         with scoped(Scope(user_id=None, org_id=org.id, org_slug=org.slug, role=Role.ADMIN)):
             _, keys[who] = api_key_create(user=user, name=f"conformance {who}")
-    return keys
+    return Seeded(keys=keys, org_slugs={who: orgs[org_name].slug for who, (org_name, _) in people.items()})
 
 
 def _guarded(args: list[str]) -> list[str]:
@@ -346,7 +355,7 @@ def running_stack(
             own_databases = setup_databases(verbosity=0, interactive=False, aliases={"default"})
     assert str(db_settings["NAME"]).startswith("test_"), "refusing to seed a non-test database"
     with django_db_blocker.unblock():
-        keys = _seed()
+        seeded = _seed()
     redis_url = _redis_url(settings.REDIS_URL, redis_db)
     redis.Redis.from_url(redis_url).flushdb()
     port = _free_port()
@@ -373,7 +382,12 @@ def running_stack(
         process_env["OTEL_EXPORTER_OTLP_ENDPOINT"] = otlp.endpoint
         process_env["OTEL_BSP_SCHEDULE_DELAY"] = "200"  # export spans within 0.2 s
     stack = LiveStack(
-        base_url=base_url, url=f"{base_url}/agent", keys=keys, log_dir=log_dir, otlp=otlp or OtlpReceiver()
+        base_url=base_url,
+        url=f"{base_url}/agent",
+        keys=seeded.keys,
+        org_slugs=seeded.org_slugs,
+        log_dir=log_dir,
+        otlp=otlp or OtlpReceiver(),
     )
     web_args = [sys.executable, "-m", "uvicorn", "config.asgi:application", "--host", "127.0.0.1"]
     web_args += ["--port", str(port), "--log-level", "warning", "--no-access-log"]

@@ -15,14 +15,8 @@ from atrium.runtime.tests.conformance.fake_provider import REPLY, FakeProvider
 from atrium.runtime.tests.conformance.test_agent_pii import _postgres_hits, _redis_hits
 
 
-def _org_slug(stack: LiveStack) -> str:
-    orgs = httpx.get(f"{stack.base_url}/api/v1/orgs", headers=stack.headers("admin"), timeout=10).json()
-    assert len(orgs) == 1, orgs
-    return str(orgs[0]["slug"])
-
-
 def _set_secret(stack: LiveStack, name: str, value: str) -> str:
-    slug = _org_slug(stack)
+    slug = stack.org_slug()
     response = httpx.put(
         f"{stack.base_url}/api/v1/orgs/{slug}/secrets/{name}",
         json={"value": value},

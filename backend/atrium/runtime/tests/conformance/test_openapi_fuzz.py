@@ -22,8 +22,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import httpx
-
 from atrium.runtime.tests.conformance.conftest import LiveStack
 from atrium.runtime.tests.live_stack import BACKEND_DIR
 
@@ -35,15 +33,6 @@ CHECKS = "not_a_server_error,response_schema_conformance"
 # each body is larger; about half a minute for both documents.
 HOSTILE_EXAMPLES = 3
 HOSTILE_HOOKS = "atrium.runtime.tests.conformance.fuzz_hooks"
-
-
-def _org_slug(stack: LiveStack) -> str:
-    response = httpx.get(f"{stack.base_url}/api/v1/orgs", headers=stack.headers("fuzz"), timeout=10)
-    response.raise_for_status()
-    # The seeded org (live_stack._seed), not one the fuzzer created with `POST /orgs` in an earlier pass.
-    orgs = [org for org in response.json() if str(org["slug"]).startswith("conf-fuzz-")]
-    assert len(orgs) == 1, orgs
-    return str(orgs[0]["slug"])
 
 
 def _schemathesis(
@@ -99,7 +88,7 @@ def _schemathesis(
 def test_control_plane_openapi_has_no_5xx_or_schema_violation(stack: LiveStack, tmp_path: Path) -> None:
     # Every operation sits under /orgs/{org}: fuzzing the admin's own org reaches the operations'
     # logic instead of stopping at the 404 of an unknown org.
-    config = f'[parameters]\n"path.org" = "{_org_slug(stack)}"\n'
+    config = f'[parameters]\n"path.org" = "{stack.org_slug("fuzz")}"\n'
     _schemathesis(stack, "/api/v1/openapi.json", tmp_path, config)
 
 
@@ -108,7 +97,7 @@ def test_agent_api_openapi_has_no_5xx_or_schema_violation(stack: LiveStack, tmp_
 
 
 def test_control_plane_answers_hostile_values_without_5xx(stack: LiveStack, tmp_path: Path) -> None:
-    config = f'[parameters]\n"path.org" = "{_org_slug(stack)}"\n'
+    config = f'[parameters]\n"path.org" = "{stack.org_slug("fuzz")}"\n'
     _schemathesis(
         stack,
         "/api/v1/openapi.json",

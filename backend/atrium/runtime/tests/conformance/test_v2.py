@@ -230,7 +230,6 @@ async def test_a_rate_limited_run_start_says_when_to_retry(stack: LiveStack, dja
     await asyncio.to_thread(_limit_runs, django_db_blocker, slug, 1)
     try:
         # the server reads an org's limits again within ATRIUM_LIMITS_CACHE_SECONDS (10 s)
-        # (and a loaded machine can take longer: the limiter lets requests through while Redis is slow)
         refused: dict[str, Any] = {}
         for _ in range(120):
             params = {"assistant_id": "simple", "input": {"steps": []}}

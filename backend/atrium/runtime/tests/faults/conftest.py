@@ -206,7 +206,7 @@ def faults(
             own_databases = setup_databases(verbosity=0, interactive=False, aliases={"default"})
     assert str(db_settings["NAME"]).startswith("test_"), "refusing to seed a non-test database"
     with django_db_blocker.unblock():
-        keys = _seed()
+        seeded = _seed()
     dsn = _database_url(db_settings)
     log_dir = tmp_path_factory.mktemp("fault-stack")
     redis_port, port = _free_port(), _free_port()
@@ -224,7 +224,13 @@ def faults(
         "ATRIUM_FAULTS_DSN": dsn,
         "PYTHONUNBUFFERED": "1",
     }
-    live = LiveStack(base_url=base_url, url=f"{base_url}/agent", keys=keys, log_dir=log_dir)
+    live = LiveStack(
+        base_url=base_url,
+        url=f"{base_url}/agent",
+        keys=seeded.keys,
+        org_slugs=seeded.org_slugs,
+        log_dir=log_dir,
+    )
     stack = FaultStack(live=live, dsn=dsn, env=env, log_dir=log_dir, redis_port=redis_port, redis_dir=log_dir)
     stack.sql(EXEC_TABLE)
     stack.start_redis()
