@@ -28,6 +28,27 @@ def _index(**given: Any) -> StoreIndex | None:
     return parse_store_index({"store": {"index": given}})
 
 
+async def _vector_dims(conn: AsyncConnection[Any]) -> int | None:
+    """The dimensions of the shared test database's vectors, if it has any: other tests pick theirs."""
+    found = await (
+        await conn.execute(
+            "SELECT atttypmod FROM pg_attribute WHERE attrelid = to_regclass('store_vectors')"
+            " AND attname = 'embedding'"
+        )
+    ).fetchone()
+    return None if found is None else int(found["atttypmod"])  # type: ignore[call-overload]
+
+
+async def _drop_vector_tables(conn: AsyncConnection[Any]) -> None:
+    """Leave the shared test database as a test that found no vectors found it."""
+    await conn.execute("DROP TABLE IF EXISTS store_vectors")
+    await conn.execute("DELETE FROM vector_migrations")
+
+
+def _zeros_index(dims: int) -> Any:
+    return {"dims": dims, "embed": lambda texts: [[0.0] * dims] * len(texts)}
+
+
 def test_the_template_settings_are_read() -> None:
     found = _index(dims=1536, embed="openai:text-embedding-3-small")
     assert found == StoreIndex(dims=1536, embed="openai:text-embedding-3-small", fields=("$",))
@@ -91,17 +112,9 @@ async def test_vectors_of_other_dimensions_stop_the_start_up_with_a_clear_messag
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     async with await AsyncConnection.connect(conninfo(), **CONNECTION_KWARGS) as conn:
-        found = await (
-            await conn.execute(
-                "SELECT atttypmod FROM pg_attribute WHERE attrelid = to_regclass('store_vectors')"
-                " AND attname = 'embedding'"
-            )
-        ).fetchone()
-        dims = found["atttypmod"] if found else 8  # type: ignore[call-overload]
-
-        def index(size: int) -> Any:
-            return {"dims": size, "embed": lambda texts: [[0.0] * size] * len(texts)}
-
+        found = await _vector_dims(conn)
+        dims = found or 8
+        index = _zeros_index
         try:
             await ensure_vector_tables(AsyncPostgresStore(conn, index=index(dims)), conn)  # idempotent
             await ensure_vector_tables(AsyncPostgresStore(conn, index=index(dims)), conn)
@@ -114,9 +127,8 @@ async def test_vectors_of_other_dimensions_stop_the_start_up_with_a_clear_messag
             with pytest.raises(SystemExit):
                 await asyncio.to_thread(store_index.check_at_start)
         finally:
-            if found is None:  # leave the shared test database as it was: other tests pick their dims
-                await conn.execute("DROP TABLE IF EXISTS store_vectors")
-                await conn.execute("DELETE FROM vector_migrations")
+            if found is None:
+                await _drop_vector_tables(conn)
 
 
 @pytest.mark.django_db(transaction=True)
@@ -127,19 +139,10 @@ async def test_a_process_waiting_for_the_set_up_holds_no_transaction_that_an_ind
         await AsyncConnection.connect(conninfo(), **CONNECTION_KWARGS) as waiter,
         await AsyncConnection.connect(conninfo(), **CONNECTION_KWARGS) as builder,
     ):
-        # the vectors' dimensions the shared test database already has, if any (other tests pick theirs)
-        found = await (
-            await builder.execute(
-                "SELECT atttypmod FROM pg_attribute WHERE attrelid = to_regclass('store_vectors')"
-                " AND attname = 'embedding'"
-            )
-        ).fetchone()
-        dims = found["atttypmod"] if found else 8  # type: ignore[call-overload]
+        found = await _vector_dims(builder)
         await holder.execute("SELECT pg_advisory_lock(%s)", (store_index.SETUP_LOCK_KEY,))
         await builder.execute("CREATE TABLE IF NOT EXISTS setup_lock_probe (id int)")
-        store = AsyncPostgresStore(
-            waiter, index={"dims": dims, "embed": lambda texts: [[0.0] * dims] * len(texts)}
-        )
+        store = AsyncPostgresStore(waiter, index=_zeros_index(found or 8))
         waiting = asyncio.create_task(ensure_vector_tables(store, waiter))
         try:
             await asyncio.sleep(0.3)
@@ -158,6 +161,5 @@ async def test_a_process_waiting_for_the_set_up_holds_no_transaction_that_an_ind
             await holder.execute("SELECT pg_advisory_unlock(%s)", (store_index.SETUP_LOCK_KEY,))
             await asyncio.wait_for(waiting, timeout=30)
             await builder.execute("DROP TABLE IF EXISTS setup_lock_probe")
-            if found is None:  # leave the shared test database as it was
-                await builder.execute("DROP TABLE IF EXISTS store_vectors")
-                await builder.execute("DELETE FROM vector_migrations")
+            if found is None:
+                await _drop_vector_tables(builder)
