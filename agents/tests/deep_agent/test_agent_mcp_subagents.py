@@ -16,11 +16,11 @@ import pytest
 from langchain_core.messages import AIMessage, ToolMessage
 from langgraph.types import Command
 
-from atrium.runtime.tests.mcp_server import ORDERS, LoopbackMcpServer
 from atrium_agents.auth import CONSENT_INTERRUPT, CREDENTIALS_KEY
 from atrium_agents.deep_agent import mcp
 from atrium_agents.deep_agent.mcp import MCP_KEY
 from atrium_agents.outbound import OUTBOUND_KEY
+from atrium_agents.testing.mcp_server import ORDERS, LoopbackMcpServer
 from tests.conftest import ALICE, OPEN_OUTBOUND
 
 TOKEN = "alice-orders-token"

@@ -13,10 +13,10 @@ import pytest
 
 from atrium.core import http
 from atrium.runtime.outbound_port import RuntimeOutbound
-from atrium.runtime.tests.mcp_server import LoopbackMcpServer
 from atrium_agents.auth import CREDENTIALS_KEY
 from atrium_agents.deep_agent import mcp
 from atrium_agents.outbound import OUTBOUND_KEY
+from atrium_agents.testing.mcp_server import LoopbackMcpServer
 
 TOKEN = "user-token-for-the-mcp-server"
 

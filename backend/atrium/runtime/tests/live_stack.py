@@ -374,6 +374,8 @@ def running_stack(
         "ATRIUM_RUN_SWEEP_SECONDS": "3600",
         "ATRIUM_RUN_RECONCILE_SECONDS": "3600",
         "ATRIUM_PUBLIC_URL": base_url,  # OAuth providers send users back to this server
+        # The stack is thrown away at teardown: nothing to hand back, nothing to drain.
+        "ATRIUM_SHUTDOWN_GRACE_SECONDS": "0",
         "PYTHONUNBUFFERED": "1",
         **env,
     }
@@ -391,6 +393,7 @@ def running_stack(
     )
     web_args = [sys.executable, "-m", "uvicorn", "config.asgi:application", "--host", "127.0.0.1"]
     web_args += ["--port", str(port), "--log-level", "warning", "--no-access-log"]
+    web_args += ["--timeout-graceful-shutdown", "1"]  # open streams would hold it to the SIGKILL
     worker_args = [sys.executable, "-m", "celery", "-A", "config", "worker", "-Q", "default,runs,webhooks"]
     worker_args += ["--pool", "threads", "--concurrency", str(concurrency), "-l", "WARNING"]
     worker_args += ["-n", f"{name}-{port}@%h", "--without-gossip", "--without-mingle"]

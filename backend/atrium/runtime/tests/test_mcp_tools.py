@@ -12,10 +12,10 @@ import pytest
 from langchain_core.messages import ToolMessage
 
 from atrium.runtime.outbound_port import RuntimeOutbound
-from atrium.runtime.tests.mcp_server import ORDERS, LoopbackMcpServer
 from atrium_agents.auth import CREDENTIALS_KEY
 from atrium_agents.deep_agent import mcp
 from atrium_agents.outbound import OUTBOUND_KEY
+from atrium_agents.testing.mcp_server import ORDERS, LoopbackMcpServer
 
 
 class _Credentials:

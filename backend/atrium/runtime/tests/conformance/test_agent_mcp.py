@@ -19,7 +19,7 @@ from atrium.runtime.tests.conformance.agent_support import reply
 from atrium.runtime.tests.conformance.conftest import LiveStack
 from atrium.runtime.tests.conformance.test_agent_auth import _consent, idp  # noqa: F401 - a fixture
 from atrium.runtime.tests.conformance.test_agent_pii import _postgres_hits, _redis_hits
-from atrium.runtime.tests.mcp_server import LoopbackMcpServer
+from atrium_agents.testing.mcp_server import LoopbackMcpServer
 
 ASK = "Please use the lookup_order tool for A-17."
 ANSWER = "order A-17: shipped on 2026-12-01, 3 parcels"

@@ -1,0 +1,1 @@
+"""Stand-ins for a graph's outside edges, for tests of graphs and of the platform that runs them."""
