@@ -52,6 +52,7 @@ from atrium.core.parsers import json_load
 from atrium.core.tenancy import Narrowing, Scope
 from atrium.runtime.auth_user import AuthUser
 from atrium.runtime.engine import GraphLoadError, import_variable
+from atrium.runtime.services.lifecycle import batch_length_check
 
 logger = logging.getLogger(__name__)
 
@@ -386,6 +387,7 @@ async def authorize(loaded: CustomAuth, request: HttpRequest, scope: Scope, user
     if resource == "store":
         return _narrowed(scope, resource, await _authorize_store(handler, ctx, request, action))
     if isinstance(body, list):  # runs/batch: each run is its own create_run
+        batch_length_check(len(body))  # before the handler runs once per item
         for item in body:
             if isinstance(item, dict):
                 await _authorize_one(handler, ctx, item, _ids(request), action)

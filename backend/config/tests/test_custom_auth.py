@@ -158,6 +158,36 @@ def test_run_metadata_is_stamped_by_the_create_run_handler(people: dict[str, Any
     assert response.json()["metadata"]["owner"] == "alice-sub"
 
 
+def test_a_batch_over_the_limit_is_refused_before_the_handler_runs_for_each_item(
+    people: dict[str, Any], settings: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given a deployment whose create_run handler runs once per run of a batch
+    settings.ATRIUM_RUNS_BATCH_MAX = 3
+    calls: list[str] = []
+    authorize_one = custom_auth._authorize_one
+
+    async def counted(handler: Any, ctx: Any, value: Any, ids: Any, action: str) -> Any:
+        calls.append(action)
+        return await authorize_one(handler, ctx, value, ids, action)
+
+    monkeypatch.setattr(custom_auth, "_authorize_one", counted)
+    run = {"assistant_id": "echo", "input": {"messages": []}, "metadata": {"owner": "mallory"}}
+
+    # When a caller sends a batch of one run more than the limit
+    refused = send(Client(), "POST", "/runs/batch", [run] * 4, **bearer("token-alice"))
+
+    # Then it is refused, naming the limit, without calling the handler at all
+    assert refused.status_code == 422, refused.content
+    assert "ATRIUM_RUNS_BATCH_MAX" in refused.json()["detail"]
+    assert calls == []
+
+    # and a batch within it still goes through the handler once per run
+    accepted = send(Client(), "POST", "/runs/batch", [run] * 3, **bearer("token-alice"))
+    assert accepted.status_code == 200, accepted.content
+    assert calls == ["create_run"] * 3
+    assert [r["metadata"]["owner"] for r in accepted.json()] == ["alice-sub"] * 3
+
+
 def test_store_handlers_rewrite_the_namespace(people: dict[str, Any]) -> None:
     put = send(
         Client(),

@@ -122,17 +122,23 @@ create = runs.run_create
 RunCreate = runs.RunCreate
 
 
+def batch_length_check(count: int) -> None:
+    """Refuse a batch of more runs than ATRIUM_RUNS_BATCH_MAX (422): `create_batch`, and the custom
+    auth middleware before it runs the deployment's handler once per run."""
+    limit: int = settings.ATRIUM_RUNS_BATCH_MAX
+    if count > limit:
+        raise ValidationFailedError(
+            f"A batch holds at most {limit} runs (ATRIUM_RUNS_BATCH_MAX); this one has {count}.",
+            code="batch_too_long",
+        )
+
+
 def create_batch(*, payloads: list[RunCreate]) -> list[Run]:
     """Stateless runs of one request (`POST /runs/batch`), all or none: one that is refused rolls back
     the others, and none is sent to a worker before the whole batch is committed, so a client that
     retries a refused batch never finds half of it already running. Its length is bounded, since
     the batch is one transaction (its row locks held until the last insert)."""
-    limit: int = settings.ATRIUM_RUNS_BATCH_MAX
-    if len(payloads) > limit:
-        raise ValidationFailedError(
-            f"A batch holds at most {limit} runs (ATRIUM_RUNS_BATCH_MAX); this one has {len(payloads)}.",
-            code="batch_too_long",
-        )
+    batch_length_check(len(payloads))
     key_max = Run._meta.get_field("idempotency_key").max_length or 0
     room = key_max - len(f"#{len(payloads) - 1}")
     for index, payload in enumerate(payloads):
@@ -693,6 +699,7 @@ __all__ = [
     "FinishOutcome",
     "RunCreate",
     "RunResult",
+    "batch_length_check",
     "cancel",
     "cancel_for_member",
     "cancel_many",
