@@ -5,14 +5,18 @@ cannot hold the vectors is reported (semantic search through a real stack:
 from __future__ import annotations
 
 import asyncio
+import uuid
 from pathlib import Path
 from typing import Any
 
 import pytest
+from django.test import override_settings
 from langgraph.store.postgres.aio import AsyncPostgresStore
 from psycopg import AsyncConnection
+from psycopg_pool import AsyncConnectionPool
 
 from atrium.runtime import store_index
+from atrium.runtime.adapters.langgraph_store import postgres_store
 from atrium.runtime.db import CONNECTION_KWARGS, conninfo
 from atrium.runtime.engine.project import ProjectConfigError, StoreIndex, parse_store_index
 from atrium.runtime.store_index import (
@@ -163,3 +167,40 @@ async def test_a_process_waiting_for_the_set_up_holds_no_transaction_that_an_ind
             await builder.execute("DROP TABLE IF EXISTS setup_lock_probe")
             if found is None:
                 await _drop_vector_tables(builder)
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("stock", [False, True])
+async def test_embeddings_are_made_before_the_store_takes_a_connection(stock: bool) -> None:
+    # given: a pool of one connection, and embeddings that look at it while a provider would be working
+    pool = AsyncConnectionPool(conninfo(), min_size=1, max_size=1, kwargs=CONNECTION_KWARGS, open=False)
+    await pool.open(wait=True)
+    setup = await AsyncConnection.connect(conninfo(), **CONNECTION_KWARGS)
+    try:
+        found = await _vector_dims(setup)
+        dims = found or 8
+        idle_while_embedding: list[int] = []
+
+        def embed(texts: list[str]) -> list[list[float]]:
+            idle_while_embedding.append(pool.get_stats()["pool_available"])
+            return [[float(len(text))] + [0.0] * (dims - 1) for text in texts]
+
+        with override_settings(ATRIUM_STOCK_LIBRARY_PATHS=frozenset({"langgraph_store"} if stock else set())):
+            store = postgres_store(pool, index={"dims": dims, "embed": embed, "fields": ["text"]})
+        await ensure_vector_tables(store, setup)  # the store's own set-up takes the pool's connection
+        namespace = ("embedding-test", uuid.uuid4().hex)
+
+        # when: an item is written and searched by meaning
+        await store.aput(namespace, "a", {"text": "hello"})
+        hits = await store.asearch(namespace, query="hello")
+        await store.adelete(namespace, "a")
+
+        # then: both work, and (off the stock path) the one connection was idle during both embeddings
+        assert [hit.key for hit in hits] == ["a"]
+        assert len(idle_while_embedding) == 2
+        assert idle_while_embedding == ([0, 0] if stock else [1, 1])
+    finally:
+        if found is None:
+            await _drop_vector_tables(setup)
+        await setup.close()
+        await pool.close()

@@ -35,6 +35,24 @@ def test_contract_the_stores_batch_internals_are_what_the_adapter_was_written_ag
         store._cursor,
         "(self, *, pipeline: 'bool' = False) -> 'AsyncIterator[AsyncCursor[DictRow]]'",
     )
+    # The embeddings made first (`_Store._embed_first`): the texts the preparations ask for are the ones
+    # the batch methods then embed, through `self.embeddings.aembed_documents`.
+    for name, digest in [("_batch_put_ops", "72a8e56a9a23160d"), ("_batch_search_ops", "71c9fc1c1b2e070b")]:
+        assert_source(ADAPTER, f"AsyncPostgresStore.{name}", getattr(store, name), digest)
+    assert_signature(
+        ADAPTER,
+        "AsyncPostgresStore._prepare_batch_PUT_queries",
+        store._prepare_batch_PUT_queries,
+        "(self, put_ops: 'Sequence[tuple[int, PutOp]]') -> 'tuple[list[tuple[str, Sequence]], "
+        "tuple[str, Sequence[tuple[str, str, str, str]]] | None]'",
+    )
+    assert_signature(
+        ADAPTER,
+        "AsyncPostgresStore._prepare_batch_search_queries",
+        store._prepare_batch_search_queries,
+        "(self, search_ops: 'Sequence[tuple[int, SearchOp]]') -> "
+        "'tuple[list[tuple[str, list[None | str | list[float]]]], list[tuple[int, str]]]'",
+    )
 
 
 @pytest.mark.django_db(transaction=True)
