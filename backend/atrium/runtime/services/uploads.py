@@ -160,16 +160,32 @@ def _check_thread_totals(sizes: dict[str, int]) -> None:
         )
 
 
+async def _sizes_stored(conn: AsyncConnection[Any], prefix: str) -> dict[str, int]:
+    """The bytes of each live file at the store `prefix` (a thread's uploads), counted by Postgres: the
+    files themselves (up to the thread's limit in bytes) stay in the database."""
+    async with conn.cursor(row_factory=tuple_row) as cur:
+        await cur.execute(
+            "SELECT key, CASE WHEN value->>'encoding' = 'base64'"
+            " THEN length(decode(value->>'content', 'base64')) ELSE octet_length(value->>'content') END"
+            " FROM store WHERE prefix = %s AND (expires_at IS NULL OR expires_at > now())",
+            [prefix],
+        )
+        return {str(key).lstrip("/"): int(size or 0) for key, size in await cur.fetchall()}
+
+
 async def _store_checked(
     conn: AsyncConnection[Any],
     scope: Scope,
-    namespace: tuple[str, ...],
+    thread: Thread,
     uploads: list[Upload],
     checked: list[tuple[Upload, str, str]],
 ) -> None:
     """Count the thread's files with these and write them, on `conn` holding the thread's lock."""
     store = TenantStore(postgres_store(conn, ttl=store_ttl_config()), str(scope.org), scope.user_id)
-    sizes = {upload.name: upload.size for upload in _stored(await store.asearch(namespace, limit=_SCAN))}
+    prefix = thread_uploads_on_disk(thread)
+    if prefix is None:  # the caller's own thread has its owner
+        raise NotFoundError(f"Thread with ID {thread.id} not found")
+    sizes = await _sizes_stored(conn, prefix)
     sizes.update({upload.name: len(upload.content) for upload in uploads})  # a same name replaces
     _check_thread_totals(sizes)
     now = datetime.now(UTC).isoformat()
@@ -177,7 +193,7 @@ async def _store_checked(
     await store.abatch(
         [
             PutOp(
-                namespace,
+                uploads_namespace(str(thread.id)),
                 f"/{upload.name}",
                 {"content": content, "encoding": encoding, "created_at": now, "modified_at": now},
                 index=False,
@@ -197,7 +213,6 @@ async def thread_files_upload(*, thread_id: str, uploads: list[Upload]) -> list[
         raise ValidationFailedError("Attach at least one file (multipart field `file`).", code="no_file")
     checked = [(upload, *_checked(upload)) for upload in uploads]
     scope = current_scope()
-    namespace = uploads_namespace(str(thread.id))
     # One connection and one transaction for the check and the write, under a lock on the thread's
     # uploads: a concurrent upload to the same thread waits, then counts these files too. A waiter
     # holds no pool connection (the pool is every org's): it tries the lock, gives the connection
@@ -211,7 +226,7 @@ async def thread_files_upload(*, thread_id: str, uploads: list[Upload]) -> list[
                 )
                 locked = await cur.fetchone()
             if locked is not None and locked[0]:
-                await _store_checked(conn, scope, namespace, uploads, checked)
+                await _store_checked(conn, scope, thread, uploads, checked)
                 break
         if time.monotonic() >= deadline:
             raise ConflictError(

@@ -180,6 +180,7 @@ async def test_a_thread_holds_at_most_max_thread_bytes(stack: LiveStack) -> None
     owner = stack.client("enduser")
     thread_id = await new_thread(owner)
     full = [(f"part-{n}.txt", b"x" * MAX_BYTES) for n in range(MAX_THREAD_BYTES // MAX_BYTES)]
+    full[-1] = ("part-last.png", bytes(range(256)) * (MAX_BYTES // 256))  # stored as base64, counted as bytes
     for start in range(0, len(full), 3):
         response = await upload(owner, thread_id, *full[start : start + 3])
         assert response.status_code == 201, response.text
