@@ -174,6 +174,20 @@ class LiveStack:
             url = f"{base}/assistants/{assistant_id}/grants"
             httpx.put(url, json=grants, headers=headers, timeout=10).raise_for_status()
 
+    @classmethod
+    def serving(
+        cls, base_url: str, seeded: Seeded, log_dir: Path, otlp: OtlpReceiver | None = None
+    ) -> LiveStack:
+        """The stack at `base_url` (its Agent Server API under /agent) for the members `_seed` made."""
+        return cls(
+            base_url=base_url,
+            url=f"{base_url}/agent",
+            keys=seeded.keys,
+            org_slugs=seeded.org_slugs,
+            log_dir=log_dir,
+            otlp=otlp or OtlpReceiver(),
+        )
+
     def org_slug(self, who: str = "admin") -> str:
         """The slug of the org `who` was seeded into."""
         return self.org_slugs[who]
@@ -383,14 +397,7 @@ def running_stack(
     if otlp is not None:
         process_env["OTEL_EXPORTER_OTLP_ENDPOINT"] = otlp.endpoint
         process_env["OTEL_BSP_SCHEDULE_DELAY"] = "200"  # export spans within 0.2 s
-    stack = LiveStack(
-        base_url=base_url,
-        url=f"{base_url}/agent",
-        keys=seeded.keys,
-        org_slugs=seeded.org_slugs,
-        log_dir=log_dir,
-        otlp=otlp or OtlpReceiver(),
-    )
+    stack = LiveStack.serving(base_url, seeded, log_dir, otlp)
     web_args = [sys.executable, "-m", "uvicorn", "config.asgi:application", "--host", "127.0.0.1"]
     web_args += ["--port", str(port), "--log-level", "warning", "--no-access-log"]
     web_args += ["--timeout-graceful-shutdown", "1"]  # open streams would hold it to the SIGKILL

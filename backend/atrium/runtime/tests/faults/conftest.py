@@ -224,13 +224,7 @@ def faults(
         "ATRIUM_FAULTS_DSN": dsn,
         "PYTHONUNBUFFERED": "1",
     }
-    live = LiveStack(
-        base_url=base_url,
-        url=f"{base_url}/agent",
-        keys=seeded.keys,
-        org_slugs=seeded.org_slugs,
-        log_dir=log_dir,
-    )
+    live = LiveStack.serving(base_url, seeded, log_dir)
     stack = FaultStack(live=live, dsn=dsn, env=env, log_dir=log_dir, redis_port=redis_port, redis_dir=log_dir)
     stack.sql(EXEC_TABLE)
     stack.start_redis()
