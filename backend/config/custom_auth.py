@@ -299,11 +299,17 @@ def user_from_scope(scope: Scope, user: User) -> HandlerUser:
 # ----- authorization --------------------------------------------------------------------------------
 
 
-def route_of(request: HttpRequest) -> Rule | None:
+def _route_key(request: HttpRequest) -> tuple[str, str] | None:
+    """The request's method and Agent API route, as `ROUTES` keys them."""
     match = request.resolver_match
     if match is None or not match.route.startswith(API_PREFIX):
         return None
-    return ROUTES.get((str(request.method), match.route.removeprefix(API_PREFIX)))
+    return str(request.method), match.route.removeprefix(API_PREFIX)
+
+
+def route_of(request: HttpRequest) -> Rule | None:
+    key = _route_key(request)
+    return None if key is None else ROUTES.get(key)
 
 
 def _ids(request: HttpRequest) -> dict[str, Any]:
@@ -387,7 +393,8 @@ async def authorize(loaded: CustomAuth, request: HttpRequest, scope: Scope, user
     if resource == "store":
         return _narrowed(scope, resource, await _authorize_store(handler, ctx, request, action))
     if isinstance(body, list):  # runs/batch: each run is its own create_run
-        batch_length_check(len(body))  # before the handler runs once per item
+        if _route_key(request) == ("POST", "runs/batch"):
+            batch_length_check(len(body))  # before the handler runs once per item
         for item in body:
             if isinstance(item, dict):
                 await _authorize_one(handler, ctx, item, _ids(request), action)

@@ -187,6 +187,14 @@ def test_a_batch_over_the_limit_is_refused_before_the_handler_runs_for_each_item
     assert calls == ["create_run"] * 3
     assert [r["metadata"]["owner"] for r in accepted.json()] == ["alice-sub"] * 3
 
+    # and only a batch is held to it: a list sent as a v2 command is the envelope's own 400
+    thread = create_thread(bearer("token-alice"))
+    command = send(
+        Client(), "POST", f"/threads/{thread['thread_id']}/commands", [run] * 4, **bearer("token-alice")
+    )
+    assert command.status_code == 400, command.content
+    assert command.json()["error"] == "invalid_argument"
+
 
 def test_store_handlers_rewrite_the_namespace(people: dict[str, Any]) -> None:
     put = send(

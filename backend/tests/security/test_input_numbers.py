@@ -124,7 +124,7 @@ def test_offsets_limits_and_depths_are_bounded(
 
 def test_audit_offset_is_bounded_on_the_control_plane(stack: LiveStack) -> None:
     with httpx.Client(base_url=f"{stack.base_url}/api/v1", headers=stack.headers("admin"), timeout=30) as api:
-        slug = api.get("/orgs").json()[0]["slug"]
+        slug = stack.org_slug()
         response = api.get(f"/orgs/{slug}/audit-events", params={"offset": str(2**63)})
 
         assert response.status_code == 422, response.text

@@ -74,7 +74,10 @@ class _Store(AsyncPostgresStore):
         if not texts:
             return None
         unique = list(dict.fromkeys(texts))
-        return dict(zip(unique, await self.embeddings.inner.aembed_documents(unique), strict=True))
+        vectors = await self.embeddings.inner.aembed_documents(unique)
+        if len(vectors) != len(unique):
+            return None  # embeddings that miscount: the library asks again and handles it as it does
+        return dict(zip(unique, vectors, strict=True))
 
     async def _execute_batch(self, grouped_ops: dict[Any, Any], results: list[Any], conn: Any = None) -> None:
         made = await self._embed_first(grouped_ops)

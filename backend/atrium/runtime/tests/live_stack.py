@@ -138,11 +138,11 @@ class LiveStack:
     base_url: str
     url: str
     keys: dict[str, str]
-    log_dir: Path
-    otlp: OtlpReceiver = field(default_factory=OtlpReceiver)
     # Each member's seeded org (`_seed`): the fuzz admin is also admin of the orgs the OpenAPI fuzzing
     # creates with `POST /orgs`, so "their first org" is not necessarily the seeded one.
-    org_slugs: dict[str, str] = field(default_factory=dict)
+    org_slugs: dict[str, str]
+    log_dir: Path
+    otlp: OtlpReceiver = field(default_factory=OtlpReceiver)
 
     def client(self, who: str = "editor", **kwargs: Any) -> LangGraphClient:
         kwargs.setdefault("timeout", httpx.Timeout(30.0, connect=5.0))

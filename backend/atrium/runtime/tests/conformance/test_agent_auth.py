@@ -28,8 +28,7 @@ def idp(stack: LiveStack) -> Iterator[tuple[LoopbackAuthorizationServer, dict[st
         user="alice@idp",
     )
     base_url, http = serve(server)
-    orgs = httpx.get(f"{stack.base_url}/api/v1/orgs", headers=stack.headers("admin"), timeout=10).json()
-    slug = orgs[0]["slug"]
+    slug = stack.org_slug()
     created = httpx.post(
         f"{stack.base_url}/api/v1/orgs/{slug}/oauth-providers",
         json={
@@ -70,9 +69,8 @@ def _consent(stack: LiveStack, authorization_url: str) -> httpx.Response:
 
 
 def _connect(stack: LiveStack, provider: dict[str, Any]) -> None:
-    orgs = httpx.get(f"{stack.base_url}/api/v1/orgs", headers=stack.headers("editor"), timeout=10).json()
     started = httpx.post(
-        f"{stack.base_url}/api/v1/orgs/{orgs[0]['slug']}/oauth/{provider['slug']}/authorize",
+        f"{stack.base_url}/api/v1/orgs/{stack.org_slug('editor')}/oauth/{provider['slug']}/authorize",
         json={},
         headers=stack.headers("editor"),
         timeout=10,

@@ -25,15 +25,10 @@ ASK = "Please use the lookup_order tool for A-17."
 ANSWER = "order A-17: shipped on 2026-12-01, 3 parcels"
 
 
-def _org(stack: LiveStack) -> str:
-    orgs = httpx.get(f"{stack.base_url}/api/v1/orgs", headers=stack.headers("admin"), timeout=10).json()
-    return str(orgs[0]["slug"])
-
-
 def _register(stack: LiveStack, url: str, **extra: Any) -> dict[str, Any]:
     """The org admin registers the server through the control-plane API."""
     created = httpx.post(
-        f"{stack.base_url}/api/v1/orgs/{_org(stack)}/mcp-servers",
+        f"{stack.base_url}/api/v1/orgs/{stack.org_slug()}/mcp-servers",
         json={"name": f"orders-{uuid.uuid4().hex[:8]}", "url": url, **extra},
         headers=stack.headers("admin"),
         timeout=10,
@@ -124,7 +119,7 @@ def test_end_users_cannot_give_a_run_other_servers_and_a_disabled_server_is_not_
     # when an admin disables a server an assistant was given
     assistant_id = _assistant(stack, server)
     disabled = httpx.patch(
-        f"{stack.base_url}/api/v1/orgs/{_org(stack)}/mcp-servers/{server['id']}",
+        f"{stack.base_url}/api/v1/orgs/{stack.org_slug()}/mcp-servers/{server['id']}",
         json={"enabled": False},
         headers=stack.headers("admin"),
         timeout=10,

@@ -22,9 +22,7 @@ def org_a(live_stack: LiveStack, django_db_blocker: Any) -> Iterator[str]:
     """Org `a`'s slug, with private webhook addresses allowed for the test (the receiver is loopback)."""
     from atrium.orgs.models import Organization, OrgSettings
 
-    slug = httpx.get(f"{live_stack.base_url}/api/v1/orgs", headers=live_stack.headers("admin")).json()[0][
-        "slug"
-    ]
+    slug = live_stack.org_slug()
     with django_db_blocker.unblock():
         org = Organization.objects.get(slug=slug)
         OrgSettings.unscoped.update_or_create(org=org, defaults={"webhook_allow_private": True})
