@@ -317,16 +317,17 @@ def _wait_worker(stack: LiveStack) -> None:
         raise RuntimeError(f"the warm-up run returned {result!r}\n{stack.logs()}")
 
 
-def _wait_disconnected(database: str, timeout: float = 10.0) -> None:
-    """Dropping the test database fails while the live processes' connections linger."""
+def _wait_disconnected(database: str, application: str, timeout: float = 10.0) -> None:
+    """Dropping the test database fails while the live processes' connections linger. Only this
+    stack's (`application`, their PGAPPNAME): another stack on the same database stays connected."""
     from django.db import connection
 
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         with connection.cursor() as cur:
             cur.execute(
-                "SELECT count(*) FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()",
-                [database],
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = %s AND application_name = %s",
+                [database, application],
             )
             if cur.fetchone()[0] == 0:
                 return
@@ -391,6 +392,7 @@ def running_stack(
         # The stack is thrown away at teardown: nothing to hand back, nothing to drain.
         "ATRIUM_SHUTDOWN_GRACE_SECONDS": "0",
         "PYTHONUNBUFFERED": "1",
+        "PGAPPNAME": f"atrium-stack-{name}-{port}",  # libpq's: tells this stack's connections apart
         **env,
     }
     process_env = {k: v for k, v in process_env.items() if v != ""}
@@ -416,7 +418,7 @@ def running_stack(
             _stop(process)
         stack.otlp.close()
         with django_db_blocker.unblock():
-            _wait_disconnected(db_settings["NAME"])
+            _wait_disconnected(db_settings["NAME"], process_env["PGAPPNAME"])
             if own_databases is not None:
                 teardown_databases(own_databases, verbosity=0)
 

@@ -223,6 +223,7 @@ def faults(
         "ATRIUM_RUN_RECONCILE_AFTER_SECONDS": "3",
         "ATRIUM_FAULTS_DSN": dsn,
         "PYTHONUNBUFFERED": "1",
+        "PGAPPNAME": f"atrium-stack-faults-{port}",  # live_stack._wait_disconnected waits for these
     }
     live = LiveStack.serving(base_url, seeded, log_dir)
     stack = FaultStack(live=live, dsn=dsn, env=env, log_dir=log_dir, redis_port=redis_port, redis_dir=log_dir)
@@ -249,7 +250,7 @@ def faults(
         with contextlib.suppress(psycopg.Error):
             stack.sql("DROP TABLE IF EXISTS fault_node_exec")
         with django_db_blocker.unblock():
-            _wait_disconnected(db_settings["NAME"])
+            _wait_disconnected(db_settings["NAME"], env["PGAPPNAME"])
             if own_databases is not None:
                 teardown_databases(own_databases, verbosity=0)
 
