@@ -287,6 +287,9 @@ ATRIUM_UPLOAD_BINARY_TYPES = env_list("ATRIUM_UPLOAD_BINARY_TYPES", ["pdf", "png
 # counts once), and bytes of every file together.
 ATRIUM_UPLOAD_MAX_FILES = env_int("ATRIUM_UPLOAD_MAX_FILES", 20)
 ATRIUM_UPLOAD_MAX_THREAD_BYTES = env_int("ATRIUM_UPLOAD_MAX_THREAD_BYTES", 20 * 1024 * 1024)
+# What one member's files may take in all, across their threads in an org (413 past it; 0: no limit):
+# without it a member could fill the database a thread at a time, or by copying a full thread.
+ATRIUM_UPLOAD_MAX_MEMBER_BYTES = env_int("ATRIUM_UPLOAD_MAX_MEMBER_BYTES", 200 * 1024 * 1024)
 
 ATRIUM_PORT = env_int("ATRIUM_PORT", 8000)
 # A verified API key is trusted by the process that verified it for this long (0: check every request):

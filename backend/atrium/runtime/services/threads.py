@@ -17,7 +17,7 @@ from atrium.runtime.db import prepared_cursor
 from atrium.runtime.models import ACTIVE_RUN_STATUSES, Run, Thread
 from atrium.runtime.selectors.threads import as_uuid, thread_get, thread_queryset
 from atrium.runtime.services.sandboxes import thread_config_new_generation
-from atrium.runtime.services.uploads import thread_uploads_on_disk, uploads_on_disk
+from atrium.runtime.services.uploads import thread_copy_files_check, thread_uploads_on_disk, uploads_on_disk
 
 TTL_STRATEGIES = ("delete", "keep_latest")
 
@@ -180,10 +180,10 @@ def thread_copy(*, thread_id: str | uuid.UUID) -> Thread:
         # The files attached to the thread go with it, to the copy's owner: only when that is their
         # owner too, as no one else may read them (an org admin's copy of another's thread has none).
         if source.owner_id is not None and source.owner_id == scope.user_id:
+            files = uploads_on_disk(org_id=str(scope.org), owner_id=source.owner_id, thread_id=str(source.id))
+            thread_copy_files_check(org_id=str(scope.org), owner_id=source.owner_id, source_prefix=files)
             checkpoints.copy_store_namespace(
-                source_prefix=uploads_on_disk(
-                    org_id=str(scope.org), owner_id=source.owner_id, thread_id=str(source.id)
-                ),
+                source_prefix=files,
                 target_prefix=uploads_on_disk(
                     org_id=str(scope.org), owner_id=source.owner_id, thread_id=str(copy.id)
                 ),

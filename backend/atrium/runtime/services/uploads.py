@@ -21,6 +21,7 @@ from typing import Any
 
 from asgiref.sync import sync_to_async
 from django.conf import settings
+from django.db import connection
 from langgraph.store.base import PutOp, SearchItem
 from psycopg import AsyncConnection
 from psycopg.rows import tuple_row
@@ -160,17 +161,74 @@ def _check_thread_totals(sizes: dict[str, int]) -> None:
         )
 
 
+# A stored file's bytes (base64 files decoded), and whether it is live, in SQL: sizes are counted by
+# Postgres, so the files themselves (up to a member's limit in bytes) stay in the database.
+_FILE_BYTES = (
+    "CASE WHEN value->>'encoding' = 'base64' THEN length(decode(value->>'content', 'base64'))"
+    " ELSE octet_length(value->>'content') END"
+)
+_LIVE = "(expires_at IS NULL OR expires_at > now())"
+_MEMBER_BYTES_SQL = (
+    f"SELECT coalesce(sum({_FILE_BYTES}), 0) FROM store WHERE prefix LIKE %s ESCAPE '\\' AND {_LIVE}"  # noqa: S608
+)
+# Advisory locks by name (per transaction): a thread's (its uploads), and a member's, taken by whatever
+# adds to their total (uploads to any of their threads, thread copies) so two cannot both pass it.
+_LOCK_KEY = "hashtextextended(%s, 0)"
+
+
+def _member_key(*, org_id: str, owner_id: int | str) -> str:
+    return f"uploads-member:{org_id}:{owner_id}"
+
+
+def _member_files_like(*, org_id: str, owner_id: int | str) -> str:
+    """A LIKE pattern for the store prefixes of every thread's files of one member in one org."""
+    start = ".".join((*private_partition(org_id, owner_id), UPLOADS_LABEL, ""))
+    return start.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+
+
+def _check_member_total(total: int, *, what: str) -> None:
+    limit: int = settings.ATRIUM_UPLOAD_MAX_MEMBER_BYTES
+    if limit and total > limit:
+        raise ThreadUploadsFullError(
+            f"A member's files hold at most {limit} bytes across their threads "
+            f"(ATRIUM_UPLOAD_MAX_MEMBER_BYTES); {what} would make {total}."
+        )
+
+
+def thread_copy_files_check(*, org_id: str, owner_id: int | str, source_prefix: str) -> None:
+    """In the transaction of a thread copy (Django's connection): refuse it (413) when the copied files
+    would take the member past ATRIUM_UPLOAD_MAX_MEMBER_BYTES, holding the member's lock until commit."""
+    with connection.cursor() as cur:
+        cur.execute(
+            f"SELECT pg_advisory_xact_lock({_LOCK_KEY})",
+            [_member_key(org_id=org_id, owner_id=owner_id)],
+        )
+        cur.execute(_MEMBER_BYTES_SQL, [_member_files_like(org_id=org_id, owner_id=owner_id)])
+        total = int(cur.fetchone()[0])
+        cur.execute(
+            f"SELECT coalesce(sum({_FILE_BYTES}), 0) FROM store WHERE prefix = %s AND {_LIVE}",  # noqa: S608
+            [source_prefix],
+        )
+        copied = int(cur.fetchone()[0])
+    if copied:
+        _check_member_total(total + copied, what="copying this thread's files")
+
+
 async def _sizes_stored(conn: AsyncConnection[Any], prefix: str) -> dict[str, int]:
-    """The bytes of each live file at the store `prefix` (a thread's uploads), counted by Postgres: the
-    files themselves (up to the thread's limit in bytes) stay in the database."""
+    """The bytes of each live file at the store `prefix` (a thread's uploads)."""
     async with conn.cursor(row_factory=tuple_row) as cur:
         await cur.execute(
-            "SELECT key, CASE WHEN value->>'encoding' = 'base64'"
-            " THEN length(decode(value->>'content', 'base64')) ELSE octet_length(value->>'content') END"
-            " FROM store WHERE prefix = %s AND (expires_at IS NULL OR expires_at > now())",
+            f"SELECT key, {_FILE_BYTES} FROM store WHERE prefix = %s AND {_LIVE}",  # noqa: S608
             [prefix],
         )
         return {str(key).lstrip("/"): int(size or 0) for key, size in await cur.fetchall()}
+
+
+async def _member_bytes(conn: AsyncConnection[Any], *, org_id: str, owner_id: int | str) -> int:
+    async with conn.cursor(row_factory=tuple_row) as cur:
+        await cur.execute(_MEMBER_BYTES_SQL, [_member_files_like(org_id=org_id, owner_id=owner_id)])
+        found = await cur.fetchone()
+    return int(found[0]) if found is not None else 0
 
 
 async def _store_checked(
@@ -186,8 +244,11 @@ async def _store_checked(
     if prefix is None:  # the caller's own thread has its owner
         raise NotFoundError(f"Thread with ID {thread.id} not found")
     sizes = await _sizes_stored(conn, prefix)
+    before = sum(sizes.values())
     sizes.update({upload.name: len(upload.content) for upload in uploads})  # a same name replaces
     _check_thread_totals(sizes)
+    member = await _member_bytes(conn, org_id=str(thread.org_id), owner_id=thread.owner_id or "")
+    _check_member_total(member - before + sum(sizes.values()), what="this upload")
     now = datetime.now(UTC).isoformat()
     # One batch: the files of a request are stored together or not at all.
     await store.abatch(
@@ -221,8 +282,15 @@ async def thread_files_upload(*, thread_id: str, uploads: list[Upload]) -> list[
     while True:
         async with (await persistence()).pool.connection() as conn, conn.transaction():
             async with conn.cursor(row_factory=tuple_row) as cur:
+                # The thread's lock, then its owner's (their total across threads); a transaction that
+                # gets only the first gives it back when it ends.
                 await cur.execute(
-                    "SELECT pg_try_advisory_xact_lock(hashtextextended(%s, 0))", [f"uploads:{thread.id}"]
+                    f"SELECT pg_try_advisory_xact_lock({_LOCK_KEY})"
+                    f" AND pg_try_advisory_xact_lock({_LOCK_KEY})",
+                    [
+                        f"uploads:{thread.id}",
+                        _member_key(org_id=str(thread.org_id), owner_id=thread.owner_id or ""),
+                    ],
                 )
                 locked = await cur.fetchone()
             if locked is not None and locked[0]:
