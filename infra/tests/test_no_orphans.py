@@ -45,8 +45,10 @@ def assert_all_gone(tmp_path: Path) -> None:
         *pids(tmp_path / "step.pids"),
     ]
     wait_for(lambda: not any(alive(pid) for pid in everything), timeout=15)
-    wait_for(lambda: (tmp_path / "cleaned").exists(), timeout=15)
-    assert (tmp_path / "cleaned").read_text() == "cleaned\n"
+    cleaned = tmp_path / "cleaned"
+    # The guard's `echo >>` creates the file before it writes the line: wait for the whole line.
+    wait_for(lambda: cleaned.exists() and cleaned.read_text().endswith("\n"), timeout=15)
+    assert cleaned.read_text() == "cleaned\n"
 
 
 def test_a_script_killed_with_sigkill_leaves_nothing_running_and_still_cleans_up(tmp_path, started):
