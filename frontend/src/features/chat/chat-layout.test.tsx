@@ -8,7 +8,10 @@ import { createFakeAgent, FAKE_ASSISTANTS } from "../../test/fake-agent/server";
 import { makeMe, makeMembership } from "../../test/fixtures";
 import { renderApp } from "../../test/render-app";
 
-function signedIn(role: Role, options: { offline?: boolean; refuseRunStart?: string; refuseRunStartReason?: string } = {}) {
+function signedIn(
+  role: Role,
+  options: { offline?: boolean; refuseRunStart?: string; refuseRunStartReason?: string; budgetSpent?: boolean } = {},
+) {
   const me = makeMe({ id: 2, email: `${role}@demo.local`, memberships: [makeMembership("demo", role)] });
   const agent = createFakeAgent({
     orgId: me.memberships[0]?.org.id ?? "",
@@ -16,7 +19,12 @@ function signedIn(role: Role, options: { offline?: boolean; refuseRunStart?: str
     ...(options.refuseRunStart ? { refuseRunStart: options.refuseRunStart } : {}),
     ...(options.refuseRunStartReason ? { refuseRunStartReason: options.refuseRunStartReason } : {}),
   });
-  const mock = mockAgentFetch(agent, { id: "2", email: me.email }, { "GET /api/v1/me": () => json(me) });
+  const budget = { id: "b1", scope: "user", period: "month", metric: "tokens", limit: 1000, spent: 1200, exceeded: options.budgetSpent ?? false };
+  const usage = { period: "day", since: "2026-12-07T00:00:00Z", totals: {}, by_model: [], by_assistant: [], budgets: [budget] };
+  const mock = mockAgentFetch(agent, { id: "2", email: me.email }, {
+    "GET /api/v1/me": () => json(me),
+    "GET /api/v1/orgs/demo/usage/me": () => json(usage),
+  });
   return { agent, ...mock };
 }
 
@@ -57,7 +65,7 @@ describe("the chat", () => {
   });
 
   it("shows plainly that a run ended because a budget was spent during it", async () => {
-    signedIn("end_user");
+    signedIn("end_user", { budgetSpent: true });
     const user = userEvent.setup();
     renderApp("/o/demo/chat");
 
@@ -65,6 +73,24 @@ describe("the chat", () => {
 
     expect(await screen.findByRole("alert")).toHaveTextContent(BUDGET_SPENT);
     expect(screen.getAllByRole("alert")).toHaveLength(1);
+    // the failure carries only its message: the member's budgets say it is one, so no Try again
+    expect(await screen.findByRole("link", { name: "Usage page" })).toHaveAttribute("href", "/o/demo/usage");
+    expect(screen.queryByRole("button", { name: "Try again" })).not.toBeInTheDocument();
+  });
+
+  it("offers to try again after a run that failed while no budget is spent", async () => {
+    const { fetchMock } = signedIn("end_user", { budgetSpent: false });
+    const user = userEvent.setup();
+    renderApp("/o/demo/chat");
+
+    await sendMessage(user, "fail: the tool timed out");
+
+    expect(await screen.findByRole("alert")).toHaveTextContent("the tool timed out");
+    await waitFor(() => {
+      expect(fetchMock.mock.calls.some(([input]) => typeof input === "string" && input.includes("/usage/me"))).toBe(true);
+    });
+    expect(screen.getByRole("button", { name: "Try again" })).toBeInTheDocument();
+    expect(screen.queryByRole("link", { name: "Usage page" })).not.toBeInTheDocument();
   });
 
   it("starts a conversation, streams the answer and moves to the conversation's address", async () => {

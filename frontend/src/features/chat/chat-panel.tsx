@@ -13,6 +13,7 @@ import { PlanPanel } from "./plan-panel";
 import { SuggestedPrompts } from "./suggested-prompts";
 import { useChatStream } from "./stream/chat-stream";
 import { useBranches } from "./use-branches";
+import { useBudgetSpent } from "./use-budget-spent";
 
 interface ChatPanelProps {
   orgSlug: string;
@@ -32,6 +33,7 @@ export function ChatPanel({ orgSlug, readOnly, runVersion, assistantName }: Chat
   const messages = onBranch ? (branches.branchMessages ?? []) : stream.messages;
   const interrupt = stream.interrupts[0];
   const canChange = !readOnly && idle && !interrupt;
+  const budgetSpent = useBudgetSpent(orgSlug, stream.error && stream.errorReason === null ? stream.error : null);
 
   function act(run: () => Promise<void>) {
     setActionError(null);
@@ -83,7 +85,7 @@ export function ChatPanel({ orgSlug, readOnly, runVersion, assistantName }: Chat
         <InterruptPanel key={interrupt.id ?? "interrupt"} interrupt={interrupt} readOnly={readOnly} onRespond={stream.respond} />
       ) : null}
 
-      {stream.error && stream.errorReason === "budget_exceeded" ? (
+      {stream.error && (stream.errorReason === "budget_exceeded" || budgetSpent) ? (
         // Trying again would be refused again until the period ends: say who can change that.
         <div className="chat-panel__error">
           <Alert>{stream.error}</Alert>
