@@ -61,9 +61,8 @@ trap cleanup EXIT
 
 (cd backend && uv run --frozen --quiet python manage.py migrate --no-input -v 0)
 KEY=$(cd backend && uv run --frozen --quiet python manage.py create_api_key --org bench --email bench@bench.local --role builder | tail -n1)
-# The processes of `make dev` (infra/scripts/dev.sh), beat aside.
 # `make dev`'s layout (infra/scripts/dev.sh): a uvicorn with a web process per core and a Celery
-# worker process per core (ATRIUM_WEB_PROCESSES, ATRIUM_WORKER_PROCESSES).
+# worker process per core (ATRIUM_WEB_PROCESSES, ATRIUM_WORKER_PROCESSES); beat aside.
 CORES=$(nproc)
 (cd backend && exec setsid uv run --frozen --quiet uvicorn config.asgi:application --host 127.0.0.1 --port "$PORT" \
   --workers "${ATRIUM_WEB_PROCESSES:-$CORES}" --loop uvloop --http httptools --no-access-log --log-level warning \
