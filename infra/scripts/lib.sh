@@ -68,12 +68,18 @@ ensure_service_user() {
   useradd --system --no-create-home --shell /usr/sbin/nologin "$SERVICE_USER"
 }
 
-# service_mode DIR: how to run services owning DIR: self (not root), user (the service user can
-# reach DIR), or userns (it cannot, e.g. a checkout under a private directory).
+# service_mode DIR [BINDIR]: how to run services owning DIR with the programs in BINDIR: self (not
+# root), user (the service user can reach both), or userns (it cannot, e.g. a data dir or a checkout,
+# whose .venv holds the bundled PostgreSQL, under a private directory such as one from `mktemp -d`).
 service_mode() {
   if [ "$(id -u)" -ne 0 ]; then echo self; return; fi
   ensure_service_user
-  if runuser -u "$SERVICE_USER" -- test -x "$(dirname "$1")" 2>/dev/null; then echo user; else echo userns; fi
+  if runuser -u "$SERVICE_USER" -- test -x "$(dirname "$1")" 2>/dev/null \
+    && { [ -z "${2:-}" ] || runuser -u "$SERVICE_USER" -- test -x "$2/initdb" 2>/dev/null; }; then
+    echo user
+  else
+    echo userns
+  fi
 }
 
 # prepare_service_dir DIR MODE: create DIR owned by whoever will run the services.

@@ -38,7 +38,7 @@ start() {
   local bindir; bindir=$(pg_bindir "$SVC_DIR/pg")
   pg_has_vector "$bindir" || log "PostgreSQL in $bindir has no pgvector: semantic store search (store.index) is off"
   local mode; mode=$(cat "$SVC_DIR/mode" 2>/dev/null || true)
-  if [ -z "$mode" ]; then mode=$(service_mode "$SVC_DIR"); echo "$mode" >"$SVC_DIR/mode"; fi
+  if [ -z "$mode" ]; then mode=$(service_mode "$SVC_DIR" "$bindir"); echo "$mode" >"$SVC_DIR/mode"; fi
   prepare_service_dir "$SVC_DIR" "$mode"
   local pgp rp
   pgp=$(pick_port pg "${ATRIUM_PG_PORT:-54329}")
